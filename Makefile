@@ -1,0 +1,48 @@
+# anju — the two commands: `make demo` (set up + build the demo district) and `make test` (set up + run the tests).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ANJU := $(VENV)/bin/anju
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := fonts-noto-cjk chromium poppler-utils
+DATA_DIR ?= anju-data
+
+.PHONY: setup system python-deps demo test test-fast bench lint clean
+
+setup: system python-deps
+
+# Debian packages: CJK fonts for charts and PDFs, Chromium for browser tests, poppler for PDF checks.
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	  rm -rf $$HOME/.cache/matplotlib; \
+	fi
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -U pip uv
+	$(VENV)/bin/uv pip install -q --python $(PY) -e ".[web,dev]"
+	@touch $@
+
+demo: setup
+	$(ANJU) --data-dir $(DATA_DIR) demo
+
+test: setup
+	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+test-fast: setup
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not slow and not browser"
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+lint: python-deps
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

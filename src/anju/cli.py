@@ -1,0 +1,89 @@
+"""The ``anju`` command line: a thin shell over the service functions.
+
+Global options build the :class:`~anju.config.Settings`; each part's verbs live in ``anju.commands.<part>``.
+Every :class:`~anju.errors.AnjuError` becomes a one-paragraph message on stderr and exit code 1 — no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from anju import __version__
+from anju.commands import COMMAND_MODULES
+from anju.commands._common import err_console
+from anju.config import load_settings
+from anju.errors import AnjuError
+
+app = typer.Typer(
+    name="anju",
+    help="安居 anju — 社区治安数据分析平台 / community public-safety analytics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", "-d", envvar="ANJU_DATA_DIR", help="数据目录 / data directory (default ./anju-data)."),
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh | en")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条 / no progress bars.")] = False,
+) -> None:
+    ctx.obj = load_settings(data_dir=data_dir, lang=lang, quiet=quiet or None)
+
+
+@app.command()
+def versions() -> None:
+    """版本信息 / show the versions of anju and its engines."""
+    import duckdb
+    import numpy
+    import pyarrow
+    import shapely
+
+    for name, ver in [
+        ("anju", __version__),
+        ("python", sys.version.split()[0]),
+        ("duckdb", duckdb.__version__),
+        ("pyarrow", pyarrow.__version__),
+        ("numpy", numpy.__version__),
+        ("shapely", shapely.__version__),
+    ]:
+        typer.echo(f"{name:10s} {ver}")
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"anju.commands.{_name}").register(app)
+
+
+def main() -> None:
+    """Entry point: run the app and turn anju's own errors into clean messages."""
+    try:
+        app(standalone_mode=False)
+    except AnjuError as exc:
+        err_console.print(f"[bold red]错误 / error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Abort:
+        err_console.print("已取消 / aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit codes
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Deployment settings and the layout of the data directory.
+
+One pydantic-settings class, built by :func:`load_settings` and passed down (never a module-level singleton, so
+tests can run many data directories side by side). Values come from, in order: explicit arguments (CLI flags),
+environment variables ``ANJU_*``, the data directory's ``anju.toml``, and the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from anju.errors import ConfigError
+
+__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings"]
+
+DEFAULT_DATA_DIR = Path("anju-data")
+
+
+class Settings(BaseSettings):
+    """Settings of one anju deployment. Every field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="ANJU_", extra="forbid")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the lake, areas, profiles and secret live.")
+    lang: Literal["zh", "en"] = Field("zh", description="Language of reports, UI and CLI messages.")
+    engine: Literal["duckdb", "spark"] = Field("duckdb", description="Query engine for analytics.")
+    timezone: str = Field("Asia/Shanghai", description="Default time zone of source timestamps.")
+    nearest_threshold_m: float = Field(
+        200.0, ge=0, description="Points outside every polygon snap to the nearest area within this distance (m)."
+    )
+    batch_rows: int = Field(500_000, gt=1000, description="Rows per ingest batch (bounds memory).")
+    secret: str | None = Field(
+        None, description="HMAC secret for personal data; default: generated once into <data_dir>/secret.key."
+    )
+    quiet: bool = Field(False, description="Silence progress bars.")
+
+    @cached_property
+    def paths(self) -> DataDir:
+        """The data directory's layout."""
+        return DataDir(self.data_dir)
+
+
+SETTINGS_HELP: dict[str, str] = {
+    name: (field.description or "") for name, field in Settings.model_fields.items()
+}
+
+
+class DataDir:
+    """Paths inside a data directory; creates nothing until asked to."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "anju.toml"
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def incidents(self) -> Path:
+        return self.lake / "incidents"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.lake / "quarantine"
+
+    @property
+    def manifest(self) -> Path:
+        return self.lake / "manifest.json"
+
+    @property
+    def staging(self) -> Path:
+        return self.lake / "_staging"
+
+    @property
+    def areas(self) -> Path:
+        return self.root / "areas"
+
+    @property
+    def profiles(self) -> Path:
+        return self.root / "profiles"
+
+    @property
+    def taxonomy(self) -> Path:
+        return self.root / "taxonomy.toml"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.root / "secret.key"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    def ensure(self) -> DataDir:
+        """Create the directory skeleton (idempotent)."""
+        for p in (self.lake, self.incidents, self.quarantine, self.areas, self.profiles):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"is not valid TOML: {exc}", path=path) from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from overrides (non-None values), ``ANJU_*`` variables and ``<data_dir>/anju.toml``.
+
+    Examples
+    --------
+    >>> s = load_settings(data_dir="/tmp/anju-doc-example")
+    >>> s.lang, s.engine
+    ('zh', 'duckdb')
+    """
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    data_dir = Path(explicit.get("data_dir") or os.environ.get("ANJU_DATA_DIR") or DEFAULT_DATA_DIR)
+    file_values: dict[str, Any] = {}
+    settings_file = data_dir / "anju.toml"
+    if settings_file.exists():
+        file_values = _read_toml(settings_file).get("anju", {})
+    env_names = {name for name in Settings.model_fields if f"ANJU_{name.upper()}" in os.environ}
+    merged = {k: v for k, v in file_values.items() if k not in env_names}
+    merged.update(explicit)
+    merged["data_dir"] = data_dir
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{first['msg']} (got {first.get('input')!r})", path=settings_file, key=f"anju].[{key}"
+        ) from exc
+
+
+def deployment_secret(settings: Settings) -> bytes:
+    """The per-deployment HMAC key: ``settings.secret`` if set, else ``secret.key`` (created once, mode 0600)."""
+    if settings.secret:
+        if settings.secret in {"changeme", "secret", "anju"}:
+            raise ConfigError("refusing a default/guessable secret; set ANJU_SECRET to a long random string",
+                              key="secret")
+        return settings.secret.encode("utf-8")
+    path = settings.paths.secret_file
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode("ascii")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
