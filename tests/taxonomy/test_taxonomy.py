@@ -71,3 +71,12 @@ def test_mapping_to_unknown_code_fails(tmp_path):
     p.write_text('[mapping]\nsource = "x"\n[category]\n"盗窃" = "theft.nope"\n', encoding="utf-8")
     with pytest.raises(TaxonomyError, match="theft.nope"):
         load_mapping(p, taxonomy=load_taxonomy())
+
+
+def test_docs_list_every_leaf():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "taxonomy.md").read_text(encoding="utf-8")
+    tax = load_taxonomy()
+    for code in tax.codes():
+        assert f"`{code}`" in doc, f"{code} is not documented in docs/taxonomy.md"
