@@ -7,9 +7,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := fonts-noto-cjk chromium poppler-utils
 DATA_DIR ?= anju-data
 
-.PHONY: setup system python-deps demo test test-fast bench lint clean
+.PHONY: setup system python-deps assets demo test test-fast bench lint clean
 
-setup: system python-deps
+setup: system python-deps assets
 
 # Debian packages: CJK fonts for charts and PDFs, Chromium for browser tests, poppler for PDF checks.
 system:
@@ -27,6 +27,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -U pip uv
 	$(VENV)/bin/uv pip install -q --python $(PY) -e ".[web,dev]"
 	@touch $@
+
+# Front-end libraries for the offline release (index.html inlines them): npm ci, then copy into the package.
+RELEASE_ASSETS := src/anju/release/assets
+assets: $(RELEASE_ASSETS)/echarts.min.js $(RELEASE_ASSETS)/echarts-wordcloud.min.js
+
+$(RELEASE_ASSETS)/%.min.js: package-lock.json
+	@test -d node_modules/echarts -a node_modules -nt package-lock.json || npm ci --no-audit --no-fund --loglevel=error
+	cp node_modules/$(if $(findstring wordcloud,$*),echarts-wordcloud,echarts)/dist/$*.min.js $@
 
 demo: setup
 	$(ANJU) --data-dir $(DATA_DIR) demo

@@ -1,9 +1,71 @@
-"""CLI verbs for the release part (filled in by that part)."""
+"""CLI verb ``anju release``: build the Safety Index release (平安指数发布) of a period into one folder."""
 
 from __future__ import annotations
 
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from anju.commands._common import console, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    """Add this part's commands to the root app."""
+    """Add ``anju release`` to the root app."""
+
+    @app.command("release")
+    def release_cmd(
+        ctx: typer.Context,
+        period: Annotated[
+            str,
+            typer.Option("--period", "-p", help="发布时期，如 2025H2、2025Q3、2025-07；latest = 数据中最近的半年 / "
+                         "release period, e.g. 2025H2; 'latest' = the latest half-year in the lake."),
+        ] = "latest",
+        compare: Annotated[
+            str | None,
+            typer.Option("--compare", "-c", help="对比时期（默认去年同期）/ comparison period (default: same period "
+                         "last year); 'pop' = previous period."),
+        ] = None,
+        lang: Annotated[
+            str | None, typer.Option("--lang", help="zh | en（默认取全局设置）/ language (default: global --lang).")
+        ] = None,
+        public: Annotated[
+            bool, typer.Option("--public", help="公众版：无个案数据，小数字显示为“<3”，无人名 / residents' edition.")
+        ] = False,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="输出目录 / output folder (default <data_dir>/releases/…).")
+        ] = None,
+        formats: Annotated[
+            str | None, typer.Option("--formats", help="逗号分隔：html,pdf,xlsx,json（默认全部）/ subset of formats.")
+        ] = None,
+    ) -> None:
+        """生成平安指数发布（index.html、report.pdf、tables.xlsx、release.json）/ build the Safety Index release."""
+        from anju.release import build_release
+        from anju.release.renderers import RENDERERS
+
+        settings = settings_from(ctx)
+        language = lang or settings.lang
+        if language not in ("zh", "en"):
+            raise typer.BadParameter(f"--lang must be zh or en; got {language!r}", param_hint="--lang")
+        fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
+        if fmt_list:
+            bad = [f for f in fmt_list if f not in RENDERERS]
+            if bad:
+                raise typer.BadParameter(f"unknown format(s) {bad}; expected some of {sorted(RENDERERS)}",
+                                         param_hint="--formats")
+        t0 = time.perf_counter()
+        with console.status("正在生成发布 / building the release…", spinner="dots") if not settings.quiet \
+                else nullcontext():
+            folder = build_release(settings, period, compare=compare, lang=language, public=public, out=out,
+                                   formats=fmt_list)
+        elapsed = time.perf_counter() - t0
+        if not settings.quiet:
+            console.print(f"[green]已生成 / written[/] {folder}  ({elapsed:.1f} s)", highlight=False)
+            for p in sorted(folder.iterdir()):
+                if p.is_file():
+                    console.print(f"  {p.name:14s} {p.stat().st_size / 1024:8.0f} KiB", highlight=False)
+        else:
+            typer.echo(str(folder))
+

@@ -1,0 +1,225 @@
+"""Forecast benchmarks: speed at scale and accuracy on public data.
+
+Speed (default): 1 M synthetic events over a 30 × 30 km area with 150 m cells — prospective hot-spot and space-time
+KDE forecasts (goal < 10 s each), SEPP fit on 100 k events (goal < 60 s); prints seconds and peak RSS.
+``--quick`` runs 100 k / 20 k events.
+
+Accuracy (``--study sf|chicago|all``): the rolling-origin backtests reported in docs/forecasting.md, on the Kaggle
+San Francisco set and the Chicago aggravated assaults in ../shared/data; prints Markdown tables.
+
+Usage: ``python benchmarks/bench_forecast.py [--quick] [--study NAME] [--data PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anju.forecast import (
+    SEPP,
+    Grid,
+    NaiveHotspot,
+    ProspectiveHotspot,
+    RandomHotspot,
+    RetrospectiveHotspot,
+    SpaceTimeKDE,
+    backtest,
+    observed_origins,
+    rolling_origins,
+    summarize,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def synthetic(n: int, *, seed: int = 0, side: float = 30_000.0, days: float = 365.0, theta: float = 0.3,
+              omega: float = 0.5) -> pd.DataFrame:
+    """About ``n`` events: immigrants at 400 Gaussian hot spots of varying weight (70 %) and uniform background
+    (30 %), plus self-excited offspring (branching ratio θ, mean delay 1/ω days, within ~30 m of the parent)."""
+    rng = np.random.default_rng(seed)
+    n0 = int(n * (1.0 - theta))
+    centres = rng.uniform(0, side, (400, 2))
+    weights = rng.pareto(1.5, 400) + 1
+    k = rng.choice(400, n0, p=weights / weights.sum())
+    xy = centres[k] + rng.normal(0, 200, (n0, 2))
+    bg = rng.random(n0) < 0.3
+    xy[bg] = rng.uniform(0, side, (int(bg.sum()), 2))
+    t = rng.uniform(0, days, n0)
+    parts = [(xy, t)]
+    gen_xy, gen_t = xy, t
+    while gen_t.size:
+        kids = rng.poisson(theta, gen_t.size)
+        cxy = np.repeat(gen_xy, kids, axis=0) + rng.normal(0, 30, (int(kids.sum()), 2))
+        ct = np.repeat(gen_t, kids) + rng.exponential(1.0 / omega, int(kids.sum()))
+        keep = ct < days
+        gen_xy, gen_t = cxy[keep], ct[keep]
+        parts.append((gen_xy, gen_t))
+    xy = np.clip(np.concatenate([p[0] for p in parts]), 0, side - 1)
+    t = np.concatenate([p[1] for p in parts])
+    order = np.argsort(t)
+    return pd.DataFrame({"x": xy[order, 0], "y": xy[order, 1],
+                         "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(t[order], unit="D")})
+
+
+def timed(label: str, fn, goal: float | None = None):  # type: ignore[no-untyped-def]
+    """Run ``fn`` and print wall and CPU seconds (CPU is the stable figure on a shared machine) and peak RSS."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    verdict = "" if goal is None else f"  goal < {goal:.0f} s: {'ok' if dt < goal else 'MISSED (wall)'}"
+    print(f"{label:<62s} wall {dt:7.2f} s  CPU {dc:7.2f} s  peak RSS {peak_rss_mb():6.0f} MB{verdict}", flush=True)
+    return out
+
+
+def speed(quick: bool) -> None:
+    n = 100_000 if quick else 1_000_000
+    n_sepp = 20_000 if quick else 100_000
+    print(f"machine: {platform.platform()}, python {platform.python_version()}, cpus {__import__('os').cpu_count()}")
+    ev = timed(f"generate ~{n:,} events (30 × 30 km, 1 year, θ = 0.3)", lambda: synthetic(n))
+    n = len(ev)
+    grid = Grid.from_bounds(0, 0, 29_999, 29_999, 150.0)
+    print(f"grid: {grid.nx} × {grid.ny} = {grid.n_cells:,} cells of 150 m")
+    window = ("2024-12-31", "2025-01-07")
+    p = ProspectiveHotspot(bandwidth_m=400.0, lookback_days=56.0)
+    timed(f"prospective hot-spot: fit + predict on {n:,} events",
+          lambda: p.fit(ev).predict(grid, window), goal=10)
+    k = SpaceTimeKDE(bandwidth_m=250.0, time_scale_days=60.0, lookback_days=365.0)
+    timed(f"space-time KDE: fit + predict on {n:,} events", lambda: k.fit(ev).predict(grid, window), goal=10)
+    p1 = ProspectiveHotspot(bandwidth_m=400.0, lookback_days=365.0)
+    timed("prospective hot-spot, 1-year look-back (every event weighted)",
+          lambda: p1.fit(ev).predict(grid, window), goal=10)
+    r = RetrospectiveHotspot(lookback_days=365.0)
+    timed(f"retrospective counts: fit + predict on {n:,} events", lambda: r.fit(ev).predict(grid, window))
+    sub = synthetic(n_sepp, seed=1)
+    n_sepp = len(sub)
+    s0 = SEPP(cell_size_m=150.0, lookback_days=None)
+    timed(f"SEPP (r=0) fit on {n_sepp:,} events", lambda: s0.fit(sub), goal=60)
+    print(f"   θ={s0.theta_:.3f} ω={s0.omega_:.3f}/day, {s0.n_iter_} EM iterations, converged={s0.converged_}")
+    timed("SEPP predict", lambda: s0.predict(grid, window))
+    s1 = SEPP(cell_size_m=150.0, neighbourhood=1, lookback_days=None, max_iter=100)
+    timed(f"SEPP (r=1, max 100 iterations) fit on {n_sepp:,} events", lambda: s1.fit(sub), goal=60)
+    print(f"   θ={s1.theta_:.3f} ω={s1.omega_:.3f}/day, {s1.n_iter_} EM iterations, converged={s1.converged_}")
+
+
+# ---- accuracy studies on public data ------------------------------------------------------------------------------------
+def model_set(family: str | None = None, shift: str | None = None, *, sepp_r1: bool = True) -> dict[str, object]:
+    kw = {"family": family, "shift": shift}
+    models: dict[str, object] = {
+        "naive (last week)": NaiveHotspot(**kw),
+        "random": RandomHotspot(random_state=0, **kw),
+        "retrospective 1y counts": RetrospectiveHotspot(lookback_days=365.0, **kw),
+        "retrospective 1y KDE 150m": RetrospectiveHotspot(lookback_days=365.0, bandwidth_m=150.0, **kw),
+        "prospective (Bowers) 400m/8w": ProspectiveHotspot(bandwidth_m=400.0, lookback_days=56.0, **kw),
+        "ST-KDE 250m/60d": SpaceTimeKDE(bandwidth_m=250.0, time_scale_days=60.0, **kw),
+        "SEPP r=0 (1y)": SEPP(cell_size_m=150.0, lookback_days=365.0, **kw),
+    }
+    if sepp_r1:  # 3–5× the cost of r = 0: only in the headline scenarios
+        models["SEPP r=1 (1y)"] = SEPP(cell_size_m=150.0, neighbourhood=1, lookback_days=365.0, max_iter=100, **kw)
+    return models
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A Markdown table (floats with two decimals) without the optional tabulate package."""
+    def fmt(v: object) -> str:
+        return f"{v:.2f}" if isinstance(v, (float, np.floating)) else str(v)
+
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def report(title: str, res: pd.DataFrame) -> pd.DataFrame:
+    s = summarize(res, baseline="naive (last week)")
+    rows = []
+    for model, g in s.groupby("model", sort=False):
+        g = g.set_index("coverage")
+        rows.append({
+            "model": model,
+            "PAI 1%": g.loc[0.01, "pai"], "PEI 1%": g.loc[0.01, "pei"],
+            "PAI 5%": g.loc[0.05, "pai"], "PEI 5%": g.loc[0.05, "pei"],
+            "PAI 5% vs naive": g.loc[0.05, "pai_vs_baseline"], "beats naive @5%": g.loc[0.05, "wins"],
+            "hit 20%": g.loc[0.20, "hit_rate"], "fit s": g.loc[0.05, "fit_seconds"],
+        })
+    table = pd.DataFrame(rows)
+    n_orig = res["origin"].nunique()
+    first_cov = res["coverage"].min()
+    n_ev = int(res[res["coverage"] == first_cov].groupby("model")["N"].sum().max())
+    print(f"\n### {title}\n\n{n_orig} origins, {n_ev:,} test events in total ({n_ev / n_orig:.0f} per window).\n")
+    print(markdown(table))
+    return table
+
+
+def study_sf(path: Path) -> None:
+    from anju.forecast.datasets import load_sf_kaggle
+
+    ev = load_sf_kaggle(path, start="2012-06-01", end="2015-01-01")
+    hist = ev[ev["t"] < pd.Timestamp("2014-01-01")]
+    grid = Grid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
+    origins = observed_origins(ev, "2014-01-06", "2014-12-29")
+    print(f"\n## San Francisco (Kaggle train set) — grid {grid.nx}×{grid.ny}, {grid.n_active} active 150 m cells "
+          f"({grid.area_m2 / 1e6:.1f} km²), {len(origins)} observed weeks of 2014")
+    for title, fam, shift in (("all incidents, next week", None, None), ("theft family, next week", "theft", None),
+                              ("assault family, next week", "assault", None),
+                              ("all incidents, night shift (夜班 00–08) of next week", None, "night")):
+        t0 = time.perf_counter()
+        res = backtest(model_set(fam, shift, sepp_r1=fam is None and shift is None), ev, grid, origins, "7D",
+                       training_days=400)
+        report(f"SF — {title}", res)
+        print(f"\n({time.perf_counter() - t0:.0f} s)")
+
+
+def study_chicago(path: Path, boundary: Path) -> None:
+    import shapely
+
+    from anju.forecast.datasets import chicago_boundary, load_chicago_assaults
+
+    ev = load_chicago_assaults(path, start="2016-06-01", end="2019-01-01")
+    b = chicago_boundary(boundary)
+    grid = Grid.from_bounds(*shapely.bounds(b), 150.0).restrict_to(b)
+    origins = rolling_origins("2018-01-01", "2018-12-31", "7D")
+    print(f"\n## Chicago aggravated assaults — grid {grid.nx}×{grid.ny}, {grid.n_active} cells inside the city "
+          f"({grid.area_m2 / 1e6:.1f} km²), {len(origins)} weekly origins in 2018")
+    for title, shift in (("all aggravated assaults, next week", None), ("night shift (夜班 00–08), next week", "night")):
+        t0 = time.perf_counter()
+        res = backtest(model_set(None, shift, sepp_r1=shift is None), ev, grid, origins, "7D", training_days=400)
+        report(f"Chicago — {title}", res)
+        print(f"\n({time.perf_counter() - t0:.0f} s)")
+    t0 = time.perf_counter()
+    res = backtest(model_set(None, None, sepp_r1=False), ev, grid, rolling_origins("2018-06-01", "2018-08-01", "1D"),
+                   "1D",
+                   training_days=400)
+    report("Chicago — all aggravated assaults, next day (61 daily origins, June–July 2018)", res)
+    print(f"\n({time.perf_counter() - t0:.0f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small run")
+    ap.add_argument("--study", choices=["sf", "chicago", "all"], help="run the public-data accuracy study instead")
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
+    args = ap.parse_args(argv)
+    if args.study:
+        if args.study in ("sf", "all"):
+            study_sf(args.data / "sf-crime-kaggle" / "train.csv.gz")
+        if args.study in ("chicago", "all"):
+            study_chicago(args.data / "crimemappingdata-ashby" / "chicago_aggravated_assaults.csv.gz",
+                          args.data / "chicago-boundaries" / "community_areas.geojson")
+        return 0
+    speed(args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Analytics of the Safety Index release: pure functions over the lake's incident table.
+
+Tables (Ibis expressions, e.g. ``anju.lake.connect(settings).incidents()``) and parameters in, pandas tables out;
+no file I/O, no printing. Aggregations are Ibis (DuckDB here, PySpark at scale); small-table statistics (tests,
+shrinkage, index) are NumPy/SciPy. One function computes each number and every surface shows that number.
+The public API and its columns are documented in ``docs/analytics.md``; heat maps live in :mod:`anju.spatial.kde`.
+
+Examples
+--------
+>>> import ibis, pandas as pd
+>>> from anju.analytics import Period, counts
+>>> t = ibis.memtable(pd.DataFrame({"reported_at": pd.to_datetime(["2025-07-03 22:10", "2025-08-01 09:00"]),
+...     "category": ["dispute.drunk", "theft.burglary"], "family": ["dispute", "theft"],
+...     "community_id": ["c1", "c1"]}))
+>>> counts(t, Period.parse("2025H2"), by="family")[["area_id", "family", "count"]].to_dict("records")
+[{'area_id': 'c1', 'family': 'dispute', 'count': 1}, {'area_id': 'c1', 'family': 'theft', 'count': 1}]
+"""
+
+from anju.analytics._common import LEVELS, AnalyticsError, rollup_attributes
+from anju.analytics.change import bh_adjust, change_table, poisson_test, rate_ratio_ci
+from anju.analytics.counts import aggregate, compare, counts, dispute_share, monthly, shares
+from anju.analytics.headline import headline
+from anju.analytics.index import IndexConfig, index_from_counts, load_index_config, safety_index, score_ratio
+from anju.analytics.night import WEEKDAY_LABELS, hour_weekday, night_counts
+from anju.analytics.periods import Period, PeriodError, resolve_comparison
+from anju.analytics.rankings import RankingDef, load_rankings, ranking, rankings
+from anju.analytics.shrinkage import GammaPrior, eb_rates, fit_gamma_prior
+from anju.analytics.supervision import supervision
+from anju.analytics.window import DEFAULT_NIGHT, NightWindow
+from anju.analytics.words import fraud_techniques, rising_terms, top_terms
+
+__all__ = [
+    "DEFAULT_NIGHT",
+    "LEVELS",
+    "WEEKDAY_LABELS",
+    "AnalyticsError",
+    "GammaPrior",
+    "IndexConfig",
+    "NightWindow",
+    "Period",
+    "PeriodError",
+    "RankingDef",
+    "aggregate",
+    "bh_adjust",
+    "change_table",
+    "compare",
+    "counts",
+    "dispute_share",
+    "eb_rates",
+    "fit_gamma_prior",
+    "fraud_techniques",
+    "headline",
+    "hour_weekday",
+    "index_from_counts",
+    "load_index_config",
+    "load_rankings",
+    "monthly",
+    "night_counts",
+    "poisson_test",
+    "ranking",
+    "rankings",
+    "rate_ratio_ci",
+    "resolve_comparison",
+    "rising_terms",
+    "rollup_attributes",
+    "safety_index",
+    "score_ratio",
+    "shares",
+    "supervision",
+    "top_terms",
+]

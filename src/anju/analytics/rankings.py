@@ -1,0 +1,309 @@
+"""Rankings (排行榜) defined in TOML, with empirical-Bayes shrinkage and rank changes.
+
+A ranking names what is counted (families, leaf codes, preventable only, night only), per what (households,
+residents or nothing) and at which area level; the shipped definitions are in ``anju/analytics/data/rankings.toml``
+(最受小偷欢迎小区, 耳根子最软居民区, dispute hot spots, night trouble, preventable cases). Rates are shrunk with the
+Poisson–gamma model of :mod:`anju.analytics.shrinkage` and carry 95 % posterior intervals, so a tiny community cannot
+top a list by chance; each entry shows its rank change against the comparison period.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from scipy import stats
+
+from anju.analytics._common import LEVELS, AnalyticsError, areas_frame, as_period, taxonomy_or_default
+from anju.analytics.counts import counts_many
+from anju.analytics.periods import Period, resolve_comparison
+from anju.analytics.shrinkage import eb_rates
+from anju.analytics.window import NightWindow, as_window
+from anju.errors import ConfigError
+from anju.taxonomy import Taxonomy
+
+__all__ = ["RankingDef", "default_rankings_path", "load_rankings", "ranking", "rankings"]
+
+
+class RankingDef(BaseModel):
+    """One ranking definition (a ``[ranking.<id>]`` table of rankings.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    zh: str
+    en: str
+    description_zh: str = ""
+    description_en: str = ""
+    level: str = "community"
+    families: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    preventable: bool | None = None
+    per: Literal["households", "residents", "none"] = "residents"
+    scale: float = Field(default=1000.0, gt=0)
+    night: bool | str = False
+    top: int = Field(default=10, ge=1)
+    min_denominator: float = Field(default=0.0, ge=0)
+    prior: Literal["ml", "mom"] = "ml"
+    interval: float = Field(default=0.95, gt=0, lt=1)
+    enabled: bool = True
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v not in LEVELS:
+            raise ValueError(f"must be one of {', '.join(LEVELS)}")
+        return v
+
+    @field_validator("night")
+    @classmethod
+    def _night(cls, v: bool | str) -> bool | str:
+        if isinstance(v, str):
+            NightWindow.parse(v)
+        return v
+
+    def label(self, lang: str = "zh") -> str:
+        return self.zh if lang != "en" else self.en
+
+    @property
+    def denominator(self) -> str | None:
+        """Area attribute used as denominator (``households``/``population``) or None."""
+        return {"households": "households", "residents": "population", "none": None}[self.per]
+
+    @property
+    def window(self) -> NightWindow | None:
+        return as_window(self.night)
+
+    def leaf_codes(self, taxonomy: Taxonomy | None = None) -> list[str]:
+        """The leaf codes this ranking counts."""
+        tax = taxonomy_or_default(taxonomy)
+        chosen = [c for c in tax.categories if c in self.categories or tax.family_of(c) in self.families]
+        if not self.families and not self.categories:
+            chosen = list(tax.categories)
+        if self.preventable is not None:
+            chosen = [c for c in chosen if tax[c].preventable == self.preventable]
+        return chosen
+
+
+def default_rankings_path() -> Path:
+    """The shipped rankings.toml."""
+    return Path(str(resources.files("anju.analytics") / "data" / "rankings.toml"))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read rankings file ({exc})", path=path) from exc
+    extra = set(raw) - {"ranking", "meta"}
+    if extra:
+        raise ConfigError(f"unknown top-level keys {sorted(extra)}; expected [ranking.<id>] tables", path=path)
+    tables = raw.get("ranking", {})
+    if not isinstance(tables, dict):
+        raise ConfigError("expected [ranking.<id>] tables", path=path, key="ranking")
+    return tables
+
+
+def _validate(path: Path, rid: str, body: Any, taxonomy: Taxonomy) -> RankingDef:
+    if not isinstance(body, dict):
+        raise ConfigError("expected a table of settings", path=path, key=f"ranking.{rid}")
+    try:
+        d = RankingDef.model_validate({"id": rid, **body})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        sub = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=path,
+                          key=f"ranking.{rid}" + (f".{sub}" if sub else "")) from exc
+    for f in d.families:
+        if f not in taxonomy.families:
+            raise ConfigError(f"unknown family {f!r}; known families: {', '.join(taxonomy.families)}", path=path,
+                              key=f"ranking.{rid}.families")
+    for c in d.categories:
+        if c not in taxonomy:
+            raise ConfigError(f"unknown category code {c!r}; see docs/taxonomy.md", path=path,
+                              key=f"ranking.{rid}.categories")
+    if not d.leaf_codes(taxonomy):
+        raise ConfigError("selects no category at all", path=path, key=f"ranking.{rid}")
+    return d
+
+
+def load_rankings(
+    path: str | Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    taxonomy: Taxonomy | None = None,
+    include_disabled: bool = False,
+) -> dict[str, RankingDef]:
+    """Ranking definitions: the shipped file (or ``path``) merged by id with ``<data_dir>/rankings.toml``.
+
+    A deployment entry replaces the shipped entry of the same id entirely; ``enabled = false`` removes it.
+    Errors name the file and the key, e.g. ``rankings.toml: [ranking.thief_favourite.per]: Input should be
+    'households', 'residents' or 'none' (got 'homes')``.
+
+    Examples
+    --------
+    >>> defs = load_rankings()
+    >>> defs["thief_favourite"].zh, defs["thief_favourite"].per
+    ('最受小偷欢迎小区', 'households')
+    """
+    tax = taxonomy_or_default(taxonomy)
+    files = [Path(path) if path is not None else default_rankings_path()]
+    if data_dir is not None and (Path(data_dir) / "rankings.toml").exists():
+        files.append(Path(data_dir) / "rankings.toml")
+    out: dict[str, RankingDef] = {}
+    for f in files:
+        if not f.exists():
+            raise ConfigError("rankings file not found", path=f)
+        for rid, body in _read(f).items():
+            out[rid] = _validate(f, rid, body, tax)
+    return out if include_disabled else {k: v for k, v in out.items() if v.enabled}
+
+
+def _resolve(definition: RankingDef | str, definitions: Mapping[str, RankingDef] | None,
+             taxonomy: Taxonomy) -> RankingDef:
+    if isinstance(definition, RankingDef):
+        return definition
+    defs = definitions if definitions is not None else load_rankings(taxonomy=taxonomy)
+    if definition not in defs:
+        raise AnalyticsError(f"unknown ranking {definition!r}; defined: {', '.join(defs)}")
+    return defs[definition]
+
+
+def _score(df: pd.DataFrame, d: RankingDef) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rank all areas of one period: shrunk rate (or count), interval, rank."""
+    df = df[df["area_id"].notna()].copy()
+    y = df["count"].to_numpy(float)
+    if d.denominator is None:
+        df["denominator"] = np.nan
+        df["rate_raw"] = y
+        df["rate"] = y
+        q = (1 - d.interval) / 2
+        df["rate_low"] = np.where(y > 0, stats.chi2.ppf(q, 2 * y) / 2, 0.0)  # Garwood exact Poisson interval
+        df["rate_high"] = stats.chi2.ppf(1 - q, 2 * y + 2) / 2
+        prior: dict[str, Any] = {}
+        mean = float(y.mean()) if len(y) else 0.0
+    else:
+        den = df[d.denominator].to_numpy(float)
+        df["denominator"] = den
+        df = df[np.isfinite(den) & (den > 0) & (den >= d.min_denominator)].copy()
+        if df.empty:
+            raise AnalyticsError(f"ranking {d.id!r}: no {d.level} has a positive {d.denominator!r}; load area "
+                                 "attributes or use per = 'none'")
+        e = df["denominator"].to_numpy(float) / d.scale
+        eb = eb_rates(df["count"].to_numpy(float), e, method=d.prior, level=d.interval)
+        for c in ("rate_raw", "rate", "rate_low", "rate_high", "weight"):
+            df[c] = eb[c].to_numpy()
+        prior = eb.attrs["prior"]
+        mean = float(prior["mean"])
+    df["above_average"] = df["rate_low"] > mean
+    df = df.sort_values(["rate", "count", "area_id"], ascending=[False, False, True], kind="stable")
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df, prior
+
+
+def ranking(
+    incidents: ir.Table,
+    definition: RankingDef | str,
+    period: Period | str,
+    *,
+    areas: Any,
+    comparison: Period | str | None = "yoy",
+    taxonomy: Taxonomy | None = None,
+    night: NightWindow | str | bool | None = None,
+    top: int | None = None,
+    definitions: Mapping[str, RankingDef] | None = None,
+) -> pd.DataFrame:
+    """One ranking for a period: the top entries by shrunk rate, with intervals and rank change.
+
+    Parameters
+    ----------
+    incidents : ibis.Table
+        The lake's incidents.
+    definition : RankingDef or str
+        A definition or its id in ``definitions`` (default: :func:`load_rankings`).
+    period : Period or str
+        The release period.
+    areas : table
+        Attributes of the definition's level (``lake.areas(level)``), with ``households``/``population`` when the
+        ranking is per household/resident. Every area is ranked, including those without incidents.
+    comparison : "yoy", "pop", Period, str or None
+        Period whose ranks give ``rank_prev``/``rank_change``.
+    night : NightWindow, str or bool, optional
+        Overrides the definition's night window.
+    top : int, optional
+        Entries returned (default: the definition's ``top``; 0 = all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank``, ``area_id``, ``name``, ``count``, ``denominator``, ``rate_raw``, ``rate``, ``rate_low``,
+        ``rate_high`` [, ``weight``], ``above_average`` (the interval lies above the overall rate/mean count: surely
+        worse than average), ``count_prev``, ``rate_prev``, ``rank_prev``, ``rank_change`` (positive = moved
+        up), ``new_entry`` (not in the comparison period's top). ``.attrs``: ``definition``, ``prior``, ``period``,
+        ``comparison``, ``window``.
+    """
+    tax = taxonomy_or_default(taxonomy)
+    d = _resolve(definition, definitions, tax)
+    p = as_period(period)
+    c = resolve_comparison(p, comparison)
+    window = as_window(night) if night is not None else d.window
+    need = [d.denominator] if d.denominator else []
+    a = areas_frame(areas, need=need)
+    if a is None:
+        raise AnalyticsError(f"ranking {d.id!r} needs the {d.level} area table (lake.areas({d.level!r}))")
+    codes = d.leaf_codes(tax)
+    kw: dict[str, Any] = dict(level=d.level, by=None, areas=a, taxonomy=tax, night=window, categories=codes)
+    frames = counts_many(incidents, [p] if c is None else [p, c], **kw)
+    cur, prior = _score(frames[0], d)
+    n_top = d.top if top is None else (top if top > 0 else len(cur))
+    if c is not None:
+        prev, _ = _score(frames[1], d)
+        prev = prev[["area_id", "count", "rate", "rank"]].rename(
+            columns={"count": "count_prev", "rate": "rate_prev", "rank": "rank_prev"})
+        cur = cur.merge(prev, on="area_id", how="left")
+        cur["rank_change"] = cur["rank_prev"] - cur["rank"]
+        cur["new_entry"] = ~(cur["rank_prev"] <= n_top)
+    else:
+        for col in ("count_prev", "rate_prev", "rank_prev", "rank_change"):
+            cur[col] = np.nan
+        cur["new_entry"] = False
+    cols = ["rank", "area_id", "name", "count", "denominator", "rate_raw", "rate", "rate_low", "rate_high"]
+    cols += [x for x in ("weight",) if x in cur.columns] + ["above_average"]
+    cols += ["count_prev", "rate_prev", "rank_prev", "rank_change", "new_entry"]
+    out = cur[cols].head(n_top).reset_index(drop=True)
+    for col in ("count_prev", "rank_prev", "rank_change"):
+        out[col] = out[col].astype("Int64")
+    out.attrs.update(definition=d.model_dump(), prior=prior, period=p.code,
+                     comparison=c.code if c is not None else None, window=window.label() if window else None)
+    return out
+
+
+def rankings(
+    incidents: ir.Table,
+    period: Period | str,
+    *,
+    areas: Any,
+    definitions: Mapping[str, RankingDef] | None = None,
+    taxonomy: Taxonomy | None = None,
+    **kw: Any,
+) -> dict[str, pd.DataFrame]:
+    """Every enabled ranking for a period, keyed by id. ``areas`` may be one table or a dict level → table."""
+    tax = taxonomy_or_default(taxonomy)
+    defs = definitions if definitions is not None else load_rankings(taxonomy=tax)
+    out: dict[str, pd.DataFrame] = {}
+    for rid, d in defs.items():
+        if not d.enabled:
+            continue
+        if isinstance(areas, Mapping) and d.level not in areas:
+            raise AnalyticsError(f"ranking {rid!r} ranks {d.level} areas, but no {d.level!r} table was given "
+                                 f"(got {', '.join(areas)}); pass areas={{'{d.level}': lake.areas('{d.level}'), …}}")
+        a = areas[d.level] if isinstance(areas, Mapping) else areas
+        out[rid] = ranking(incidents, d, period, areas=a, taxonomy=tax, definitions=defs, **kw)
+    return out

@@ -1,0 +1,145 @@
+"""Geographic enrichment of a batch: parse coordinates, convert to WGS-84, project, assign areas, H3 cells.
+
+Thin glue over :mod:`anju.geo` (the geo part owns the maths): :func:`anju.geo.coords.convert` for GCJ-02/BD-09,
+:func:`anju.geo.projection.from_metric` for projected sources, :func:`anju.geo.projection.to_metric` with the
+deployment's metric CRS, :meth:`anju.geo.areas.AreaSet.assign` and :func:`anju.geo.grid.h3_cells`.
+
+Without loaded areas ingest still works: area ids stay null and x/y use the UTM zone of the first batch's points
+(kept for the whole import and recorded in the manifest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from anju.geo.areas import AreaSet
+from anju.geo.coords import convert
+from anju.geo.grid import h3_cells
+from anju.geo.projection import from_metric, metric_crs_for, to_metric
+from anju.ingest.validate import is_none
+from anju.lake.schema import AREA_LEVELS
+
+__all__ = ["BOUNDS_PAD_M", "GeoContext", "parse_numbers"]
+
+#: How far outside the loaded areas' bounding box a point may lie before it is "out of bounds" (metres); between
+#: the box and the areas themselves a point is assigned to the nearest area within the threshold or quarantined as
+#: ``outside_areas``.
+BOUNDS_PAD_M = 2000.0
+
+_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Strings → float64 (NaN where null or not a number) and a mask of present-but-unparseable values."""
+    v = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    present = pc.is_valid(v)
+    ok = pc.match_substring_regex(v, _NUMBER)
+    nums = pc.cast(pc.if_else(ok, v, pa.scalar(None, pa.string())), pa.float64())
+    f = nums.fill_null(np.nan).to_numpy(zero_copy_only=False)
+    bad = pc.and_(present, pc.invert(ok.fill_null(False))).to_numpy(zero_copy_only=False)
+    return np.asarray(f, dtype=np.float64), np.asarray(bad, dtype=bool)
+
+
+@dataclass
+class GeoContext:
+    """Everything geographic an import needs, built once per import."""
+
+    system: str
+    areas: AreaSet | None
+    nearest_m: float
+    profile_bounds: tuple[float, float, float, float] | None = None
+    metric_crs: str | None = None
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, data_dir: Any, *, system: str, nearest_m: float,
+              profile_bounds: tuple[float, float, float, float] | None) -> GeoContext:
+        areas = AreaSet.from_data_dir(data_dir)
+        if not areas.layers:
+            return cls(system, None, nearest_m, profile_bounds)
+        return cls(system, areas, nearest_m, profile_bounds, areas.metric_crs)
+
+    @property
+    def levels(self) -> list[str]:
+        """Loaded levels, in :data:`AREA_LEVELS` order."""
+        return [lv for lv in AREA_LEVELS if self.areas is not None and lv in self.areas.layers]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """WGS-84 box outside which coordinates are out of bounds: the areas' box padded, else the profile's."""
+        if self.areas is not None and self.areas.bounds is not None:
+            minx, miny, maxx, maxy = self.areas.bounds
+            dlat = BOUNDS_PAD_M / 111_320.0
+            dlon = BOUNDS_PAD_M / (111_320.0 * max(np.cos(np.radians(max(abs(miny), abs(maxy)))), 0.05))
+            return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
+        return self.profile_bounds
+
+    def to_wgs84(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Source coordinates → (lon, lat, bad): WGS-84 degrees and a mask of impossible values.
+
+        Impossible: non-finite, outside ±180/±90 (±90 exactly is a known placeholder), or (0, 0).
+        """
+        if self.system.startswith("EPSG:"):
+            ok = np.isfinite(a) & np.isfinite(b)
+            lon = np.full(a.shape, np.nan)
+            lat = np.full(a.shape, np.nan)
+            if ok.any():
+                lon[ok], lat[ok] = from_metric(a[ok], b[ok], self.system)
+        elif self.system == "wgs84":
+            lon, lat = a, b
+        else:
+            ok = np.isfinite(a) & np.isfinite(b) & (np.abs(a) <= 180) & (np.abs(b) < 90)
+            lon = np.full(a.shape, np.nan)
+            lat = np.full(a.shape, np.nan)
+            if ok.any():
+                lon[ok], lat[ok] = convert(a[ok], b[ok], self.system, "wgs84")
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) >= 90) \
+                | ((lon == 0) & (lat == 0))
+        return lon, lat, bad
+
+    def outside_bounds(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Mask of finite points outside :attr:`bounds` (all False when there are no bounds)."""
+        b = self.bounds
+        if b is None:
+            return np.zeros(lon.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(lon) & ((lon < b[0]) | (lon > b[2]) | (lat < b[1]) | (lat > b[3]))
+
+    def enrich(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
+        """x/y (metres), h3_9 (-1 → null later), ``<level>_id`` for every level and ``assign_method``.
+
+        ``lon``/``lat`` are WGS-84 with NaN where missing.
+        """
+        n = lon.size
+        have = np.isfinite(lon) & np.isfinite(lat)
+        x = np.full(n, np.nan)
+        y = np.full(n, np.nan)
+        if have.any():
+            if self.metric_crs is None:
+                self.metric_crs = metric_crs_for(lon[have], lat[have])
+            x[have], y[have] = to_metric(lon[have], lat[have], self.metric_crs)
+        out: dict[str, Any] = {"x": x, "y": y, "h3_9": h3_cells(lon, lat, 9)}
+        empty = np.full(n, None, dtype=object)
+        assigned: dict[str, np.ndarray] = {}
+        if self.areas is not None and have.any():
+            assigned = self.areas.assign(lon, lat, max_distance_m=self.nearest_m)
+        for lv in AREA_LEVELS:
+            out[f"{lv}_id"] = assigned.get(f"{lv}_id", empty)
+        out["assign_method"] = assigned.get("assign_method", empty)
+        return out
+
+    def unassigned(self, enriched: dict[str, Any]) -> np.ndarray:
+        """Rows with coordinates but no area at any loaded level (all False when no areas are loaded)."""
+        levels = self.levels
+        if not levels:
+            return np.zeros(len(enriched["x"]), dtype=bool)
+        none = np.ones(len(enriched["x"]), dtype=bool)
+        for lv in levels:
+            none &= is_none(enriched[f"{lv}_id"])
+        return none & np.isfinite(enriched["x"])

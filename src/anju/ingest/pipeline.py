@@ -1,0 +1,363 @@
+"""``ingest_file``: one source file → the lake, atomically and idempotently.
+
+Three stages overlap so the two cores stay busy: a reader thread parses (and, for GBK, an ``iconv`` child
+process transcodes) the next batches while the main thread transforms the current one
+(:class:`~anju.ingest.transform.BatchTransformer`) and a writer thread encodes Parquet. Queues between them hold at
+most two batches, so memory is bounded by a few batches whatever the file size.
+
+Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.py):
+
+* a file whose SHA-256 is already in the manifest is not read again: the earlier import is reported;
+* record keys already in the lake or earlier in the file go to quarantine as ``duplicate_key``;
+* nothing is visible until the manifest names the import; a killed import leaves only orphans, removed next time;
+* only one writer at a time (``lake/.lock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import queue
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from anju import __version__
+from anju.config import Settings, deployment_secret
+from anju.errors import IngestError
+from anju.ingest.enrich import GeoContext
+from anju.ingest.keys import KeyIndex
+from anju.ingest.pii import Hasher
+from anju.ingest.profile import Profile, ResolvedColumns, load_profile
+from anju.ingest.readers import SourceReader, open_source
+from anju.ingest.report import ImportReport
+from anju.ingest.transform import BatchResult, BatchTransformer
+from anju.lake.manifest import Manifest, lake_lock
+from anju.lake.store import LakeWriter, clean_orphans
+from anju.taxonomy import load_mapping, load_taxonomy
+
+__all__ = ["CheckReport", "Progress", "check_file", "file_sha256", "ingest_file", "new_import_id"]
+
+#: ``progress(bytes_done, bytes_total, rows_read)``; called after every batch.
+Progress = Callable[[int, int, int], None]
+T = TypeVar("T")
+
+
+def new_import_id() -> str:
+    """A sortable, unique import id: UTC time plus random hex, e.g. ``20261123T050102Z-3f9a1c``."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Run ``items`` in a thread, ``depth`` ahead of the consumer; exceptions re-raise in the consumer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def put(x: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for x in items:
+                if not put(x):
+                    return
+        except BaseException as exc:
+            put(_Failure(exc))
+        finally:
+            put(done)
+
+    th = threading.Thread(target=run, name="anju-ingest-reader", daemon=True)
+    th.start()
+    try:
+        while True:
+            x = q.get()
+            if x is done:
+                break
+            if isinstance(x, _Failure):
+                raise x.exc
+            yield x
+    finally:
+        stop.set()
+        th.join(timeout=10)
+
+
+@dataclass
+class _Totals:
+    rows_read: int = 0
+    rows_loaded: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    unknown: Counter[str] = field(default_factory=Counter)
+    unassigned: Counter[str] = field(default_factory=Counter)
+
+    def add(self, r: BatchResult) -> None:
+        self.rows_read += r.rows_read
+        self.rows_loaded += r.incidents.num_rows
+        self.reasons.update(r.reasons)
+        self.unknown.update(r.unknown_categories)
+        self.unassigned.update(r.unassigned)
+
+
+def _setup(settings: Settings, path: Path, profile: str | Profile, encoding: str | None
+           ) -> tuple[Profile, Any, Any, SourceReader, ResolvedColumns]:
+    prof = profile if isinstance(profile, Profile) else load_profile(profile, data_dir=settings.data_dir)
+    tax = load_taxonomy(data_dir=settings.data_dir)
+    mapping = load_mapping(prof.mapping, taxonomy=tax, data_dir=settings.data_dir)
+    reader = open_source(
+        path,
+        encoding=encoding or prof.read.encoding,
+        delimiter=prof.read.delimiter,
+        skip_rows=prof.read.skip_rows,
+        sheet=prof.read.sheet,
+        null_values=prof.read.null_values,
+        batch_rows=settings.batch_rows,
+    )
+    try:
+        resolved = prof.resolve(reader.columns)
+    except BaseException:
+        reader.close()
+        raise
+    return prof, tax, mapping, reader, resolved
+
+
+def _bounds(prof: Profile) -> tuple[float, float, float, float] | None:
+    b = prof.coords.bounds
+    return (b.lon[0], b.lat[0], b.lon[1], b.lat[1]) if b is not None else None
+
+
+def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile = "cn110",
+                progress: Progress | None = None, encoding: str | None = None) -> ImportReport:
+    """Import one source file into the lake of ``settings.data_dir`` through a profile.
+
+    Parameters
+    ----------
+    settings : the deployment settings (data directory, batch size, nearest-area threshold, secret).
+    path : CSV (UTF-8/GBK, optionally .gz), XLSX or Parquet file.
+    profile : profile name (``cn110``, ``chicago``, ``sf-kaggle`` or one in ``<data_dir>/profiles``) or path.
+    progress : optional callback ``(bytes_done, bytes_total, rows_read)``.
+    encoding : overrides the profile's ``[read].encoding`` (e.g. ``"gb18030"``).
+
+    Returns
+    -------
+    ImportReport
+        Counts of rows read / loaded / quarantined (by reason), unknown categories and unassigned rows.
+    """
+    started = time.perf_counter()
+    p = Path(path)
+    paths = settings.paths.ensure()
+    with lake_lock(paths.lake):
+        manifest = Manifest.load(paths.manifest)
+        clean_orphans(paths.lake, manifest)
+        if not p.is_file():
+            from anju.errors import DataNotFoundError
+
+            raise DataNotFoundError(f"{p}: file not found")
+        size = p.stat().st_size
+        sha_box: dict[str, str] = {}
+        sha_thread: threading.Thread | None = None
+        if any(i.get("file_bytes") == size for i in manifest.imports):
+            sha_box["sha"] = file_sha256(p)
+            earlier = manifest.find_sha256(sha_box["sha"])
+            if earlier is not None:
+                return ImportReport.from_manifest(earlier, skipped=True)
+        else:  # cannot be a repeat: hash it alongside the import
+            sha_thread = threading.Thread(target=lambda: sha_box.__setitem__("sha", file_sha256(p)), daemon=True)
+            sha_thread.start()
+
+        prof, tax, mapping, reader, resolved = _setup(settings, p, profile, encoding)
+        import_id = new_import_id()
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
+                               profile_bounds=_bounds(prof))
+        keys = KeyIndex.from_lake([paths.lake / f for f in manifest.files("incidents")], prof.source)
+        hasher = Hasher(deployment_secret(settings))
+        transformer = BatchTransformer(
+            profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
+            hasher=hasher, keys=keys, import_id=import_id, source_file=p.name,
+        )
+        writer = LakeWriter(paths.lake, import_id, buffer_rows=settings.batch_rows)
+        totals = _Totals()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anju-ingest-writer")
+        pending: list[Future[None]] = []
+        try:
+            for batch in _prefetch(iter(reader)):
+                result = transformer(batch)
+                totals.add(result)
+                while len(pending) >= 2:
+                    pending.pop(0).result()
+                pending.append(pool.submit(_write, writer, result))
+                if progress is not None:
+                    progress(reader.bytes_read, reader.total_bytes, totals.rows_read)
+            for f in pending:
+                f.result()
+            pending.clear()
+            if sha_thread is not None:
+                sha_thread.join()
+            earlier = manifest.find_sha256(sha_box["sha"])
+            if earlier is not None:  # pragma: no cover - same bytes with a different size cannot happen
+                writer.abort()
+                return ImportReport.from_manifest(earlier, skipped=True)
+            report = ImportReport(
+                import_id=import_id,
+                source=prof.name,
+                source_file=p.name,
+                rows_read=totals.rows_read,
+                rows_loaded=totals.rows_loaded,
+                rows_quarantined=sum(totals.reasons.values()),
+                quarantine_by_reason=dict(totals.reasons.most_common()),
+                unknown_categories=dict(totals.unknown.most_common()),
+                unassigned_by_level=dict(totals.unassigned),
+                encoding=reader.encoding,
+                metric_crs=geo.metric_crs,
+            )
+            if report.rows_loaded + report.rows_quarantined != report.rows_read:  # pragma: no cover - invariant
+                raise IngestError(f"{p.name}: internal error: {report.rows_read} rows read but "
+                                  f"{report.rows_loaded} loaded + {report.rows_quarantined} quarantined")
+            report.seconds = time.perf_counter() - started
+            entry = {
+                **report.to_dict(),
+                "source_path": str(p.resolve()),
+                "file_sha256": sha_box["sha"],
+                "file_bytes": size,
+                "started_at": started_at,
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "coord_system": prof.coords.system,
+                "profile_path": str(prof.path),
+                "mapping": prof.mapping,
+                "anju_version": __version__,
+            }
+            entry.pop("skipped_duplicate_file", None)
+            writer.commit(manifest, entry)
+            report.seconds = time.perf_counter() - started
+            return report
+        except BaseException:
+            for f in pending:
+                with contextlib.suppress(BaseException):
+                    f.result()
+            writer.abort()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            reader.close()
+            hasher.close()
+            keys.close()
+
+
+def _write(writer: LakeWriter, result: BatchResult) -> None:
+    writer.write(result.incidents)
+    writer.write_quarantine(result.quarantine)
+
+
+# ------------------------------------------------------------------------------------------------ dry run
+@dataclass
+class CheckReport:
+    """What ``anju profile check`` shows: the column mapping with samples, and the rows that would fail."""
+
+    profile: Profile
+    source_file: str
+    encoding: str | None
+    columns: list[str]
+    resolved: dict[str, str | None]
+    samples: dict[str, list[Any]]
+    parsed: dict[str, list[Any]]
+    rows_checked: int
+    would_load: int
+    failures: list[dict[str, Any]]
+    reasons: dict[str, int]
+    unknown_categories: dict[str, int]
+    unmapped_columns: list[str]
+    geo_levels: list[str]
+
+
+def check_file(settings: Settings, path: str | Path, *, profile: str | Profile = "cn110", rows: int = 1000,
+               encoding: str | None = None, samples: int = 3) -> CheckReport:
+    """Dry-run a profile on the first ``rows`` rows of a file; nothing is written anywhere.
+
+    Duplicates are checked within those rows and against the lake (read-only). Personal data in the samples is
+    shown masked.
+    """
+    p = Path(path)
+    small = settings.model_copy(update={"batch_rows": max(1001, rows)})
+    prof, tax, mapping, reader, resolved = _setup(small, p, profile, encoding)
+    manifest = Manifest.load(settings.paths.manifest)
+    geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
+                           profile_bounds=_bounds(prof))
+    keys = KeyIndex.from_lake([settings.paths.lake / f for f in manifest.files("incidents")], prof.source)
+    hasher = Hasher(secrets.token_bytes(32))  # throwaway key: the dry run must not create the deployment secret
+    try:
+        transformer = BatchTransformer(
+            profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
+            hasher=hasher, keys=keys, import_id="dry-run", source_file=p.name, keep_parsed=True,
+        )
+        first = next(iter(reader), None)
+    finally:
+        reader.close()
+    try:
+        if first is None:
+            raise IngestError(f"{p.name}: no data rows")
+        t = first.table.slice(0, rows)
+        batch = type(first)(t, first.row_numbers[:rows], [m for m in first.malformed if m.row <= rows])
+        result = transformer(batch)
+    finally:
+        hasher.close()
+        keys.close()
+    assert result.parsed is not None
+    par = result.parsed
+    k = min(samples, t.num_rows)
+    sample_vals: dict[str, list[Any]] = {}
+    parsed_vals: dict[str, list[Any]] = {}
+    inc = result.incidents
+    for fld, col in resolved.items():
+        if col is None:
+            continue
+        if fld in ("caller", "phone"):  # never shown in clear, not even in a dry run
+            sample_vals[fld] = par[fld].to_pylist()[:k]
+            parsed_vals[fld] = [("HMAC " + h[:8] + "…") if h else None
+                                for h in inc.column(f"{fld}_hash").to_pylist()[:k]] if inc.num_rows else []
+            continue
+        sample_vals[fld] = t.column(col).to_pylist()[:k]
+    parsed_vals["record_key"] = par["record_key"].to_pylist()[:k]
+    parsed_vals["time"] = [str(x) if x is not None else None for x in par["time"].to_pylist()[:k]]
+    parsed_vals["category"] = list(par["category"][:k])
+    if resolved.get("lon"):
+        parsed_vals["lon"] = [None if x != x else round(float(x), 6) for x in par["lon"][:k]]
+        parsed_vals["lat"] = [None if x != x else round(float(x), 6) for x in par["lat"][:k]]
+    failures = []
+    reason, detail = par["reason"], par["detail"]
+    for i in range(t.num_rows):
+        if reason[i] is not None:
+            failures.append({"row": int(batch.row_numbers[i]), "reason": reason[i], "detail": detail[i]})
+    for m in batch.malformed:
+        failures.append({"row": m.row, "reason": "malformed_row", "detail": m.detail})
+    used = {c for c in resolved.values() if c}
+    return CheckReport(
+        profile=prof, source_file=p.name, encoding=reader.encoding, columns=reader.columns,
+        resolved=dict(resolved), samples=sample_vals, parsed=parsed_vals, rows_checked=result.rows_read,
+        would_load=result.incidents.num_rows, failures=sorted(failures, key=lambda f: f["row"]),
+        reasons=dict(result.reasons), unknown_categories=dict(result.unknown_categories),
+        unmapped_columns=[c for c in reader.columns if c not in used], geo_levels=geo.levels,
+    )

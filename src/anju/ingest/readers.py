@@ -1,0 +1,572 @@
+"""Stream a source file as Arrow record batches of strings, whatever its size, format or encoding.
+
+Formats: CSV/TXT (optionally gzip-compressed, ``.csv.gz``), XLSX/XLS (python-calamine) and Parquet (pyarrow).
+Every column comes out as ``string`` so that the pipeline — not the reader — decides what is valid, and a rejected
+row can be quarantined exactly as it was written.
+
+Encodings (CSV only): a UTF-8 byte-order mark means ``utf-8-sig``; otherwise a large sample is decoded as strict
+UTF-8 and, if that fails, the file is taken as GB18030 (a superset of GBK and GB2312, which is what Chinese Excel
+and most police systems write). An explicit encoding (profile ``[read].encoding`` or ``--encoding``) wins. Non-UTF-8
+input is transcoded to UTF-8 on the fly by the system ``iconv`` in a child process (so it runs on the other core
+and holds no Python lock) or, where ``iconv`` is missing, by pyarrow's Python-codec transcoder.
+
+Row numbers: :attr:`SourceReader.row_numbers` of each batch are the 1-based data-row numbers in the source
+(header excluded); rows the CSV parser could not split into the header's columns are reported in
+:attr:`SourceReader.malformed` with their own numbers, so the numbering of good rows stays exact.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import datetime as _dt
+import io
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from anju.errors import DataNotFoundError, EncodingError, IngestError
+
+__all__ = [
+    "DEFAULT_NULL_VALUES",
+    "MalformedRow",
+    "SourceBatch",
+    "SourceReader",
+    "detect_encoding",
+    "file_format",
+    "open_source",
+]
+
+DEFAULT_NULL_VALUES = ("", "NULL", "null", "NaN", "nan", "N/A", "#N/A", "None")
+_SAMPLE_BYTES = 4 << 20
+_CSV_BLOCK = 8 << 20
+_UTF8_NAMES = {"utf8", "utf-8", "utf_8", "u8"}
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A CSV record whose field count differs from the header's."""
+
+    row: int
+    detail: str
+    text: str
+
+
+@dataclass
+class SourceBatch:
+    """One batch of source rows: string columns named as in the file, plus their 1-based row numbers."""
+
+    table: pa.Table
+    row_numbers: np.ndarray
+    malformed: list[MalformedRow] = field(default_factory=list)
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+
+def file_format(path: Path) -> tuple[str, str | None]:
+    """``(format, compression)`` of a file from its name: ``("csv", "gzip")`` for ``x.csv.gz``."""
+    name = path.name.lower()
+    compression = None
+    if name.endswith(".gz"):
+        compression, name = "gzip", name[:-3]
+    suffix = Path(name).suffix
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return "csv", compression
+    if suffix in {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"} and compression is None:
+        return "excel", None
+    if suffix in {".parquet", ".pq"} and compression is None:
+        return "parquet", None
+    raise IngestError(
+        f"{path.name}: unsupported file type {suffix or '(none)'!r}; anju reads .csv/.txt/.tsv (optionally .gz), "
+        ".xlsx/.xls and .parquet"
+    )
+
+
+def _normalise_encoding(name: str) -> str:
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        raise EncodingError(
+            f"unknown encoding {name!r}; use e.g. utf-8, utf-8-sig, gb18030 (covers GBK/GB2312), big5"
+        ) from None
+    if canonical in {"gbk", "gb2312"}:
+        return "gb18030"  # superset; decodes every GBK file and the rare characters GBK lacks
+    return canonical
+
+
+def detect_encoding(sample: bytes) -> str:
+    """Guess a CSV's encoding from its first bytes: ``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030``.
+
+    Examples
+    --------
+    >>> detect_encoding("报警时间".encode("gbk")), detect_encoding("报警时间".encode()), detect_encoding(b"\\xef\\xbb\\xbfa")
+    ('gb18030', 'utf-8', 'utf-8-sig')
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+class _CountingReader(io.RawIOBase):
+    """A read-only raw stream that counts the bytes taken from the underlying file (for progress bars)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._fh.readinto(buffer)  # type: ignore[attr-defined]
+        self.count += n or 0
+        return n or 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+class SourceReader:
+    """An open source file; iterate it for :class:`SourceBatch` objects. Use as a context manager.
+
+    Attributes
+    ----------
+    path, format, compression, encoding : what was opened and how it is decoded (encoding is None for non-CSV).
+    columns : the header's column names, in file order.
+    total_bytes, bytes_read : the file's size and how much of it has been consumed so far (for progress).
+    """
+
+    def __init__(self, path: Path, fmt: str, compression: str | None, encoding: str | None,
+                 columns: list[str]) -> None:
+        self.path = path
+        self.format = fmt
+        self.compression = compression
+        self.encoding = encoding
+        self.columns = columns
+        self.total_bytes = path.stat().st_size
+        self._batches: Iterator[SourceBatch] | None = None
+        self._closers: list[Any] = []
+        self._counter: _CountingReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.count if self._counter is not None else 0
+
+    def __iter__(self) -> Iterator[SourceBatch]:
+        if self._batches is None:
+            raise IngestError(f"{self.path.name}: reader is closed")
+        return self._batches
+
+    def close(self) -> None:
+        for c in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                c()
+        self._closers.clear()
+
+    def __enter__(self) -> SourceReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str = ",",
+    skip_rows: int = 0,
+    sheet: str | int | None = None,
+    null_values: tuple[str, ...] | list[str] = DEFAULT_NULL_VALUES,
+    batch_rows: int = 500_000,
+) -> SourceReader:
+    """Open ``path`` for streaming. ``encoding`` None/"auto" means detect (CSV only).
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    EncodingError
+        The encoding is unknown, or the header cannot be decoded with it.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataNotFoundError(f"{p}: file not found")
+    fmt, compression = file_format(p)
+    if fmt == "csv":
+        return _open_csv(p, compression, encoding, delimiter, skip_rows, list(null_values), batch_rows)
+    if fmt == "excel":
+        return _open_excel(p, sheet, skip_rows, set(null_values), batch_rows)
+    return _open_parquet(p, batch_rows)
+
+
+# ---------------------------------------------------------------------------------------------------- CSV
+def _raw_stream(p: Path, compression: str | None) -> tuple[IO[bytes], _CountingReader]:
+    counter = _CountingReader(p.open("rb", buffering=0))
+    if compression == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=io.BufferedReader(counter, 1 << 20)), counter  # type: ignore[return-value]
+    return io.BufferedReader(counter, 1 << 20), counter
+
+
+def _sample(p: Path, compression: str | None) -> bytes:
+    raw, counter = _raw_stream(p, compression)
+    try:
+        return raw.read(_SAMPLE_BYTES)
+    finally:
+        raw.close()
+        counter.close()
+
+
+def _header(sample: bytes, encoding: str, delimiter: str, skip_rows: int, p: Path) -> list[str]:
+    import csv
+
+    try:
+        text = codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            f"{p.name}: cannot decode the start of the file as {encoding} ({exc.reason} at byte {exc.start}); "
+            "try --encoding gb18030 (GBK exports) or --encoding utf-8"
+        ) from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for _ in range(skip_rows):
+            next(rows)
+        header = next(rows)
+    except StopIteration:
+        raise IngestError(f"{p.name}: the file is empty (no header row after {skip_rows} skipped rows)") from None
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise IngestError(f"{p.name}: the header row is empty")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise IngestError(f"{p.name}: duplicate column names in the header: {dupes}; rename them in the file")
+    return header
+
+
+def _open_csv(p: Path, compression: str | None, encoding: str | None, delimiter: str, skip_rows: int,
+              null_values: list[str], batch_rows: int) -> SourceReader:
+    sample = _sample(p, compression)
+    if encoding is None or encoding.lower() == "auto":
+        enc = detect_encoding(sample)
+    else:
+        enc = _normalise_encoding(encoding)
+        if enc == "utf-8" and sample.startswith(codecs.BOM_UTF8):
+            enc = "utf-8-sig"
+    header = _header(sample, enc, delimiter, skip_rows, p)
+    reader = SourceReader(p, "csv", compression, enc, header)
+    raw, counter = _raw_stream(p, compression)
+    reader._counter = counter
+    reader._closers.append(raw.close)
+    stream: Any = raw
+    transcoder: _Transcoder | None = None
+    read_encoding = "utf8"
+    if enc not in {"utf-8", "utf-8-sig"}:
+        if shutil.which("iconv"):
+            transcoder = _Transcoder(raw, enc, p)
+            stream = transcoder.stdout
+            reader._closers.append(transcoder.close)
+        else:
+            read_encoding = enc
+    malformed: list[MalformedRow] = []
+
+    def on_invalid(row: Any) -> str:
+        number = row.number - 1 - skip_rows if row.number is not None else -1
+        malformed.append(MalformedRow(
+            number, f"期望 {row.expected_columns} 列，实际 {row.actual_columns} 列 / expected "
+                    f"{row.expected_columns} fields, got {row.actual_columns}", row.text))
+        return "skip"
+
+    try:
+        csv_reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK, skip_rows=skip_rows,
+                                          encoding=read_encoding),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                            invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                                null_values=null_values, strings_can_be_null=True,
+                                                quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        reader.close()
+        raise _decode_error(p, enc, exc) from exc
+    reader._batches = _csv_batches(csv_reader, header, malformed, batch_rows, transcoder, p, enc)
+    return reader
+
+
+def _decode_error(p: Path, enc: str, exc: BaseException) -> AnjuErrorLike:
+    msg = str(exc)
+    if isinstance(exc, UnicodeDecodeError) or "utf8" in msg.lower() or "utf-8" in msg.lower() \
+            or "decode" in msg.lower():
+        alt = "gb18030" if enc.startswith("utf") else "utf-8"
+        return EncodingError(f"{p.name}: the file is not valid {enc} ({msg.splitlines()[0]}); "
+                             f"try --encoding {alt}")
+    return IngestError(f"{p.name}: cannot parse the CSV: {msg.splitlines()[0]}")
+
+
+AnjuErrorLike = EncodingError | IngestError
+
+
+def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRow], batch_rows: int,
+                 transcoder: _Transcoder | None, p: Path, enc: str) -> Iterator[SourceBatch]:
+    next_row = 1  # next data-row number not yet assigned
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    consumed_bad = 0
+
+    def emit(final: bool) -> Iterator[SourceBatch]:
+        nonlocal next_row, pending, pending_rows, consumed_bad
+        while pending_rows and (final or pending_rows >= batch_rows):
+            table = pa.Table.from_batches(pending)  # chunked, zero-copy; columns are combined when used
+            take = min(batch_rows, table.num_rows)
+            out, rest = table.slice(0, take), table.slice(take)
+            # Data rows covered by this batch: `take` good rows plus any malformed rows among them.
+            bad = sorted(m.row for m in malformed[consumed_bad:] if m.row > 0)
+            nums = _good_row_numbers(next_row, take, bad)
+            bad_here = [m for m in malformed[consumed_bad:] if 0 < m.row <= (nums[-1] if take else next_row)]
+            consumed_bad += len(bad_here)
+            next_row = int(nums[-1]) + 1 if take else next_row
+            yield SourceBatch(out, nums, bad_here)
+            pending = rest.to_batches() if rest.num_rows else []
+            pending_rows = rest.num_rows
+
+    try:
+        while True:
+            try:
+                batch = csv_reader.read_next_batch()
+            except StopIteration:
+                break
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            yield from emit(False)
+        yield from emit(True)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if transcoder is not None:
+            transcoder.check()
+        raise _decode_error(p, enc, exc) from exc
+    if transcoder is not None:
+        transcoder.check()
+    rest_bad = malformed[consumed_bad:]
+    if rest_bad:
+        yield SourceBatch(pa.table({c: pa.array([], pa.string()) for c in header}),
+                          np.zeros(0, np.int64), rest_bad)
+
+
+def _good_row_numbers(start: int, n: int, bad: list[int]) -> np.ndarray:
+    """The ``n`` data-row numbers from ``start`` upward that are not in the sorted list ``bad``."""
+    if not bad or n == 0:
+        return np.arange(start, start + n, dtype=np.int64)
+    end = start + n - 1
+    while True:
+        k = sum(1 for b in bad if start <= b <= end)
+        if start + n - 1 + k == end:
+            break
+        end = start + n - 1 + k
+    nums = np.arange(start, end + 1, dtype=np.int64)
+    return nums[~np.isin(nums, np.asarray(bad, dtype=np.int64))]
+
+
+class _Transcoder:
+    """``iconv -f ENC -t UTF-8`` in a child process, fed from a thread; its stdout is the UTF-8 stream."""
+
+    def __init__(self, raw: IO[bytes], encoding: str, p: Path) -> None:
+        self.encoding = encoding
+        self.path = p
+        self.proc = subprocess.Popen(
+            ["iconv", "-f", encoding.upper().replace("_", "-"), "-t", "UTF-8"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdout = self.proc.stdout
+        self._raw = raw
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._feed, name="anju-iconv-feed", daemon=True)
+        self._thread.start()
+
+    def _feed(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            while True:
+                chunk = self._raw.read(1 << 20)
+                if not chunk:
+                    break
+                stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # iconv stopped (bad input or the reader was closed); check() reports it
+        except BaseException as exc:  # pragma: no cover - I/O errors on the source file
+            self._error = exc
+        finally:
+            with contextlib.suppress(Exception):
+                stdin.close()
+
+    def check(self) -> None:
+        """Raise :class:`EncodingError` if iconv rejected the input."""
+        self._thread.join()
+        rc = self.proc.wait()
+        if self._error is not None:
+            raise IngestError(f"{self.path.name}: error while reading: {self._error}")
+        if rc != 0:
+            err = (self.proc.stderr.read() if self.proc.stderr else b"").decode("utf-8", "replace").strip()
+            alt = "utf-8" if self.encoding != "utf-8" else "gb18030"
+            raise EncodingError(f"{self.path.name}: not valid {self.encoding}: {err or 'iconv failed'}; "
+                                f"try --encoding {alt}")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=5)
+        with contextlib.suppress(Exception):
+            self.stdout.close()
+        with contextlib.suppress(Exception):
+            if self.proc.stderr:
+                self.proc.stderr.close()
+
+
+# ---------------------------------------------------------------------------------------------------- Excel
+def _cell_text(v: Any) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, _dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, _dt.timedelta):
+        return str(v)
+    return str(v)
+
+
+def _open_excel(p: Path, sheet: str | int | None, skip_rows: int, null_values: set[str],
+                batch_rows: int) -> SourceReader:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(p))
+    except Exception as exc:
+        raise IngestError(f"{p.name}: cannot open the workbook: {exc}") from exc
+    names = wb.sheet_names
+    if sheet is None:
+        sheet = 0
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise IngestError(f"{p.name}: sheet index {sheet} out of range; sheets: {names}")
+        ws = wb.get_sheet_by_index(sheet)
+    else:
+        if sheet not in names:
+            raise IngestError(f"{p.name}: no sheet named {sheet!r}; sheets: {names}")
+        ws = wb.get_sheet_by_name(sheet)
+    rows = iter(ws.iter_rows())
+    try:
+        for _ in range(skip_rows):
+            next(rows)
+        header = [(_cell_text(v) or "").strip() for v in next(rows)]
+    except StopIteration:
+        raise IngestError(f"{p.name}: the sheet is empty") from None
+    while header and not header[-1]:
+        header.pop()
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    reader = SourceReader(p, "excel", None, None, header)
+    reader._batches = _excel_batches(rows, header, null_values, min(batch_rows, 100_000))
+    return reader
+
+
+def _excel_batches(rows: Iterator[list[Any]], header: list[str], null_values: set[str],
+                   batch_rows: int) -> Iterator[SourceBatch]:
+    width = len(header)
+    row_no = 0
+    while True:
+        cols: list[list[str | None]] = [[] for _ in range(width)]
+        start = row_no + 1
+        n = 0
+        for r in rows:
+            row_no += 1
+            for i in range(width):
+                t = _cell_text(r[i]) if i < len(r) else None
+                cols[i].append(None if t is None or t in null_values else t)
+            n += 1
+            if n >= batch_rows:
+                break
+        if n == 0:
+            return
+        table = pa.table({h: pa.array(c, pa.string()) for h, c in zip(header, cols, strict=True)})
+        yield SourceBatch(table, np.arange(start, start + n, dtype=np.int64))
+        if n < batch_rows:
+            return
+
+
+# ---------------------------------------------------------------------------------------------------- Parquet
+def _to_string(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    t = col.type
+    if pa.types.is_string(t):
+        return col
+    if pa.types.is_large_string(t) or pa.types.is_dictionary(t):
+        return pc.cast(col, pa.string())
+    if pa.types.is_floating(t):
+        # integral floats print without ".0" (phone numbers and ids stored as doubles)
+        arr = col
+        integral = pc.and_(pc.is_finite(arr), pc.equal(pc.floor(arr), arr))
+        as_int = pc.cast(pc.if_else(integral, arr, 0.0), pa.int64(), safe=False)
+        return pc.if_else(integral, pc.cast(as_int, pa.string()), pc.cast(arr, pa.string()))
+    if pa.types.is_timestamp(t):  # whole seconds: sub-second precision means nothing for a 110 call
+        if t.tz is not None:
+            col = pc.cast(pc.cast(col, pa.timestamp(t.unit, "UTC")), pa.timestamp("s", "UTC"), safe=False)
+            return pc.binary_join_element_wise(pc.strftime(col, format="%Y-%m-%dT%H:%M:%S"), "+0000", "")
+        return pc.strftime(pc.cast(col, pa.timestamp("s"), safe=False), format="%Y-%m-%d %H:%M:%S")
+    return pc.cast(col, pa.string())
+
+
+def _open_parquet(p: Path, batch_rows: int) -> SourceReader:
+    try:
+        pf = pq.ParquetFile(p)
+    except Exception as exc:
+        raise IngestError(f"{p.name}: not a readable Parquet file: {exc}") from exc
+    header = pf.schema_arrow.names
+    reader = SourceReader(p, "parquet", None, None, header)
+    fh = p.open("rb", buffering=0)
+    counter = _CountingReader(fh)
+    reader._counter = counter
+    reader._closers.append(counter.close)
+
+    def batches() -> Iterator[SourceBatch]:
+        start = 1
+        for i, rb in enumerate(pf.iter_batches(batch_size=batch_rows)):
+            table = pa.table({name: _to_string(rb.column(j)) for j, name in enumerate(header)})
+            counter.count = int(p.stat().st_size * min(1.0, (i + 1) * batch_rows / max(pf.metadata.num_rows, 1)))
+            yield SourceBatch(table, np.arange(start, start + rb.num_rows, dtype=np.int64))
+            start += rb.num_rows
+
+    reader._batches = batches()
+    return reader

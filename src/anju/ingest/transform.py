@@ -1,0 +1,354 @@
+"""One batch of source rows → lake rows + quarantine rows. Pure array work; no file is touched here.
+
+The steps, all vectorised over the batch (pyarrow compute, NumPy, DuckDB):
+
+1. record key (profile column or row hash) — ``missing_key``;
+2. time (:mod:`~anju.ingest.timeparse`) — ``missing_time``, ``bad_time``, ``impossible_date``;
+3. coordinates → WGS-84 (:mod:`~anju.ingest.enrich`) — ``bad_coords``, ``coords_out_of_bounds``;
+4. metric x/y, H3, areas — ``outside_areas``;
+5. duplicates within the file and against the lake (:class:`~anju.ingest.keys.KeyIndex`) — ``duplicate_key``;
+6. category mapping (unknown → ``other.unknown``, counted), personal data hashed and masked (:mod:`~anju.ingest.pii`).
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from anju.ingest.enrich import GeoContext, parse_numbers
+from anju.ingest.keys import KeyIndex, hash_keys, record_keys
+from anju.ingest.pii import Hasher, mask_name, mask_phone, mask_text, normalize_name, normalize_phone
+from anju.ingest.profile import Profile, ResolvedColumns
+from anju.ingest.readers import SourceBatch
+from anju.ingest.timeparse import parse_times
+from anju.ingest.validate import Verdicts, is_none, time_problems
+from anju.lake.duck import quiet_duckdb
+from anju.lake.schema import AREA_LEVELS, INCIDENT_SCHEMA, QUARANTINE_SCHEMA
+from anju.taxonomy import SourceMapping, Taxonomy
+
+__all__ = ["BatchResult", "BatchTransformer"]
+
+_NULL_STR = pa.scalar(None, pa.string())
+
+
+@dataclass
+class BatchResult:
+    """What one batch produced."""
+
+    incidents: pa.Table
+    quarantine: pa.Table
+    rows_read: int
+    reasons: Counter[str] = field(default_factory=Counter)
+    unknown_categories: Counter[str] = field(default_factory=Counter)
+    unassigned: Counter[str] = field(default_factory=Counter)
+    parsed: dict[str, Any] | None = None
+
+
+def _fmt_list(formats: list[str]) -> str:
+    return " | ".join(formats)
+
+
+class BatchTransformer:
+    """Turns :class:`~anju.ingest.readers.SourceBatch` objects of one file into :class:`BatchResult` objects."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        header: list[str],
+        resolved: ResolvedColumns,
+        mapping: SourceMapping,
+        taxonomy: Taxonomy,
+        geo: GeoContext,
+        hasher: Hasher,
+        keys: KeyIndex | None,
+        import_id: str,
+        source_file: str,
+        now: datetime | None = None,
+        keep_parsed: bool = False,
+    ) -> None:
+        self.profile = profile
+        self.header = header
+        self.resolved = resolved
+        self.mapping = mapping
+        self.geo = geo
+        self.hasher = hasher
+        self.keys = keys
+        self.import_id = import_id
+        self.source_file = source_file
+        self.keep_parsed = keep_parsed
+        self.key_columns = profile.key_columns(header, resolved)
+        self.family_of = {c: taxonomy.family_of(c) for c in taxonomy.codes()}
+        self.now = now or datetime.now(zoneinfo.ZoneInfo(profile.time.timezone)).replace(tzinfo=None)
+        self._con = quiet_duckdb()
+        self.min_date = datetime.combine(profile.time.min_date, datetime.min.time())
+        self.max_future = timedelta(days=profile.time.max_future_days)
+        pii_cols = {resolved.get("caller"), resolved.get("phone")} | set(profile.pii.extra_columns)
+        self.pii_columns = {c for c in pii_cols if c}
+
+    # ------------------------------------------------------------------ helpers
+    def _col(self, table: pa.Table, fld: str) -> pa.Array:
+        name = self.resolved.get(fld)
+        if name is None:
+            return pa.nulls(table.num_rows, pa.string())
+        return table.column(name).combine_chunks()
+
+    # ------------------------------------------------------------------ main
+    def __call__(self, batch: SourceBatch) -> BatchResult:
+        t = batch.table
+        n = t.num_rows
+        v = Verdicts(n)
+        prof = self.profile
+
+        # 1. record key
+        if prof.key.hash:
+            ids = hash_keys([t.column(c).combine_chunks() for c in self.key_columns], self._con)
+        else:
+            ids = self._col(t, "record_key")
+        rk = record_keys(prof.source, ids, integer=prof.key.integer)
+        key_name = "+".join(self.key_columns) if prof.key.hash else str(self.resolved["record_key"])
+        v.flag(rk.is_null().to_numpy(zero_copy_only=False), "missing_key",
+               f"{key_name} 为空 / record id is empty")
+
+        # 2. time
+        raw_time = self._col(t, "time")
+        time_name = str(self.resolved["time"])
+        if self.resolved.get("time_of_day"):
+            raw_time = pc.binary_join_element_wise(raw_time, self._col(t, "time_of_day"), " ")
+            time_name += "+" + str(self.resolved["time_of_day"])
+        times = parse_times(raw_time, prof.time.formats, prof.time.timezone)
+        missing, bad, impossible = time_problems(raw_time, times.local, min_date=self.min_date,
+                                                 max_future=self.max_future, now=self.now)
+        v.flag(missing, "missing_time", f"{time_name} 为空 / time is empty")
+        raw_list = raw_time  # for details
+        v.flag(bad, "bad_time", lambda idx: [
+            f"{time_name}={raw_list[int(i)].as_py()!r} 无法按格式解析 / cannot parse with "
+            f"{_fmt_list(prof.time.formats)}" for i in idx])
+        v.flag(impossible, "impossible_date", lambda idx: [
+            f"{time_name}={raw_list[int(i)].as_py()!r} → {times.local[int(i)].as_py()}：早于 {prof.time.min_date} "
+            f"或晚于当前时间 / before {prof.time.min_date} or in the future" for i in idx])
+
+        # 3. coordinates
+        lon = np.full(n, np.nan)
+        lat = np.full(n, np.nan)
+        raw_a = raw_b = None
+        if self.resolved.get("lon"):
+            raw_a, raw_b = self._col(t, "lon"), self._col(t, "lat")
+            a, bad_a = parse_numbers(raw_a)
+            b, bad_b = parse_numbers(raw_b)
+            lon, lat, impossible_xy = self.geo.to_wgs84(a, b)
+            given = ~(np.isnan(a) & np.isnan(b)) | bad_a | bad_b
+            bad_xy = bad_a | bad_b | (given & impossible_xy)
+            lon_name, lat_name = self.resolved["lon"], self.resolved["lat"]
+            ra, rb = raw_a, raw_b
+            v.flag(bad_xy, "bad_coords", lambda idx: [
+                f"{lon_name}={ra[int(i)].as_py()!r}, {lat_name}={rb[int(i)].as_py()!r}：坐标无效 / invalid "
+                f"coordinates" for i in idx])
+            lon = np.where(bad_xy, np.nan, lon)
+            lat = np.where(bad_xy, np.nan, lat)
+            oob = self.geo.outside_bounds(lon, lat)
+            bounds = self.geo.bounds
+            v.flag(oob, "coords_out_of_bounds", lambda idx: [
+                f"({lon[int(i)]:.6f}, {lat[int(i)]:.6f}) 超出辖区范围 / outside the bounds "
+                f"lon {bounds[0]:.4f}…{bounds[2]:.4f}, lat {bounds[1]:.4f}…{bounds[3]:.4f}"  # type: ignore[index]
+                for i in idx])
+
+        # 4. geography for rows still in the running
+        live = v.ok
+        lon_l = np.where(live, lon, np.nan)
+        lat_l = np.where(live, lat, np.nan)
+        geo = self.geo.enrich(lon_l, lat_l)
+        v.flag(self.geo.unassigned(geo), "outside_areas", lambda idx: [
+            f"({lon[int(i)]:.6f}, {lat[int(i)]:.6f}) 不在任何区域内且距最近区域超过 {self.geo.nearest_m:g} 米 / "
+            f"outside every area and farther than {self.geo.nearest_m:g} m from the nearest" for i in idx])
+
+        # 5. duplicates (last: only rows that would otherwise load claim their key)
+        if self.keys is not None:
+            dup = self.keys.claim(rk, v.ok)
+            v.flag(dup, "duplicate_key", lambda idx: [
+                f"{rk[int(i)].as_py()} 已存在（湖中或本文件前面的行）/ key already in the lake or earlier in the file"
+                for i in idx])
+
+        ok = v.ok
+        ok_np = np.flatnonzero(ok)
+        n_ok = int(ok_np.size)
+        # Columns are computed on every row when most rows load (then the good rows are cut out as zero-copy
+        # slices), or on the good rows only when most are rejected.
+        dense = n_ok * 2 >= n
+        rows_np = np.arange(n) if dense else ok_np
+        rows_idx = None if dense else pa.array(ok_np, pa.int64())
+        loads = ok if dense else np.ones(n_ok, dtype=bool)  # which computed rows will be loaded
+        m = n if dense else n_ok
+
+        def base(a: pa.Array) -> pa.Array:
+            return a if rows_idx is None else a.take(rows_idx)
+
+        def nbase(a: np.ndarray) -> np.ndarray:
+            return a if dense else a[ok_np]
+
+        # 6. categories, personal data, the rest
+        cat = base(pc.utf8_trim_whitespace(self._col(t, "category")))
+        sub = base(pc.utf8_trim_whitespace(self._col(t, "subcategory"))) if self.resolved.get("subcategory") \
+            else None
+        codes, known = self.mapping.map(cat, sub)
+        codes_arr = pa.array(codes, pa.string())
+        unknown: Counter[str] = Counter()
+        unk = np.flatnonzero(~known & loads)
+        if unk.size:
+            unk_idx = pa.array(unk, pa.int64())
+            label = cat.take(unk_idx).fill_null("(空)")
+            if sub is not None:
+                s = sub.take(unk_idx)
+                label = pc.if_else(pc.is_valid(s), pc.binary_join_element_wise(label, s, " | "), label)
+            for item in pc.value_counts(label).to_pylist():
+                unknown[item["values"]] = int(item["counts"])
+
+        caller = base(normalize_name(self._col(t, "caller")))
+        phone = base(normalize_phone(self._col(t, "phone")))
+        caller_masked = mask_name(caller)
+        phone_masked = mask_phone(phone)
+        text = base(mask_text(self._col(t, "text")))
+        if self.resolved.get("caller") and self.resolved.get("text"):
+            text = self.hasher.replace_each(text, caller, caller_masked)
+        local = base(times.local)
+        h3 = nbase(geo["h3_9"])
+        cols: dict[str, Any] = {
+            "record_key": base(rk),
+            "import_id": pa.array(np.full(m, self.import_id, dtype=object), pa.string()),
+            "source": pa.array(np.full(m, prof.source, dtype=object), pa.string()),
+            "source_row": pa.array(batch.row_numbers[rows_np], pa.int64()),
+            "reported_at": local,
+            "reported_at_utc": base(times.utc),
+            "year": pc.year(local).cast(pa.int32()),
+            "month": pc.month(local).cast(pa.int32()),
+            "category": codes_arr,
+            "family": _lookup(codes_arr, self.family_of),
+            "category_known": pa.array(known, pa.bool_()),
+            "source_category": cat,
+            "source_subcategory": sub if sub is not None else pa.nulls(m, pa.string()),
+            "lon": _float(nbase(lon)),
+            "lat": _float(nbase(lat)),
+            "x": _float(nbase(geo["x"])),
+            "y": _float(nbase(geo["y"])),
+            "h3_9": pa.array(h3, pa.int64(), mask=h3 < 0),
+        }
+        for lv in AREA_LEVELS:
+            cols[f"{lv}_id"] = pa.array(nbase(geo[f"{lv}_id"]), pa.string())
+        cols["assign_method"] = pa.array(nbase(geo["assign_method"]), pa.string())
+        cols["address"] = base(mask_text(self._col(t, "address")))
+        cols["text"] = text
+        cols["unit"] = base(self._col(t, "unit"))
+        cols["loss_yuan"] = _parse_loss(base(self._col(t, "loss"))) if self.resolved.get("loss") else \
+            pa.nulls(m, pa.float64())
+        cols["caller_hash"] = self.hasher.hmac_hex(caller) if self.resolved.get("caller") else \
+            pa.nulls(m, pa.string())
+        cols["phone_hash"] = self.hasher.hmac_hex(phone) if self.resolved.get("phone") else \
+            pa.nulls(m, pa.string())
+        cols["caller_masked"] = caller_masked
+        cols["phone_masked"] = phone_masked
+        incidents = pa.table([cols[f.name] for f in INCIDENT_SCHEMA], schema=INCIDENT_SCHEMA)
+        if dense and n_ok < n:
+            incidents = _select_rows(incidents, ok)
+
+        unassigned: Counter[str] = Counter()
+        levels = self.geo.levels
+        if not levels:
+            unassigned["no_areas"] = n_ok
+        for lv in levels:
+            unassigned[lv] = int(np.count_nonzero(is_none(nbase(geo[f"{lv}_id"])) & loads))
+
+        if dense:
+            caller_masked_all, phone_masked_all, text_all = caller_masked, phone_masked, text
+        else:  # the quarantine needs the masked forms of the rejected rows too
+            caller_all = normalize_name(self._col(t, "caller"))
+            caller_masked_all = mask_name(caller_all)
+            phone_masked_all = mask_phone(normalize_phone(self._col(t, "phone")))
+            text_all = mask_text(self._col(t, "text"))
+            if self.resolved.get("caller") and self.resolved.get("text"):
+                text_all = self.hasher.replace_each(text_all, caller_all, caller_masked_all)
+        quarantine = self._quarantine(t, v, batch, caller_masked_all, phone_masked_all, text_all)
+        parsed = None
+        if self.keep_parsed:
+            sub_all = pc.utf8_trim_whitespace(self._col(t, "subcategory")) if self.resolved.get("subcategory") \
+                else None
+            parsed = {"record_key": rk, "time": times.local, "lon": lon, "lat": lat,
+                      "category": self.mapping.map(pc.utf8_trim_whitespace(self._col(t, "category")), sub_all)[0],
+                      "caller": caller_masked_all, "phone": phone_masked_all, "reason": v.reason,
+                      "detail": v.detail, **{k: geo[k] for k in ("x", "y", "community_id", "assign_method")}}
+        reasons = v.counts()
+        if batch.malformed:
+            reasons["malformed_row"] += len(batch.malformed)
+        return BatchResult(incidents, quarantine, n + len(batch.malformed), reasons, unknown, unassigned, parsed)
+
+    # ------------------------------------------------------------------ quarantine rows
+    def _quarantine(self, t: pa.Table, v: Verdicts, batch: SourceBatch, caller_masked: pa.Array,
+                    phone_masked: pa.Array, text: pa.Array) -> pa.Table:
+        bad = np.flatnonzero(~v.ok)
+        idx = pa.array(bad, pa.int64())
+        raws: list[str] = []
+        if bad.size:
+            sub = t.take(idx)
+            masked_cols: dict[str, pa.Array] = {}
+            for name in t.column_names:
+                col = sub.column(name).combine_chunks()
+                if name == self.resolved.get("caller"):
+                    col = caller_masked.take(idx)
+                elif name == self.resolved.get("phone"):
+                    col = phone_masked.take(idx)
+                elif name in self.pii_columns:
+                    col = pc.if_else(pc.is_valid(col), "***", _NULL_STR)
+                elif name == self.resolved.get("text"):
+                    col = text.take(idx)
+                else:
+                    col = mask_text(col)
+                masked_cols[name] = col
+            rows = pa.table(masked_cols).to_pylist()
+            raws = [json.dumps(r, ensure_ascii=False) for r in rows]
+        m = batch.malformed
+        n = bad.size + len(m)
+        return pa.table({
+            "import_id": pa.array([self.import_id] * n, pa.string()),
+            "source_file": pa.array([self.source_file] * n, pa.string()),
+            "source_row": pa.array(np.concatenate([batch.row_numbers[bad], np.array([r.row for r in m], np.int64)]),
+                                   pa.int64()),
+            "reason": pa.array(v.reason[bad].tolist() + ["malformed_row"] * len(m), pa.string()),
+            "detail": pa.array(v.detail[bad].tolist() + [r.detail for r in m], pa.string()),
+            "raw": pa.array(raws + [None] * len(m), pa.string()),
+        }, schema=QUARANTINE_SCHEMA)
+
+
+def _select_rows(table: pa.Table, mask: np.ndarray) -> pa.Table:
+    """Rows where ``mask`` is True: zero-copy slices of the runs of good rows (a copying filter if fragmented)."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if starts.size > 2000:
+        return table.filter(pa.array(mask))
+    return pa.concat_tables([table.slice(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)]) \
+        if starts.size else table.slice(0, 0)
+
+
+def _float(a: np.ndarray) -> pa.Array:
+    return pa.array(a, pa.float64(), mask=~np.isfinite(a))
+
+
+def _lookup(codes: pa.Array, table: dict[str, str]) -> pa.Array:
+    enc = pc.dictionary_encode(codes)
+    mapped = pa.array([table.get(c) for c in enc.dictionary.to_pylist()], pa.string())
+    return mapped.take(enc.indices)
+
+
+def _parse_loss(values: pa.Array) -> pa.Array:
+    """Loss amounts in yuan: '5000', '5,000元', '1.2万' → 5000.0, 5000.0, 12000.0; anything else → null."""
+    s = pc.replace_substring_regex(values.cast(pa.string()), r"[元,，\s¥￥]", "")
+    wan = pc.match_substring(s, "万").fill_null(False).to_numpy(zero_copy_only=False)
+    f, _bad = parse_numbers(pc.replace_substring(s, "万", ""))
+    f = np.where(wan, f * 10_000.0, f)
+    return _float(f)

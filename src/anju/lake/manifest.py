@@ -1,0 +1,128 @@
+"""The lake's manifest: the single source of truth about which imports (and files) are committed.
+
+``lake/manifest.json`` is ``{"version": 1, "imports": [...], "files": {"incidents": [...], "quarantine": [...]}}``
+with file paths relative to ``lake/``. It is rewritten whole, atomically (temp file, fsync, ``os.replace``), and
+only after an import's files are in place — so a reader either sees an import completely or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from anju.errors import LakeError
+
+__all__ = ["MANIFEST_VERSION", "Manifest", "lake_lock"]
+
+MANIFEST_VERSION = 1
+
+
+class Manifest:
+    """An in-memory copy of ``manifest.json``; :meth:`save` writes it back atomically."""
+
+    def __init__(self, path: Path, data: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        self.data: dict[str, Any] = data or {"version": MANIFEST_VERSION, "imports": [],
+                                             "files": {"incidents": [], "quarantine": []}}
+        self.data.setdefault("files", {"incidents": [], "quarantine": []})
+
+    @classmethod
+    def load(cls, path: str | Path) -> Manifest:
+        """Read the manifest (an empty one if the file does not exist yet)."""
+        p = Path(path)
+        if not p.exists():
+            return cls(p)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LakeError(f"{p}: the lake manifest is not valid JSON ({exc}); restore it from a backup — "
+                            "without it the lake's files cannot be trusted") from exc
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or \
+                not isinstance(data.get("imports"), list):
+            raise LakeError(f"{p}: unexpected manifest layout (version {data.get('version')!r}); "
+                            f"this anju reads version {MANIFEST_VERSION}")
+        return cls(p, data)
+
+    @property
+    def imports(self) -> list[dict[str, Any]]:
+        """Committed imports, oldest first."""
+        return list(self.data["imports"])
+
+    @property
+    def import_ids(self) -> set[str]:
+        return {i["import_id"] for i in self.data["imports"]}
+
+    def files(self, table: str) -> list[str]:
+        """Committed files of ``table`` ("incidents" or "quarantine"), relative to the lake directory."""
+        return list(self.data["files"].get(table, []))
+
+    def find_sha256(self, sha: str) -> dict[str, Any] | None:
+        """The committed import of a file with this SHA-256, if any."""
+        for imp in self.data["imports"]:
+            if imp.get("file_sha256") == sha:
+                return dict(imp)
+        return None
+
+    def add_import(self, entry: dict[str, Any], incident_files: list[str], quarantine_files: list[str]) -> None:
+        """Record a committed import and its files (call :meth:`save` afterwards)."""
+        self.data["imports"].append(entry)
+        self.data["files"].setdefault("incidents", []).extend(incident_files)
+        self.data["files"].setdefault("quarantine", []).extend(quarantine_files)
+
+    def replace_files(self, table: str, old: list[str], new: list[str]) -> None:
+        """Swap committed files (compaction)."""
+        gone = set(old)
+        kept = [f for f in self.data["files"].get(table, []) if f not in gone]
+        self.data["files"][table] = kept + list(new)
+
+    def save(self) -> None:
+        """Write atomically: temp file in the same directory, fsync, ``os.replace``, fsync the directory."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.data, fh, ensure_ascii=False, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(self.path.parent)
+
+
+def _fsync_dir(d: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def lake_lock(lake_dir: Path) -> Iterator[None]:
+    """Hold the lake's writer lock (``lake/.lock``); a second writer fails at once with a clear message.
+
+    The lock is an OS file lock, so a killed writer releases it automatically.
+    """
+    lake_dir.mkdir(parents=True, exist_ok=True)
+    fh = (lake_dir / ".lock").open("a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LakeError(f"{lake_dir}: another import or compaction is writing to this lake; wait for it "
+                            "to finish and try again") from None
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()

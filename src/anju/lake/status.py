@@ -1,0 +1,51 @@
+"""What is in the lake: rows by year/month and by category, imports, quarantine — for ``anju status``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from anju.lake.connection import Lake
+from anju.taxonomy import Taxonomy
+
+__all__ = ["LakeStatus", "lake_status"]
+
+
+@dataclass
+class LakeStatus:
+    """Summary tables (lists of dicts, ready for display or JSON)."""
+
+    rows: int
+    first: Any
+    last: Any
+    by_month: list[dict[str, Any]]
+    by_category: list[dict[str, Any]]
+    by_source: list[dict[str, Any]]
+    imports: list[dict[str, Any]]
+    quarantine_by_reason: list[dict[str, Any]]
+    files: int
+
+
+def _rows(lake: Lake, sql: str) -> list[dict[str, Any]]:
+    cur = lake.duckdb.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def lake_status(lake: Lake, taxonomy: Taxonomy, lang: str = "zh") -> LakeStatus:
+    """Summarise a lake: totals, per month, per family/category (with labels), per source, imports, quarantine."""
+    tot = _rows(lake, "SELECT count(*) AS n, min(reported_at) AS first, max(reported_at) AS last FROM incidents")[0]
+    by_month = _rows(lake, "SELECT year, month, count(*) AS rows FROM incidents GROUP BY ALL ORDER BY year, month")
+    by_cat = _rows(lake, "SELECT family, category, count(*) AS rows, sum(CASE WHEN category_known THEN 0 ELSE 1 END)"
+                         " AS unknown FROM incidents GROUP BY ALL ORDER BY family, rows DESC")
+    for r in by_cat:
+        r["family_label"] = taxonomy.label(r["family"], lang) if r["family"] in taxonomy.families else r["family"]
+        r["category_label"] = taxonomy.label(r["category"], lang) if r["category"] in taxonomy else r["category"]
+    by_source = _rows(lake, "SELECT source, count(*) AS rows, min(reported_at) AS first, max(reported_at) AS last "
+                            "FROM incidents GROUP BY ALL ORDER BY source")
+    qr = _rows(lake, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC")
+    return LakeStatus(
+        rows=int(tot["n"]), first=tot["first"], last=tot["last"], by_month=by_month, by_category=by_cat,
+        by_source=by_source, imports=lake.imports(), quarantine_by_reason=qr,
+        files=len(lake.manifest.files("incidents")),
+    )

@@ -1,0 +1,156 @@
+"""Build the :class:`~anju.release.model.Release` of a period, once, from the analytics functions.
+
+Every number comes from one function of :mod:`anju.analytics` (or :mod:`anju.spatial.kde`); this module only picks
+the columns to show, labels them in both languages, reshapes (melt, pivot, merge on keys) and writes sentences that
+quote the numbers. It computes nothing itself, so HTML, PDF, Excel and JSON show the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anju import __version__
+from anju.config import Settings
+from anju.errors import DataNotFoundError
+from anju.release.model import Figure, GeoLayer, Lang, Note, Release, ReleaseMeta, Table
+
+__all__ = ["HEAT_BANDWIDTH_M", "HEAT_CELL_M", "ReleaseInputs", "assemble_release", "latest_half_year", "load_inputs"]
+
+HEAT_CELL_M = 150.0
+HEAT_BANDWIDTH_M = 300.0
+HEAT_MIN_SHARE = 0.05
+"""Heat cells below this share of the maximum density are left out of the release (they would draw as blank)."""
+TOP_TERMS = 80
+SUPERVISION_N = 10
+
+
+@dataclass
+class ReleaseInputs:
+    """What every section reads: the incidents, periods, area tables and boundaries, taxonomy and language."""
+
+    incidents: Any
+    period: Any
+    comparison: Any
+    taxonomy: Any
+    lang: Lang
+    areas: dict[str, pd.DataFrame] = field(default_factory=dict)
+    geo: dict[str, GeoLayer] = field(default_factory=dict)
+    metric_crs: str | None = None
+    district: str = ""
+
+    def L(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+
+@dataclass
+class Part:
+    """What one section builder contributes."""
+
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def latest_half_year(settings: Settings) -> str:
+    """The half-year (``"2025H2"``) of the latest incident in the lake."""
+    from anju.lake import connect
+
+    lake = connect(settings)
+    latest = lake.incidents().reported_at.max().execute()
+    if latest is None or pd.isna(latest):
+        raise DataNotFoundError(f"the lake in {settings.data_dir} has no incidents; import some with `anju ingest` "
+                                "(or build the demo with `anju demo`) before `anju release`")
+    ts = pd.Timestamp(latest)
+    return f"{ts.year}H{1 if ts.month <= 6 else 2}"
+
+
+def load_inputs(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh") -> ReleaseInputs:
+    """Open the lake, the area store and the taxonomy, and resolve the periods."""
+    from anju.analytics.periods import Period, resolve_comparison
+    from anju.geo.areas import AreaSet
+    from anju.lake import connect
+    from anju.taxonomy import load_taxonomy
+
+    p = Period.parse(period)
+    c = resolve_comparison(p, compare if compare is not None else "yoy")
+    lake = connect(settings)
+    area_set = AreaSet.from_data_dir(settings.data_dir)
+    areas: dict[str, pd.DataFrame] = {}
+    geo: dict[str, GeoLayer] = {}
+    for level, layer in area_set.layers.items():
+        attrs = layer.attributes
+        areas[level] = attrs.to_pandas() if hasattr(attrs, "to_pandas") else pd.DataFrame(attrs)
+        if level in ("community", "street", "grid"):
+            geo[level] = GeoLayer(level, layer.ids, layer.names, layer.geometries)
+    if "community" not in areas:
+        raise DataNotFoundError(f"the data directory {settings.data_dir} has no community layer; load one with "
+                                "`anju areas load FILE --layer community` before `anju release`")
+    district = ""
+    if "district" in area_set.layers and len(area_set.layers["district"].names):
+        district = str(area_set.layers["district"].names[0])
+    return ReleaseInputs(incidents=lake.incidents(), period=p, comparison=c,
+                         taxonomy=load_taxonomy(data_dir=settings.data_dir), lang=lang, areas=areas, geo=geo,
+                         metric_crs=area_set.metric_crs, district=district)
+
+
+def assemble_release(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh") -> Release:
+    """The release of ``period`` (e.g. ``"2025H2"``; ``"latest"`` = :func:`latest_half_year`) against ``compare``
+    (default the same period a year earlier)."""
+    if period == "latest":
+        period = latest_half_year(settings)
+    inp = load_inputs(settings, period, compare=compare, lang=lang)
+    return assemble_from(inp)
+
+
+SectionBuilder = Callable[[ReleaseInputs], Part]
+
+
+def assemble_from(inp: ReleaseInputs) -> Release:
+    """Run every section builder on ``inp`` and put the parts together."""
+    from anju.release import sections
+
+    parts = [build(inp) for build in sections.BUILDERS]
+    tables: dict[str, Table] = {}
+    for part in parts:
+        for t in part.tables:
+            tables[t.key] = t
+    p, c = inp.period, inp.comparison
+    total = _headline_total(tables)
+    meta = ReleaseMeta(
+        district=inp.district,
+        period=p.code,
+        period_zh=p.label("zh"),
+        period_en=p.label("en"),
+        start=p.start.isoformat(),
+        end=p.last_day.isoformat() if hasattr(p, "last_day") else (p.end - dt.timedelta(days=1)).isoformat(),
+        compare=c.code if c is not None else None,
+        compare_zh=c.label("zh") if c is not None else None,
+        compare_en=c.label("en") if c is not None else None,
+        lang=inp.lang,
+        generated_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        anju_version=__version__,
+        night_window=sections.night_label(inp),
+        incidents=total,
+        extra={"heat_cell_m": HEAT_CELL_M, "heat_bandwidth_m": HEAT_BANDWIDTH_M, "metric_crs": inp.metric_crs},
+    )
+    return Release(
+        meta=meta,
+        tables=tables,
+        figures=tuple(f for part in parts for f in part.figures),
+        geo={k: v for k, v in inp.geo.items() if k in ("community", "street")},
+        notes=tuple(n for part in parts for n in part.notes),
+    )
+
+
+def _headline_total(tables: dict[str, Table]) -> int:
+    t = tables.get("headline")
+    if t is None or "metric" not in t.data.columns:
+        return 0
+    row = t.data[t.data["metric"] == "total"]
+    return int(row["value"].iloc[0]) if len(row) and np.isfinite(row["value"].iloc[0]) else 0

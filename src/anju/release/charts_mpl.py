@@ -1,0 +1,337 @@
+"""Static images (PNG) of a release's figures for the PDF, drawn with matplotlib from the same tables as the HTML.
+
+Uses the object API (``matplotlib.figure.Figure`` + Agg canvas), never pyplot, so it is safe to call from worker
+threads. Chinese text needs a CJK font: :func:`setup_fonts` finds Noto Sans CJK SC (Debian ``fonts-noto-cjk``)
+even when matplotlib's font cache predates its installation.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import shapely
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.figure import Figure as MplFigure
+from PIL import Image
+
+from anju.release.model import Figure, GeoLayer, Release, Table
+from anju.release.style import HEAT, MPL_FONTS, PALETTE, SAFETY, num, text
+
+__all__ = ["cjk_font_name", "figure_png", "setup_fonts"]
+
+WIDTH_IN = 6.7  # A4 text width with 20 mm margins
+_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+
+Drawer = Callable[[MplFigure, Figure, Table, Release], None]
+_DRAWERS: dict[str, Drawer] = {}
+
+
+def _drawer(kind: str) -> Callable[[Drawer], Drawer]:
+    def deco(f: Drawer) -> Drawer:
+        _DRAWERS[kind] = f
+        return f
+
+    return deco
+
+
+@lru_cache(maxsize=1)
+def setup_fonts() -> str | None:
+    """Make a CJK font known to matplotlib and set it first in ``font.sans-serif``; returns its name or None."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(n in names for n in MPL_FONTS[:-1]):
+        for p in _FONT_FILES:
+            if Path(p).exists():
+                font_manager.fontManager.addfont(p)
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((n for n in MPL_FONTS[:-1] if n in names), None)
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["font.sans-serif"] = [n for n in MPL_FONTS if n in names] + ["DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["font.size"] = 9
+    return found
+
+
+def cjk_font_name() -> str | None:
+    """The CJK font matplotlib will use, or None when none is installed (Chinese would show as boxes)."""
+    return setup_fonts()
+
+
+def figure_png(fig: Figure, release: Release, *, dpi: int = 150) -> bytes:
+    """Draw ``fig`` as a PNG (bytes) sized for an A4 page."""
+    setup_fonts()
+    table = release.table(fig.table)
+    height = _height(fig, table)
+    mfig = MplFigure(figsize=(WIDTH_IN, height), dpi=dpi, layout=None if fig.kind == "wordcloud" else "constrained")
+    FigureCanvasAgg(mfig)
+    _DRAWERS[fig.kind](mfig, fig, table, release)
+    mfig.set_facecolor("white")
+    mfig.canvas.draw()
+    rgba = np.asarray(mfig.canvas.buffer_rgba())  # type: ignore[attr-defined]
+    buf = io.BytesIO()
+    # RGB (no alpha) PNG, quickly compressed: WeasyPrint embeds its data as is instead of re-encoding it
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def _height(fig: Figure, table: Table) -> float:
+    if fig.kind in ("choropleth", "heat"):
+        return 4.3
+    if fig.kind in ("interval", "diverging") or (fig.kind == "bar" and fig.enc.get("horizontal")):
+        return min(8.5, max(2.2, 0.24 * len(table.data) + 0.9))
+    if fig.kind == "wordcloud":
+        return 3.4
+    return 3.0
+
+
+def _labels(table: Table, key: str) -> list[str]:
+    return ["" if v is None else str(v) for v in table.values(key)]
+
+
+def _nums(table: Table, key: str) -> np.ndarray:
+    return np.array([np.nan if (x := num(v)) is None else x for v in table.values(key)], dtype=float)
+
+
+def _cmap(colors: list[str], name: str) -> LinearSegmentedColormap:
+    return LinearSegmentedColormap.from_list(name, colors)
+
+
+def _polys(layer: GeoLayer) -> tuple[list[np.ndarray], np.ndarray]:
+    """Exterior rings of every polygon part, and the index of the area each ring belongs to."""
+    parts, idx = shapely.get_parts(layer.geometries, return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    coords = [np.asarray(shapely.get_coordinates(r)) for r in rings]
+    return coords, np.asarray(idx)
+
+
+def _map_axes(mfig: MplFigure, layer: GeoLayer) -> Any:
+    ax = mfig.add_subplot()
+    minx, miny, maxx, maxy = layer.bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)))
+    ax.set_axis_off()
+    return ax
+
+
+@_drawer("choropleth")
+def _choropleth(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    layer = release.geo[fig.enc["layer"]]
+    ax = _map_axes(mfig, layer)
+    value_of = dict(zip(_labels(table, fig.enc["id"]), _nums(table, fig.enc["value"]), strict=True))
+    vals = np.array([value_of.get(i, np.nan) for i in layer.ids], dtype=float)
+    finite = vals[np.isfinite(vals)]
+    vmin = fig.enc.get("vmin", float(finite.min()) if finite.size else 0.0)
+    vmax = fig.enc.get("vmax", float(finite.max()) if finite.size else 1.0)
+    cmap = _cmap(SAFETY if fig.enc.get("palette", "safety") == "safety" else HEAT, "anju")
+    norm = Normalize(vmin=vmin, vmax=vmax)
+    rings, idx = _polys(layer)
+    rv = vals[idx]
+    colors = [cmap(norm(v)) if np.isfinite(v) else (0.93, 0.93, 0.93, 1) for v in rv]
+    ax.add_collection(PolyCollection(rings, facecolors=colors, edgecolors="white", linewidths=0.4))
+    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+    mfig.colorbar(sm, ax=ax, shrink=0.6, label=table.column(fig.enc["value"]).label(release.lang))
+
+
+@_drawer("heat")
+def _heat(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    layer = release.geo[fig.enc["layer"]]
+    ax = _map_axes(mfig, layer)
+    i = _nums(table, fig.enc["i"]).astype(float)
+    j = _nums(table, fig.enc["j"]).astype(float)
+    lon, lat, v = _nums(table, fig.enc["lon"]), _nums(table, fig.enc["lat"]), _nums(table, fig.enc["value"])
+    ok = np.isfinite(i) & np.isfinite(j) & np.isfinite(v)
+    if ok.any():
+        i, j, lon, lat, v = (a[ok] for a in (i, j, lon, lat, v))
+        ii, jj = (i - i.min()).astype(int), (j - j.min()).astype(int)
+        raster = np.full((jj.max() + 1, ii.max() + 1), np.nan)
+        raster[jj, ii] = v
+        raster[raster <= 0] = np.nan
+        # cell size in degrees from the cells' own centres (the grid is regular in the metric CRS)
+        dx = (lon.max() - lon.min()) / max(1, ii.max()) if ii.max() else 0.001
+        dy = (lat.max() - lat.min()) / max(1, jj.max()) if jj.max() else 0.001
+        extent = (lon.min() - dx / 2, lon.max() + dx / 2, lat.min() - dy / 2, lat.max() + dy / 2)
+        im = ax.imshow(raster, origin="lower", extent=extent, cmap=_cmap(HEAT, "heat"), alpha=0.85,
+                       interpolation="bilinear", zorder=1)
+        mfig.colorbar(im, ax=ax, shrink=0.6, label=table.column(fig.enc["value"]).label(release.lang))
+    rings, _ = _polys(layer)
+    ax.add_collection(PolyCollection(rings, facecolors="none", edgecolors="#8a8a8a", linewidths=0.35, zorder=2))
+    minx, miny, maxx, maxy = layer.bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+
+
+@_drawer("interval")
+def _interval(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    lang = release.lang
+    ax = mfig.add_subplot()
+    labels = _labels(table, fig.enc["label"])
+    est, lo, hi = (_nums(table, fig.enc[k]) for k in ("value", "lower", "upper"))
+    y = np.arange(len(labels))[::-1]
+    ax.hlines(y, lo, hi, color="#9ec5e8", linewidth=6, label=text("interval", lang))
+    ax.plot(est, y, "o", color="#1f4e79", markersize=4, label=text("estimate", lang))
+    ax.set_yticks(y, labels)
+    ax.set_xlim(left=0)
+    ax.grid(axis="x", color="#e5e5e5")
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _series_keys(fig: Figure) -> list[str]:
+    s = fig.enc["series"]
+    return list(s) if isinstance(s, (list, tuple)) else [s]
+
+
+@_drawer("bar")
+def _bar(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    ax = mfig.add_subplot()
+    x = _labels(table, fig.enc["x"])
+    keys = _series_keys(fig)
+    horizontal = bool(fig.enc.get("horizontal"))
+    stack = bool(fig.enc.get("stack"))
+    pos = np.arange(len(x))
+    width = 0.8 if stack or len(keys) == 1 else 0.8 / len(keys)
+    base = np.zeros(len(x))
+    for k, key in enumerate(keys):
+        vals = np.nan_to_num(_nums(table, key))
+        off = 0 if stack or len(keys) == 1 else (k - (len(keys) - 1) / 2) * width
+        lab = table.column(key).label(release.lang)
+        color = PALETTE[k % len(PALETTE)]
+        if horizontal:
+            ax.barh(pos[::-1] + off, vals, height=width, left=base if stack else None, label=lab, color=color)
+        else:
+            ax.bar(pos + off, vals, width=width, bottom=base if stack else None, label=lab, color=color)
+        if stack:
+            base = base + vals
+    if horizontal:
+        ax.set_yticks(pos[::-1], x)
+    else:
+        ax.set_xticks(pos, x, rotation=30 if len(x) > 8 else 0, ha="right" if len(x) > 8 else "center")
+    if len(keys) > 1:
+        ax.legend(fontsize=7, frameon=False)
+    ax.grid(axis="x" if horizontal else "y", color="#e5e5e5")
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+@_drawer("line")
+def _line(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    ax = mfig.add_subplot()
+    x = _labels(table, fig.enc["x"])
+    pos = np.arange(len(x))
+    for k, key in enumerate(_series_keys(fig)):
+        ax.plot(pos, _nums(table, key), marker="o", markersize=3, color=PALETTE[k % len(PALETTE)],
+                label=table.column(key).label(release.lang))
+    step = max(1, math.ceil(len(x) / 12))
+    ax.set_xticks(pos[::step], x[::step], rotation=30 if len(x) > 8 else 0, ha="right" if len(x) > 8 else "center")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(axis="y", color="#e5e5e5")
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+@_drawer("matrix")
+def _matrix(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    ax = mfig.add_subplot()
+    xs, ys, vs = _labels(table, fig.enc["x"]), _labels(table, fig.enc["y"]), _nums(table, fig.enc["value"])
+    xcat, ycat = list(dict.fromkeys(xs)), list(dict.fromkeys(ys))
+    xi = {v: i for i, v in enumerate(xcat)}
+    yi = {v: i for i, v in enumerate(ycat)}
+    m = np.full((len(ycat), len(xcat)), np.nan)
+    m[[yi[y] for y in ys], [xi[x] for x in xs]] = vs
+    im = ax.imshow(m, aspect="auto", cmap=_cmap(HEAT, "heat"))
+    ax.set_xticks(range(len(xcat)), xcat, fontsize=7)
+    ax.set_yticks(range(len(ycat)), ycat)
+    mfig.colorbar(im, ax=ax, shrink=0.8, label=table.column(fig.enc["value"]).label(release.lang))
+
+
+@_drawer("wordcloud")
+def _wordcloud(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    """A simple tag cloud: words in rank order, font size by weight, flowed into centred lines."""
+    ax = mfig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    words = _labels(table, fig.enc["label"])
+    vals = _nums(table, fig.enc["value"])
+    ok = np.isfinite(vals)
+    words = [w for w, o in zip(words, ok, strict=True) if o]
+    vals = vals[ok]
+    if not len(vals):
+        return
+    order = np.argsort(-vals, kind="stable")
+    vmax, vmin = float(vals.max()), float(vals.min())
+    renderer = mfig.canvas.get_renderer()  # type: ignore[attr-defined]
+    w_px, h_px = mfig.get_size_inches() * mfig.dpi
+    lines: list[list[tuple[str, float, float, float, str]]] = [[]]
+    line_w = 0.0
+    for n, k in enumerate(order):
+        size = 10 + 22 * (math.sqrt(vals[k] - vmin) / math.sqrt(vmax - vmin) if vmax > vmin else 1.0)
+        t = ax.text(0, 0, words[k], fontsize=size, fontweight="bold")
+        bb = t.get_window_extent(renderer)
+        t.remove()
+        wpx = bb.width + 0.6 * size
+        if line_w + wpx > 0.96 * w_px and lines[-1]:
+            lines.append([])
+            line_w = 0.0
+        lines[-1].append((words[k], size, wpx, bb.height, PALETTE[n % len(PALETTE)]))
+        line_w += wpx
+    heights = [max(h for *_, h, _c in line) * 1.25 for line in lines]
+    y = (h_px + min(sum(heights), h_px)) / 2
+    for line, lh in zip(lines, heights, strict=True):
+        y -= lh
+        if y < 0:
+            break
+        total = sum(w for _, _, w, _, _ in line)
+        x = (w_px - total) / 2
+        for word, size, wpx, _h, color in line:
+            ax.text(x / w_px, y / h_px, word, fontsize=size, fontweight="bold", color=color,
+                    transform=ax.transAxes, va="bottom")
+            x += wpx
+
+
+@_drawer("diverging")
+def _diverging(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    ax = mfig.add_subplot()
+    labels = _labels(table, fig.enc["label"])
+    vals = _nums(table, fig.enc["value"])
+    flags = table.values(fig.enc["flag"]) if fig.enc.get("flag") else [True] * len(vals)
+    colors = [("#c23b3b" if v > 0 else "#2f6f9f") if f else "#bbbbbb" for v, f in zip(vals, flags, strict=True)]
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, np.nan_to_num(vals), color=colors, height=0.7)
+    ax.axvline(0, color="#555555", linewidth=0.8)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(table.column(fig.enc["value"]).label(release.lang))
+    ax.grid(axis="x", color="#e5e5e5")
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+@_drawer("pie")
+def _pie(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
+    ax = mfig.add_subplot()
+    labels = _labels(table, fig.enc["label"])
+    vals = _nums(table, fig.enc["value"])
+    ok = np.isfinite(vals) & (vals > 0)
+    labels = [lab for lab, o in zip(labels, ok, strict=True) if o]
+    vals = vals[ok]
+    wedges, *_ = ax.pie(vals, colors=[PALETTE[k % len(PALETTE)] for k in range(len(vals))],
+                        wedgeprops={"width": 0.42, "edgecolor": "white"}, autopct="%1.1f%%", pctdistance=0.79,
+                        textprops={"fontsize": 7}, startangle=90, counterclock=False)
+    ax.legend(wedges, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+    ax.set_aspect("equal")

@@ -1,0 +1,124 @@
+"""``report.pdf``: an A4 report with the release's figures as static images (matplotlib) and its tables,
+laid out by WeasyPrint with the CJK font embedded (``lang="zh-CN"`` so Chinese glyphs come from the SC face)."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from anju.release.charts_mpl import figure_png, setup_fonts
+from anju.release.model import SECTIONS, Release
+from anju.release.render_html import headline_cards, table_view
+from anju.release.renderers import register_renderer
+from anju.release.style import FONT_STACK, text
+
+__all__ = ["PDF_MAX_ROWS", "pdf_document_html", "render_pdf"]
+
+_FIG_SCHEME = "anju-figure"
+PDF_MAX_ROWS = 12
+"""At most this many rows of a table are printed; the full table is in tables.xlsx."""
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("anju.release", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _css_string(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _page_label(lang: str) -> str:
+    """CSS ``content`` value for "page p of n" in ``lang``."""
+    template = text("page", lang)
+    before, rest = template.split("{p}")
+    middle, after = rest.split("{n}")
+    return f"{_css_string(before)} counter(page) {_css_string(middle)} counter(pages) {_css_string(after)}"
+
+
+def _pngs(release: Release) -> dict[str, bytes]:
+    """Every figure as PNG; drawn in two threads (Agg releases the GIL while rasterising)."""
+    setup_fonts()
+    figs = list(release.figures)
+    workers = max(1, min(2, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        images = list(pool.map(lambda f: figure_png(f, release), figs))
+    return {f.key: img for f, img in zip(figs, images, strict=True)}
+
+
+def pdf_document_html(release: Release, pngs: dict[str, bytes] | None = None) -> str:
+    """The HTML that WeasyPrint lays out as report.pdf."""
+    lang = release.lang
+    meta = release.meta
+    pngs = _pngs(release) if pngs is None else pngs
+    sections: list[dict[str, Any]] = []
+    for s in SECTIONS:
+        if s.key == "headline":
+            continue
+        figs = [{"title": f.title(lang), "note": f.note(lang), "src": f"{_FIG_SCHEME}:{f.key}"}
+                for f in release.figures_in(s.key)]
+        tables = [table_view(t, lang, max_rows=min(PDF_MAX_ROWS, t.display_rows or PDF_MAX_ROWS))
+                  for t in release.tables_in(s.key) if t.display_rows != 0]
+        notes = [n.text(lang) for n in release.notes_in(s.key)]
+        if figs or tables or notes:
+            sections.append({"title": s.title(lang), "figures": figs, "tables": tables, "notes": notes})
+    compare = meta.compare_label(lang)
+    meta_line = f"{meta.period_label(lang)}（{meta.start} — {meta.end}）" if lang == "zh" else \
+        f"{meta.period_label(lang)} ({meta.start} – {meta.end})"
+    if compare:
+        meta_line += f" · {text('compare', lang)} {compare}"
+    return _env().get_template("report.html.j2").render(
+        html_lang="zh-CN" if lang == "zh" else "en",
+        title=meta.title(lang),
+        meta_line=meta_line,
+        edition=text("public" if meta.public else "internal", lang),
+        cards=headline_cards(release),
+        headline_title=SECTIONS[0].title(lang),
+        headline_notes=[n.text(lang) for n in release.notes_in("headline")],
+        sections=sections,
+        font_stack=FONT_STACK,
+        page_label=_page_label(lang),
+        running_title=_css_string(meta.title(lang)),
+        footer=f"{text('generated', lang)} {meta.generated_at} · anju {meta.anju_version}"
+        + (" · " + text("small_note", lang) if meta.public else ""),
+    )
+
+
+class _FigureFetcher(URLFetcher):  # type: ignore[misc]
+    """Hands the figure PNGs to WeasyPrint from memory (no temporary files, no base64 in the HTML) and refuses
+    every other URL, so the report can never load anything from outside."""
+
+    def __init__(self, pngs: dict[str, bytes]) -> None:
+        super().__init__(fail_on_errors=True)
+        self._pngs = pngs
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        scheme, _, key = url.partition(":")
+        if scheme == _FIG_SCHEME and key in self._pngs:
+            return URLFetcherResponse(url, self._pngs[key], {"Content-Type": "image/png"}, 200)
+        raise ValueError(f"the PDF report loads no external resource; refused {url!r}")
+
+
+@register_renderer("pdf", "report.pdf")
+def render_pdf(release: Release, path: Path) -> None:
+    """Write ``report.pdf`` (A4)."""
+    import weasyprint
+
+    pngs = _pngs(release)
+    html = pdf_document_html(release, pngs)
+
+    fetcher = _FigureFetcher(pngs)
+    weasyprint.HTML(string=html, base_url=str(path.parent), url_fetcher=fetcher).write_pdf(str(path))

@@ -1,0 +1,246 @@
+"""Text classification: keyword rules plus a calibrated linear model, with "needs review" below a threshold.
+
+Two layers, one decision:
+
+1. :class:`KeywordRules` — each label has keywords (for call categories: the taxonomy's ``keywords``; for fraud
+   techniques: the fraud leaves' keywords; for departments: ``departments.toml``). A text scores, per label, the
+   summed length of the keywords found (longest match first, so 电瓶被盗 beats 电瓶 and 被盗). Rules need no
+   training data and explain themselves.
+2. :class:`TextClassifier` — TF-IDF over words and character 1–2-grams (:class:`~anju.text.features.TextFeatures`)
+   and a linear SVM (``LinearSVC``) whose scores are turned into probabilities by Platt scaling fitted on
+   cross-validated predictions (``CalibratedClassifierCV(method="sigmoid", ensemble=False)``), so a reported 0.8
+   means right about 80 % of the time on held-out data.
+
+:meth:`TextClassifier.classify` decides per text:
+
+* model probability ≥ ``threshold`` → the model's label (``method="model"``);
+* otherwise, if the rules' label agrees with the model's and the probability is at least ``threshold / 2`` →
+  accepted (``method="model+rules"``);
+* otherwise → ``label = "needs_review"`` with the model's best guess in ``suggestion`` (``method="review"``);
+  a record is never silently guessed.
+
+Without a trained model (:meth:`KeywordRules.classify`) the rules decide alone: a label is accepted when its score
+is at least ``min_score`` and at least ``min_share`` of all keyword score; otherwise the text needs review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import LinearSVC
+
+from anju.errors import AnjuError, NotFittedError
+from anju.text.features import TextFeatures
+from anju.text.normalize import normalize
+
+__all__ = ["NEEDS_REVIEW", "KeywordRules", "TextClassifier", "rules_from_taxonomy"]
+
+#: Label given to texts that no layer classifies confidently.
+NEEDS_REVIEW = "needs_review"
+
+_COLUMNS = ["label", "confidence", "suggestion", "method", "needs_review"]
+
+
+class KeywordRules:
+    """Keyword rules: label → keywords; score = summed length of the keywords found (longest match first).
+
+    Examples
+    --------
+    >>> rules = KeywordRules({"theft.battery": ["电瓶被盗", "电瓶"], "theft.other": ["被盗"]})
+    >>> rules.classify(["电动车电瓶被盗", "车被盗了", "天气很好"])["label"].tolist()
+    ['theft.battery', 'theft.other', 'needs_review']
+    """
+
+    def __init__(self, keywords: Mapping[str, Iterable[str]], *, min_score: float = 2.0,
+                 min_share: float = 0.6) -> None:
+        self.keywords = {lab: tuple(k for k in kws if k) for lab, kws in keywords.items()}
+        self.min_score = min_score
+        self.min_share = min_share
+        owners: dict[str, list[str]] = {}
+        for lab, kws in self.keywords.items():
+            for k in kws:
+                owners.setdefault(k, []).append(lab)
+        self._owners = owners
+        self.labels = list(self.keywords)
+        self._index = {lab: i for i, lab in enumerate(self.labels)}
+        words = sorted(owners, key=lambda w: (-len(w), w))
+        self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Score matrix (texts × labels) of already-normalised texts."""
+        out = np.zeros((len(texts), len(self.labels)))
+        if self._pattern is None:
+            return out
+        idx, owners, pat = self._index, self._owners, self._pattern
+        for i, t in enumerate(texts):
+            if not t:
+                continue
+            for m in pat.finditer(t):
+                w = m.group(0)
+                for lab in owners[w]:
+                    out[i, idx[lab]] += len(w)
+        return out
+
+    def best(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(label or None, score, share of all score) of the top label per already-normalised text."""
+        s = self.scores(texts)
+        if not self.labels:
+            n = len(texts)
+            return np.full(n, None, dtype=object), np.zeros(n), np.zeros(n)
+        top = s.argmax(axis=1)
+        best = s[np.arange(len(texts)), top]
+        total = s.sum(axis=1)
+        share = np.divide(best, total, out=np.zeros_like(best), where=total > 0)
+        labels = np.array(self.labels, dtype=object)[top]
+        # a tie at the top is not a decision
+        ties = (s == best[:, None]).sum(axis=1) > 1
+        labels[(best <= 0) | ties] = None
+        return labels, best, share
+
+    def classify(self, texts: Iterable[str | None]) -> pd.DataFrame:
+        """Rules alone: ``label`` (or ``needs_review``), ``confidence`` (share of keyword score), ``suggestion``,
+        ``method`` (``rules`` | ``review``), ``needs_review``."""
+        norm = normalize(texts)
+        labels, score, share = self.best(norm)
+        ok = np.array([lab is not None for lab in labels]) & (score >= self.min_score) & (share >= self.min_share)
+        out = pd.DataFrame({
+            "label": np.where(ok, labels, NEEDS_REVIEW).astype(object),
+            "confidence": share,
+            "suggestion": labels,
+            "method": np.where(ok, "rules", "review").astype(object),
+            "needs_review": ~ok,
+        })
+        return out[_COLUMNS]
+
+
+def rules_from_taxonomy(taxonomy: Any, *, family: str | None = None, labels: Sequence[str] | None = None
+                        ) -> KeywordRules:
+    """Keyword rules from the taxonomy's ``keywords`` (optionally one family, or only the given leaf codes)."""
+    keep = set(labels) if labels is not None else None
+    kws = {c.code: c.keywords for c in taxonomy.categories.values()
+           if (family is None or c.family == family) and (keep is None or c.code in keep) and c.keywords}
+    return KeywordRules(kws)
+
+
+class TextClassifier:
+    """TF-IDF (words + character 1–2-grams) → linear SVM → Platt-calibrated probabilities, with rules and review.
+
+    Parameters
+    ----------
+    threshold
+        Minimum calibrated probability to accept the model's label.
+    C
+        Inverse regularisation of the linear SVM.
+    calibration_cv
+        Folds for the calibration (reduced to the smallest class size; no calibration is possible below 2).
+    rules
+        Optional :class:`KeywordRules` that can confirm a low-confidence prediction.
+    word_weight, char_weight, min_df, dictionary
+        Passed to :class:`~anju.text.features.TextFeatures`.
+
+    Examples
+    --------
+    >>> texts = ["电动车被盗", "电瓶车被偷了", "车棚电动车丢了", "楼上噪音扰民", "邻居装修噪音", "半夜噪音很吵"] * 3
+    >>> labels = ["theft", "theft", "theft", "noise", "noise", "noise"] * 3
+    >>> clf = TextClassifier(threshold=0.5, calibration_cv=3).fit(texts, labels)
+    >>> clf.predict(["小区电动车被盗", "楼下装修噪音"]).tolist()
+    ['theft', 'noise']
+    """
+
+    def __init__(self, *, threshold: float = 0.5, C: float = 0.5, calibration_cv: int = 5,
+                 rules: KeywordRules | None = None, word_weight: float = 1.0, char_weight: float = 1.0,
+                 min_df: int = 2, dictionary: Sequence[tuple[str, int | None, str | None]] = ()) -> None:
+        self.threshold = threshold
+        self.C = C
+        self.calibration_cv = calibration_cv
+        self.rules = rules
+        self.word_weight = word_weight
+        self.char_weight = char_weight
+        self.min_df = min_df
+        self.dictionary = dictionary
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (without the rules object), for the model card."""
+        return {"threshold": self.threshold, "C": self.C, "calibration_cv": self.calibration_cv,
+                "word_weight": self.word_weight, "char_weight": self.char_weight, "min_df": self.min_df,
+                "dictionary_entries": len(self.dictionary), "rules": self.rules is not None}
+
+    def fit(self, texts: Sequence[str | None], labels: Sequence[str]) -> TextClassifier:
+        """Fit features and the calibrated SVM on labelled texts."""
+        texts = list(texts)
+        y = np.asarray([str(v) for v in labels], dtype=object)
+        if len(texts) != len(y):
+            raise AnjuError(f"fit: got {len(texts)} texts but {len(y)} labels; they must pair up")
+        classes, counts = np.unique(y, return_counts=True)
+        if len(classes) < 2:
+            raise AnjuError(f"fit: need at least two labels to learn from; got {classes.tolist()}")
+        self.features_ = TextFeatures(word_weight=self.word_weight, char_weight=self.char_weight,
+                                      min_df=self.min_df, dictionary=self.dictionary).fit(texts)
+        X = self.features_.transform(texts)
+        cv = int(min(self.calibration_cv, counts.min()))
+        if cv < 2:
+            small = classes[counts < 2].tolist()
+            raise AnjuError(f"fit: labels {small} have a single example; calibration needs at least 2 per label "
+                            "— add examples or merge the label")
+        self.model_ = CalibratedClassifierCV(LinearSVC(C=self.C), method="sigmoid", cv=cv, ensemble=False)
+        self.model_.fit(X, y)
+        self.classes_ = np.asarray(self.model_.classes_, dtype=object)
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("TextClassifier is not fitted; call fit(texts, labels) or load a trained model "
+                                 "(anju text train)")
+
+    def predict_proba_normalized(self, norm: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities (texts × ``classes_``) of already-normalised texts."""
+        self._check()
+        return np.asarray(self.model_.predict_proba(self.features_.transform_normalized(norm)))
+
+    def predict_proba(self, texts: Sequence[str | None]) -> np.ndarray:
+        """Calibrated probabilities (texts × ``classes_``)."""
+        return self.predict_proba_normalized(normalize(texts))
+
+    def predict(self, texts: Sequence[str | None]) -> np.ndarray:
+        """The most probable label of each text (no threshold; see :meth:`classify`)."""
+        p = self.predict_proba(texts)
+        return np.asarray(self.classes_[p.argmax(axis=1)], dtype=object)
+
+    def classify(self, texts: Sequence[str | None], *, threshold: float | None = None) -> pd.DataFrame:
+        """Labels with review: ``label`` (or ``needs_review``), ``confidence``, ``suggestion``, ``method``,
+        ``needs_review`` — see the module docstring for the decision."""
+        norm = normalize(texts)
+        return self.classify_normalized(norm, threshold=threshold)
+
+    def classify_normalized(self, norm: Sequence[str], *, threshold: float | None = None) -> pd.DataFrame:
+        """:meth:`classify` for already-normalised texts."""
+        thr = self.threshold if threshold is None else threshold
+        if not 0 <= thr <= 1:
+            raise AnjuError(f"threshold must be between 0 and 1; got {thr!r}")
+        n = len(norm)
+        if n == 0:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+        p = self.predict_proba_normalized(norm)
+        top = p.argmax(axis=1)
+        conf = p[np.arange(n), top]
+        guess = np.asarray(self.classes_[top], dtype=object)
+        method = np.where(conf >= thr, "model", "review").astype(object)
+        low = np.flatnonzero(conf < thr)
+        if self.rules is not None and len(low):
+            rl, rs, _ = self.rules.best([norm[i] for i in low])
+            agree = np.array([r is not None and r == g for r, g in zip(rl, guess[low], strict=True)], dtype=bool)
+            agree &= (conf[low] >= thr / 2) & (rs >= self.rules.min_score)
+            method[low[agree]] = "model+rules"
+        accepted = method != "review"
+        return pd.DataFrame({
+            "label": np.where(accepted, guess, NEEDS_REVIEW).astype(object),
+            "confidence": conf,
+            "suggestion": guess,
+            "method": method,
+            "needs_review": ~accepted,
+        })[_COLUMNS]

@@ -1,0 +1,73 @@
+"""Backtests on the public data (subsets, to stay quick): every model beats random at 5 % coverage, PEI ≤ 1.
+
+The full study is ``python benchmarks/bench_forecast.py --study all`` (docs/forecasting.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+
+from anju.forecast import (
+    SEPP,
+    Grid,
+    NaiveHotspot,
+    ProspectiveHotspot,
+    RandomHotspot,
+    RetrospectiveHotspot,
+    SpaceTimeKDE,
+    backtest,
+    observed_origins,
+    rolling_origins,
+    summarize,
+)
+from anju.forecast.datasets import chicago_boundary, load_chicago_assaults, load_sf_kaggle
+
+pytestmark = pytest.mark.slow
+
+MODELS = {
+    "naive": NaiveHotspot(),
+    "random": RandomHotspot(random_state=0),
+    "retrospective": RetrospectiveHotspot(lookback_days=180.0),
+    "prospective": ProspectiveHotspot(),
+    "kde": SpaceTimeKDE(lookback_days=180.0),
+    "sepp": SEPP(lookback_days=120.0),
+}
+
+
+def check(res: pd.DataFrame) -> pd.DataFrame:
+    assert (res["pei"].dropna() <= 1.0 + 1e-12).all()
+    assert (res["hit_rate"].dropna() <= 1.0 + 1e-12).all()
+    s = summarize(res, baseline="naive").set_index(["model", "coverage"])
+    rand = s.loc[("random", 0.05), "pai_pooled"]
+    assert 0.5 < rand < 1.6  # the random baseline is what it claims
+    for model in MODELS:
+        if model == "random":
+            continue
+        assert s.loc[(model, 0.05), "pai_pooled"] > 1.0, model
+        assert s.loc[(model, 0.05), "pai_pooled"] > rand, model
+        assert s.loc[(model, 0.01), "pei"] > s.loc[("random", 0.01), "pei"], model
+    return s
+
+
+def test_sf_kaggle_observed_weeks(shared_data: Path) -> None:
+    ev = load_sf_kaggle(shared_data / "sf-crime-kaggle" / "train.csv.gz", start="2013-07-01", end="2014-03-01")
+    assert ev["x"].between(540_000, 560_000).all()  # UTM 10N metres: the placeholder Y=90 rows are gone
+    hist = ev[ev["t"] < pd.Timestamp("2014-01-01")]
+    grid = Grid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
+    origins = observed_origins(ev, "2014-01-06", "2014-03-01")
+    assert len(origins) == 4  # alternate weeks only: 4 of the 8 candidate weeks hold data
+    check(backtest(MODELS, ev, grid, origins, "7D", training_days=200))
+
+
+def test_chicago_assaults(shared_data: Path) -> None:
+    ev = load_chicago_assaults(shared_data / "crimemappingdata-ashby" / "chicago_aggravated_assaults.csv.gz",
+                               start="2017-06-01", end="2018-03-01")
+    b = chicago_boundary(shared_data / "chicago-boundaries" / "community_areas.geojson")
+    grid = Grid.from_bounds(*shapely.bounds(b), 150.0).restrict_to(b)
+    assert 24_000 < grid.n_active < 28_000  # Chicago is ~606 km² of land in 150 m cells
+    origins = rolling_origins("2018-01-01", "2018-02-26", "14D")
+    check(backtest(MODELS, ev, grid, origins, "7D", training_days=200))

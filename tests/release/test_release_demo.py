@@ -1,0 +1,168 @@
+"""The release of a small demo district, end to end: lake → analytics → Release → four files.
+
+Checks the files agree with each other, with an independent pandas computation on the lake's Parquet files and
+with what the demo generator planted; the public edition through the CLI; and the page in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from release_helpers import assert_same_numbers, check_offline_page, html_data
+
+from anju.config import Settings, load_settings
+from anju.release import Release, render_all
+from anju.release.assemble import assemble_release
+from anju.release.model import SMALL_COUNT
+
+pytestmark = pytest.mark.slow
+
+PERIOD = "2025H2"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from anju.demo.build import run_demo
+
+    root = tmp_path_factory.mktemp("release-demo")
+    settings = load_settings(data_dir=root / "data", quiet=True)
+    result = run_demo(settings, seed=42, scale=0.05, years=2, end_year=2025, out_dir=root / "files")
+    release = assemble_release(settings, PERIOD)
+    out = root / "release"
+    render_all(release, out)
+    return {"settings": settings, "release": release, "out": out, "truth": result.files.truth, "root": root}
+
+
+def _incidents(settings: Settings, start: str = "2025-07-01", end: str = "2026-01-01") -> pd.DataFrame:
+    """The lake's rows of a period, read straight from the Parquet files (independent of anju.lake/analytics)."""
+    glob = str(settings.paths.incidents / "*" / "*" / "*.parquet")
+    df = duckdb.sql(f"select * from read_parquet('{glob}', hive_partitioning = true, "
+                    "hive_types = {'year': INTEGER, 'month': INTEGER})").df()
+    manifest = json.loads(settings.paths.manifest.read_text(encoding="utf-8"))
+    df = df[df["import_id"].isin([i["import_id"] for i in manifest["imports"]])]
+    t = pd.to_datetime(df["reported_at"])
+    return df[(t >= start) & (t < end)]
+
+
+def test_four_files_and_same_numbers(demo: dict[str, Any]) -> None:
+    out: Path = demo["out"]
+    for name in ("index.html", "report.pdf", "tables.xlsx", "release.json"):
+        assert (out / name).stat().st_size > 10_000, name
+    js = assert_same_numbers(demo["release"], out)
+    assert js["meta"]["period"] == PERIOD and js["meta"]["compare"] == "2024H2"
+    sections = {t["section"] for t in js["tables"].values()}
+    assert sections >= {"headline", "map", "heat", "rankings", "categories", "time", "words", "fraud", "supervision"}
+
+
+def test_counts_match_pandas(demo: dict[str, Any]) -> None:
+    release: Release = demo["release"]
+    inc = _incidents(demo["settings"])
+    head = release.tables["headline"].data.set_index("metric")
+    assert head.loc["total", "value"] == len(inc)
+    fam = release.tables["families"].data.set_index("family")["count"]
+    want = inc["family"].value_counts()
+    assert fam[fam > 0].sort_index().to_dict() == want.sort_index().to_dict()
+    hw = release.tables["hour_weekday"].data
+    t = pd.to_datetime(inc["reported_at"])
+    ref = pd.crosstab(t.dt.day_of_week, t.dt.hour)
+    labels = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    got = hw.assign(wd=hw["weekday"].map(labels.index)).pivot(index="wd", columns="hour", values="count")
+    assert np.array_equal(got.reindex_like(ref).fillna(0).to_numpy(), ref.to_numpy())
+    # the map colours every community by its index
+    html = html_data(demo["out"] / "index.html")
+    chart = next(c for c in html["charts"] if c["key"] == "map_community")
+    assert len(chart["option"]["series"][0]["data"]) == len(release.geo["community"]) == 120
+
+
+def test_supervision_list_is_the_base_year_top_ten(demo: dict[str, Any]) -> None:
+    base = _incidents(demo["settings"], "2024-01-01", "2025-01-01")
+    ref = base[base["family"] == "theft"].groupby("community_id").size().sort_values(ascending=False)
+    sup = demo["release"].tables["supervision"].data
+    assert sup["count_base"].tolist() == ref.head(10).tolist()
+    assert sup["rank_base"].tolist() == list(range(1, 11))
+    clear = ref[ref > ref.iloc[10]].index  # communities above any tie at the 10th place
+    assert set(clear) <= set(sup["area_id"])
+    this = _incidents(demo["settings"])
+    now = this[this["family"] == "theft"].groupby("community_id").size()
+    assert sup["count"].tolist() == [int(now.get(a, 0)) for a in sup["area_id"]]
+
+
+def test_planted_patterns_show(demo: dict[str, Any]) -> None:
+    release: Release = demo["release"]
+    truth = demo["truth"]
+    thieves = release.tables["ranking_thief_favourite"].data
+    assert len(set(thieves["area_id"]) & set(truth["hot"]["community_ids"])) >= 3
+    sup = release.tables["supervision"].data
+    # the planted list is drawn from expected counts; at this small scale chance moves a few places
+    assert len(set(sup["area_id"]) & set(truth["supervised"]["community_ids"])) >= 5
+    fraud = release.tables["fraud"].data.set_index("category")
+    planted = pd.Series(truth["fraud"]["proportions"])
+    assert fraud["count"].idxmax() == planted.idxmax()
+
+
+def _strings(obj: Any) -> set[str]:
+    """Every string value in a JSON document."""
+    if isinstance(obj, str):
+        return {obj}
+    if isinstance(obj, dict):
+        return set().union(*(_strings(v) for v in obj.values())) if obj else set()
+    if isinstance(obj, list):
+        return set().union(*(_strings(v) for v in obj)) if obj else set()
+    return set()
+
+
+def test_no_people_in_any_file(demo: dict[str, Any]) -> None:
+    glob = str(demo["settings"].paths.incidents / "*" / "*" / "*.parquet")
+    people = duckdb.sql(f"select distinct caller_masked, phone_masked from read_parquet('{glob}')").df()
+    names = set(people["caller_masked"].dropna())
+    assert len(names) > 100 and people["phone_masked"].notna().any()
+    out: Path = demo["out"]
+    shown = _strings(json.loads((out / "release.json").read_text(encoding="utf-8"))) | _strings(
+        html_data(out / "index.html"))
+    assert not names & shown
+    phone = re.compile(r"(?<![\d.])1[3-9]\d(?:[*]{4}|\d{4})\d{4}(?!\d)")
+    page = (out / "index.html").read_text(encoding="utf-8").split('<script type="application/json"')[0]
+    for text in ((out / "release.json").read_text(encoding="utf-8"), page, "\n".join(shown)):
+        assert not phone.search(text)
+    assert phone.search("报警人 138****5678")  # the pattern does find a masked phone
+
+
+def test_public_edition_via_cli(demo: dict[str, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from anju.cli import app
+
+    out = demo["root"] / "public"
+    res = CliRunner().invoke(app, ["-q", "-d", str(demo["settings"].data_dir), "release", "--period", PERIOD,
+                                   "--public", "--formats", "json,html,xlsx", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == str(out)
+    js = json.loads((out / "release.json").read_text(encoding="utf-8"))
+    assert js["meta"]["public"] is True
+    internal: Release = demo["release"]
+    masked = 0
+    for key, t in internal.tables.items():
+        rows = js["tables"][key]["rows"]
+        for c in t.columns:
+            if c.small:
+                vals = [r[c.key] for r in rows]
+                assert not [v for v in vals if v in (1, 2)], (key, c.key)
+                masked += vals.count(SMALL_COUNT)
+            if c.guard and any(t.column(c.guard).small for _ in [0]):
+                for r in rows:
+                    if r[c.guard] == SMALL_COUNT:
+                        assert r[c.key] is None, (key, c.key)
+    assert masked > 0  # a small demo has small counts, so the rule was exercised
+
+
+@pytest.mark.browser
+def test_demo_page_in_browser(demo: dict[str, Any], tmp_path: Path) -> None:
+    shot = tmp_path / "release-demo.png"
+    check_offline_page(demo["out"] / "index.html", shot, len(demo["release"].figures))
