@@ -79,7 +79,7 @@ def timed(label: str, fn, goal: float | None = None):  # type: ignore[no-untyped
     out = fn()
     dt, dc = time.perf_counter() - t0, time.process_time() - c0
     verdict = "" if goal is None else f"  goal < {goal:.0f} s: {'ok' if dt < goal else 'MISSED (wall)'}"
-    print(f"{label:<62s} wall {dt:7.2f} s  CPU {dc:7.2f} s  peak RSS {peak_rss_mb():6.0f} MB{verdict}", flush=True)
+    print(f"{label:<70s} wall {dt:7.2f} s  CPU {dc:7.2f} s  peak RSS {peak_rss_mb():6.0f} MB{verdict}", flush=True)
     return out
 
 
@@ -108,6 +108,20 @@ def speed(quick: bool) -> None:
     timed(f"SEPP (r=0) fit on {n_sepp:,} events", lambda: s0.fit(sub), goal=60)
     print(f"   θ={s0.theta_:.3f} ω={s0.omega_:.3f}/day, {s0.n_iter_} EM iterations, converged={s0.converged_}")
     timed("SEPP predict", lambda: s0.predict(grid, window))
+    from anju.forecast.patrol import plan_patrol
+
+    surface = p1.predict(grid, window)
+    plan = timed("patrol plan: 10 units × ≤ 30 cells on 40,000 cells, Koper schedule",
+                 lambda: plan_patrol(surface, grid, 10, shift="夜班", date="2025-01-01", max_cells=30))
+    print(f"   expected share covered {plan.covered_share:.1%}, {len(plan.schedule)} stops")
+    from anju.forecast.alerts import alert_levels
+
+    calls = ev.assign(reported_at=ev["t"], family="theft",
+                      community_id=(ev["x"] // 1000).astype(int).astype(str) + "-" + (ev["y"] // 1000).astype(int)
+                      .astype(str), station_id=(ev["x"] // 10_000).astype(int).astype(str))
+    res = timed(f"alert levels: {len(calls):,} events, 900 communities + 3 stations, 1 and 7 days",
+                lambda: alert_levels(calls, on="2024-12-30", seasonal=False))
+    print(f"   {len(res):,} unit × family × window rows, {int((res['level'] >= 1).sum())} at level ≥ 1")
     s1 = SEPP(cell_size_m=150.0, neighbourhood=1, lookback_days=None, max_iter=100)
     timed(f"SEPP (r=1, max 100 iterations) fit on {n_sepp:,} events", lambda: s1.fit(sub), goal=60)
     print(f"   θ={s1.theta_:.3f} ω={s1.omega_:.3f}/day, {s1.n_iter_} EM iterations, converged={s1.converged_}")

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--scale", type=float, default=None, help="demo scale (default 1.1 ≈ 0.5 M calls a year)")
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=2, help="runs; the first includes import costs (cold)")
     ap.add_argument("--end-year", type=int, default=2025)
     args = ap.parse_args(argv)
     scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.1)
@@ -53,30 +53,43 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {rows:,} calls in the lake ({root}); prepared in {time.perf_counter() - t0:.1f} s")
     settings = load_settings(data_dir=root / "data", quiet=True)
     period = f"{args.end_year}H2"
-    best: dict[str, float] = {}
-    for _ in range(args.repeat):
+    load0 = f"{os.getloadavg()[0]:.1f}"
+    runs: list[tuple[dict[str, float], dict[str, float]]] = []
+    for _ in range(max(1, args.repeat)):
         timings: dict[str, float] = {}
-        t = time.perf_counter()
+        cpus: dict[str, float] = {}
+        t, c = time.perf_counter(), time.process_time()
         release = assemble_release(settings, period)
         timings["assemble (analytics)"] = time.perf_counter() - t
+        cpus["assemble (analytics)"] = time.process_time() - c
         out = root / "release"
         for fmt in ("json", "xlsx", "html", "pdf"):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             render_all(release, out, [fmt])
             timings[f"render {fmt}"] = time.perf_counter() - t
+            cpus[f"render {fmt}"] = time.process_time() - c
         timings["total"] = sum(timings.values())
-        for k, v in timings.items():
-            best[k] = min(v, best.get(k, float("inf")))
+        cpus["total"] = sum(cpus.values())
+        runs.append((timings, cpus))
+    cold = runs[0]
+    warm = min(runs[1:] or runs, key=lambda r: r[0]["total"])
+    print(f"load average before/after: {load0} / {os.getloadavg()[0]:.1f} (2-core machine shared with others: "
+          "CPU time is the better guide when it is high)")
+    print(f"{'step':22s} {'cold wall':>10s} {'cold CPU':>9s} {'warm wall':>10s} {'warm CPU':>9s}")
+    for k in cold[0]:
+        print(f"{k:22s} {cold[0][k]:9.2f}s {cold[1][k]:8.2f}s {warm[0][k]:9.2f}s {warm[1][k]:8.2f}s")
+    best = warm[0]
     n_period = release.meta.incidents
-    for k, v in best.items():
-        print(f"{k:22s} {v:7.2f} s")
     print(f"release {period}: {n_period:,} calls in the period, {rows:,} in the lake; "
-          f"{rows / best['total']:,.0f} lake rows/s end to end; peak RSS {_rss_mib():,.0f} MiB")
+          f"{rows / best['total']:,.0f} lake rows/s end to end (warm); peak RSS {_rss_mib():,.0f} MiB")
     sizes = {p.name: p.stat().st_size / 1024 for p in sorted((root / "release").iterdir())}
     print("files: " + ", ".join(f"{k} {v:,.0f} KiB" for k, v in sizes.items()))
     budget = 15.0
-    ok = best["total"] < budget or args.quick
-    print(f"goal: whole release incl. PDF < {budget:.0f} s -> {'OK' if ok else 'MISSED'}")
+    wall, cpu_s = best["total"], warm[1]["total"]
+    verdict = "OK" if wall < budget else (
+        f"wall MISSED on this loaded machine (load {os.getloadavg()[0]:.1f}); CPU {cpu_s:.1f} s "
+        f"{'fits' if cpu_s < budget else 'does NOT fit'} the budget on an idle 2-core machine")
+    print(f"goal: whole release incl. PDF < {budget:.0f} s (warm wall {wall:.1f} s, CPU {cpu_s:.1f} s) -> {verdict}")
     return 0
 
 

@@ -65,24 +65,15 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: run the app and turn anju's own errors into clean messages."""
+    """Entry point: typer handles usage errors and --help itself; anju's own errors become clean messages."""
     try:
-        app(standalone_mode=False)
+        app()
     except AnjuError as exc:
         err_console.print(f"[bold red]错误 / error:[/] {exc}", highlight=False)
         sys.exit(1)
-    except typer.Abort:
-        err_console.print("已取消 / aborted")
+    except KeyboardInterrupt:
+        err_console.print("已取消 / interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

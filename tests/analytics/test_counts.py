@@ -6,8 +6,8 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from analytics_synth import lake_frame
 from scipy import stats
-from synth import lake_frame
 
 from anju.analytics import compare, counts, dispute_share, headline, monthly, shares
 from anju.analytics._common import AnalyticsError

@@ -8,9 +8,9 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from analytics_synth import lake_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from synth import lake_frame
 
 from anju.analytics import index_from_counts, load_index_config, safety_index, score_ratio
 from anju.errors import ConfigError

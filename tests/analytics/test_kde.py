@@ -14,7 +14,7 @@ def test_binned_kde_matches_direct_kernel_sum() -> None:
     rng = np.random.default_rng(0)
     x = np.r_[rng.normal(0, 300, 600), rng.normal(1500, 150, 400)]
     y = np.r_[rng.normal(0, 300, 600), rng.normal(800, 150, 400)]
-    g = kde_grid(x, y, cell_size=25, bandwidth=200, extent=(-1500, -1500, 2500, 2000))
+    g = kde_grid(x, y, cell_size=50, bandwidth=200, extent=(-1500, -1500, 2500, 2000))
     cx, cy = g.centres()
     h = 200.0
     d2 = (cx[:, None] - x[None, :]) ** 2 + (cy[:, None] - y[None, :]) ** 2

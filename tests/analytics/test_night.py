@@ -6,9 +6,9 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from analytics_synth import lake_frame
 from hypothesis import given
 from hypothesis import strategies as st
-from synth import lake_frame
 
 from anju.analytics import NightWindow, hour_weekday, night_counts
 from anju.analytics._common import AnalyticsError

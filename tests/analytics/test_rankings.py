@@ -8,7 +8,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
-from synth import lake_frame
+from analytics_synth import lake_frame
 
 from anju.analytics import load_rankings, ranking, rankings
 from anju.analytics.rankings import RankingDef
@@ -138,3 +138,11 @@ def test_custom_definition_object(random_table: ibis.Table, random_areas: pd.Dat
     r = ranking(random_table, d, "2025H2", areas=random_areas, comparison=None)
     assert len(r) == 3 and r["rank_prev"].isna().all()
     assert r.attrs["prior"]["method"] == "mom"
+
+
+def test_shared_leaf_query_equals_single_rankings(random_table: ibis.Table, random_areas: pd.DataFrame) -> None:
+    together = rankings(random_table, "2025H2", areas=random_areas, top=0)
+    for rid, df in together.items():
+        alone = ranking(random_table, rid, "2025H2", areas=random_areas, top=0)
+        pd.testing.assert_frame_equal(df, alone)
+        assert df.attrs == alone.attrs

@@ -6,7 +6,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
-from synth import lake_frame
+from analytics_synth import lake_frame
 
 from anju.analytics import fraud_techniques, rising_terms, top_terms
 from anju.text.segment import Segmenter

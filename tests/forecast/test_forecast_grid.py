@@ -59,11 +59,10 @@ def test_to_frame_ranks_and_shares() -> None:
 @settings(max_examples=80, deadline=None)
 @given(st.floats(0, 24), st.floats(0, 24), st.floats(0, 23.99))
 def test_shift_contains_matches_intervals(start: float, end: float, hour: float) -> None:
-    if start % 24 == end % 24:
+    if int(start) % 24 == int(end) % 24:  # a zero-length shift is refused (tested below)
         return
-    sh = parse_shift(f"{int(start):02d}-{int(end):02d}") if int(start) != int(end) % 24 else None
-    if sh is None:
-        return
+    sh = parse_shift(f"{int(start):02d}-{int(end):02d}")
+    assert sh is not None
     day = 19_000.0
     iv = sh.intervals(day, day + 3)
     t = day + 1 + hour / 24.0
@@ -77,6 +76,8 @@ def test_shift_names_and_errors() -> None:
     assert parse_shift("22:30-06").contains(np.array([22.0, 22.5, 5.9, 6.0])).tolist() == [False, True, True, False]
     with pytest.raises(ConfigError, match="早班/中班/夜班"):
         parse_shift("午班")
+    with pytest.raises(ConfigError, match="positive length"):
+        parse_shift("24-00")
 
 
 def test_window_and_events() -> None:

@@ -259,6 +259,7 @@ def test_profile_check_writes_nothing(settings: Settings, crafted: Path) -> None
     assert reasons == expected
     assert rep.resolved["time"] == "报警时间" and rep.resolved["caller"] == "报警人"
     assert rep.samples["caller"][0] == "欧阳**"  # never the clear name
+    assert rep.samples["text"][0] == "报警人欧阳**称被骗，电话139****4321，身份证3101**********1234"
     assert rep.parsed["time"][0] == "2024-03-02 14:30:00"
 
 

@@ -103,6 +103,13 @@ def test_impossible_calendar_dates_do_not_roll_over(y, m, d, pad) -> None:
     assert got == (datetime(y, m, d, 10, 0) if valid else None)
 
 
+def test_impossible_dates_with_offsets_and_slashes() -> None:
+    out = parse_times(pa.array(["2019-02-30T10:00:00+08:00", "2000-04-30T23:00:00-01:00", "2019/4/31 10:00",
+                                "2020/2/29 10:00"]), ["%Y/%m/%d %H:%M"], "Asia/Shanghai")
+    assert out.utc.to_pylist() == [None, datetime(2000, 5, 1, tzinfo=UTC), None,
+                                   datetime(2020, 2, 29, 2, tzinfo=UTC)]
+
+
 def test_garbage_and_nulls() -> None:
     out = parse_times(pa.array(["", "  ", "不是时间", None, "2024年3月2日", "2024-13-01 00:00:00", " 2024/3/2 14:30 "]),
                       CN, "Asia/Shanghai")

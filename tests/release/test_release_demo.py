@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,23 @@ def test_public_edition_via_cli(demo: dict[str, Any]) -> None:
 def test_demo_page_in_browser(demo: dict[str, Any], tmp_path: Path) -> None:
     shot = tmp_path / "release-demo.png"
     check_offline_page(demo["out"] / "index.html", shot, len(demo["release"].figures))
+
+
+def test_cli_refuses_bad_input_cleanly(demo: dict[str, Any], capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from anju.cli import main
+
+    data_dir = str(demo["settings"].data_dir)
+    for args, words in (
+        (["release", "--period", "2031H1", "--formats", "json"], ["2031H1", "the lake covers"]),
+        (["release", "--period", "2025X9"], ["2025X9", "2025H2"]),
+        (["release", "--lang", "fr"], ["--lang", "fr"]),
+        (["release", "--formats", "docx"], ["docx", "html"]),
+    ):
+        monkeypatch.setattr(sys, "argv", ["anju", "-q", "-d", data_dir, *args])
+        with pytest.raises(SystemExit) as exc:
+            main()
+        assert exc.value.code == 1, args
+        err = " ".join(capsys.readouterr().err.split())
+        assert all(w in err for w in words), (args, err)
+        assert "Traceback" not in err

@@ -218,32 +218,39 @@ def _finish(
     categories: Iterable[str] | None,
     complete: bool,
 ) -> pd.DataFrame:
-    """Types, zero rows for areas without incidents, attributes, rates, labels, order."""
+    """Types, zero rows for areas without incidents, attributes, rates, labels, order (index ops, no merges)."""
     df["count"] = df["count"].astype("int64")
     if key == "preventable" and len(df):
         df["preventable"] = df["preventable"].astype(bool)
     a = areas
     if a is not None:
-        keep = [c for c in ("area_id", "name", "parent_id", *_ATTRS) if c in a.columns]
-        a = a[keep]
+        on = ["area_id"] + ([key] if key else [])
         if complete:
-            keys = _all_keys(key, tax, families, categories) if key else [None]
-            grid = a[["area_id"]].merge(pd.DataFrame({"_k": keys}), how="cross")
-            grid = grid.rename(columns={"_k": key}) if key else grid.drop(columns="_k")
-            on = ["area_id"] + ([key] if key else [])
-            extra = df.merge(grid[on], on=on, how="left", indicator=True)
-            extra = extra[extra["_merge"] == "left_only"].drop(columns="_merge")  # unassigned or unknown areas
-            df = pd.concat([grid.merge(df, on=on, how="left"), extra], ignore_index=True)
-            df["count"] = df["count"].fillna(0).astype("int64")
-        df = df.merge(a, on="area_id", how="left")
+            keys = _all_keys(key, tax, families, categories) if key else None
+            ids = a["area_id"].to_numpy(object)
+            if key:
+                full = pd.MultiIndex.from_product([ids, keys], names=on)
+                got = df.set_index(on)["count"]
+            else:
+                full = pd.Index(ids, name="area_id")
+                got = df.set_index("area_id")["count"]
+            inside = got.index.isin(full)
+            grid = got.reindex(full, fill_value=0).reset_index()
+            df = pd.concat([grid, got[~inside].reset_index()], ignore_index=True)  # + unassigned / unknown ids
+            df["count"] = df["count"].astype("int64")
+        attrs = a.drop_duplicates("area_id").set_index("area_id")
+        for col in ("name", "parent_id", *_ATTRS):
+            if col in attrs.columns:
+                df[col] = attrs[col].reindex(df["area_id"]).to_numpy()
         df = _add_rates(df)
     elif level is None and "area_id" not in df.columns:
         df.insert(0, "area_id", None)
     if key:
-        zh, en = key_labels(df[key].tolist(), key, tax)
+        uniq = pd.unique(df[key])
+        zh, en = key_labels(list(uniq), key, tax)
         pos = list(df.columns).index(key) + 1
-        df.insert(pos, "label_zh", zh)
-        df.insert(pos + 1, "label_en", en)
+        df.insert(pos, "label_zh", df[key].map(dict(zip(uniq, zh, strict=True))))
+        df.insert(pos + 1, "label_en", df[key].map(dict(zip(uniq, en, strict=True))))
     sort = [c for c in ("area_id", key) if c and c in df.columns]
     if sort:
         df = df.sort_values(sort, na_position="last", kind="stable")

@@ -15,13 +15,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scipy import stats
 
-from anju.analytics._common import LEVELS, AnalyticsError, areas_frame, as_period, taxonomy_or_default
+from anju.analytics._common import (
+    LEVELS,
+    AnalyticsError,
+    area_column,
+    areas_frame,
+    as_period,
+    tag_periods,
+    taxonomy_or_default,
+)
 from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import eb_rates
@@ -179,6 +188,7 @@ def _resolve(definition: RankingDef | str, definitions: Mapping[str, RankingDef]
 def _score(df: pd.DataFrame, d: RankingDef) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rank all areas of one period: shrunk rate (or count), interval, rank."""
     df = df[df["area_id"].notna()].copy()
+    df["area_id"] = df["area_id"].astype(object)
     y = df["count"].to_numpy(float)
     if d.denominator is None:
         df["denominator"] = np.nan
@@ -208,6 +218,39 @@ def _score(df: pd.DataFrame, d: RankingDef) -> tuple[pd.DataFrame, dict[str, Any
     return df, prior
 
 
+def _window_key(w: NightWindow | None) -> str:
+    return "_all" if w is None else f"_n{w.start_minute}_{w.end_minute}"
+
+
+def _leaf_table(incidents: ir.Table, periods: list[Period], level: str, windows: list[NightWindow | None]
+                ) -> pd.DataFrame | None:
+    """Counts per period × area × leaf × night flags in one query, shared by all rankings of a level."""
+    if len(set(periods)) != len(periods):
+        return None
+    try:
+        t = tag_periods(incidents, periods)
+    except AnalyticsError:
+        return None
+    acol = area_column(level)
+    assert acol is not None
+    flags = {_window_key(w): w.expr(t) for w in windows if w is not None}
+    t = t.mutate(**flags) if flags else t
+    df = t.group_by(["_period", acol, "category", *flags]).aggregate(count=ibis._.count()).to_pandas()
+    return df.rename(columns={acol: "area_id"})
+
+
+def _from_leaves(leaves: pd.DataFrame, i: int, level: str, window: NightWindow | None, codes: list[str],
+                 a: pd.DataFrame) -> pd.DataFrame:
+    """The frame :func:`counts` would return (by=None, complete) from the shared leaf table."""
+    sub = leaves[(leaves["_period"] == i) & leaves["category"].isin(codes) & leaves["area_id"].notna()]
+    if window is not None:
+        sub = sub[sub[_window_key(window)].astype(bool)]
+    n = sub.groupby("area_id")["count"].sum()
+    out = a.copy()
+    out["count"] = out["area_id"].map(n).fillna(0).astype("int64").to_numpy()
+    return out
+
+
 def ranking(
     incidents: ir.Table,
     definition: RankingDef | str,
@@ -219,6 +262,7 @@ def ranking(
     night: NightWindow | str | bool | None = None,
     top: int | None = None,
     definitions: Mapping[str, RankingDef] | None = None,
+    _leaves: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One ranking for a period: the top entries by shrunk rate, with intervals and rank change.
 
@@ -259,8 +303,12 @@ def ranking(
     if a is None:
         raise AnalyticsError(f"ranking {d.id!r} needs the {d.level} area table (lake.areas({d.level!r}))")
     codes = d.leaf_codes(tax)
-    kw: dict[str, Any] = dict(level=d.level, by=None, areas=a, taxonomy=tax, night=window, categories=codes)
-    frames = counts_many(incidents, [p] if c is None else [p, c], **kw)
+    periods = [p] if c is None else [p, c]
+    if _leaves is not None:
+        frames = [_from_leaves(_leaves, i, d.level, window, codes, a) for i in range(len(periods))]
+    else:
+        kw: dict[str, Any] = dict(level=d.level, by=None, areas=a, taxonomy=tax, night=window, categories=codes)
+        frames = counts_many(incidents, periods, **kw)
     cur, prior = _score(frames[0], d)
     n_top = d.top if top is None else (top if top > 0 else len(cur))
     if c is not None:
@@ -296,14 +344,20 @@ def rankings(
 ) -> dict[str, pd.DataFrame]:
     """Every enabled ranking for a period, keyed by id. ``areas`` may be one table or a dict level → table."""
     tax = taxonomy_or_default(taxonomy)
-    defs = definitions if definitions is not None else load_rankings(taxonomy=tax)
+    defs = {k: v for k, v in (definitions if definitions is not None else load_rankings(taxonomy=tax)).items()
+            if v.enabled}
+    p = as_period(period)
+    c = resolve_comparison(p, kw.get("comparison", "yoy"))
+    night = kw.get("night")
+    leaves: dict[str, pd.DataFrame | None] = {}
+    for lv in {d.level for d in defs.values()}:
+        wins = list({(as_window(night) if night is not None else d.window) for d in defs.values() if d.level == lv})
+        leaves[lv] = _leaf_table(incidents, [p] if c is None else [p, c], lv, wins)
     out: dict[str, pd.DataFrame] = {}
     for rid, d in defs.items():
-        if not d.enabled:
-            continue
         if isinstance(areas, Mapping) and d.level not in areas:
             raise AnalyticsError(f"ranking {rid!r} ranks {d.level} areas, but no {d.level!r} table was given "
                                  f"(got {', '.join(areas)}); pass areas={{'{d.level}': lake.areas('{d.level}'), …}}")
         a = areas[d.level] if isinstance(areas, Mapping) else areas
-        out[rid] = ranking(incidents, d, period, areas=a, taxonomy=tax, definitions=defs, **kw)
+        out[rid] = ranking(incidents, d, p, areas=a, taxonomy=tax, definitions=defs, _leaves=leaves[d.level], **kw)
     return out

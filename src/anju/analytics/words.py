@@ -47,11 +47,31 @@ def _segmenter(segmenter: Any) -> Any:
 _SEG: Any = None
 
 
-def _texts(incidents: ir.Table, period: Period, *, families: Iterable[str] | None, taxonomy: Taxonomy
-           ) -> pd.DataFrame:
+def _texts(incidents: ir.Table, period: Period, *, families: Iterable[str] | None, taxonomy: Taxonomy,
+           by_family: bool = True, max_texts: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """``family`` (or ``"all"``) and ``text`` of the period's calls with text.
+
+    With ``max_texts``, groups larger than that are thinned in the engine first — a deterministic hash of the record
+    key (or of the text) keeps a little over 1.2 × ``max_texts`` rows — so a city-year never ships millions of texts; the
+    exact seeded sample is then drawn by :func:`_sample`.
+    """
     t = category_filter(in_period(incidents, period), families=families, taxonomy=taxonomy)
     t = t.filter(t.text.notnull() & (t.text.length() > 0))
-    return t.select("family", "text").to_pandas()
+    t = t.mutate(_g=t.family if by_family else ibis.literal("all"))
+    if max_texts is not None:
+        sizes = t.group_by("_g").aggregate(n=ibis._.count()).to_pandas()
+        big = sizes[sizes["n"] > max_texts * 1.5]
+        if len(big):
+            base = t.record_key if "record_key" in t.columns else t.text
+            m = 1_000_000
+            h = base.concat(ibis.literal(f"#{seed}")).hash()
+            bucket = ((h % m) + m) % m
+            keep = ~t._g.isin(big["_g"].tolist())
+            for g, n in zip(big["_g"], big["n"], strict=True):
+                frac = min(1.0, (1.2 * max_texts + 3 * max_texts**0.5 + 10) / n)
+                keep = keep | ((t._g == g) & (bucket < int(m * frac) + 1))
+            t = t.filter(keep)
+    return t.select(family=t._g, text=t.text).to_pandas()
 
 
 def _sample(texts: pd.Series, max_texts: int | None, seed: int) -> list[str]:
@@ -115,11 +135,10 @@ def top_terms(
     tax = taxonomy_or_default(taxonomy)
     p = as_period(period)
     seg = _segmenter(segmenter)
-    df = _texts(incidents, p, families=families, taxonomy=tax)
-    if by is None:
-        df["family"] = "all"
-    elif by != "family":
+    if by not in (None, "family"):
         raise AnalyticsError(f"top_terms groups by 'family' or None; got {by!r}")
+    df = _texts(incidents, p, families=families, taxonomy=tax, by_family=by == "family", max_texts=max_texts,
+                seed=seed)
     rows: list[pd.DataFrame] = []
     used: dict[str, int] = {}
     for fam, grp in df.groupby("family", sort=True):
@@ -178,7 +197,8 @@ def rising_terms(
     counts_: list[dict[str, int]] = []
     used = []
     for per in (p, c):
-        df = _texts(incidents, per, families=families, taxonomy=tax)
+        df = _texts(incidents, per, families=families, taxonomy=tax, by_family=False, max_texts=max_texts,
+                    seed=seed)
         texts = _sample(df["text"], max_texts, seed)
         used.append(len(texts))
         counts_.append(_term_stats(seg, texts, min_len)[0])

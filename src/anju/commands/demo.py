@@ -26,6 +26,7 @@ def demo(
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="只生成文件 / only write the files.")] = False,
     years: Annotated[int, typer.Option("--years", help="年数 / number of full years.")] = 3,
     end: Annotated[int | None, typer.Option("--end", help="最后一年 / last full year (default: last year).")] = None,
+    no_release: Annotated[bool, typer.Option("--no-release", help="不生成平安指数发布 / skip the release.")] = False,
 ) -> None:
     """生成演示辖区并入库 / generate the demo district and build it into the data directory."""
     from anju.demo.build import run_demo
@@ -57,6 +58,16 @@ def demo(
                           years=years, on_start=on_start, on_rows=on_rows, on_stage=on_stage,
                           ingest_progress=on_ingest)
     _summary(settings, result, en)
+    if not no_ingest and not no_release:
+        from anju.release import build_release
+
+        with console.status("building the Safety Index release…" if en else "生成平安指数发布…"):
+            path = build_release(settings, "latest", lang=settings.lang)
+        label = "Safety Index release" if en else "平安指数发布"
+        console.print(f"[bold green]{label}:[/] {path}")
+        for name in ("index.html", "report.pdf", "tables.xlsx", "release.json"):
+            if (path / name).exists():
+                console.print(f"  {path / name}")
 
 
 def _summary(settings: Any, result: Any, en: bool) -> None:

@@ -26,6 +26,8 @@ FamilyOpt = Annotated[str | None, typer.Option("--family", "-f", help="警情大
 ShiftOpt = Annotated[str | None, typer.Option("--shift", "-s", help="班次 / shift: 早班 中班 夜班 (day/evening/night) or 22-06")]
 StationOpt = Annotated[str | None, typer.Option("--station", help="派出所 / station_id")]
 CellOpt = Annotated[float, typer.Option("--cell-size", help="网格边长(米)/ cell size in metres")]
+ShiftWeightOpt = Annotated[float | None, typer.Option(
+    "--shift-weight", help="班次外事件的权重 / weight of training events outside the shift (default 0.25; SEPP: 0)")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="输出目录 / output directory")]
 
 
@@ -69,6 +71,15 @@ def _day_after_last(settings: Any, *, station: str | None = None, family: str | 
     return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
 
 
+def _area_names(lake: Any, column: str) -> dict[str, str]:
+    """Display names of an area column's ids (``community_id`` → the community layer); empty when not loaded."""
+    try:
+        t = lake.areas(column.removesuffix("_id")).select("area_id", "name").to_pandas()
+    except Exception:  # names are cosmetic: a lake without area layers still gets its tables
+        return {}
+    return {str(a): str(n) for a, n in zip(t["area_id"], t["name"], strict=True) if n is not None}
+
+
 def _metric_crs(settings: Any, df: pd.DataFrame) -> str:
     """The deployment's metric CRS (areas/_meta.json), else the UTM zone of the incidents."""
     meta = Path(settings.paths.areas) / "_meta.json"
@@ -105,10 +116,15 @@ def _grid(df: pd.DataFrame, cell_size: float) -> Any:
     return Grid.from_points(df["x"].to_numpy(float), df["y"].to_numpy(float), cell_size, mask="occupied", dilate=1)
 
 
-def _model(name: str, *, family: str | None, shift: str | None, cell_size: float, seed: int = 0) -> Any:
+def _model(name: str, *, family: str | None, shift: str | None, cell_size: float, shift_weight: float | None = None,
+           seed: int = 0) -> Any:
+    """A model for the CLI. Out-of-shift events weigh 0.25 by default: on the public backtests (docs/forecasting.md)
+    that beat both extremes for sparse targets and cost little for dense ones; SEPP accepts only 0 or 1."""
     from anju.forecast import make_model
 
     extra: dict[str, Any] = {}
+    if shift is not None:
+        extra["shift_weight"] = shift_weight if shift_weight is not None else (0.0 if name == "sepp" else 0.25)
     if name == "sepp":
         extra["cell_size_m"] = cell_size
     if name == "random":
@@ -147,16 +163,13 @@ def _out_dir(out: Path | None, settings: Any, name: str) -> Path:
     return d
 
 
-def _default_start(df: pd.DataFrame) -> pd.Timestamp:
-    return pd.Timestamp(df["t"].max()).normalize() + pd.Timedelta(days=1)
-
-
 # ---- verbs ------------------------------------------------------------------------------------------------------------
 def forecast(
     ctx: typer.Context,
     model: ModelOpt = "prospective",
     family: FamilyOpt = None,
     shift: ShiftOpt = None,
+    shift_weight: ShiftWeightOpt = None,
     date: Annotated[str | None, typer.Option("--date", help="预测起点 / window start (default: day after the last incident)")] = None,
     horizon: Annotated[str, typer.Option("--horizon", help="预测时长 / window length, e.g. 1D, 7D")] = "1D",
     station: StationOpt = None,
@@ -176,7 +189,7 @@ def forecast(
     df, crs = _with_xy(settings, _incidents(settings, station=station, family=family, start=start, end=window_start))
     window = Window.from_origin(window_start, horizon)
     grid = _grid(df, cell_size)
-    m = _model(model, family=family, shift=shift, cell_size=cell_size).fit(df)
+    m = _model(model, family=family, shift=shift, cell_size=cell_size, shift_weight=shift_weight).fit(df)
     surface = m.predict(grid, window)
     frame = grid.to_frame(surface)
     frame["lon"], frame["lat"] = _lonlat(crs, frame["x"].to_numpy(), frame["y"].to_numpy())
@@ -204,6 +217,7 @@ def backtest_cmd(
         "naive,random,retrospective,prospective,kde,sepp",
     family: FamilyOpt = None,
     shift: ShiftOpt = None,
+    shift_weight: ShiftWeightOpt = None,
     start: Annotated[str | None, typer.Option("--start", help="首个预测起点 / first origin (default: 26 weeks before the end)")] = None,
     end: Annotated[str | None, typer.Option("--end", help="最后起点之后 / origins before this (default: last incident)")] = None,
     step: Annotated[str, typer.Option("--step", help="起点间隔 / origin step")] = "7D",
@@ -220,10 +234,11 @@ def backtest_cmd(
     settings = settings_from(ctx)
     parse_shift(shift)
     names = [n.strip() for n in models.split(",") if n.strip()]
-    specs = {n: _model(n, family=family, shift=shift, cell_size=cell_size) for n in names}
-    df, _ = _with_xy(settings, _incidents(settings, station=station, family=family))
-    last = pd.Timestamp(end) if end else _default_start(df)
+    specs = {n: _model(n, family=family, shift=shift, cell_size=cell_size, shift_weight=shift_weight) for n in names}
+    last = pd.Timestamp(end) if end else _day_after_last(settings, station=station, family=family)
     first = pd.Timestamp(start) if start else last - pd.Timedelta(weeks=26)
+    df, _ = _with_xy(settings, _incidents(settings, station=station, family=family,
+                                          start=first - pd.Timedelta(days=history_days), end=last))
     origins = observed_origins(df, first, last - pd.Timedelta(horizon) + pd.Timedelta("1ns"), step=step,
                                horizon=horizon)
     if not origins:
@@ -267,6 +282,7 @@ def patrol_plan(
     date: Annotated[str | None, typer.Option("--date", help="日期 / day of the shift (default: day after last incident)")] = None,
     model: ModelOpt = "prospective",
     family: FamilyOpt = None,
+    shift_weight: ShiftWeightOpt = None,
     cell_size: CellOpt = 150.0,
     max_cells: Annotated[int, typer.Option("--max-cells", help="每组最多网格数 / cells per patrol area")] = 20,
     speed_kmh: Annotated[float, typer.Option("--speed", help="巡逻速度 km/h")] = 15.0,
@@ -286,7 +302,7 @@ def patrol_plan(
     cutoff = day + pd.Timedelta(hours=sh.start_hour)  # everything known at the shift's start
     df, crs = _with_xy(settings, _incidents(settings, station=station, family=family, start=start, end=cutoff))
     grid = _grid(df, cell_size)
-    m = _model(model, family=family, shift=shift, cell_size=cell_size).fit(df)
+    m = _model(model, family=family, shift=shift, cell_size=cell_size, shift_weight=shift_weight).fit(df)
     window = Window(day + pd.Timedelta(hours=sh.start_hour), day + pd.Timedelta(hours=sh.start_hour + sh.hours))
     surface = m.predict(grid, window)
     plan = plan_patrol(surface, grid, units, shift=sh, date=day, max_cells=max_cells, speed_kmh=speed_kmh)
@@ -325,19 +341,22 @@ def alerts(
     from anju.lake import connect  # type: ignore[attr-defined]  # written concurrently by the lake part
 
     settings = settings_from(ctx)
-    table = connect(settings).incidents()
+    lake = connect(settings)
+    table = lake.incidents()
     day = pd.Timestamp(on) if on else pd.Timestamp(table.reported_at.max().to_pandas()).normalize()
-    res = alert_levels(table, on=day, by=[b.strip() for b in by.split(",") if b.strip()], weeks=weeks,
-                       lang=settings.lang)
+    levels = [b.strip() for b in by.split(",") if b.strip()]
+    res = alert_levels(table, on=day, by=levels, weeks=weeks, lang=settings.lang)
+    names = {col: _area_names(lake, col) for col in levels}
+    res.insert(2, "unit_name", [names[c].get(u, "") for c, u in zip(res["unit_level"], res["unit_id"], strict=True)])
     shown = res[res["level"] >= min_level]
     if out is not None:
         res.to_csv(out, index=False, encoding="utf-8")
     tab = Table(title=f"警情预警 / alerts {day:%Y-%m-%d}(等级 ≥ {min_level})")
-    for c in ("单元", "编号", "类别", "窗口", "等级", "原因 reason"):
+    for c in ("单元", "名称 / 编号", "类别", "窗口", "等级", "原因 reason"):
         tab.add_column(c)
     for r in shown.itertuples():
-        tab.add_row(r.unit_level, str(r.unit_id), r.family, f"{r.window_days}日", f"{r.level} {r.level_name}",
-                    r.reason)
+        tab.add_row(r.unit_level, f"{r.unit_name or r.unit_id}", r.family, f"{r.window_days}日",
+                    f"{r.level} {r.level_name}", r.reason)
     console.print(tab if len(shown) else f"{day:%Y-%m-%d} 无等级 ≥ {min_level} 的预警 / no alerts")
 
 
@@ -356,8 +375,10 @@ def sangao(
 
     settings = settings_from(ctx)
     p = Period.parse(period)
-    th = three_highs(connect(settings).incidents(), start=p.start_datetime, end=p.end_datetime, station=station,
+    lake = connect(settings)
+    th = three_highs(lake.incidents(), start=p.start_datetime, end=p.end_datetime, station=station,
                      area_col=area, hour_band=hour_band, top=top, lang=settings.lang)
+    names = _area_names(lake, area)
     if th.total == 0:
         err_console.print(f"{p} 无警情 / no incidents for this selection")
         raise typer.Exit(1)
@@ -365,9 +386,11 @@ def sangao(
     for c in ("名次", "地区 area", "时段 hours", "类型 category", "起数 n", "占比 share"):
         tab.add_column(c)
     for r in th.combos.itertuples():
-        tab.add_row(str(r.rank), str(r.area_id), r.band, r.label, str(r.n), f"{r.share:.1%}")
+        tab.add_row(str(r.rank), names.get(str(r.area_id), str(r.area_id)), r.band, r.label, str(r.n),
+                    f"{r.share:.1%}")
     console.print(tab)
-    for name, df, key in (("高发地区", th.areas, "area_id"), ("高发时段", th.hours, "band"),
+    areas = th.areas.assign(area_name=[names.get(str(a), str(a)) for a in th.areas["area_id"]])
+    for name, df, key in (("高发地区", areas, "area_name"), ("高发时段", th.hours, "band"),
                           ("高发类型", th.categories, "label")):
         console.print(f"{name}: " + ";".join(f"{getattr(r, key)} {r.n}起({r.share:.0%})"
                                              for r in df.head(5).itertuples()))

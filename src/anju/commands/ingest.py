@@ -119,7 +119,8 @@ def check(
         shown_col = col or ("[dim]" + _l(lang, "（未找到）", "(not in file)") + "[/]" if alts else "—")
         samples = ", ".join(_short(v) for v in rep.samples.get(fld, []))
         parsed = ", ".join(_short(v) for v in rep.parsed.get(fld, []))
-        t.add_row(f"{fld}\n[dim]{meaning}[/]", shown_col, samples, parsed)
+        label = meaning.split(" / ")[0] if lang == "zh" else meaning.split(" / ")[-1].split(" (")[0]
+        t.add_row(f"{fld} [dim]{label}[/]", shown_col, samples, parsed)
     console.print(t)
     if rep.unmapped_columns:
         console.print(_l(lang, "未使用的列（不入库）", "unused columns (not stored)") + ": "

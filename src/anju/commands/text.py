@@ -1,9 +1,202 @@
-"""CLI verbs for the text part (filled in by that part)."""
+"""CLI verbs for the text part: ``anju text train | eval | classify | models | audit``.
+
+Thin shell over :mod:`anju.text.tasks` and :mod:`anju.text.audit`; models live in ``<data_dir>/models/``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from anju.commands._common import console, progress, settings_from
+
+text_app = typer.Typer(
+    name="text",
+    help="文本分析：训练、评估、分类、降格审计 / text: train, evaluate, classify, downgrading audit.",
+    no_args_is_help=True,
+)
+
+TaskOpt = Annotated[str, typer.Option("--task", "-t", help="category | fraud | department | charge")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="训练数据（CSV/XLSX 或数据目录）/ labelled data "
+                                                             "(CSV/XLSX, Teddy Cup or CAIL2018 folder)")]
+TextColOpt = Annotated[str | None, typer.Option("--text-column", help="文本列 / text column")]
+LabelColOpt = Annotated[str | None, typer.Option("--label-column", help="标签列 / label column")]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return "" if v is None else str(v)
+
+
+def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
+    t = Table(title=title, show_header=True, header_style="bold")
+    t.add_column("指标 / metric")
+    t.add_column("值 / value", justify="right")
+    for key, label in [("n", "测试样本 / test texts"), ("accuracy", "准确率 / accuracy"),
+                       ("macro_f1", "宏平均F1 / macro-F1"), ("weighted_f1", "加权F1 / weighted F1"),
+                       ("coverage", "自动分类占比 / coverage"), ("accepted_accuracy", "自动分类准确率 / accepted acc."),
+                       ("ece", "校准误差 / ECE"), ("brier", "Brier")]:
+        if key in metrics:
+            t.add_row(label, _fmt(metrics[key]))
+    ro = metrics.get("rules_only")
+    if ro:
+        t.add_row("仅规则覆盖 / rules-only coverage", _fmt(ro.get("coverage")))
+        t.add_row("仅规则准确率 / rules-only accuracy", _fmt(ro.get("accepted_accuracy")))
+    return t
+
+
+def _per_class_table(metrics: dict[str, Any]) -> Table:
+    t = Table(title="分类别 / per class", show_header=True, header_style="bold")
+    for c in ("label", "precision", "recall", "f1", "support"):
+        t.add_column(c, justify="left" if c == "label" else "right")
+    for lab, m in metrics.get("per_class", {}).items():
+        t.add_row(lab, _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), str(m["support"]))
+    return t
+
+
+@text_app.command("train")
+def train(
+    ctx: typer.Context,
+    task: TaskOpt,
+    data: DataOpt = None,
+    text_column: TextColOpt = None,
+    label_column: LabelColOpt = None,
+    threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,
+    c: Annotated[float, typer.Option("--C", help="SVM 正则化参数 / SVM C")] = 0.5,
+    max_rows: Annotated[int, typer.Option(help="湖中最多取样行数 / max lake rows")] = 200_000,
+) -> None:
+    """训练模型（固定留出集评估）/ train a model and evaluate it on the fixed held-out split."""
+    from anju.text.tasks import train_task
+
+    settings = settings_from(ctx)
+    with progress(settings, transient=True) as prog:
+        prog.add_task(f"训练 / training {task}", total=None)
+        info = train_task(settings, task, data, text_column=text_column, label_column=label_column,
+                          threshold=threshold, C=c, max_rows=max_rows)
+    console.print(f"已保存 / saved [bold]{settings.paths.models / info.file}[/] (v{info.version}); "
+                  f"train {info.n_train}, test {info.n_test}, labels {len(info.labels)}; data {info.data_source}")
+    console.print(_metrics_table(f"{task} — 留出集 / held-out", info.metrics))
+    if not settings.quiet:
+        console.print(_per_class_table(info.metrics))
+
+
+@text_app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    task: Annotated[str | None, typer.Option("--task", "-t", help="默认全部 / default: every trained task")] = None,
+    data: DataOpt = None,
+    version: Annotated[int | None, typer.Option(help="模型版本 / model version (default latest)")] = None,
+    text_column: TextColOpt = None,
+    label_column: LabelColOpt = None,
+) -> None:
+    """评估已训练模型 / re-evaluate trained models on the held-out split of their data."""
+    from anju.errors import DataNotFoundError
+    from anju.text.models import list_models
+    from anju.text.tasks import TASKS, evaluate_task
+
+    settings = settings_from(ctx)
+    tasks = [task] if task else [t for t in TASKS if list_models(settings.paths.models, t)]
+    if not tasks:
+        raise DataNotFoundError(f"no trained text models in {settings.paths.models}; run `anju text train --task "
+                                "category` (or fraud, department, charge) first")
+    for tk in tasks:
+        res = evaluate_task(settings, tk, data if task else None, version=version, text_column=text_column,
+                            label_column=label_column)
+        info = res["info"]
+        match = res["data_matches_card"]
+        note = {True: "数据与训练时一致 / same data as at training", False: "数据已变化 / data differs from training",
+                None: "数据不可用，显示训练时指标 / data unavailable; card metrics"}[match]
+        console.print(f"[bold]{tk}[/] {info.file} (v{info.version}, {info.created_at}) — {note}")
+        console.print(_metrics_table(f"{tk} — 留出集 / held-out", res["metrics"]))
+
+
+@text_app.command("classify")
+def classify(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="输入 CSV/XLSX / input file")],
+    task: TaskOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出 CSV/XLSX / output file")],
+    text_column: TextColOpt = None,
+    threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,
+) -> None:
+    """对文件逐行分类 / classify each row's text; writes the rows with label, confidence and review flag."""
+    from anju.text.tasks import classify_file
+
+    settings = settings_from(ctx)
+    with progress(settings) as prog:
+        bar = prog.add_task(f"分类 / classifying ({task})", total=None)
+
+        def step(done: int, total: int) -> None:
+            prog.update(bar, completed=done, total=total)
+
+        summary = classify_file(settings, task, file, out, text_column=text_column, threshold=threshold,
+                                on_progress=step)
+    how = summary["model"] or "关键词规则（未训练模型）/ keyword rules (no trained model)"
+    console.print(f"{summary['rows']} 行 / rows → [bold]{summary['out']}[/]; 待复核 / needs review "
+                  f"{summary['needs_review']}; 方法 / using {how}")
+    t = Table(show_header=True, header_style="bold")
+    t.add_column(task)
+    t.add_column("n", justify="right")
+    for lab, n in sorted(summary["counts"].items(), key=lambda kv: -kv[1])[:15]:
+        t.add_row(str(lab), str(n))
+    console.print(t)
+
+
+@text_app.command("models")
+def models(ctx: typer.Context) -> None:
+    """列出已训练模型 / list trained text models."""
+    from anju.text.models import list_models
+
+    settings = settings_from(ctx)
+    cards = list_models(settings.paths.models)
+    t = Table(show_header=True, header_style="bold")
+    for c in ("task", "version", "created", "labels", "train", "test", "accuracy", "macro-F1", "file"):
+        t.add_column(c)
+    for i in cards:
+        t.add_row(i.task, str(i.version), i.created_at, str(len(i.labels)), str(i.n_train), str(i.n_test),
+                  _fmt(i.metrics.get("accuracy")), _fmt(i.metrics.get("macro_f1")), i.file)
+    console.print(t if cards else f"尚无模型 / no models in {settings.paths.models}")
+
+
+@text_app.command("audit")
+def audit(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 CSV/XLSX / write the table")] = None,
+    top: Annotated[int, typer.Option(help="显示行数 / rows to show")] = 15,
+) -> None:
+    """降格审计：文本显示更严重类别的警情 / downgrading audit per station and month."""
+    from anju.lake import connect
+    from anju.taxonomy import load_taxonomy
+    from anju.text.audit import downgrade_audit, load_audit_rules
+
+    settings = settings_from(ctx)
+    tax = load_taxonomy(data_dir=settings.data_dir)
+    rules = load_audit_rules(taxonomy=tax, data_dir=settings.data_dir)
+    with connect(settings) as lake:
+        res = downgrade_audit(lake.incidents(), rules=rules).to_pandas()
+    res["examples"] = res["examples"].fillna("")
+    if out is not None:
+        from anju.text.mask import mask_pii
+
+        res["examples"] = mask_pii(res["examples"].tolist())
+        if out.suffix.lower() == ".xlsx":
+            res.to_excel(out, index=False, engine="xlsxwriter")
+        else:
+            res.to_csv(out, index=False, encoding="utf-8-sig")
+        console.print(f"已写入 / written {out}")
+    t = Table(title="降格审计 / downgrading audit", show_header=True, header_style="bold")
+    for c in ("station_id", "month", "records", "flagged", "flagged_share"):
+        t.add_column(c, justify="right" if c not in ("station_id", "month") else "left")
+    for row in res.head(top).itertuples():
+        t.add_row(str(row.station_id), str(row.month)[:7], str(row.records), str(row.flagged),
+                  f"{row.flagged_share:.2%}")
+    console.print(t)
 
 
 def register(app: typer.Typer) -> None:
     """Add this part's commands to the root app."""
+    app.add_typer(text_app, name="text")

@@ -41,28 +41,31 @@ def default_out_dir(settings: Settings) -> Path:
     return Path(settings.data_dir) / "demo"
 
 
-def _lake_shas(settings: Settings) -> set[str]:
+def _lake_imports(settings: Settings) -> list[dict[str, Any]]:
     path = settings.paths.manifest
     if not path.exists():
-        return set()
+        return []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        return set()
-    return {str(i.get("file_sha256")) for i in data.get("imports", []) if isinstance(i, dict)}
+        return []
+    return [i for i in data.get("imports", []) if isinstance(i, dict)]
 
 
 def _check_not_mixing(settings: Settings, out_dir: Path, params: dict[str, Any]) -> None:
-    """Refuse to ingest a second, different demo into a lake that already holds one."""
-    old = read_manifest(out_dir)
-    if old is None or old.get("params") == params:
-        return
-    if old.get("csv_sha256") in _lake_shas(settings):
+    """Refuse to ingest a second, different demo into a lake that already holds one (wherever its files are)."""
+    imports = _lake_imports(settings)
+    shas = {str(i.get("file_sha256")) for i in imports}
+    folders = {Path(out_dir)} | {Path(str(i["source_path"])).parent for i in imports if i.get("source_path")}
+    for folder in folders:
+        old = read_manifest(folder)
+        if old is None or old.get("params") == params or old.get("csv_sha256") not in shas:
+            continue
         p = old.get("params", {})
         raise AnjuError(
             f"the data directory {settings.data_dir} already holds the demo district with seed={p.get('seed')}, "
-            f"scale={p.get('scale')}, years={p.get('years')} ending {p.get('end_year')}; a different demo "
-            f"(seed={params['seed']}, scale={params['scale']}) would mix two districts in one lake. "
+            f"scale={p.get('scale')}, years={p.get('years')} ending {p.get('end_year')} (files in {folder}); a "
+            f"different demo (seed={params['seed']}, scale={params['scale']}) would mix two districts in one lake. "
             "Use another --data-dir (or delete this one) to build it.")
 
 

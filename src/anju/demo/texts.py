@@ -465,6 +465,11 @@ def _cn_number(v: int) -> str:
     return ("" if t == 1 else _CN_DIGITS[t]) + "十" + ("" if u == 0 else _CN_DIGITS[u])
 
 
+def _cn_lead(v: int) -> str:
+    """A count before 百/千/万: 两 for 2 (两千, 两万), else the plain numeral."""
+    return "两" if v == 2 else _cn_number(v)
+
+
 def amount_phrase(v: float, style: int) -> str:
     """One of several Chinese ways to write an amount of ``v`` yuan (documented; ``余`` means "a bit more than").
 
@@ -494,14 +499,14 @@ def amount_phrase(v: float, style: int) -> str:
             rest = iv - base * 100
         if rest > 0 or not exact_int:
             if base < 100 and (unit != "万" or base < 10):
-                return f"{_cn_number(int(base))}{unit}余元"
+                return f"{_cn_lead(int(base))}{unit}余元"
             return f"{base}{unit}余元"
     if style == 5:
         return f"约{num}元"
     if style == 6 and exact_int:
-        for div, unit in ((10000, "万"), (1000, "千"), (100, "百")):
-            if iv >= div and iv % div == 0 and iv // div < 100:
-                return f"{_cn_number(iv // div)}{unit}元"
+        for div, unit, most in ((10000, "万", 100), (1000, "千", 10), (100, "百", 10)):
+            if iv >= div and iv % div == 0 and iv // div < most:
+                return f"{_cn_lead(iv // div)}{unit}元"
     return f"{num}元"
 
 

@@ -37,8 +37,6 @@ def plot_surface(surface: np.ndarray, grid: Grid, path: str | Path, *, title: st
                  top_share: float = 0.05) -> Path:
     """A risk map: the surface over the study area, the top ``top_share`` of cells outlined."""
     plt = use_cjk_font()
-    from matplotlib.colors import ListedColormap
-
     x0, y0, x1, y1 = grid.bounds
     data = np.where(grid.mask, surface, np.nan)
     fig, ax = plt.subplots(figsize=(7.5, 7.5 * grid.ny / max(grid.nx, 1) + 0.8))
@@ -48,10 +46,11 @@ def plot_surface(surface: np.ndarray, grid: Grid, path: str | Path, *, title: st
         k = max(1, round(top_share * active.size))
         thr = np.sort(active)[::-1][k - 1]
         top = grid.mask & (surface >= thr) & (surface > 0)
-        ax.imshow(np.where(top, 1.0, np.nan), origin="lower", extent=(x0, x1, y0, y1),
-                  cmap=ListedColormap(["#1f3a93"]), alpha=0.35, interpolation="nearest")
+        # outline the flagged cells: upsample so the contour follows cell edges
+        up = np.kron(top.astype(float), np.ones((4, 4)))
+        ax.contour(up, levels=[0.5], colors="#1f3a93", linewidths=1.0, origin="lower", extent=(x0, x1, y0, y1))
     fig.colorbar(im, ax=ax, shrink=0.7, label="预计警情数 / expected incidents")
-    ax.set_title(title)
+    ax.set_title(f"{title}\n(蓝框:风险最高的 {top_share:.0%} 网格 / top {top_share:.0%} cells outlined)")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_aspect("equal")
@@ -76,6 +75,8 @@ def plot_backtest(summary: pd.DataFrame, results: pd.DataFrame, path: str | Path
     axes[1].set_xlabel("覆盖面积 / area coverage (%)")
     axes[1].set_ylabel("PAI")
     axes[1].set_xscale("log")
+    axes[1].set_xticks([1, 2, 5, 10, 20], labels=["1", "2", "5", "10", "20"])
+    axes[1].minorticks_off()
     r5 = results[np.isclose(results["coverage"], 0.05)]
     for model, g in r5.groupby("model", sort=False):
         axes[2].plot(pd.to_datetime(g["origin"]), g["pai"], marker=".", lw=1, label=model)

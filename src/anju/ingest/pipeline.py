@@ -1,9 +1,12 @@
 """``ingest_file``: one source file → the lake, atomically and idempotently.
 
-Three stages overlap so the two cores stay busy: a reader thread parses (and, for GBK, an ``iconv`` child
-process transcodes) the next batches while the main thread transforms the current one
-(:class:`~anju.ingest.transform.BatchTransformer`) and a writer thread encodes Parquet. Queues between them hold at
-most two batches, so memory is bounded by a few batches whatever the file size.
+Stages overlap so both cores stay busy: a reader thread parses the next batches (for GBK, an ``iconv`` child
+process transcodes them), a second thread runs the per-batch checks and enrichment
+(:meth:`~anju.ingest.transform.BatchTransformer.prepare`; the HMACs run meanwhile in DuckDB), the main thread
+settles duplicate keys in file order and assembles the rows (:meth:`~anju.ingest.transform.BatchTransformer.finish`),
+and a writer thread encodes Parquet. Nearly all the work is in pyarrow, NumPy, Shapely and DuckDB, which release
+Python's interpreter lock. Queues between the stages hold one or two batches, so memory is bounded by a few batches
+whatever the file size.
 
 Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.py):
 
@@ -204,8 +207,9 @@ def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anju-ingest-writer")
         pending: list[Future[None]] = []
         try:
-            for batch in _prefetch(iter(reader)):
-                result = transformer(batch)
+            # reader thread → stage-1 thread → this thread (stage 2, in order) → writer thread
+            for prepared in _prefetch(map(transformer.prepare, _prefetch(iter(reader))), depth=1):
+                result = transformer.finish(prepared)
                 totals.add(result)
                 while len(pending) >= 2:
                     pending.pop(0).result()
@@ -262,6 +266,7 @@ def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile 
             raise
         finally:
             pool.shutdown(wait=True)
+            transformer.close()
             reader.close()
             hasher.close()
             keys.close()
@@ -308,21 +313,20 @@ def check_file(settings: Settings, path: str | Path, *, profile: str | Profile =
                            profile_bounds=_bounds(prof))
     keys = KeyIndex.from_lake([settings.paths.lake / f for f in manifest.files("incidents")], prof.source)
     hasher = Hasher(secrets.token_bytes(32))  # throwaway key: the dry run must not create the deployment secret
+    transformer = BatchTransformer(
+        profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
+        hasher=hasher, keys=keys, import_id="dry-run", source_file=p.name, keep_parsed=True,
+    )
     try:
-        transformer = BatchTransformer(
-            profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
-            hasher=hasher, keys=keys, import_id="dry-run", source_file=p.name, keep_parsed=True,
-        )
         first = next(iter(reader), None)
-    finally:
-        reader.close()
-    try:
         if first is None:
             raise IngestError(f"{p.name}: no data rows")
         t = first.table.slice(0, rows)
         batch = type(first)(t, first.row_numbers[:rows], [m for m in first.malformed if m.row <= rows])
         result = transformer(batch)
     finally:
+        reader.close()
+        transformer.close()
         hasher.close()
         keys.close()
     assert result.parsed is not None
@@ -333,6 +337,9 @@ def check_file(settings: Settings, path: str | Path, *, profile: str | Profile =
     inc = result.incidents
     for fld, col in resolved.items():
         if col is None:
+            continue
+        if fld in ("text", "address"):  # numbers and the caller's name masked, as they will be stored
+            sample_vals[fld] = par[fld].to_pylist()[:k]
             continue
         if fld in ("caller", "phone"):  # never shown in clear, not even in a dry run
             sample_vals[fld] = par[fld].to_pylist()[:k]

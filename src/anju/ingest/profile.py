@@ -254,9 +254,13 @@ class Profile:
                 if found:
                     break
             if alts and found is None and (fld in REQUIRED_FIELDS or (fld == "record_key" and not self.key.hash)):
+                hint = ""
+                if len(header) == 1 and self.read.delimiter == ",":
+                    hint = ("; the header has a single column — is there a title row above it ([read].skip_rows) "
+                            "or another delimiter ([read].delimiter)?")
                 raise self.error(
                     f"columns.{fld}",
-                    f"column {_show(alts)} not in file; available: {', '.join(header)}",
+                    f"column {_show(alts)} not in file; available: {', '.join(header)}{hint}",
                 )
             out[fld] = found
         if bool(out["lon"]) != bool(out["lat"]):

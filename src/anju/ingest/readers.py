@@ -335,24 +335,31 @@ AnjuErrorLike = EncodingError | IngestError
 
 def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRow], batch_rows: int,
                  transcoder: _Transcoder | None, p: Path, enc: str) -> Iterator[SourceBatch]:
-    next_row = 1  # next data-row number not yet assigned
+    """Re-batch the parser's blocks to ``batch_rows`` rows and number them, skipping the malformed rows' numbers.
+
+    The parser reports each malformed row (with its record number) while parsing the block that holds it, so when a
+    batch is cut, every malformed row up to the batch's last row is already known.
+    """
+    next_row = 1  # the next data-row number not yet given out
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
-    consumed_bad = 0
+    seen_bad = 0  # how many entries of `malformed` have been moved to `open_bad`
+    open_bad: list[MalformedRow] = []
 
     def emit(final: bool) -> Iterator[SourceBatch]:
-        nonlocal next_row, pending, pending_rows, consumed_bad
+        nonlocal next_row, pending, pending_rows, seen_bad, open_bad
         while pending_rows and (final or pending_rows >= batch_rows):
+            open_bad.extend(malformed[seen_bad:])
+            seen_bad = len(malformed)
             table = pa.Table.from_batches(pending)  # chunked, zero-copy; columns are combined when used
             take = min(batch_rows, table.num_rows)
             out, rest = table.slice(0, take), table.slice(take)
-            # Data rows covered by this batch: `take` good rows plus any malformed rows among them.
-            bad = sorted(m.row for m in malformed[consumed_bad:] if m.row > 0)
-            nums = _good_row_numbers(next_row, take, bad)
-            bad_here = [m for m in malformed[consumed_bad:] if 0 < m.row <= (nums[-1] if take else next_row)]
-            consumed_bad += len(bad_here)
-            next_row = int(nums[-1]) + 1 if take else next_row
-            yield SourceBatch(out, nums, bad_here)
+            nums = _good_row_numbers(next_row, take, sorted(m.row for m in open_bad))
+            last = int(nums[-1])
+            here = [m for m in open_bad if m.row <= last]
+            open_bad = [m for m in open_bad if m.row > last]
+            next_row = last + 1
+            yield SourceBatch(out, nums, here)
             pending = rest.to_batches() if rest.num_rows else []
             pending_rows = rest.num_rows
 
@@ -362,8 +369,9 @@ def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRo
                 batch = csv_reader.read_next_batch()
             except StopIteration:
                 break
-            pending.append(batch)
-            pending_rows += batch.num_rows
+            if batch.num_rows:
+                pending.append(batch)
+                pending_rows += batch.num_rows
             yield from emit(False)
         yield from emit(True)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -372,8 +380,8 @@ def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRo
         raise _decode_error(p, enc, exc) from exc
     if transcoder is not None:
         transcoder.check()
-    rest_bad = malformed[consumed_bad:]
-    if rest_bad:
+    rest_bad = open_bad + malformed[seen_bad:]
+    if rest_bad:  # malformed rows after the last good row
         yield SourceBatch(pa.table({c: pa.array([], pa.string()) for c in header}),
                           np.zeros(0, np.int64), rest_bad)
 

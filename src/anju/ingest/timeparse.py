@@ -60,25 +60,38 @@ def _strptime_us(values: pa.Array, fmt: str) -> np.ndarray:
 
 
 def _reject_rollover(values: pa.Array, ts: pa.Array, fmt: str, out: np.ndarray) -> None:
-    """Null out values whose source day-of-month differs from the parsed one (e.g. 2月30日 → 3月2日)."""
+    """Null out values whose written day does not exist in the written month (e.g. 2月30日, which strptime rolls
+    over to 3月2日).
+
+    Only values that could be such a roll-over are re-read (their parsed date is 1–3 March or the 1st of a month
+    after a 30-day month); with an offset (``%z``) the parsed date is shifted to UTC, so every value is re-read.
+    """
     valid = pc.is_valid(ts)
-    month = pc.month(ts)
-    day = pc.day(ts)
-    maybe = pc.and_(valid, pc.or_(
-        pc.and_(pc.equal(month, 3), pc.less_equal(day, 3)),
-        pc.and_(pc.is_in(month, pa.array([5, 7, 10, 12], pa.int64())), pc.equal(day, 1)),
-    ))
+    if "%z" in fmt:
+        maybe = valid
+    else:
+        month = pc.month(ts)
+        day = pc.day(ts)
+        maybe = pc.and_(valid, pc.or_(
+            pc.and_(pc.equal(month, 3), pc.less_equal(day, 3)),
+            pc.and_(pc.is_in(month, pa.array([5, 7, 10, 12], pa.int64())), pc.equal(day, 1)),
+        ))
     idx = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-    if idx.size == 0:
-        return
     regex = _format_regex(fmt)
-    if regex is None:
+    if idx.size == 0 or regex is None:
         return
-    sub = values.take(pa.array(idx))
-    written = pc.struct_field(pc.extract_regex(sub, regex), "d")
-    written_day = pc.cast(written, pa.int64()).to_numpy(zero_copy_only=False)
-    parsed_day = day.take(pa.array(idx)).to_numpy(zero_copy_only=False)
-    bad = idx[written_day != parsed_day]
+    parts = pc.extract_regex(values.take(pa.array(idx)), regex)
+    d = pc.cast(pc.struct_field(parts, "d"), pa.int64()).to_numpy(zero_copy_only=False)
+    names = {parts.type.field(i).name for i in range(parts.type.num_fields)}
+    if {"Y", "m"} <= names:  # the calendar decides
+        y = pc.cast(pc.struct_field(parts, "Y"), pa.int64()).to_numpy(zero_copy_only=False)
+        m = pc.cast(pc.struct_field(parts, "m"), pa.int64()).to_numpy(zero_copy_only=False)
+        first = (y - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (m - 1).astype("timedelta64[M]")
+        month_days = ((first + np.timedelta64(1, "M")).astype("datetime64[D]")
+                      - first.astype("datetime64[D]")).astype(np.int64)
+        bad = idx[d > month_days]
+    else:  # no year or month in the format: compare with the parsed day
+        bad = idx[d != pc.day(ts).take(pa.array(idx)).to_numpy(zero_copy_only=False)]
     out[bad] = _NAT
 
 
@@ -92,19 +105,25 @@ _DIRECTIVES = {
 
 @lru_cache(maxsize=64)
 def _format_regex(fmt: str) -> str | None:
-    """A regex with a named group ``d`` that matches what ``fmt`` matches (None if a directive is unknown)."""
+    """A regex with named groups ``d`` (and ``Y``, ``m`` when present) that matches what ``fmt`` matches.
+
+    None if a directive is unknown.
+    """
+    groups = {"d": r"\s?(?P<d>\d{1,2})", "e": r"\s?(?P<d>\d{1,2})", "Y": r"(?P<Y>[+-]?\d{4})",
+              "m": r"(?P<m>\d{1,2})"}
     parts = ["^"]
+    seen: set[str] = set()
     i = 0
-    seen_d = False
     while i < len(fmt):
         ch = fmt[i]
         if ch == "%" and i + 1 < len(fmt):
             code = fmt[i + 1]
             if code not in _DIRECTIVES:
                 return None
-            if code in "de" and not seen_d:
-                parts.append(r"\s?(?P<d>\d{1,2})")
-                seen_d = True
+            name = "d" if code == "e" else code
+            if code in groups and name not in seen:
+                parts.append(groups[code])
+                seen.add(name)
             else:
                 parts.append(_DIRECTIVES[code])
             i += 2

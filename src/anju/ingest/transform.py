@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import zoneinfo
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from anju.ingest.keys import KeyIndex, hash_keys, record_keys
 from anju.ingest.pii import Hasher, mask_name, mask_phone, mask_text, normalize_name, normalize_phone
 from anju.ingest.profile import Profile, ResolvedColumns
 from anju.ingest.readers import SourceBatch
-from anju.ingest.timeparse import parse_times
+from anju.ingest.timeparse import ParsedTimes, parse_times
 from anju.ingest.validate import Verdicts, is_none, time_problems
 from anju.lake.duck import quiet_duckdb
 from anju.lake.schema import AREA_LEVELS, INCIDENT_SCHEMA, QUARANTINE_SCHEMA
@@ -50,6 +51,22 @@ class BatchResult:
     unknown_categories: Counter[str] = field(default_factory=Counter)
     unassigned: Counter[str] = field(default_factory=Counter)
     parsed: dict[str, Any] | None = None
+
+
+@dataclass
+class _Prepared:
+    """A batch after stage 1 (see :meth:`BatchTransformer.prepare`)."""
+
+    batch: SourceBatch
+    v: Verdicts
+    rk: pa.Array
+    times: ParsedTimes
+    lon: np.ndarray
+    lat: np.ndarray
+    geo: dict[str, Any]
+    pii: Future[tuple[pa.Array, pa.Array, pa.Array]]
+    caller_masked: pa.Array
+    phone_masked: pa.Array
 
 
 def _fmt_list(formats: list[str]) -> str:
@@ -89,12 +106,27 @@ class BatchTransformer:
         self.family_of = {c: taxonomy.family_of(c) for c in taxonomy.codes()}
         self.now = now or datetime.now(zoneinfo.ZoneInfo(profile.time.timezone)).replace(tzinfo=None)
         self._con = quiet_duckdb()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anju-ingest-pii")
         self.min_date = datetime.combine(profile.time.min_date, datetime.min.time())
         self.max_future = timedelta(days=profile.time.max_future_days)
         pii_cols = {resolved.get("caller"), resolved.get("phone")} | set(profile.pii.extra_columns)
         self.pii_columns = {c for c in pii_cols if c}
 
     # ------------------------------------------------------------------ helpers
+    def close(self) -> None:
+        """Stop the background hashing thread."""
+        self._pool.shutdown(wait=True)
+
+    def _hash_pii(self, caller: pa.Array, phone: pa.Array, text: pa.Array, caller_masked: pa.Array
+                  ) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """HMACs of caller and phone, and the text with the caller's own name masked (runs in the pool)."""
+        n = len(caller)
+        caller_hash = self.hasher.hmac_hex(caller) if self.resolved.get("caller") else pa.nulls(n, pa.string())
+        phone_hash = self.hasher.hmac_hex(phone) if self.resolved.get("phone") else pa.nulls(n, pa.string())
+        if self.resolved.get("caller") and self.resolved.get("text"):
+            text = self.hasher.replace_each(text, caller, caller_masked)
+        return caller_hash, phone_hash, text
+
     def _col(self, table: pa.Table, fld: str) -> pa.Array:
         name = self.resolved.get(fld)
         if name is None:
@@ -103,10 +135,25 @@ class BatchTransformer:
 
     # ------------------------------------------------------------------ main
     def __call__(self, batch: SourceBatch) -> BatchResult:
+        """Both stages at once (see :meth:`prepare` and :meth:`finish`)."""
+        return self.finish(self.prepare(batch))
+
+    def prepare(self, batch: SourceBatch) -> _Prepared:
+        """Stage 1, independent of other batches (the pipeline runs it a batch ahead, in another thread): keys,
+        times, coordinates, areas, masks; the HMACs start in the background."""
         t = batch.table
         n = t.num_rows
         v = Verdicts(n)
         prof = self.profile
+
+        # 0. personal data first, hashed in a background thread (DuckDB, outside the interpreter lock) while the
+        # checks below run; every row is masked, since rejected rows go to the quarantine masked too.
+        caller_all = normalize_name(self._col(t, "caller"))
+        phone_all = normalize_phone(self._col(t, "phone"))
+        caller_masked_all = mask_name(caller_all)
+        phone_masked_all = mask_phone(phone_all)
+        text_all = mask_text(self._col(t, "text"))
+        pii = self._pool.submit(self._hash_pii, caller_all, phone_all, text_all, caller_masked_all)
 
         # 1. record key
         if prof.key.hash:
@@ -170,6 +217,16 @@ class BatchTransformer:
             f"({lon[int(i)]:.6f}, {lat[int(i)]:.6f}) 不在任何区域内且距最近区域超过 {self.geo.nearest_m:g} 米 / "
             f"outside every area and farther than {self.geo.nearest_m:g} m from the nearest" for i in idx])
 
+        return _Prepared(batch, v, rk, times, lon, lat, geo, pii, caller_masked_all, phone_masked_all)
+
+    def finish(self, prep: _Prepared) -> BatchResult:
+        """Stage 2, in batch order: duplicate keys (first occurrence wins), then the lake and quarantine rows."""
+        batch, v, rk, times, lon, lat, geo = prep.batch, prep.v, prep.rk, prep.times, prep.lon, prep.lat, prep.geo
+        caller_masked_all, phone_masked_all, pii = prep.caller_masked, prep.phone_masked, prep.pii
+        t = batch.table
+        n = t.num_rows
+        prof = self.profile
+
         # 5. duplicates (last: only rows that would otherwise load claim their key)
         if self.keys is not None:
             dup = self.keys.claim(rk, v.ok)
@@ -211,13 +268,8 @@ class BatchTransformer:
             for item in pc.value_counts(label).to_pylist():
                 unknown[item["values"]] = int(item["counts"])
 
-        caller = base(normalize_name(self._col(t, "caller")))
-        phone = base(normalize_phone(self._col(t, "phone")))
-        caller_masked = mask_name(caller)
-        phone_masked = mask_phone(phone)
-        text = base(mask_text(self._col(t, "text")))
-        if self.resolved.get("caller") and self.resolved.get("text"):
-            text = self.hasher.replace_each(text, caller, caller_masked)
+        caller_hash, phone_hash, text_all = pii.result()
+        text = base(text_all)
         local = base(times.local)
         h3 = nbase(geo["h3_9"])
         cols: dict[str, Any] = {
@@ -248,12 +300,10 @@ class BatchTransformer:
         cols["unit"] = base(self._col(t, "unit"))
         cols["loss_yuan"] = _parse_loss(base(self._col(t, "loss"))) if self.resolved.get("loss") else \
             pa.nulls(m, pa.float64())
-        cols["caller_hash"] = self.hasher.hmac_hex(caller) if self.resolved.get("caller") else \
-            pa.nulls(m, pa.string())
-        cols["phone_hash"] = self.hasher.hmac_hex(phone) if self.resolved.get("phone") else \
-            pa.nulls(m, pa.string())
-        cols["caller_masked"] = caller_masked
-        cols["phone_masked"] = phone_masked
+        cols["caller_hash"] = base(caller_hash)
+        cols["phone_hash"] = base(phone_hash)
+        cols["caller_masked"] = base(caller_masked_all)
+        cols["phone_masked"] = base(phone_masked_all)
         incidents = pa.table([cols[f.name] for f in INCIDENT_SCHEMA], schema=INCIDENT_SCHEMA)
         if dense and n_ok < n:
             incidents = _select_rows(incidents, ok)
@@ -265,15 +315,6 @@ class BatchTransformer:
         for lv in levels:
             unassigned[lv] = int(np.count_nonzero(is_none(nbase(geo[f"{lv}_id"])) & loads))
 
-        if dense:
-            caller_masked_all, phone_masked_all, text_all = caller_masked, phone_masked, text
-        else:  # the quarantine needs the masked forms of the rejected rows too
-            caller_all = normalize_name(self._col(t, "caller"))
-            caller_masked_all = mask_name(caller_all)
-            phone_masked_all = mask_phone(normalize_phone(self._col(t, "phone")))
-            text_all = mask_text(self._col(t, "text"))
-            if self.resolved.get("caller") and self.resolved.get("text"):
-                text_all = self.hasher.replace_each(text_all, caller_all, caller_masked_all)
         quarantine = self._quarantine(t, v, batch, caller_masked_all, phone_masked_all, text_all)
         parsed = None
         if self.keep_parsed:
@@ -281,7 +322,8 @@ class BatchTransformer:
                 else None
             parsed = {"record_key": rk, "time": times.local, "lon": lon, "lat": lat,
                       "category": self.mapping.map(pc.utf8_trim_whitespace(self._col(t, "category")), sub_all)[0],
-                      "caller": caller_masked_all, "phone": phone_masked_all, "reason": v.reason,
+                      "caller": caller_masked_all, "phone": phone_masked_all, "text": text_all,
+                      "address": mask_text(self._col(t, "address")), "reason": v.reason,
                       "detail": v.detail, **{k: geo[k] for k in ("x", "y", "community_id", "assign_method")}}
         reasons = v.counts()
         if batch.malformed:

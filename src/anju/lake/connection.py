@@ -115,6 +115,10 @@ class Lake:
 
     def areas(self, layer: str) -> ibis.Table:
         """Attributes of an area layer (``areas/<layer>.parquet`` without its geometry)."""
+        from anju.geo.areas import LAYERS
+
+        if layer not in LAYERS:
+            raise DataNotFoundError(f"unknown area layer {layer!r}; layers are {', '.join(LAYERS)}")
         p = self.paths.areas / f"{layer}.parquet"
         if not p.exists():
             loaded = sorted(x.stem for x in self.paths.areas.glob("*.parquet")) if self.paths.areas.exists() else []

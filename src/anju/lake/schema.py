@@ -55,14 +55,14 @@ INCIDENT_SCHEMA = INCIDENT_FILE_SCHEMA.insert(
 ).insert(7, pa.field("month", pa.int32(), nullable=False))
 
 QUARANTINE_REASONS: dict[str, tuple[str, str]] = {
-    # code: (zh, en)
+    # code: (zh, en), in the order the checks run (a row gets the first one it fails)
+    "missing_key": ("缺少记录编号", "missing record key"),
     "missing_time": ("缺少时间", "missing time"),
     "bad_time": ("时间无法解析", "unparseable time"),
     "impossible_date": ("日期不合理", "impossible date"),
     "bad_coords": ("坐标无效", "invalid coordinates"),
     "coords_out_of_bounds": ("坐标超出辖区范围", "coordinates outside the district bounds"),
     "outside_areas": ("不在任何区域内", "outside every area"),
-    "missing_key": ("缺少记录编号", "missing record key"),
     "duplicate_key": ("记录编号重复", "duplicate record key"),
     "malformed_row": ("行格式错误", "malformed row"),
 }

@@ -70,6 +70,19 @@ def latest_half_year(settings: Settings) -> str:
     return f"{ts.year}H{1 if ts.month <= 6 else 2}"
 
 
+def _check_coverage(incidents: Any, period: Any) -> None:
+    """Refuse a period the lake has no incident in, naming the dates the lake does cover."""
+    t = incidents
+    span = t.aggregate(first=t.reported_at.min(), last=t.reported_at.max()).to_pandas().iloc[0]
+    if pd.isna(span["first"]):
+        raise DataNotFoundError("the lake has no incidents; import some with `anju ingest` (or build the demo with "
+                                "`anju demo`) before `anju release`")
+    first, last = pd.Timestamp(span["first"]).date(), pd.Timestamp(span["last"]).date()
+    if period.end <= first or period.start > last:
+        raise DataNotFoundError(f"no incident in the release period {period.code} ({period.start} – {period.last_day}); "
+                                f"the lake covers {first} – {last}. Choose a period inside it, e.g. --period latest")
+
+
 def load_inputs(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh") -> ReleaseInputs:
     """Open the lake, the area store and the taxonomy, and resolve the periods."""
     from anju.analytics.periods import Period, resolve_comparison
@@ -80,6 +93,8 @@ def load_inputs(settings: Settings, period: str, *, compare: str | None = None, 
     p = Period.parse(period)
     c = resolve_comparison(p, compare if compare is not None else "yoy")
     lake = connect(settings)
+    incidents = lake.incidents()
+    _check_coverage(incidents, p)
     area_set = AreaSet.from_data_dir(settings.data_dir)
     areas: dict[str, pd.DataFrame] = {}
     geo: dict[str, GeoLayer] = {}
@@ -94,7 +109,7 @@ def load_inputs(settings: Settings, period: str, *, compare: str | None = None, 
     district = ""
     if "district" in area_set.layers and len(area_set.layers["district"].names):
         district = str(area_set.layers["district"].names[0])
-    return ReleaseInputs(incidents=lake.incidents(), period=p, comparison=c,
+    return ReleaseInputs(incidents=incidents, period=p, comparison=c,
                          taxonomy=load_taxonomy(data_dir=settings.data_dir), lang=lang, areas=areas, geo=geo,
                          metric_crs=area_set.metric_crs, district=district)
 

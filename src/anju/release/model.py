@@ -97,6 +97,8 @@ class Column:
     small : a count that the public edition shows as ``"<3"`` when it is 1 or 2.
     guard : key of the count column this value is derived from; in the public edition the value is blanked where
         that count is small (a raw rate or change on 1–2 incidents would give the count away).
+    detail : a supporting column (denominators, sub-scores…): in the HTML, Excel and JSON files, not in the PDF's
+        printed tables, which stay narrow enough to read.
     """
 
     key: str
@@ -107,6 +109,7 @@ class Column:
     personal: bool = False
     small: bool = False
     guard: str | None = None
+    detail: bool = False
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" or not self.en else self.en

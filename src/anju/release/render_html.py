@@ -31,12 +31,14 @@ def _env() -> jinja2.Environment:
     )
 
 
-def table_view(t: Table, lang: str, *, max_rows: int | None = None) -> dict[str, Any]:
-    """A table as display text (formatted cells), bounded to ``max_rows`` (default: the table's ``display_rows``)."""
+def table_view(t: Table, lang: str, *, max_rows: int | None = None, brief: bool = False) -> dict[str, Any]:
+    """A table as display text (formatted cells), bounded to ``max_rows`` (default: the table's ``display_rows``);
+    ``brief`` leaves out the ``detail`` columns (for print)."""
     limit = t.display_rows if max_rows is None else max_rows
     records = t.records()
     shown = records if limit is None else records[:limit]
-    columns = [c for c in t.columns if c.kind != "id"]  # codes are for the Excel/JSON files, not for reading
+    # codes are for the Excel/JSON files, not for reading
+    columns = [c for c in t.columns if c.kind != "id" and not (brief and c.detail)]
     rows = [
         [{"text": format_value(r[c.key], c, lang), "num": c.kind in _NUMERIC_KINDS} for c in columns]
         for r in shown

@@ -22,7 +22,8 @@ from anju.release.style import FONT_STACK, text
 __all__ = ["PDF_MAX_ROWS", "pdf_document_html", "render_pdf"]
 
 _FIG_SCHEME = "anju-figure"
-PDF_MAX_ROWS = 12
+PDF_MAX_ROWS = 10
+PDF_DPI = 130
 """At most this many rows of a table are printed; the full table is in tables.xlsx."""
 
 
@@ -55,7 +56,7 @@ def _pngs(release: Release) -> dict[str, bytes]:
     figs = list(release.figures)
     workers = max(1, min(2, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        images = list(pool.map(lambda f: figure_png(f, release), figs))
+        images = list(pool.map(lambda f: figure_png(f, release, dpi=PDF_DPI), figs))
     return {f.key: img for f, img in zip(figs, images, strict=True)}
 
 
@@ -70,7 +71,7 @@ def pdf_document_html(release: Release, pngs: dict[str, bytes] | None = None) ->
             continue
         figs = [{"title": f.title(lang), "note": f.note(lang), "src": f"{_FIG_SCHEME}:{f.key}"}
                 for f in release.figures_in(s.key)]
-        tables = [table_view(t, lang, max_rows=min(PDF_MAX_ROWS, t.display_rows or PDF_MAX_ROWS))
+        tables = [table_view(t, lang, max_rows=min(PDF_MAX_ROWS, t.display_rows or PDF_MAX_ROWS), brief=True)
                   for t in release.tables_in(s.key) if t.display_rows != 0]
         notes = [n.text(lang) for n in release.notes_in(s.key)]
         if figs or tables or notes:

@@ -130,11 +130,11 @@ def index_section(inp: ReleaseInputs) -> Part:
         Column("name", "名称", "Name"), Column("street", "街镇", "Street"),
         Column("index", "平安指数", "Safety index", kind="index"), Column("grade", "等级", "Grade"),
         Column("count", "本期警情", "Calls", kind="count", small=True),
-        Column("count_prev", "对比期警情", "Calls, comparison", kind="count", small=True),
-        Column("population", "常住人口", "Residents", kind="int"),
-        Column("score_rate", "发案率得分", "Rate score", kind="index"),
-        Column("score_preventable", "可防性得分", "Preventable score", kind="index"),
-        Column("score_trend", "趋势得分", "Trend score", kind="index"),
+        Column("count_prev", "对比期警情", "Calls, comparison", kind="count", small=True, detail=True),
+        Column("population", "常住人口", "Residents", kind="int", detail=True),
+        Column("score_rate", "发案率得分", "Rate score", kind="index", detail=True),
+        Column("score_preventable", "可防性得分", "Preventable score", kind="index", detail=True),
+        Column("score_trend", "趋势得分", "Trend score", kind="index", detail=True),
     )
     for level, zh, en in (("community", "社区平安指数", "Safety index by community"),
                           ("street", "街镇平安指数", "Safety index by street")):
@@ -227,18 +227,19 @@ def rankings_section(inp: ReleaseInputs) -> Part:
         if per != "none":
             cols += [
                 Column("denominator", "户数" if per == "households" else "人口",
-                       "Households" if per == "households" else "Residents", kind="int"),
-                Column("rate_raw", f"原始率（{unit_zh}）", f"Raw rate ({unit_en})", kind="rate", guard="count"),
+                       "Households" if per == "households" else "Residents", kind="int", detail=True),
+                Column("rate_raw", f"原始率（{unit_zh}）", f"Raw rate ({unit_en})", kind="rate", guard="count",
+                       detail=True),
                 Column("rate", f"收缩率（{unit_zh}）", f"Shrunk rate ({unit_en})", kind="rate"),
             ]
         else:
             cols.append(Column("rate", "估计值", "Estimate", kind="float"))
         cols += [
             Column("rate_low", "95% 下限", "95% low", kind="rate"), Column("rate_high", "95% 上限", "95% high", kind="rate"),
-            Column("count_prev", "对比期警情", "Calls, comparison", kind="count", small=True),
-            Column("rank_prev", "对比期名次", "Rank, comparison", kind="rank"),
+            Column("count_prev", "对比期警情", "Calls, comparison", kind="count", small=True, detail=True),
+            Column("rank_prev", "对比期名次", "Rank, comparison", kind="rank", detail=True),
             Column("rank_change", "名次变化（正=上升）", "Rank change (+ = up)", kind="int"),
-            Column("new_entry", "新上榜", "New entry", kind="bool"),
+            Column("new_entry", "新上榜", "New entry", kind="bool", detail=True),
         ]
         out = pd.DataFrame({c.key: df[c.key].to_numpy() if c.key in df.columns else np.nan for c in cols})
         zh, en = str(d.get("zh", rid)), str(d.get("en", rid))
@@ -361,7 +362,7 @@ def words_section(inp: ReleaseInputs) -> Part:
     out = pd.DataFrame({"term": tt["term"].to_numpy(), "count": tt["count"].to_numpy(),
                         "docs": tt["docs"].to_numpy() if "docs" in tt else np.nan})
     cols = (Column("term", "词语", "Term"), Column("count", "词频", "Count", kind="count", small=True),
-            Column("docs", "出现警情数", "Calls containing it", kind="count", small=True))
+            Column("docs", "出现警情数", "Calls containing it", kind="count", small=True, detail=True))
     part.tables.append(Table("terms", "高频词", "Top terms", "words", cols, out, display_rows=20,
                              note_zh="简要案情经分词（含警务词典）并去除停用词后统计。",
                              note_en="Counted in the call texts after segmentation (police dictionary) and stop-word "
@@ -406,7 +407,7 @@ def fraud_section(inp: ReleaseInputs) -> Part:
             Column("share", "占比", "Share", kind="share", guard="count"),
             Column("loss_total", "损失合计（元）", "Total loss (yuan)", kind="money", guard="count"),
             Column("loss_median", "损失中位数（元）", "Median loss (yuan)", kind="money", guard="count"),
-            Column("loss_share", "损失占比", "Share of losses", kind="share", guard="count"),
+            Column("loss_share", "损失占比", "Share of losses", kind="share", guard="count", detail=True),
             Column("costliest", "损失最大", "Costliest", kind="bool"), *_change_columns())
     part.tables.append(Table("fraud", "诈骗手法", "Fraud techniques", "fraud", cols, out))
     part.figures.append(Figure("fraud_count", "bar", "fraud", "fraud", "各诈骗手法警情数", "Calls by fraud technique",

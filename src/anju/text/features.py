@@ -20,6 +20,7 @@ from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -56,17 +57,29 @@ def char_codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, idf: np.ndarray) -> sp.csr_matrix:
-    """Sparse TF-IDF (sublinear tf, L2-normalised rows) from (row, col) occurrence pairs."""
-    m = sp.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n_rows, len(idf)))
-    m.sum_duplicates()
-    if m.nnz:
-        np.log(m.data, out=m.data)
-        m.data += 1.0
-        m.data *= idf[m.indices]
-        sq = np.asarray(m.multiply(m).sum(axis=1)).ravel()
-        norms = np.sqrt(sq)
-        norms[norms == 0] = 1.0
-        m.data /= np.repeat(norms, np.diff(m.indptr))
+    """Sparse TF-IDF (sublinear tf, L2-normalised rows) from (row, col) occurrence pairs.
+
+    One sort of the packed ``row * n_cols + col`` keys gives the distinct cells in CSR order with their counts, so
+    no COO → CSR conversion or duplicate summing is needed.
+    """
+    n_cols = len(idf)
+    if len(rows) == 0 or n_cols == 0:
+        return sp.csr_matrix((n_rows, n_cols))
+    key = rows.astype(np.int64) * n_cols + cols
+    if n_rows * n_cols < 2**32:  # a 32-bit sort is about twice as fast
+        key = key.astype(np.uint32)
+    uniq, counts = np.unique(key, return_counts=True)
+    uniq = uniq.astype(np.int64)
+    r = uniq // n_cols
+    c = uniq - r * n_cols
+    data = (1.0 + np.log(counts)) * idf[c]
+    norms = np.sqrt(np.bincount(r, weights=data * data, minlength=n_rows))
+    norms[norms == 0] = 1.0
+    data /= norms[r]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
+    m = sp.csr_matrix((data, c.astype(np.int32), indptr), shape=(n_rows, n_cols))
+    m.has_sorted_indices = True
     return m
 
 
@@ -101,6 +114,7 @@ class CharNgrams(BaseEstimator, TransformerMixin):
             top = np.sort(np.argsort(-df, kind="stable")[: self.max_features])
             vocab, df = vocab[top], df[top]
         self.vocabulary_ = vocab
+        self._ix = None
         self.idf_ = _idf(df, len(texts))
         return self
 
@@ -112,10 +126,21 @@ class CharNgrams(BaseEstimator, TransformerMixin):
         vocab = self.vocabulary_
         if len(vocab) == 0:
             return sp.csr_matrix((len(texts), 0))
-        idx = np.searchsorted(vocab, codes)
-        idx[idx == len(vocab)] = 0
-        hit = vocab[idx] == codes
+        idx = self._index().get_indexer(codes)
+        hit = idx >= 0
         return _tfidf_rows(docs[hit], idx[hit], len(texts), self.idf_)
+
+    def _index(self) -> pd.Index:
+        # a hash index over the vocabulary (about 3× faster than searchsorted on millions of codes); not pickled
+        ix = getattr(self, "_ix", None)
+        if ix is None:
+            ix = self._ix = pd.Index(self.vocabulary_)
+        return ix
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_ix", None)
+        return state
 
 
 class WordTfidf(BaseEstimator, TransformerMixin):
@@ -210,9 +235,14 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         norm = normalize(texts)
         return self.transform_normalized(norm)
 
+    def raw_tokens(self, normalized: Sequence[str]) -> list[list[str]]:
+        """All tokens of already-normalised texts (stop words included: they are not in the vocabulary)."""
+        cut = self._segmenter().raw_cut
+        return [cut(t) if t else [] for t in normalized]
+
     def transform_normalized(self, norm: Sequence[str]) -> sp.csr_matrix:
         """Features of texts that are already normalised (skips :func:`anju.text.normalize.normalize`)."""
-        w = self.words_.transform(self.tokens(norm))
+        w = self.words_.transform(self.raw_tokens(norm))
         c = self.chars_.transform(norm)
         if self.word_weight != 1.0:
             w = w * self.word_weight

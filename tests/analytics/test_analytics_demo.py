@@ -7,8 +7,6 @@ check that the analytics find them.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,26 +29,6 @@ from anju.analytics import (
 from anju.analytics.rankings import RankingDef
 
 pytestmark = pytest.mark.slow
-
-SCALE = 0.05
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The demo district at 5 % scale, two years (2024–2025), ingested into a temporary data dir."""
-    from anju.config import load_settings
-    from anju.demo.build import run_demo
-    from anju.lake import connect
-
-    data_dir = tmp_path_factory.mktemp("analytics-demo") / "anju-data"
-    settings = load_settings(data_dir=data_dir, quiet=True)
-    result = run_demo(settings, seed=42, scale=SCALE, end_year=2025, years=2)
-    out_dir = Path(result.files.csv).parent
-    truth = json.loads((out_dir / "truth.json").read_text(encoding="utf-8"))
-    lake = connect(settings)
-    return {"settings": settings, "lake": lake, "t": lake.incidents(), "truth": truth, "dir": out_dir,
-            "community": lake.areas("community").to_pandas(), "street": lake.areas("street").to_pandas()}
-
 
 def _raw_lake(demo: dict[str, Any]) -> pd.DataFrame:
     """The lake read with pyarrow directly (no Ibis), for independent reference counts."""

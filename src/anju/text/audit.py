@@ -1,0 +1,229 @@
+"""Downgrading audit: records whose text says something more serious than their code (CompStat's worst failure).
+
+A call coded as a dispute (纠纷) or lost property (物品遗失) whose text says 被盗, 被抢 or 被打伤 may have been coded
+down. :func:`flag_downgrades` marks such records; :func:`downgrade_audit` counts them per station and month, with
+examples to review. Both are pure functions over a table with the lake columns ``record_key``, ``station_id``,
+``reported_at``, ``category``, ``family``, ``text``: an Ibis table gives back an Ibis expression (runs on DuckDB
+or Spark), a pandas DataFrame gives back a DataFrame.
+
+Rules (``data/downgrade_rules.toml``, documented in docs/text.md)
+-----------------------------------------------------------------
+* Each rule has cue phrases (regular expressions valid in RE2 and Python) and the taxonomy leaf they indicate
+  (``被打伤`` → ``assault.injury``, ``被抢`` → ``robbery.robbery``, ``被盗`` → ``theft.other``…).
+* A cue preceded by a negation within a few characters of the same clause (``未被盗``, ``没有被打伤``,
+  ``以为被偷``) does not count: negated cues are removed from the text before the cues are searched.
+* When several rules match, the most severe indicated leaf wins (severity from the taxonomy).
+* A record is **flagged** when the indicated leaf is of another family and more severe than the coded leaf, or of
+  the same family and at least ``same_family_gap`` (default 2) more severe (coded 殴打他人 3.0, text says 砍伤 →
+  故意伤害 5.0). Records coded ``theft.battery`` whose text says 被盗 are not flagged (same family, gap 0.5).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from anju.errors import ConfigError, TaxonomyError
+from anju.taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["AuditRules", "downgrade_audit", "flag_downgrades", "load_audit_rules"]
+
+REQUIRED = ("record_key", "station_id", "reported_at", "category", "family", "text")
+_BREAK = "，。,;；！!？?\n"
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    indicates: str
+    cues: list[str]
+
+    @field_validator("cues")
+    @classmethod
+    def _valid(cls, cues: list[str]) -> list[str]:
+        if not cues:
+            raise ValueError("a rule needs at least one cue")
+        for c in cues:
+            if re.search(r"\(\?[=!<]|\\[1-9]", c):
+                raise ValueError(f"cue {c!r} uses a look-around or back-reference, which RE2 (DuckDB) lacks")
+            try:
+                re.compile(c)
+            except re.error as exc:
+                raise ValueError(f"cue {c!r} is not a valid regular expression: {exc}") from exc
+        return cues
+
+
+class _Meta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    negations: list[str] = []
+    negation_window: int = 4
+    same_family_gap: float = 2.0
+
+
+class _RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    meta: _Meta = _Meta()
+    rule: list[_Rule]
+
+
+@dataclass(frozen=True)
+class AuditRules:
+    """Validated audit rules, resolved against a taxonomy (severity and family of each indicated leaf)."""
+
+    rules: tuple[tuple[str, str, str, float, str], ...]  # (name, pattern, indicates, severity, family), severe first
+    negation: str
+    window: int
+    same_family_gap: float
+    severity: dict[str, float]
+    families: dict[str, str]
+    source: str
+
+
+def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy | None = None,
+                     data_dir: str | Path | None = None) -> AuditRules:
+    """Rules from ``path``, else ``<data_dir>/text/downgrade_rules.toml``, else the shipped file."""
+    if path is None and data_dir is not None and (Path(data_dir) / "text" / "downgrade_rules.toml").exists():
+        path = Path(data_dir) / "text" / "downgrade_rules.toml"
+    p = Path(path) if path is not None else Path(str(resources.files("anju.text") / "data" /
+                                                     "downgrade_rules.toml"))
+    try:
+        parsed = _RulesFile.model_validate(tomllib.loads(p.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, FileNotFoundError) as exc:
+        raise ConfigError(f"cannot read audit rules: {exc}", path=p) from exc
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=p,
+                          key=".".join(str(x) for x in err["loc"])) from exc
+    tax = taxonomy or load_taxonomy(data_dir=data_dir)
+    resolved = []
+    for r in parsed.rule:
+        if r.indicates not in tax:
+            raise TaxonomyError(f"audit rule {r.name!r} indicates {r.indicates!r}, which the taxonomy lacks; fix "
+                                f"the rule or the taxonomy", path=p, key=f"rule {r.name!r}.indicates")
+        cat = tax[r.indicates]
+        resolved.append((r.name, "(?:" + "|".join(r.cues) + ")", r.indicates, cat.severity, cat.family))
+    resolved.sort(key=lambda x: -x[3])
+    neg = "(?:" + "|".join(map(re.escape, parsed.meta.negations)) + ")" if parsed.meta.negations else ""
+    return AuditRules(tuple(resolved), neg, parsed.meta.negation_window, parsed.meta.same_family_gap,
+                      {c.code: c.severity for c in tax.categories.values()},
+                      {c.code: c.family for c in tax.categories.values()}, str(p))
+
+
+def _as_ibis(table: Any) -> tuple[ir.Table, bool]:
+    if isinstance(table, pd.DataFrame):
+        missing = [c for c in REQUIRED if c not in table.columns]
+        if missing:
+            raise ConfigError(f"the audit needs columns {list(REQUIRED)}; missing {missing}", key="columns")
+        return ibis.memtable(table[list(REQUIRED)]), True
+    if isinstance(table, ir.Table):
+        missing = [c for c in REQUIRED if c not in table.columns]
+        if missing:
+            raise ConfigError(f"the audit needs columns {list(REQUIRED)}; missing {missing}", key="columns")
+        return table, False
+    raise ConfigError(f"the audit takes an Ibis table or a pandas DataFrame; got {type(table).__name__}")
+
+
+def _flag_expr(t: ir.Table, rules: AuditRules) -> ir.Table:
+    text = t.text.fill_null("")
+    indicated: ir.Value = ibis.null(str)
+    rule_name: ir.Value = ibis.null(str)
+    # least severe first, so the most severe matching rule is applied last and wins
+    for name, pattern, code, _sev, _fam in reversed(rules.rules):
+        clean = text
+        if rules.negation:
+            clean = text.re_replace(f"{rules.negation}[^{_BREAK}]{{0,{rules.window}}}{pattern}", "")
+        hit = clean.re_search(pattern)
+        indicated = hit.ifelse(ibis.literal(code), indicated)
+        rule_name = hit.ifelse(ibis.literal(name), rule_name)
+    t = t.mutate(indicated=indicated, rule=rule_name)
+    t = t.mutate(
+        coded_severity=t.category.substitute(rules.severity, else_=ibis.null("float64")).cast("float64"),
+        indicated_severity=t.indicated.substitute(rules.severity, else_=ibis.null("float64")).cast("float64"),
+        indicated_family=t.indicated.substitute(rules.families, else_=ibis.null(str)),
+    )
+    other_family = (t.indicated_family != t.family) & (t.indicated_severity > t.coded_severity)
+    same_family = (t.indicated_family == t.family) & (
+        (t.indicated_severity - t.coded_severity) >= rules.same_family_gap)
+    flagged = t.indicated.notnull() & (other_family | same_family).fill_null(False)
+    return t.mutate(flagged=flagged, month=t.reported_at.truncate("M").cast("date"))
+
+
+def flag_downgrades(incidents: Any, *, rules: AuditRules | None = None, taxonomy: Taxonomy | None = None,
+                    only_flagged: bool = True) -> Any:
+    """Records whose text indicates a more serious category than their code.
+
+    Returns the input's ``record_key``, ``station_id``, ``reported_at``, ``month`` (first day), ``category``,
+    ``family``, ``text`` plus ``indicated`` (leaf), ``indicated_family``, ``rule``, ``coded_severity``,
+    ``indicated_severity`` and ``flagged``; only flagged rows unless ``only_flagged=False``. Same kind as the input
+    (Ibis expression or pandas DataFrame).
+    """
+    rules = rules or load_audit_rules(taxonomy=taxonomy)
+    t, was_pandas = _as_ibis(incidents)
+    f = _flag_expr(t, rules)
+    if only_flagged:
+        f = f.filter(f.flagged)
+    f = f.select("record_key", "station_id", "reported_at", "month", "category", "family", "text", "indicated",
+                 "indicated_family", "rule", "coded_severity", "indicated_severity", "flagged")
+    f = f.order_by(["station_id", "month", "reported_at", "record_key"])
+    return f.to_pandas() if was_pandas else f
+
+
+def downgrade_audit(incidents: Any, *, rules: AuditRules | None = None, taxonomy: Taxonomy | None = None,
+                    examples: int = 3, snippet: int = 60) -> Any:
+    """Per station and month: records, flagged records, their share and indicated families, with examples.
+
+    Returns ``station_id``, ``month`` (first day of the month), ``records``, ``flagged``, ``flagged_share``, one
+    count column per indicated family (``flagged_<family>``, e.g. ``flagged_theft``), and ``examples``: up to
+    ``examples`` flagged records as ``record_key｜coded→indicated｜text…`` lines (earliest first), for review.
+    Sorted by ``flagged`` descending, then station and month.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "record_key": ["a", "b", "c"], "station_id": ["S1", "S1", "S1"],
+    ...     "reported_at": pd.to_datetime(["2024-03-01 10:00", "2024-03-02 11:00", "2024-03-03 12:00"]),
+    ...     "category": ["dispute.other", "help.lost_property", "dispute.other"],
+    ...     "family": ["dispute", "help", "dispute"],
+    ...     "text": ["双方争吵，报警人称被打伤", "手机遗失", "未被打伤，双方争吵"]})
+    >>> downgrade_audit(df)[["station_id", "records", "flagged", "flagged_assault"]].values.tolist()
+    [['S1', 3, 1, 1]]
+    """
+    rules = rules or load_audit_rules(taxonomy=taxonomy)
+    t, was_pandas = _as_ibis(incidents)
+    f = _flag_expr(t, rules)
+    fams = sorted({fam for *_, fam in rules.rules})
+    aggs: dict[str, Any] = {"records": f.count(), "flagged": f.flagged.cast("int64").sum()}
+    for fam in fams:
+        aggs[f"flagged_{fam}"] = (f.flagged & (f.indicated_family == fam)).cast("int64").sum()
+    summary = f.group_by(["station_id", "month"]).aggregate(**aggs)
+    summary = summary.mutate(flagged_share=(summary.flagged / summary.records).cast("float64"))
+    fl = f.filter(f.flagged)
+    w = ibis.window(group_by=[fl.station_id, fl.month], order_by=[fl.reported_at, fl.record_key])
+    fl = fl.mutate(rn=ibis.row_number().over(w))
+    fl = fl.filter(fl.rn < examples)
+    line = ibis.literal("").concat(
+        fl.record_key.cast("string"), "｜", fl.category, "→", fl.indicated, "｜",
+        fl.text.fill_null("").substr(0, snippet))
+    fl = fl.mutate(line=line)
+    ex = fl.group_by(["station_id", "month"]).aggregate(
+        examples=fl.line.group_concat("\n", order_by=[fl.reported_at, fl.record_key]))
+    out = summary.left_join(ex, [summary.station_id.identical_to(ex.station_id), summary.month == ex.month])
+    cols = ["station_id", "month", "records", "flagged", "flagged_share", *[f"flagged_{x}" for x in fams],
+            "examples"]
+    out = out.select(*[out[c] for c in cols])
+    out = out.order_by([ibis.desc("flagged"), "station_id", "month"])
+    if not was_pandas:
+        return out
+    res = out.to_pandas()
+    res["examples"] = res["examples"].fillna("")
+    return res
