@@ -54,12 +54,19 @@ def _demo_texts(n_unique: int) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _timed(label: str, n: int, fn):  # type: ignore[no-untyped-def]
-    t0, c0 = time.perf_counter(), time.process_time()
+    """Run ``fn`` and print wall-clock and CPU (this process + finished workers) throughput."""
+    t0, c0 = time.perf_counter(), _cpu()
     out = fn()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(f"{label:<46s} {n:>9,d} texts  wall {wall:7.2f} s  {n / wall:>10,.0f}/s   "
-          f"(main-process CPU {cpu:6.2f} s)", flush=True)
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    print(f"{label:<42s} {n:>9,d} texts  wall {wall:6.2f} s = {n / wall:>9,.0f}/s   CPU {cpu:6.2f} s = "
+          f"{n / cpu:>9,.0f}/s per CPU-second", flush=True)
     return out, n / wall
 
 
@@ -90,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     idx = rng.choice(len(uniq), size=min(args.train, len(uniq)), replace=False)
     clf = TextClassifier(threshold=0.6).fit([uniq[i] for i in idx], [labels[i] for i in idx])
+    slow = clf.not_converged_
     print(f"train category model on {len(idx):,} texts ({len(clf.classes_)} labels, "
-          f"{clf.features_.n_features_:,} features): {time.perf_counter() - t0:.1f} s", flush=True)
+          f"{clf.features_.n_features_:,} features): {time.perf_counter() - t0:.1f} s wall "
+          f"({slow} liblinear fits hit max_iter: the generator's templates are separable)", flush=True)
 
     seg = Segmenter()
     _timed("normalise + segment (Segmenter.cut_many)", n, lambda: seg.cut_many(texts))
@@ -107,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS {_peak_rss_mb():,.0f} MB")
     goal = 50_000
     best = max(rate1, rate_j)
-    print(f"goal ≥ {goal:,}/s segmentation + classification: {'met' if best >= goal else 'MISSED'} "
-          f"({best:,.0f}/s)")
+    print(f"goal ≥ {goal:,}/s segmentation + classification (wall clock): {'met' if best >= goal else 'MISSED'} "
+          f"({best:,.0f}/s; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return 0
 
 

@@ -84,7 +84,7 @@ def test_sf_night_and_hours(sf: pd.DataFrame) -> None:
     assert n["count_night"].to_dict() == ref.to_dict()
     assert n["night_share"].between(0.15, 0.45).all()
     m = hour_weekday(t, "2014")
-    ref_m = pd.crosstab(yr["reported_at"].dt.weekday, yr["reported_at"].dt.hour)
+    ref_m = pd.crosstab(yr["reported_at"].dt.day_of_week, yr["reported_at"].dt.hour)
     np.testing.assert_array_equal(m.to_numpy(), ref_m.to_numpy())
     # the KDE on the real, heavily stacked points keeps its mass and peaks where the most calls are
     from anju.spatial.kde import heat_map

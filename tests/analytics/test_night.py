@@ -64,7 +64,7 @@ def test_night_counts_match_pandas(random_table: ibis.Table, random_df: pd.DataF
 def test_hour_weekday_matches_crosstab(random_table: ibis.Table, random_df: pd.DataFrame) -> None:
     m = hour_weekday(random_table, "2025H2")
     sub = _h2(random_df)
-    ref = pd.crosstab(sub["reported_at"].dt.weekday, sub["reported_at"].dt.hour).reindex(
+    ref = pd.crosstab(sub["reported_at"].dt.day_of_week, sub["reported_at"].dt.hour).reindex(
         index=range(7), columns=range(24), fill_value=0)
     assert m.shape == (7, 24)
     np.testing.assert_array_equal(m.to_numpy(), ref.to_numpy())

@@ -69,7 +69,7 @@ def test_cn110_mapping_order_and_unknowns():
 def test_mapping_to_unknown_code_fails(tmp_path):
     p = tmp_path / "x.toml"
     p.write_text('[mapping]\nsource = "x"\n[category]\n"盗窃" = "theft.nope"\n', encoding="utf-8")
-    with pytest.raises(TaxonomyError, match="theft.nope"):
+    with pytest.raises(TaxonomyError, match=r"theft\.nope"):
         load_mapping(p, taxonomy=load_taxonomy())
 
 

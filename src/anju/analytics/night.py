@@ -88,7 +88,7 @@ def hour_weekday(
         np.add.at(m, (df["weekday"].to_numpy(int), df["hour"].to_numpy(int)), df["count"].to_numpy())
     if per_day:
         days = pd.date_range(p.start, p.last_day, freq="D")
-        n = np.bincount(days.weekday, minlength=7).astype(float)
+        n = np.bincount(days.day_of_week, minlength=7).astype(float)
         m = np.divide(m, n[:, None], out=np.zeros_like(m), where=n[:, None] > 0)
     out = pd.DataFrame(m, index=pd.RangeIndex(7, name="weekday"), columns=pd.RangeIndex(24, name="hour"))
     out.attrs["period"] = p.code

@@ -67,7 +67,7 @@ def train(
     label_column: LabelColOpt = None,
     threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,
     c: Annotated[float, typer.Option("--C", help="SVM 正则化参数 / SVM C")] = 0.5,
-    max_rows: Annotated[int, typer.Option(help="湖中最多取样行数 / max lake rows")] = 200_000,
+    max_rows: Annotated[int, typer.Option(help="湖中最多取样行数 / max lake rows")] = 100_000,
 ) -> None:
     """训练模型（固定留出集评估）/ train a model and evaluate it on the fixed held-out split."""
     from anju.text.tasks import train_task

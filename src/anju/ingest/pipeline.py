@@ -5,8 +5,8 @@ process transcodes them), a second thread runs the per-batch checks and enrichme
 (:meth:`~anju.ingest.transform.BatchTransformer.prepare`; the HMACs run meanwhile in DuckDB), the main thread
 settles duplicate keys in file order and assembles the rows (:meth:`~anju.ingest.transform.BatchTransformer.finish`),
 and a writer thread encodes Parquet. Nearly all the work is in pyarrow, NumPy, Shapely and DuckDB, which release
-Python's interpreter lock. Queues between the stages hold one or two batches, so memory is bounded by a few batches
-whatever the file size.
+Python's interpreter lock. Queues between the stages hold one batch each, so memory is bounded by a few batches (about
+six times ``batch_rows`` rows in flight) whatever the file size.
 
 Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.py):
 
@@ -202,16 +202,16 @@ def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile 
             profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
             hasher=hasher, keys=keys, import_id=import_id, source_file=p.name,
         )
-        writer = LakeWriter(paths.lake, import_id, buffer_rows=settings.batch_rows)
+        writer = LakeWriter(paths.lake, import_id, buffer_rows=max(settings.batch_rows // 2, 50_000))
         totals = _Totals()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anju-ingest-writer")
         pending: list[Future[None]] = []
         try:
             # reader thread → stage-1 thread → this thread (stage 2, in order) → writer thread
-            for prepared in _prefetch(map(transformer.prepare, _prefetch(iter(reader))), depth=1):
+            for prepared in _prefetch(map(transformer.prepare, _prefetch(iter(reader), depth=1)), depth=1):
                 result = transformer.finish(prepared)
                 totals.add(result)
-                while len(pending) >= 2:
+                while pending:  # at most one batch queued for the writer: memory stays at a few batches
                     pending.pop(0).result()
                 pending.append(pool.submit(_write, writer, result))
                 if progress is not None:

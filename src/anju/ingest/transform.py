@@ -114,8 +114,9 @@ class BatchTransformer:
 
     # ------------------------------------------------------------------ helpers
     def close(self) -> None:
-        """Stop the background hashing thread."""
+        """Stop the background hashing thread and release the DuckDB connection."""
         self._pool.shutdown(wait=True)
+        self._con.close()
 
     def _hash_pii(self, caller: pa.Array, phone: pa.Array, text: pa.Array, caller_masked: pa.Array
                   ) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -131,7 +132,8 @@ class BatchTransformer:
         name = self.resolved.get(fld)
         if name is None:
             return pa.nulls(table.num_rows, pa.string())
-        return table.column(name).combine_chunks()
+        col = table.column(name)
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
     # ------------------------------------------------------------------ main
     def __call__(self, batch: SourceBatch) -> BatchResult:
@@ -141,6 +143,9 @@ class BatchTransformer:
     def prepare(self, batch: SourceBatch) -> _Prepared:
         """Stage 1, independent of other batches (the pipeline runs it a batch ahead, in another thread): keys,
         times, coordinates, areas, masks; the HMACs start in the background."""
+        # one contiguous copy of the batch; the parser's chunks are released with the reader's batch
+        if any(c.num_chunks > 1 for c in batch.table.columns):
+            batch = SourceBatch(batch.table.combine_chunks(), batch.row_numbers, batch.malformed)
         t = batch.table
         n = t.num_rows
         v = Verdicts(n)

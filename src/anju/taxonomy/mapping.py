@@ -60,7 +60,7 @@ class SourceMapping:
                 _fill(out, joined, self.pair)
             _fill(out, sub, self.subcategory)
         _fill(out, cat, self.category)
-        known = np.not_equal(out, None)
+        known = out.astype(bool)  # leaf codes are non-empty strings; None → False
         out[~known] = UNKNOWN
         return out, known
 
@@ -75,7 +75,7 @@ def _fill(out: np.ndarray, values: pa.Array, table: dict[str, str]) -> None:
     lookup = np.array([table.get(v) if v is not None else None for v in dictionary] + [None], dtype=object)
     idx = enc.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False)
     mapped = lookup[idx]
-    empty = np.equal(out, None)
+    empty = ~out.astype(bool)
     out[empty] = mapped[empty]
 
 

@@ -28,10 +28,12 @@ is at least ``min_score`` and at least ``min_share`` of all keyword score; other
 
 from __future__ import annotations
 
-import re
 import multiprocessing as mp
 import os
+import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -39,19 +41,21 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from anju.errors import AnjuError, NotFittedError
 from anju.text.features import TextFeatures
 from anju.text.normalize import normalize
 
-__all__ = ["NEEDS_REVIEW", "KeywordRules", "NBSVM", "TextClassifier", "rules_from_taxonomy"]
+__all__ = ["NBSVM", "NEEDS_REVIEW", "KeywordRules", "TextClassifier", "rules_from_taxonomy"]
 
 #: Label given to texts that no layer classifies confidently.
 NEEDS_REVIEW = "needs_review"
 
 _COLUMNS = ["label", "confidence", "suggestion", "method", "needs_review"]
 CHUNK_ROWS = 8192  # texts per feature/predict chunk
+LARGE_TRAIN = 20_000  # above this many training texts the calibration uses at most 3 folds
 
 
 class KeywordRules:
@@ -144,9 +148,10 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     ``decision_function`` is a single sparse product ``X @ coef_.T + intercept_``.
     """
 
-    def __init__(self, C: float = 0.5, alpha: float = 1.0) -> None:
+    def __init__(self, C: float = 0.5, alpha: float = 1.0, n_jobs: int | None = None) -> None:
         self.C = C
         self.alpha = alpha
+        self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any) -> NBSVM:
         X = sp.csr_matrix(X)
@@ -154,19 +159,26 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         xb = X.copy()
         xb.data[:] = 1.0
-        coefs, intercepts = [], []
         # two classes: one SVM for classes_[1] (scikit-learn's binary convention: a 1-D decision function)
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        for c in targets:
+
+        def one(c: Any) -> tuple[np.ndarray, float]:
             pos = y == c
             p = np.asarray(xb[pos].sum(axis=0)).ravel() + self.alpha
             q = np.asarray(xb[~pos].sum(axis=0)).ravel() + self.alpha
             r = np.log((p / p.sum()) / (q / q.sum()))
-            svm = LinearSVC(C=self.C, dual=True).fit(X.multiply(r).tocsr(), pos)
-            coefs.append(svm.coef_.ravel() * r)
-            intercepts.append(float(svm.intercept_[0]))
-        self.coef_ = np.vstack(coefs)
-        self.intercept_ = np.asarray(intercepts)
+            svm = LinearSVC(C=self.C, dual=True, random_state=0).fit(X @ sp.diags(r), pos)
+            return svm.coef_.ravel() * r, float(svm.intercept_[0])
+
+        jobs = self.n_jobs or os.cpu_count() or 1
+        if jobs > 1 and len(targets) > 1:
+            # liblinear releases the GIL, so threads fit the one-vs-rest SVMs in parallel
+            with ThreadPoolExecutor(max_workers=jobs) as ex:
+                fitted = list(ex.map(one, targets))
+        else:
+            fitted = [one(c) for c in targets]
+        self.coef_ = np.vstack([f[0] for f in fitted])
+        self.intercept_ = np.asarray([f[1] for f in fitted])
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -238,15 +250,25 @@ class TextClassifier:
                                       min_df=self.min_df, dictionary=self.dictionary).fit(texts)
         X = self.features_.transform(texts)
         cv = int(min(self.calibration_cv, counts.min()))
+        if len(texts) > LARGE_TRAIN:  # plenty of held-out scores per fold: fewer folds, faster training
+            cv = min(cv, 3)
         if cv < 2:
             small = classes[counts < 2].tolist()
             raise AnjuError(f"fit: labels {small} have a single example; calibration needs at least 2 per label "
                             "— add examples or merge the label")
         if self.model not in ("nbsvm", "svm"):
             raise AnjuError(f"model must be 'nbsvm' or 'svm'; got {self.model!r}")
-        base = NBSVM(C=self.C) if self.model == "nbsvm" else LinearSVC(C=self.C)
+        base = NBSVM(C=self.C) if self.model == "nbsvm" else LinearSVC(C=self.C, random_state=0)
         self.model_ = CalibratedClassifierCV(base, method="sigmoid", cv=cv, ensemble=False)
-        self.model_.fit(X, y)
+        with warnings.catch_warnings(record=True) as caught:
+            # liblinear may stop at max_iter on (nearly) separable data; count it instead of flooding the console
+            warnings.simplefilter("always", ConvergenceWarning)
+            self.model_.fit(X, y)
+        #: number of SVM fits (folds × labels) that stopped at liblinear's iteration limit
+        self.not_converged_ = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+        for w in caught:
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.classes_ = np.asarray(self.model_.classes_, dtype=object)
         return self
 
@@ -321,7 +343,7 @@ class TextClassifier:
         method = np.where(conf >= thr, "model", "review").astype(object)
         low = np.flatnonzero(conf < thr)
         if self.rules is not None and len(low):
-            rl, rs, _ = self.rules.best([norm[i] for i in low])
+            rl, rs, _ = self.rules.best([norm[int(i)] for i in low])
             agree = np.array([r is not None and r == g for r, g in zip(rl, guess[low], strict=True)], dtype=bool)
             agree &= (conf[low] >= thr / 2) & (rs >= self.rules.min_score)
             method[low[agree]] = "model+rules"

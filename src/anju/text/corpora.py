@@ -32,8 +32,8 @@ from anju.text.normalize import normalize
 
 __all__ = [
     "CAIL_CHARGES",
-    "TEXT_COLUMNS",
     "LABEL_COLUMNS",
+    "TEXT_COLUMNS",
     "data_hash",
     "fixed_split",
     "load_cail_charges",
@@ -147,7 +147,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def _pick(columns: Sequence[str], wanted: Sequence[str], given: str | None, what: str, path: Path) -> str:
     if given is not None:
         if given not in columns:
-            raise IngestError(f"{path}: no column {given!r} for the {what}; columns are {list(columns)}")
+            raise IngestError(f"{path}: no column {given!r} for the {what}; columns are {list(columns)}; "
+                              f"pass one of them with --{what}-column")
         return given
     for w in wanted:
         if w in columns:
@@ -188,7 +189,7 @@ def fixed_split(texts: Sequence[str], labels: Sequence[str], test_size: float = 
         idx = np.flatnonzero(labels_a == lab)
         if len(idx) < 2:
             continue
-        k = max(1, int(round(test_size * len(idx))))
+        k = max(1, round(test_size * len(idx)))
         order = idx[np.argsort(hashes[idx], kind="stable")]
         test[order[:k]] = True
     return test

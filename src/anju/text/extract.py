@@ -116,10 +116,7 @@ def parse_chinese_number(s: str) -> float:
             if digit is not None and d == 0:
                 zero_before = True
                 continue
-            if cur is not None:  # two digits in a row: positional (一二三 = 123)
-                cur = cur * 10 + d
-            else:
-                cur = d
+            cur = cur * 10 + d if cur is not None else d  # two digits in a row: positional (一二三 = 123)
             continue
         u = float(_CN_UNIT[unit])
         frac_mode = False
@@ -134,7 +131,7 @@ def parse_chinese_number(s: str) -> float:
         cur = None
         last_unit = u
         zero_before = False
-    if pos != len(s) or (cur is None and last_unit is None):
+    if pos != len(s) or (cur is None and last_unit is None and not zero_before):
         return math.nan
     if cur is not None and last_unit is not None and not zero_before and last_unit >= 10 and not frac_mode:
         cur = cur * last_unit / 10  # elision: 一万二 → 12000, 三千五 → 3500
@@ -156,7 +153,7 @@ _TOTAL_CUE = re.compile(r"(?:共计|合计|总计|累计|一共|总共|共)[^，
 _AMOUNT = re.compile(
     rf"(?P<sign>{_SIGN})\s?(?P<n1>{_NUM}){_QUAL}{_CURRENCY_AFTER}?"
     rf"|(?P<n2>{_NUM}){_QUAL}{_CURRENCY_AFTER}"
-    rf"|(?P<verb>{_VERBS})(?P<gap>(?:了|给|共|约|近|达|他|她|对方|其){{0,3}})(?P<n3>{_NUM}){_QUAL}(?!{_COUNTER}|[0-9])"
+    rf"|(?P<verb>{_VERBS})(?P<gap>(?:了|给|共|约|近|达|他|她|对方|其){{0,3}})(?P<n3>{_NUM}){_QUAL}(?P<cur3>{_CURRENCY_AFTER})?(?!{_COUNTER}|[0-9])"
 )
 _CANDIDATE = (r"[0-9" + _DIGITS_CLASS + _UNITS_CLASS + r"](?:余|多|来)?(?:元|块|圆)|人民币|RMB|rmb|￥|¥|"
               r"(?:转|汇|付|支付|充|骗|损失|共|合计|总计|累计|价值|借|欠|赔|涉案|金额|提现|取走|盗走|抢走|垫付|投)"
@@ -172,10 +169,10 @@ def _amounts_in(text: str) -> list[tuple[float, bool]]:
         raw = m.group("n1") or m.group("n2") or m.group("n3")
         if raw is None:
             continue
-        if m.group("n3") is not None:
-            # a bare number after a verb: needs a multiplier or at least two digits (转账5000, 转账2.5万)
-            if not re.search(r"[万萬千仟百佰亿億kKwW]", raw) and not re.fullmatch(r"[0-9,.]{2,}", raw):
-                continue
+        # a bare number after a verb needs a multiplier or at least two digits (转账5000, 转账2.5万)
+        if (m.group("n3") is not None and m.group("cur3") is None
+                and not re.search(r"[万萬千仟百佰亿億kKwW]", raw) and not re.fullmatch(r"[0-9,.]{2,}", raw)):
+            continue
         if m.group("n2") is not None and re.fullmatch(r"[" + _UNITS_CLASS + r"]", raw):
             continue  # a bare 万元 without a number
         v = parse_chinese_number(raw)
@@ -328,13 +325,17 @@ def extract_places(texts: Iterable[str | None]) -> list[list[str]]:
 
 
 # ----------------------------------------------------------------------------------------------- addresses
+_HAN = "[\u4e00-\u9fa5]"
+_ADMIN_BREAK = r"区|县|街道|镇(?![路街道])|乡(?![路街])"
 _ADDRESS_PARTS: tuple[tuple[str, str], ...] = (
-    ("district", r"([\u4e00-\u9fa5]{1,6}?(?:区|县))(?![\u4e00-\u9fa5]*?(?:区|县))"),
-    ("town", r"(?:^|区|县)((?:(?!区|县)[\u4e00-\u9fa5]){2,6}?(?:街道|镇|乡))"),
-    ("road", r"((?:(?!区|县|街道|镇|乡)[\u4e00-\u9fa5]){1,8}?(?:大道|公路|路|街|巷))(?=[0-9一二三四五六七八九十]|近|与|$|（|\()"),
+    ("district", rf"^((?:(?!区|县){_HAN}){{1,4}}(?:区|县))"),
+    ("town", rf"(?:^|区|县)((?:(?!区|县){_HAN}){{2,6}}?(?:街道|镇(?![路街])|乡(?![路街])))"),
+    ("road", rf"((?:(?!{_ADMIN_BREAK}){_HAN}){{1,8}}?(?:大道|公路|路|街(?!道)|巷))"
+             rf"(?=[^\u4e00-\u9fa5]|近|与|和|$|[一二三四五六七八九十])"),
     ("lane", r"([0-9]+)弄"),
     ("number", r"(?<![0-9])([0-9]+)号(?!楼)"),
-    ("compound", r"((?:(?!区|县|镇|街道|乡|路|街|弄|号)[\u4e00-\u9fa5]){2,10}?(?:小区|花园|公寓|新村|家园|苑|城|庭|府|湾|里))(?=[0-9]|（|\(|）|\)|$)"),
+    ("compound", rf"((?:(?!{_ADMIN_BREAK}|路|街|弄|号){_HAN}){{2,10}}?(?:小区|花园|公寓|新村|家园|"
+                 rf"(?:苑|城|庭|府|湾|里)(?=[0-9]|（|\(|）|\)|$)))"),
     ("building", r"([0-9]+)(?:栋|幢|号楼|座)"),
     ("unit", r"([0-9]+)单元"),
     ("room", r"([0-9]+)(?:室|房间)"),

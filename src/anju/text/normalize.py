@@ -8,7 +8,7 @@ characters. One pass makes them comparable:
 * traditional characters become simplified (OpenCC ``t2s`` with its phrase tables, offline) — only for texts that
   contain at least one traditional-only character, so simplified text is never touched;
 * zero-width and control characters are dropped, whitespace runs collapse to one space, spaces between two Chinese
-  characters are removed (``被 盗`` → ``被盗``) and the ends are stripped;
+  characters (or next to Chinese punctuation) are removed (``被 盗`` → ``被盗``) and the ends are stripped;
 * masked phone numbers written in any style (``138 **** 5678``, ``138xxxx5678``, ``138＊＊＊＊5678``) become the one
   canonical form ``138****5678`` that the segmenter keeps as a single token.
 
@@ -42,7 +42,8 @@ _TABLE[ord("﹡")] = ord("*")
 _NEEDS_TABLE = re.compile("[" + re.escape("".join(chr(k) for k in _TABLE)) + "]")
 _WS = re.compile(r"\s+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-_CJK_SPACE = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+_CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef"
+_CJK_SPACE = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])|(?<=[{_CJK_PUNCT}]) | (?=[{_CJK_PUNCT}])")
 _MASKED_ANY = re.compile(r"(?<![0-9])(1[3-9][0-9])[ -]?(?:[*xX]{4}|\*{2} ?\*{2})[ -]?([0-9]{4})(?![0-9])")
 
 

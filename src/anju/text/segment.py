@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import string
+import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -205,7 +206,11 @@ class Segmenter:
         Built on first use (about 1 s) and cached on the segmenter.
         """
         if self._jieba is None:
-            import jieba
+            with warnings.catch_warnings():  # jieba 0.42 has invalid escape sequences in its regexes
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", SyntaxWarning)
+                import jieba
+                import jieba.posseg
 
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()

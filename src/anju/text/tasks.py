@@ -157,7 +157,7 @@ def _lake_data(settings: Settings, task: str, taxonomy: Taxonomy, max_rows: int)
 
 def training_data(settings: Settings, task: str, data: str | Path | None = None, *,
                   text_column: str | None = None, label_column: str | None = None,
-                  taxonomy: Taxonomy | None = None, max_rows: int = 200_000) -> tuple[pd.DataFrame, str]:
+                  taxonomy: Taxonomy | None = None, max_rows: int = 100_000) -> tuple[pd.DataFrame, str]:
     """Labelled texts (``text``, ``label``) for a task and a description of where they came from."""
     _spec(task)
     tax = taxonomy or load_taxonomy(data_dir=settings.data_dir)
@@ -230,7 +230,7 @@ def _deployment_dictionary(settings: Settings) -> list[tuple[str, int | None, st
 
 def train_task(settings: Settings, task: str, data: str | Path | None = None, *, text_column: str | None = None,
                label_column: str | None = None, threshold: float | None = None, C: float = 0.5,
-               taxonomy: Taxonomy | None = None, max_rows: int = 200_000,
+               taxonomy: Taxonomy | None = None, max_rows: int = 100_000,
                frame: pd.DataFrame | None = None, source: str | None = None) -> ModelInfo:
     """Train a task's model on the fixed split, evaluate it on the held-out part and save it with its card.
 
@@ -259,7 +259,9 @@ def train_task(settings: Settings, task: str, data: str | Path | None = None, *,
                      data_hash=data_hash(texts, labels), data_source=src, n_train=len(train_idx),
                      n_test=len(test_idx), metrics=metrics, params=clf.get_params(), threshold=clf.threshold,
                      split=f"fixed content-hash stratified split, test_size={TEST_SIZE} (anju.text.corpora."
-                           f"fixed_split)")
+                           f"fixed_split)",
+                     extra={"svm_fits_not_converged": int(getattr(clf, "not_converged_", 0)),
+                            "n_features": int(clf.features_.n_features_)})
     return save_model(settings.paths.models, clf, info)
 
 

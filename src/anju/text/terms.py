@@ -213,14 +213,19 @@ def textrank_keywords(texts: Iterable[str], top: int = 20, *, segmenter: Any = N
 
     Slower than :func:`tfidf_keywords` (pure-Python jieba); meant for a few thousand texts.
     """
-    from jieba import analyse, posseg
+    import warnings
 
     from anju.text.normalize import normalize
     from anju.text.segment import default_segmenter
 
     seg = segmenter if segmenter is not None else default_segmenter()
+    tok = seg.jieba()
+    with warnings.catch_warnings():  # jieba 0.42 has invalid escape sequences in its regexes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        from jieba import analyse, posseg
     tr = analyse.TextRank()
-    tr.tokenizer = tr.postokenizer = posseg.POSTokenizer(seg.jieba())
+    tr.tokenizer = tr.postokenizer = posseg.POSTokenizer(tok)
     tr.stop_words = set(tr.stop_words) | set(seg.stopwords)
     joined = "\n".join(normalize(texts))
     return [(str(w), float(s)) for w, s in tr.textrank(joined, topK=top, withWeight=True, allowPOS=allow_pos)]
