@@ -40,6 +40,7 @@ demo: setup
 	$(ANJU) --data-dir $(DATA_DIR) demo
 
 test: setup
+	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 test-fast: setup

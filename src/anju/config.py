@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from anju.errors import ConfigError
 
-__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings"]
+__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "read_toml"]
 
 DEFAULT_DATA_DIR = Path("anju-data")
 
@@ -114,12 +114,16 @@ class DataDir:
         return self
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, *, error: type[ConfigError] = ConfigError, shown: object | None = None) -> dict[str, Any]:
+    """Read a UTF-8 TOML configuration file; a decode or syntax error becomes ``error`` naming the file.
+
+    Every configuration loader (settings, taxonomy, mappings, profiles, rankings, rules) reads through here so a
+    broken file always gets the same clear message. ``shown`` is how the file is named in the message.
+    """
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"is not valid TOML: {exc}", path=path) from exc
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"is not valid UTF-8 TOML: {exc}", path=shown if shown is not None else path) from exc
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -136,7 +140,7 @@ def load_settings(**overrides: Any) -> Settings:
     file_values: dict[str, Any] = {}
     settings_file = data_dir / "anju.toml"
     if settings_file.exists():
-        file_values = _read_toml(settings_file).get("anju", {})
+        file_values = read_toml(settings_file).get("anju", {})
     env_names = {name for name in Settings.model_fields if f"ANJU_{name.upper()}" in os.environ}
     merged = {k: v for k, v in file_values.items() if k not in env_names}
     merged.update(explicit)

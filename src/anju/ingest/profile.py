@@ -13,7 +13,6 @@ Column names match exactly first, then ignoring case, spaces and underscores.
 from __future__ import annotations
 
 import re
-import tomllib
 import zoneinfo
 from datetime import date
 from functools import cached_property
@@ -23,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from anju.config import read_toml
 from anju.errors import ProfileError
 from anju.ingest.readers import DEFAULT_NULL_VALUES
 
@@ -339,10 +339,7 @@ def load_profile(name_or_path: str | Path, *, data_dir: str | Path | None = None
     """
     path = _locate(name_or_path, data_dir)
     shown: Path | str = path.name if _is_shipped(path) else path
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"is not valid UTF-8 TOML: {exc}", path=shown) from exc
+    raw = read_toml(path, error=ProfileError, shown=shown)
     try:
         spec = _ProfileFile.model_validate(raw)
     except ValidationError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from anju.config import read_toml
 from anju.errors import TaxonomyError
 
 __all__ = ["UNKNOWN", "Category", "Family", "Taxonomy", "default_taxonomy_path", "load_taxonomy"]
@@ -155,10 +155,7 @@ def load_taxonomy(path: str | Path | None = None, *, data_dir: str | Path | None
     p = Path(path) if path is not None else default_taxonomy_path()
     if not p.exists():
         raise TaxonomyError("file not found", path=p)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TaxonomyError(f"is not valid UTF-8 TOML: {exc}", path=p) from exc
+    raw = read_toml(p, error=TaxonomyError)
     try:
         parsed = _TaxonomyFile.model_validate(raw)
     except ValidationError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from anju.config import read_toml
 from anju.errors import TaxonomyError
 from anju.taxonomy.loader import UNKNOWN, Taxonomy
 
@@ -97,10 +97,7 @@ def load_mapping(name_or_path: str | Path, *, taxonomy: Taxonomy | None = None,
             p = Path(str(resources.files("anju.taxonomy") / "data" / "mappings" / f"{name_or_path}.toml"))
     if not p.exists():
         raise TaxonomyError(f"mapping not found; shipped mappings are {shipped_mappings()}", path=p)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TaxonomyError(f"is not valid UTF-8 TOML: {exc}", path=p) from exc
+    raw = read_toml(p, error=TaxonomyError)
     unknown = set(raw) - {"mapping", "pair", "subcategory", "category"}
     if unknown:
         raise TaxonomyError(f"unknown section(s) {sorted(unknown)}; expected mapping, pair, subcategory, category",

@@ -21,7 +21,6 @@ Rules (``data/downgrade_rules.toml``, documented in docs/text.md)
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,6 +31,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from anju.config import read_toml
 from anju.errors import ConfigError, TaxonomyError
 from anju.taxonomy import Taxonomy, load_taxonomy
 
@@ -95,10 +95,11 @@ def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy | Non
         path = Path(data_dir) / "text" / "downgrade_rules.toml"
     p = Path(path) if path is not None else Path(str(resources.files("anju.text") / "data" /
                                                      "downgrade_rules.toml"))
+    if not p.exists():
+        raise ConfigError("audit rules file not found", path=p)
+    raw = read_toml(p)
     try:
-        parsed = _RulesFile.model_validate(tomllib.loads(p.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, FileNotFoundError) as exc:
-        raise ConfigError(f"cannot read audit rules: {exc}", path=p) from exc
+        parsed = _RulesFile.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=p,

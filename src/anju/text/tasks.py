@@ -17,7 +17,6 @@ metrics describe exactly the saved model. Keyword rules come from the taxonomy (
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from anju.config import Settings
+from anju.config import Settings, read_toml
 from anju.errors import ConfigError, DataNotFoundError, IngestError
 from anju.taxonomy import Taxonomy, load_taxonomy
 from anju.text.classify import KeywordRules, TextClassifier, rules_from_taxonomy
@@ -118,11 +117,9 @@ def load_departments(data_dir: str | Path | None = None) -> Departments:
     if data_dir is not None and (Path(data_dir) / "text" / "departments.toml").exists():
         path = Path(data_dir) / "text" / "departments.toml"
     p = path or Path(str(resources.files("anju.text") / "data" / "departments.toml"))
+    raw = read_toml(p)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
         parsed = _DepartmentsFile.model_validate(raw)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"is not valid UTF-8 TOML: {exc}", path=p) from exc
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=p,
