@@ -150,6 +150,9 @@ def test_public_edition_via_cli(demo: dict[str, Any]) -> None:
     internal: Release = demo["release"]
     masked = 0
     for key, t in internal.tables.items():
+        if t.record_level:  # record-level tables (e.g. the downgrading audit) never reach the public edition
+            assert key not in js["tables"], key
+            continue
         rows = js["tables"][key]["rows"]
         for c in t.columns:
             if c.small:

@@ -20,7 +20,7 @@ from anju.config import Settings
 from anju.errors import DataNotFoundError
 from anju.release.model import Figure, GeoLayer, Lang, Note, Release, ReleaseMeta, Table
 
-__all__ = ["HEAT_BANDWIDTH_M", "HEAT_CELL_M", "ReleaseInputs", "assemble_release", "latest_half_year", "load_inputs"]
+__all__ = ["BASE_LEVELS", "HEAT_BANDWIDTH_M", "HEAT_CELL_M", "ReleaseInputs", "assemble_release", "latest_half_year", "load_inputs"]
 
 HEAT_CELL_M = 150.0
 HEAT_BANDWIDTH_M = 300.0
@@ -28,6 +28,8 @@ HEAT_MIN_SHARE = 0.05
 """Heat cells below this share of the maximum density are left out of the release (they would draw as blank)."""
 TOP_TERMS = 80
 SUPERVISION_N = 10
+BASE_LEVELS = ("community", "grid", "street", "police_district", "station", "district")
+"""Preference order of the level the per-area sections use (community when loaded)."""
 
 
 @dataclass
@@ -43,9 +45,20 @@ class ReleaseInputs:
     geo: dict[str, GeoLayer] = field(default_factory=dict)
     metric_crs: str | None = None
     district: str = ""
+    base_level: str = "community"
+    """The area level the per-area sections (rankings, supervision, index map) use: the community layer, or, when
+    none is loaded, the first of grid, street, police_district, station, district that is."""
 
     def L(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en
+
+    def has_attribute(self, level: str, column: str) -> bool:
+        """Whether the ``level`` table carries ``column`` with at least one positive value (e.g. ``population``)."""
+        a = self.areas.get(level)
+        if a is None or column not in a.columns:
+            return False
+        v = pd.to_numeric(a[column], errors="coerce").to_numpy(float)
+        return bool(np.any(np.isfinite(v) & (v > 0)))
 
 
 @dataclass
@@ -103,15 +116,16 @@ def load_inputs(settings: Settings, period: str, *, compare: str | None = None, 
         areas[level] = attrs.to_pandas() if hasattr(attrs, "to_pandas") else pd.DataFrame(attrs)
         if level in ("community", "street", "grid"):
             geo[level] = GeoLayer(level, layer.ids, layer.names, layer.geometries)
-    if "community" not in areas:
-        raise DataNotFoundError(f"the data directory {settings.data_dir} has no community layer; load one with "
-                                "`anju areas load FILE --layer community` before `anju release`")
+    base = next((lv for lv in BASE_LEVELS if lv in areas), None)
+    if base is None:
+        raise DataNotFoundError(f"the data directory {settings.data_dir} has no area layer; load one with "
+                                "`anju areas load FILE --layer community` (or --layer grid) before `anju release`")
     district = ""
     if "district" in area_set.layers and len(area_set.layers["district"].names):
         district = str(area_set.layers["district"].names[0])
     return ReleaseInputs(incidents=incidents, period=p, comparison=c,
                          taxonomy=load_taxonomy(data_dir=settings.data_dir), lang=lang, areas=areas, geo=geo,
-                         metric_crs=area_set.metric_crs, district=district)
+                         metric_crs=area_set.metric_crs, district=district, base_level=base)
 
 
 def assemble_release(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh") -> Release:
@@ -158,7 +172,7 @@ def assemble_from(inp: ReleaseInputs) -> Release:
         meta=meta,
         tables=tables,
         figures=tuple(f for part in parts for f in part.figures),
-        geo={k: v for k, v in inp.geo.items() if k in ("community", "street")},
+        geo={k: v for k, v in inp.geo.items() if k in ("community", "street", inp.base_level)},
         notes=tuple(n for part in parts for n in part.notes),
     )
 

@@ -77,6 +77,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("words", "词频分析", "Words in the calls"),
     Section("fraud", "诈骗手法", "Fraud techniques"),
     Section("supervision", "挂牌督导", "Supervised communities"),
+    Section("audit", "降格审计", "Downgrading audit"),
     Section("method", "方法说明", "Methods"),
 )
 _SECTION_KEYS = {s.key for s in SECTIONS}

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
-
-import jinja2
 
 from anju.release.assets import asset_text
 from anju.release.charts_echarts import chart_height, echarts_option, map_name
 from anju.release.model import SECTIONS, Column, ColumnKind, Release, Table, format_value
 from anju.release.render_json import dumps, release_payload
-from anju.release.renderers import register_renderer
+from anju.release.renderers import register_renderer, template_env
 from anju.release.style import FONT_STACK, text
 
 __all__ = ["headline_cards", "html_document", "render_html", "table_view"]
 
 _NUMERIC_KINDS = {"count", "int", "float", "rate", "share", "pct", "pvalue", "index", "rank", "money", "z"}
 
-
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("anju.release", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def table_view(t: Table, lang: str, *, max_rows: int | None = None, brief: bool = False) -> dict[str, Any]:
@@ -114,7 +101,7 @@ def html_document(release: Release) -> str:
     if compare:
         meta_line += f" · {text('compare', lang)} {compare}"
     meta_line += f" · {text('generated', lang)} {meta.generated_at}"
-    return _env().get_template("index.html.j2").render(
+    return template_env().get_template("index.html.j2").render(
         html_lang="zh-CN" if lang == "zh" else "en",
         title=meta.title(lang),
         meta=meta,

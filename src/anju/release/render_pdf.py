@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from anju.release.charts_mpl import figure_png, setup_fonts
 from anju.release.model import SECTIONS, Release
 from anju.release.render_html import headline_cards, table_view
-from anju.release.renderers import register_renderer
+from anju.release.renderers import register_renderer, template_env
 from anju.release.style import FONT_STACK, text
 
 __all__ = ["PDF_MAX_ROWS", "pdf_document_html", "render_pdf"]
@@ -26,16 +24,6 @@ PDF_MAX_ROWS = 10
 PDF_DPI = 130
 """At most this many rows of a table are printed; the full table is in tables.xlsx."""
 
-
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("anju.release", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def _css_string(s: str) -> str:
@@ -81,7 +69,7 @@ def pdf_document_html(release: Release, pngs: dict[str, bytes] | None = None) ->
         f"{meta.period_label(lang)} ({meta.start} – {meta.end})"
     if compare:
         meta_line += f" · {text('compare', lang)} {compare}"
-    return _env().get_template("report.html.j2").render(
+    return template_env().get_template("report.html.j2").render(
         html_lang="zh-CN" if lang == "zh" else "en",
         title=meta.title(lang),
         meta_line=meta_line,

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import jinja2
 
 from anju.errors import AnjuError
 from anju.release.model import Release
 
-__all__ = ["RENDERERS", "Renderer", "register_renderer", "render_all"]
+__all__ = ["RENDERERS", "Renderer", "register_renderer", "render_all", "template_env"]
 
 RenderFunc = Callable[[Release, Path], None]
 
@@ -29,6 +32,18 @@ class Renderer:
 
 
 RENDERERS: dict[str, Renderer] = {}
+
+
+@lru_cache(maxsize=1)
+def template_env() -> jinja2.Environment:
+    """The Jinja environment for the HTML page and the PDF's HTML source (package templates, strict, escaped)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("anju.release", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 def register_renderer(fmt: str, filename: str) -> Callable[[RenderFunc], RenderFunc]:

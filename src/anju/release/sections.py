@@ -45,6 +45,25 @@ def _fmt_pct(v: Any) -> str:
     return "—" if v is None or pd.isna(v) else f"{v:+.1f}%"
 
 
+_LEVEL_LABEL = {"community": ("社区", "Community"), "grid": ("网格", "Grid cell"), "street": ("街镇", "Street"),
+                "police_district": ("警区", "Police district"), "station": ("派出所", "Police station"),
+                "district": ("区", "District")}
+
+NO_RESIDENTS_ZH = "辖区图层缺少常住人口数据，未计算千人发案率与平安指数"
+NO_RESIDENTS_EN = ("The area layer has no resident population, so rates per 1,000 residents and the safety index are "
+                   "not computed")
+
+
+def level_label(level: str) -> tuple[str, str]:
+    """The (zh, en) name of an area level, e.g. ``("社区", "Community")``."""
+    return _LEVEL_LABEL.get(level, (level, level))
+
+
+def has_residents(inp: ReleaseInputs) -> bool:
+    """Whether the base area layer carries a usable ``population`` (else the index and per-1,000 rates are left out)."""
+    return inp.has_attribute(inp.base_level, "population")
+
+
 def night_label(inp: ReleaseInputs) -> str:
     from anju.analytics.window import DEFAULT_NIGHT
 
@@ -136,9 +155,11 @@ def index_section(inp: ReleaseInputs) -> Part:
         Column("score_preventable", "可防性得分", "Preventable score", kind="index", detail=True),
         Column("score_trend", "趋势得分", "Trend score", kind="index", detail=True),
     )
+    if not has_residents(inp):
+        return _counts_map(inp)
     for level, zh, en in (("community", "社区平安指数", "Safety index by community"),
                           ("street", "街镇平安指数", "Safety index by street")):
-        if level not in inp.areas:
+        if level not in inp.areas or not inp.has_attribute(level, "population"):
             continue
         df = safety_index(inp.incidents, inp.period, areas=inp.areas[level], level=level,
                           comparison=_cmp(inp), taxonomy=inp.taxonomy)
@@ -170,6 +191,34 @@ def index_section(inp: ReleaseInputs) -> Part:
     return part
 
 
+def _counts_map(inp: ReleaseInputs) -> Part:
+    """Without residents: calls by area of the base level (counts and change tests) and a map of them, plus a note
+    saying why the safety index is left out."""
+    from anju.analytics.counts import compare
+
+    part = _part()
+    level = inp.base_level
+    lzh, len_ = level_label(level)
+    df = compare(inp.incidents, inp.period, comparison=_cmp(inp), level=level, by=None, areas=inp.areas[level],
+                 taxonomy=inp.taxonomy)
+    df = df[df["area_id"].notna()].sort_values(["count", "area_id"], ascending=[False, True], kind="stable")
+    out = pd.DataFrame({"area_id": df["area_id"].astype(str).to_numpy(), "name": df["name"].to_numpy(),
+                        "count": df["count"].to_numpy()})
+    out = _with_change(out, df, inp)
+    cols = (Column("area_id", "编号", "Id", kind="id"), Column("name", lzh, len_),
+            Column("count", "本期警情", "Calls", kind="count", small=True), *_change_columns())
+    key = f"counts_{level}"
+    zh, en = f"各{lzh}警情", f"Calls by {len_.lower()}"
+    part.tables.append(Table(key, zh, en, "map", cols, out, display_rows=20,
+                             note_zh=NO_RESIDENTS_ZH + "；按警情数列出。",
+                             note_en=NO_RESIDENTS_EN + "; areas are listed by number of calls."))
+    if level in inp.geo:
+        part.figures.append(Figure(f"map_{level}", "choropleth", key, "map", zh + "地图", en + " (map)",
+                                   {"layer": level, "id": "area_id", "value": "count", "palette": "heat"}))
+    part.notes.append(Note("map", NO_RESIDENTS_ZH + "。", NO_RESIDENTS_EN + "."))
+    return part
+
+
 # ---------------------------------------------------------------------------------------------------- heat maps
 def _grid_table(key: str, zh: str, en: str, grid: Any) -> Table:
     from anju.release.assemble import HEAT_MIN_SHARE
@@ -195,7 +244,7 @@ def heat_section(inp: ReleaseInputs) -> Part:
     part = _part()
     extent = extent_of(inp.incidents, inp.period, cell_size=HEAT_CELL_M)
     night = night_label(inp)
-    base = "community" if "community" in inp.geo else next(iter(inp.geo), None)
+    base = inp.base_level if inp.base_level in inp.geo else next(iter(inp.geo), None)
     for key, zh, en, is_night in (("heat_all", "全天警情热力图", "Heat map, all day", False),
                                   ("heat_night", f"夜间警情热力图（{night}）", f"Heat map, night ({night})", True)):
         grid = heat_map(inp.incidents, inp.period, crs=inp.metric_crs, night=True if is_night else None,
@@ -210,10 +259,31 @@ def heat_section(inp: ReleaseInputs) -> Part:
 
 # ---------------------------------------------------------------------------------------------------- rankings
 def rankings_section(inp: ReleaseInputs) -> Part:
-    from anju.analytics.rankings import rankings
+    from anju.analytics.rankings import load_rankings, rankings
 
     part = _part()
-    result = rankings(inp.incidents, inp.period, areas=inp.areas, comparison=_cmp(inp), taxonomy=inp.taxonomy)
+    defs = {k: d for k, d in load_rankings(taxonomy=inp.taxonomy).items() if d.enabled}
+    fallback: list[str] = []
+    for rid, d in list(defs.items()):
+        if d.level not in inp.areas and d.level == "community":
+            d = d.model_copy(update={"level": inp.base_level})
+        den = d.denominator
+        if den is not None and not inp.has_attribute(d.level, den):
+            what_zh, what_en = ("户数", "households") if den == "households" else ("常住人口", "resident population")
+            d = d.model_copy(update={
+                "per": "none",
+                "description_zh": f"按警情数排名（辖区图层缺少{what_zh}数据，未计算每千{'户' if den == 'households' else '人'}"
+                                  "发案率），95% 精确泊松区间。",
+                "description_en": f"Ranked by number of calls (the area layer has no {what_en}, so no rate per 1,000 "
+                                  "is computed), with 95% exact Poisson intervals."})
+            fallback.append(rid)
+        defs[rid] = d
+    result = rankings(inp.incidents, inp.period, areas=inp.areas, definitions=defs, comparison=_cmp(inp),
+                      taxonomy=inp.taxonomy)
+    if fallback:
+        part.notes.append(Note("rankings", "辖区图层缺少常住人口或户数数据，按率排名的榜单改按警情数排名。",
+                               "The area layer has no residents or households, so the rankings by rate are ranked "
+                               "by number of calls instead."))
     for rid, df in result.items():
         d = df.attrs.get("definition", {})
         per = d.get("per", "none")
@@ -222,7 +292,7 @@ def rankings_section(inp: ReleaseInputs) -> Part:
         unit_en = {"households": f"per {scale:,.0f} households", "residents": f"per {scale:,.0f} residents"}.get(per, "")
         cols: list[Column] = [
             Column("rank", "名次", "Rank", kind="rank"), Column("area_id", "编号", "Id", kind="id"),
-            Column("name", "名称", "Name"), Column("count", "警情数", "Calls", kind="count", small=True),
+            Column("name", *level_label(str(d.get("level", "community")))), Column("count", "警情数", "Calls", kind="count", small=True),
         ]
         if per != "none":
             cols += [
@@ -293,6 +363,9 @@ def categories_section(inp: ReleaseInputs) -> Part:
                  Column("count", "本期警情", "Calls", kind="count", small=True),
                  Column("rate_residents", "每千人", "Per 1,000 residents", kind="rate", guard="count"),
                  *_change_columns())
+        if not inp.has_attribute("street", "population"):
+            scols = tuple(c for c in scols if c.key != "rate_residents")
+            sout = sout.drop(columns="rate_residents")
         part.tables.append(Table("streets", "各街镇警情", "Calls by street", "categories", scols, sout))
     by = out.set_index("family")
     if "dispute" in by.index:
@@ -424,6 +497,54 @@ def fraud_section(inp: ReleaseInputs) -> Part:
     return part
 
 
+# ---------------------------------------------------------------------------------------------------- audit
+def audit_section(inp: ReleaseInputs) -> Part:
+    """Records whose text indicates a more serious category than their code, per station and month (internal only).
+
+    The numbers come from :func:`anju.text.audit.downgrade_audit`; both tables are marked record-level because they
+    quote records (keys and masked call texts), so the public edition leaves them out.
+    """
+    import datetime as dt
+
+    import ibis
+
+    from anju.text.audit import downgrade_audit
+
+    part = _part()
+    t = inp.incidents
+    start = ibis.literal(dt.datetime.combine(inp.period.start, dt.time()))
+    end = ibis.literal(dt.datetime.combine(inp.period.end, dt.time()))
+    cur = t.filter((t.reported_at >= start) & (t.reported_at < end))
+    audit = downgrade_audit(cur.select("record_key", "station_id", "reported_at", "category", "family", "text"),
+                            taxonomy=inp.taxonomy)
+    df = audit.to_pandas() if hasattr(audit, "to_pandas") else audit
+    df = df.sort_values(["flagged", "station_id", "month"], ascending=[False, True, True])
+    out = pd.DataFrame({
+        "station_id": df["station_id"].astype("string").fillna("—").to_numpy(),
+        "month": pd.to_datetime(df["month"]).dt.strftime("%Y-%m").to_numpy(),
+        "records": df["records"].to_numpy(), "flagged": df["flagged"].to_numpy(),
+        "flagged_share": df["flagged_share"].to_numpy(),
+        "examples": df["examples"].astype("string").fillna("").to_numpy(),
+    })
+    cols = (Column("station_id", "派出所", "Station", kind="id"), Column("month", "月份", "Month"),
+            Column("records", "警情数", "Records", kind="count"),
+            Column("flagged", "疑似降格", "Flagged", kind="count"),
+            Column("flagged_share", "疑似降格占比", "Flagged share", kind="share"),
+            Column("examples", "待复核示例", "Examples for review", detail=True))
+    part.tables.append(Table("downgrade_audit", "降格审计（按派出所、月份）", "Downgrading audit by station and month",
+                             "audit", cols, out, display_rows=12, record_level=True,
+                             note_zh="简要案情显示的情形重于所录警情类别的记录（如录为纠纷、遗失，案情写有被盗、被抢、被打伤），"
+                                     "供复核；规则见 docs/text.md。",
+                             note_en="Records whose call text indicates a more serious category than their code "
+                                     "(e.g. coded dispute or lost property while the text says stolen, robbed, "
+                                     "injured), for review; rules in docs/text.md."))
+    total = int(out["flagged"].sum()) if len(out) else 0
+    part.notes.append(Note("audit", f"本期共有 {total:,} 条警情的案情描述重于所录类别，已列出供复核。",
+                           f"{total:,} records this period have a call text more serious than their code; "
+                           "listed for review."))
+    return part
+
+
 # ---------------------------------------------------------------------------------------------------- supervision
 def supervision_base(period: Any) -> Any:
     """The period the supervision list is drawn from: the calendar year before the release period's year."""
@@ -438,8 +559,9 @@ def supervision_section(inp: ReleaseInputs) -> Part:
 
     part = _part()
     base = supervision_base(inp.period)
-    df = supervision(inp.incidents, base, inp.period, n=SUPERVISION_N, areas=inp.areas["community"],
-                     level="community")
+    level = inp.base_level
+    lzh, len_ = level_label(level)
+    df = supervision(inp.incidents, base, inp.period, n=SUPERVISION_N, areas=inp.areas[level], level=level)
     out = pd.DataFrame({"rank_base": df["rank_base"].to_numpy(), "area_id": df["area_id"].to_numpy(),
                         "name": df["name"].to_numpy(), "count_base": df["count_base"].to_numpy(),
                         "count": df["count"].to_numpy()})
@@ -447,7 +569,7 @@ def supervision_section(inp: ReleaseInputs) -> Part:
     for k in ("rank_now", "rank_change", "left_top_n"):
         out[k] = df[k].to_numpy() if k in df.columns else np.nan
     cols = (Column("rank_base", "基期名次", "Rank, base", kind="rank"), Column("area_id", "编号", "Id", kind="id"),
-            Column("name", "社区", "Community"),
+            Column("name", lzh, len_),
             Column("count_base", f"基期盗窃（{base.label('zh')}）", f"Thefts, base ({base.label('en')})",
                    kind="count", small=True),
             Column("count", "本期盗窃", "Thefts, this period", kind="count", small=True),
@@ -457,18 +579,18 @@ def supervision_section(inp: ReleaseInputs) -> Part:
             Column("rank_now", "本期名次", "Rank now", kind="rank"),
             Column("rank_change", "名次变化（正=上升）", "Rank change (+ = up)", kind="int"),
             Column("left_top_n", f"已退出前{SUPERVISION_N}", f"Left the top {SUPERVISION_N}", kind="bool"))
-    part.tables.append(Table("supervision", "挂牌督导社区", "Supervised communities", "supervision", cols,
+    part.tables.append(Table("supervision", f"挂牌督导{lzh}", "Supervised communities" if level == "community" else f"Supervised areas ({len_.lower()})", "supervision", cols,
                              out[[c.key for c in cols]],
-                             note_zh=f"基期盗窃警情最多的 {SUPERVISION_N} 个社区；变化经精确泊松检验。",
-                             note_en=f"The {SUPERVISION_N} communities with most thefts in the base period; changes "
-                                     "tested with an exact Poisson test."))
+                             note_zh=f"基期盗窃警情最多的 {SUPERVISION_N} 个{lzh}；变化经精确泊松检验。",
+                             note_en=f"The {SUPERVISION_N} areas ({len_.lower()}) with most thefts in the base period; "
+                                     "changes tested with an exact Poisson test."))
     part.figures.append(Figure("supervision", "bar", "supervision", "supervision", "督导社区盗窃警情：基期与本期",
                                "Thefts in supervised communities: base and now",
                                {"x": "name", "series": ["count_base", "count"], "horizontal": True}))
     n_sig = int(pd.Series(out["significant"]).fillna(False).astype(bool).sum())
     n_left = int(pd.Series(out["left_top_n"]).fillna(False).astype(bool).sum())
-    part.notes.append(Note("supervision", f"{len(out)} 个督导社区中，{n_sig} 个变化显著，{n_left} 个已退出前 {SUPERVISION_N}。",
-                           f"Of {len(out)} supervised communities, {n_sig} changed significantly and {n_left} left "
+    part.notes.append(Note("supervision", f"{len(out)} 个督导{lzh}中，{n_sig} 个变化显著，{n_left} 个已退出前 {SUPERVISION_N}。",
+                           f"Of {len(out)} supervised areas, {n_sig} changed significantly and {n_left} left "
                            f"the top {SUPERVISION_N}."))
     return part
 
@@ -496,9 +618,16 @@ def method_section(inp: ReleaseInputs) -> Part:
          "Words: call texts segmented with a police dictionary and stop words; rising terms by weighted log-odds "
          "(Monroe, Colaresi & Quinn 2008)."),
     ]
+    if not has_residents(inp):
+        texts[2] = ("排行榜：缺少人口或户数时按警情数排名，并给出 95% 精确泊松区间。",
+                    "Rankings: without residents or households, areas are ranked by number of calls, with 95% exact "
+                    "Poisson intervals.")
+        texts[4] = (f"平安指数：{NO_RESIDENTS_ZH}；地图与排行榜按警情数。",
+                    "Safety index: not computed, since the area layer has no resident population (nor are rates per "
+                    "1,000 residents); the map and rankings use numbers of calls.")
     part.notes.extend(Note("method", zh, en) for zh, en in texts)
     return part
 
 
 BUILDERS = (headline_section, index_section, heat_section, rankings_section, categories_section, time_section,
-            words_section, fraud_section, supervision_section, method_section)
+            words_section, fraud_section, supervision_section, audit_section, method_section)

@@ -1,0 +1,185 @@
+"""Releases built end to end from real public data whose area layers carry no population (issue 3).
+
+* Chicago: the 77 community areas (no residents) + the rcrimeanalysis sample through the ``chicago`` profile.
+* San Francisco: Kaggle train.csv rows of 2014–2015 through ``sf-kaggle`` with a 1 km grid as the only area layer.
+
+The release must build (no safety index, no per-1,000 rates, a note saying why) and its per-area counts must agree
+with independent computations: a pandas/shapely assignment of the source CSV and a DuckDB group-by over the lake's
+parquet files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from openpyxl import load_workbook
+
+from anju.config import Settings, load_settings
+from anju.geo.areas import load_area_file
+from anju.ingest.pipeline import ingest_file
+from anju.release import render_all
+from anju.release.assemble import assemble_release
+from anju.release.sections import NO_RESIDENTS_EN, NO_RESIDENTS_ZH
+
+FILES = ("index.html", "report.pdf", "tables.xlsx", "release.json")
+
+
+def _settings(tmp_path: Path) -> Settings:
+    d = tmp_path / "anju-data"
+    d.mkdir()
+    return load_settings(data_dir=d, quiet=True)
+
+
+def _lake_counts(settings: Settings, col: str, start: str, end: str) -> pd.Series:
+    """Independent count per area straight from the lake's parquet files (DuckDB, no anju code)."""
+    files = sorted(str(p) for p in (Path(settings.data_dir) / "lake" / "incidents").rglob("*.parquet"))
+    assert files
+    df = duckdb.sql(f"SELECT {col} AS area_id, count(*) AS n FROM read_parquet({files!r}, hive_partitioning=true) "
+                    f"WHERE reported_at >= TIMESTAMP '{start}' AND reported_at < TIMESTAMP '{end}' "
+                    f"AND {col} IS NOT NULL GROUP BY 1").df()
+    return df.set_index(df["area_id"].astype(str))["n"].astype(int)
+
+
+def _release_counts(rel_json: dict, key: str) -> pd.Series:
+    rows = pd.DataFrame(rel_json["tables"][key]["rows"])
+    return rows.set_index(rows["area_id"].astype(str))["count"].astype(int)
+
+
+def _polygon_counts(geojson: Path, id_field: str, lon: np.ndarray, lat: np.ndarray) -> tuple[pd.Series, int]:
+    """Count points per polygon with shapely (independent of anju.geo); also return the points in no polygon."""
+    feats = json.loads(geojson.read_text(encoding="utf-8"))["features"]
+    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in feats])
+    ids = np.array([str(f["properties"][id_field]) for f in feats], dtype=object)
+    pts = shapely.points(lon, lat)
+    pi, gi = shapely.STRtree(geoms).query(pts, predicate="within")
+    first = pd.Series(gi).groupby(pi).first()  # a point on a shared edge goes to one polygon only
+    counts = pd.Series(ids[first.to_numpy()]).value_counts()
+    return counts, int(len(pts) - len(first))
+
+
+def _check_files(out: Path, rel: dict, counts_key: str) -> None:
+    for f in FILES:
+        assert (out / f).stat().st_size > 1000, f
+    assert "index_community" not in rel["tables"] and "index_street" not in rel["tables"]
+    assert any(NO_RESIDENTS_EN in n["text"] for n in rel["notes"])
+    # no per-1,000 column anywhere, and every ranking is by count (no made-up denominators)
+    for key, t in rel["tables"].items():
+        assert not any("rate_residents" in c["key"] or "rate_households" in c["key"] for c in t["columns"]), key
+        if key.startswith("ranking_"):
+            rows = pd.DataFrame(t["rows"])
+            assert rows["denominator"].isna().all() if "denominator" in rows else True
+            np.testing.assert_array_equal(rows["rate"].to_numpy(float), rows["count"].to_numpy(float))
+    # the Excel sheet of the per-area counts holds the same numbers as release.json
+    book = load_workbook(out / "tables.xlsx", read_only=True)
+    table = rel["tables"][counts_key]
+    rows = list(book[table["title"][:31]].iter_rows(values_only=True))
+    labels = [c["label"] for c in table["columns"]]
+    head = next(i for i, r in enumerate(rows) if list(r[:len(labels)]) == labels)
+    xl = [r[labels.index("Calls")] for r in rows[head + 1:] if r[0] is not None]
+    assert xl == [r["count"] for r in table["rows"]]
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert NO_RESIDENTS_EN in html
+
+
+@pytest.mark.slow
+def test_chicago_release_without_population(shared_data: Path, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    geo = shared_data / "chicago-boundaries" / "community_areas.geojson"
+    csv = shared_data / "chicago-crime-samples" / "rcrimeanalysis_crimes_2017_2019.csv"
+    load_area_file(settings.data_dir, geo, layer="community", id_field="area_numbe", name_field="community")
+    rep = ingest_file(settings, csv, profile="chicago")
+    assert rep.rows_loaded > 20_000
+
+    release = assemble_release(settings, "2019H1", lang="en")
+    # the note exists in both languages
+    assert any(NO_RESIDENTS_ZH in n.zh and NO_RESIDENTS_EN in n.en for n in release.notes)
+    out = tmp_path / "rel"
+    render_all(release, out)
+    rel = json.loads((out / "release.json").read_text(encoding="utf-8"))
+    _check_files(out, rel, "counts_community")
+
+    got = _release_counts(rel, "counts_community")
+    assert len(got) == 77  # every community area, also those without a call
+    # 1) the lake's own parquet files, grouped by DuckDB
+    lake = _lake_counts(settings, "community_id", "2019-01-01", "2019-07-01")
+    pd.testing.assert_series_equal(got[got > 0].sort_index(), lake.sort_index(), check_names=False)
+    # 2) the source CSV, parsed and assigned to polygons with pandas + shapely
+    src = pd.read_csv(csv, usecols=["date", "latitude", "longitude"])
+    t = pd.to_datetime(src["date"], format="%m/%d/%Y %H:%M")
+    src = src[(t >= "2019-01-01") & (t < "2019-07-01")]
+    ref, outside = _polygon_counts(geo, "area_numbe", src["longitude"].to_numpy(), src["latitude"].to_numpy())
+    assert int(rel["meta"]["incidents"]) == len(src)
+    diff = got.reindex(ref.index.union(got.index), fill_value=0) - ref.reindex(ref.index.union(got.index), fill_value=0)
+    # points outside every polygon are assigned to the nearest one by anju; nothing else may differ
+    assert int(diff.abs().sum()) <= outside, (diff[diff != 0], outside)
+    assert (diff >= 0).all()
+    # the headline total agrees with the source too
+    hl = pd.DataFrame(rel["tables"]["headline"]["rows"]).set_index("metric")
+    assert int(hl.loc["total", "value"]) == len(src)
+
+
+def _sf_grid(path: Path, size_m: float = 1000.0) -> None:
+    """A GeoJSON grid of size_m squares in UTM 10N over SF (as tests/ingest/test_real_data.py builds it)."""
+    from pyproj import Transformer
+
+    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32610", always_xy=True)
+    inv = Transformer.from_crs("EPSG:32610", "EPSG:4326", always_xy=True)
+    x0, y0 = fwd.transform(-122.55, 37.68)
+    x1, y1 = fwd.transform(-122.33, 37.86)
+    x0, y0 = np.floor(x0 / size_m) * size_m, np.floor(y0 / size_m) * size_m
+    feats = []
+    t = np.linspace(0, 1, 11)[:-1]
+    for ix, x in enumerate(np.arange(x0, x1, size_m)):
+        for iy, y in enumerate(np.arange(y0, y1, size_m)):
+            xs = np.concatenate([x + t * size_m, np.full(10, x + size_m), x + (1 - t) * size_m, np.full(10, x)])
+            ys = np.concatenate([np.full(10, y), y + t * size_m, np.full(10, y + size_m), y + (1 - t) * size_m])
+            lon, lat = inv.transform(xs, ys)
+            ring = [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
+            feats.append({"type": "Feature", "properties": {"id": f"{ix}_{iy}"},
+                          "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_sf_grid_release_without_population(shared_data: Path, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    grid = tmp_path / "grid.geojson"
+    _sf_grid(grid)
+    load_area_file(settings.data_dir, grid, layer="grid", id_field="id")
+    src = pd.read_csv(shared_data / "sf-crime-kaggle" / "train.csv.gz")
+    src = src[src["Dates"].str[:4].isin(["2014", "2015"])]
+    sub = tmp_path / "sf_2014_2015.csv"
+    src.to_csv(sub, index=False)
+    rep = ingest_file(settings, sub, profile="sf-kaggle")
+    assert rep.rows_loaded > 0
+
+    release = assemble_release(settings, "2015H1", compare="2014H1", lang="en")
+    out = tmp_path / "rel"
+    render_all(release, out)
+    rel = json.loads((out / "release.json").read_text(encoding="utf-8"))
+    _check_files(out, rel, "counts_grid")
+    assert rel["meta"]["compare"] == "2014H1"
+
+    got = _release_counts(rel, "counts_grid")
+    lake = _lake_counts(settings, "grid_id", "2015-01-01", "2015-07-01")
+    pd.testing.assert_series_equal(got[got > 0].sort_index(), lake.sort_index(), check_names=False)
+    prev = pd.DataFrame(rel["tables"]["counts_grid"]["rows"]).set_index("area_id")["count_prev"].astype(int)
+    lake_prev = _lake_counts(settings, "grid_id", "2014-01-01", "2014-07-01")
+    pd.testing.assert_series_equal(prev[prev > 0].sort_index(), lake_prev.sort_index(), check_names=False)
+
+    # independent: the rows the lake kept (exact duplicate rows are quarantined), assigned with shapely
+    kept = src.drop_duplicates()
+    t = pd.to_datetime(kept["Dates"], format="%Y-%m-%d %H:%M:%S")
+    cur = kept[(t >= "2015-01-01") & (t < "2015-07-01")]
+    ref, outside = _polygon_counts(grid, "id", cur["X"].to_numpy(float), cur["Y"].to_numpy(float))
+    hl = pd.DataFrame(rel["tables"]["headline"]["rows"]).set_index("metric")
+    assert int(hl.loc["total", "value"]) == len(cur)
+    idx = ref.index.union(got.index)
+    diff = got.reindex(idx, fill_value=0) - ref.reindex(idx, fill_value=0)
+    assert int(diff.abs().sum()) <= outside, (diff[diff != 0], outside)
