@@ -12,14 +12,14 @@ import secrets
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from anju.errors import ConfigError
 
-__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "read_toml"]
+__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "read_toml", "validate_config"]
 
 DEFAULT_DATA_DIR = Path("anju-data")
 
@@ -124,6 +124,22 @@ def read_toml(path: Path, *, error: type[ConfigError] = ConfigError, shown: obje
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(f"is not valid UTF-8 TOML: {exc}", path=shown if shown is not None else path) from exc
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_config(model: type[M], raw: Any, *, path: object, key_prefix: str = "",
+                    error: type[ConfigError] = ConfigError) -> M:
+    """Validate ``raw`` (parsed TOML) with a pydantic ``model``; the first problem becomes ``error`` naming the
+    file, the key (``key_prefix`` + the field path) and the value that was given."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        sub = ".".join(str(x) for x in err["loc"])
+        key = ".".join(k for k in (key_prefix, sub) if k) or None
+        raise error(f"{err['msg']} (got {err.get('input')!r})", path=path, key=key) from exc
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -16,7 +16,6 @@ is monotone: more harm never raises it. Formula, weights and reasons: ``docs/saf
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -27,7 +26,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from anju.analytics._common import (
     AnalyticsError,
@@ -41,6 +40,7 @@ from anju.analytics._common import (
 )
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import fit_gamma_prior
+from anju.config import read_toml, validate_config
 from anju.errors import ConfigError
 from anju.taxonomy import Taxonomy
 
@@ -132,18 +132,10 @@ def load_index_config(path: str | Path | None = None, *, data_dir: str | Path | 
         files.append(Path(data_dir) / "index.toml")
     raw: dict[str, Any] = {}
     for f in files:
-        try:
-            raw = _merge(raw, tomllib.loads(f.read_text(encoding="utf-8")))
-        except FileNotFoundError as exc:
-            raise ConfigError("index file not found", path=f) from exc
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"is not valid UTF-8 TOML: {exc}", path=f) from exc
-    try:
-        return IndexConfig.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=files[-1], key=key) from exc
+        if not f.exists():
+            raise ConfigError("index file not found", path=f)
+        raw = _merge(raw, read_toml(f))
+    return validate_config(IndexConfig, raw, path=files[-1])
 
 
 def score_ratio(r: ArrayLike, half_point: float = 1.5, steepness: float = 2.0) -> NDArray[np.float64]:

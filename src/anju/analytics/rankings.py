@@ -9,7 +9,6 @@ top a list by chance; each entry shows its rank change against the comparison pe
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats
 
 from anju.analytics._common import (
@@ -35,6 +34,7 @@ from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import eb_rates
 from anju.analytics.window import NightWindow, as_window
+from anju.config import read_toml, validate_config
 from anju.errors import ConfigError
 from anju.taxonomy import Taxonomy
 
@@ -107,10 +107,9 @@ def default_rankings_path() -> Path:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read rankings file ({exc})", path=path) from exc
+    if not path.exists():
+        raise ConfigError("rankings file not found", path=path)
+    raw = read_toml(path)
     extra = set(raw) - {"ranking", "meta"}
     if extra:
         raise ConfigError(f"unknown top-level keys {sorted(extra)}; expected [ranking.<id>] tables", path=path)
@@ -123,13 +122,7 @@ def _read(path: Path) -> dict[str, Any]:
 def _validate(path: Path, rid: str, body: Any, taxonomy: Taxonomy) -> RankingDef:
     if not isinstance(body, dict):
         raise ConfigError("expected a table of settings", path=path, key=f"ranking.{rid}")
-    try:
-        d = RankingDef.model_validate({"id": rid, **body})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        sub = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=path,
-                          key=f"ranking.{rid}" + (f".{sub}" if sub else "")) from exc
+    d = validate_config(RankingDef, {"id": rid, **body}, path=path, key_prefix=f"ranking.{rid}")
     for f in d.families:
         if f not in taxonomy.families:
             raise ConfigError(f"unknown family {f!r}; known families: {', '.join(taxonomy.families)}", path=path,

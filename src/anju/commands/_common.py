@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -21,6 +22,25 @@ from anju.config import Settings, load_settings
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def metric_crs(settings: Settings, lon: Any, lat: Any) -> str:
+    """The deployment's metric CRS (``areas/_meta.json``), else the UTM zone of the given points.
+
+    Commands that project incidents (hot spots, forecasts) call this so they all agree with ingest and the areas.
+    """
+    from anju.errors import GeoError
+    from anju.geo.areas import read_meta
+    from anju.geo.projection import metric_crs_for
+
+    crs = read_meta(settings.paths.areas).get("metric_crs")
+    if crs:
+        return str(crs)
+    try:
+        return metric_crs_for(lon, lat)
+    except GeoError:
+        raise GeoError("the deployment's metric CRS is unknown (no area layer loaded and no lon/lat); load areas "
+                       "with `anju areas load`.") from None
 
 
 def settings_from(ctx: typer.Context) -> Settings:

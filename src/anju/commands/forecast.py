@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, err_console, settings_from
+from anju.commands._common import console, err_console, metric_crs, settings_from
 from anju.errors import ConfigError, DataNotFoundError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 _COLUMNS = ("x", "y", "lon", "lat", "reported_at", "family", "category", "station_id", "community_id")
 
@@ -35,6 +37,8 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="输出目录 /
 def _incidents(settings: Any, *, station: str | None = None, family: str | None = None, start: Any = None,
                end: Any = None) -> pd.DataFrame:
     """Incidents from the lake as a DataFrame with the columns the forecasts need."""
+    import pandas as pd
+
     from anju.lake import connect  # type: ignore[attr-defined]  # written concurrently by the lake part
 
     t = connect(settings).incidents()
@@ -58,6 +62,8 @@ def _incidents(settings: Any, *, station: str | None = None, family: str | None 
 
 def _day_after_last(settings: Any, *, station: str | None = None, family: str | None = None) -> pd.Timestamp:
     """The day after the last incident of the selection (the default forecast day), asked of the engine."""
+    import pandas as pd
+
     from anju.lake import connect  # type: ignore[attr-defined]  # written concurrently by the lake part
 
     t = connect(settings).incidents()
@@ -80,29 +86,14 @@ def _area_names(lake: Any, column: str) -> dict[str, str]:
     return {str(a): str(n) for a, n in zip(t["area_id"], t["name"], strict=True) if n is not None}
 
 
-def _metric_crs(settings: Any, df: pd.DataFrame) -> str:
-    """The deployment's metric CRS (areas/_meta.json), else the UTM zone of the incidents."""
-    meta = Path(settings.paths.areas) / "_meta.json"
-    if meta.exists():
-        try:
-            crs = json.loads(meta.read_text(encoding="utf-8")).get("metric_crs")
-            if crs:
-                return str(crs)
-        except (OSError, ValueError):
-            pass
-    from anju.forecast.datasets import utm_crs
-
-    return utm_crs(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
-
-
 def _with_xy(settings: Any, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Fill x/y from lon/lat when the lake has no metric coordinates (no areas loaded)."""
-    crs = _metric_crs(settings, df)
+    import numpy as np
+    crs = metric_crs(settings, df["lon"].to_numpy(float), df["lat"].to_numpy(float))
     if "x" not in df or df["x"].isna().all():
-        from pyproj import Transformer
+        from anju.geo.projection import to_metric
 
-        tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        x, y = tr.transform(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
+        x, y = to_metric(df["lon"].to_numpy(float), df["lat"].to_numpy(float), crs)
         df = df.assign(x=x, y=y)
     df = df[np.isfinite(df["x"].to_numpy(float)) & np.isfinite(df["y"].to_numpy(float))]
     if df.empty:
@@ -133,6 +124,7 @@ def _model(name: str, *, family: str | None, shift: str | None, cell_size: float
 
 
 def _lonlat(crs: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
     from pyproj import Transformer
 
     tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
@@ -179,6 +171,8 @@ def forecast(
     out: OutOpt = None,
 ) -> None:
     """预测风险网格 / forecast a risk surface and write CSV, GeoJSON and a PNG map."""
+    import pandas as pd
+
     from anju.forecast import Window, parse_shift
     from anju.forecast.plots import plot_surface
 
@@ -228,6 +222,8 @@ def backtest_cmd(
     out: OutOpt = None,
 ) -> None:
     """滚动回测 / rolling-origin backtest: hit rate, PAI, PEI against naive and random baselines."""
+    import pandas as pd
+
     from anju.forecast import backtest, observed_origins, parse_shift, summarize
     from anju.forecast.plots import backtest_html, plot_backtest
 
@@ -290,6 +286,8 @@ def patrol_plan(
     out: OutOpt = None,
 ) -> None:
     """按班次生成巡逻方案 / patrol areas and a Koper-curve stop schedule for one station and shift."""
+    import pandas as pd
+
     from anju.forecast import Window, parse_shift
     from anju.forecast.patrol import plan_patrol
     from anju.forecast.plots import plot_patrol
@@ -337,6 +335,8 @@ def alerts(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV 输出 / CSV file")] = None,
 ) -> None:
     """警情预警等级 / alert levels 0–3 per community and station against a Poisson control limit."""
+    import pandas as pd
+
     from anju.forecast.alerts import alert_levels
     from anju.lake import connect  # type: ignore[attr-defined]  # written concurrently by the lake part
 

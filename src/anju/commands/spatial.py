@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, settings_from
+from anju.commands._common import console, metric_crs, settings_from
 from anju.errors import ConfigError, DataNotFoundError, GeoError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 hotspots_app = typer.Typer(
     help="热点分析 / hot spots: Getis-Ord Gi*、时空热点 emerging hot spots、近重复 near repeat (Knox).",
@@ -62,6 +64,9 @@ def _period_bounds(text: str) -> tuple[dt.datetime, dt.datetime, str]:
 def _incidents(settings: Any, period: str, family: str | None, category: str | None,
                extra: tuple[str, ...] = ()) -> tuple[pd.DataFrame, str]:
     """Incidents of the period (x, y, reported_at, lon, lat and ``extra`` columns) and the metric CRS."""
+    import numpy as np
+    import pandas as pd
+
     from anju.lake import connect
 
     start, end, label = _period_bounds(period)
@@ -82,7 +87,9 @@ def _incidents(settings: Any, period: str, family: str | None, category: str | N
         raise DataNotFoundError(f"the lake holds no incidents for {what}; run `anju ingest` first or widen the "
                                 "selection (--period, --family, --category).")
     df["reported_at"] = pd.to_datetime(df["reported_at"])
-    crs = _metric_crs(settings, df)
+    lon = df["lon"].to_numpy(float) if "lon" in df else []
+    lat = df["lat"].to_numpy(float) if "lat" in df else []
+    crs = metric_crs(settings, lon, lat)
     if "x" not in df or "y" not in df:
         raise DataNotFoundError("the lake's incidents have no x/y columns; see docs/data-model.md.")
     if df["x"].isna().all() and "lon" in df:
@@ -94,19 +101,6 @@ def _incidents(settings: Any, period: str, family: str | None, category: str | N
     if df.empty:
         raise DataNotFoundError(f"no incident of {what} has coordinates; check the source profile's lon/lat columns.")
     return df.reset_index(drop=True), crs
-
-
-def _metric_crs(settings: Any, df: pd.DataFrame) -> str:
-    from anju.geo.areas import read_meta
-    from anju.geo.projection import metric_crs_for
-
-    crs = read_meta(settings.paths.areas).get("metric_crs")
-    if crs:
-        return str(crs)
-    if "lon" in df and df["lon"].notna().any():
-        return metric_crs_for(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
-    raise GeoError("the deployment's metric CRS is unknown (no area layer loaded and no lon/lat); load areas with "
-                   "`anju areas load`.")
 
 
 def _area_layer(settings: Any, layer: str) -> Any:
@@ -139,6 +133,8 @@ def _area_weights(geoms: Any, weights: str, distance: float | None, crs: str) ->
 
 
 def _codes(df: pd.DataFrame, layer: str, ids: Any) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
     col = f"{layer}_id"
     if col not in df:
         raise DataNotFoundError(f"the lake has no column {col!r}; area layer {layer!r} is not part of the data model.")
@@ -161,6 +157,7 @@ def _within_layer(settings: Any, within: str) -> str | None:
 def _cell_mask(settings: Any, grid: Any, layer: str, crs: str) -> np.ndarray:
     """Cells whose centre lies inside the union of the layer's polygons (a lake or a neighbour district is not a
     cold spot)."""
+    import numpy as np
     import shapely
 
     from anju.geo.projection import from_metric
@@ -176,6 +173,7 @@ def _cell_mask(settings: Any, grid: Any, layer: str, crs: str) -> np.ndarray:
 
 
 def _cells_wgs84(grid: Any, cells: np.ndarray, crs: str) -> Any:
+    import numpy as np
     import shapely
 
     from anju.geo.projection import from_metric
@@ -255,6 +253,9 @@ def gistar_cmd(
     out: OutOpt = None,
 ) -> None:
     """Getis-Ord Gi* 热点(网格或区域)/ Gi* hot spots on grid cells or area polygons, FDR-corrected bins."""
+    import numpy as np
+    import pandas as pd
+
     from anju.spatial.gistar import gi_star, grid_hotspots
 
     settings = settings_from(ctx)
@@ -319,6 +320,9 @@ def emerging_cmd(
     out: OutOpt = None,
 ) -> None:
     """时空热点 / emerging hot spot analysis (Esri categories: new, intensifying, persistent …)."""
+    import numpy as np
+    import pandas as pd
+
     from anju.spatial.cube import SpaceTimeCube
     from anju.spatial.emerging import CATEGORIES, emerging_hotspots
 
@@ -389,6 +393,8 @@ def knox_cmd(
     out: OutOpt = None,
 ) -> None:
     """近重复(Knox 检验)/ near-repeat Knox test: observed/expected ratios per distance × time band."""
+    import numpy as np
+
     from anju.spatial.nearrepeat import knox_test, time_in_days
 
     settings = settings_from(ctx)

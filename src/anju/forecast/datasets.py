@@ -15,7 +15,7 @@ import pandas as pd
 
 from anju.errors import DataNotFoundError
 
-__all__ = ["SF_FAMILIES", "chicago_boundary", "load_chicago_assaults", "load_sf_kaggle", "utm_crs"]
+__all__ = ["SF_FAMILIES", "chicago_boundary", "load_chicago_assaults", "load_sf_kaggle"]
 
 #: Kaggle SF categories → anju taxonomy families (for per-family backtests; the rest map to "other").
 SF_FAMILIES: dict[str, str] = {
@@ -33,20 +33,11 @@ SF_FAMILIES: dict[str, str] = {
 }
 
 
-def utm_crs(lon: np.ndarray, lat: np.ndarray) -> str:
-    """The WGS-84 UTM zone (EPSG code) of the points' median location."""
-    lo = float(np.nanmedian(lon))
-    la = float(np.nanmedian(lat))
-    zone = int(np.floor((lo + 180.0) / 6.0)) + 1
-    return f"EPSG:{(32600 if la >= 0 else 32700) + zone}"
-
-
 def _project(lon: np.ndarray, lat: np.ndarray, crs: str | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    from pyproj import Transformer
+    from anju.geo.projection import metric_crs_for, to_metric
 
-    crs = crs or utm_crs(lon, lat)
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = tr.transform(np.asarray(lon, float), np.asarray(lat, float))
+    crs = crs or metric_crs_for(lon, lat)
+    x, y = to_metric(np.asarray(lon, float), np.asarray(lat, float), crs)
     return np.asarray(x), np.asarray(y), crs
 
 

@@ -29,9 +29,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from anju.config import read_toml
+from anju.config import read_toml, validate_config
 from anju.errors import ConfigError, TaxonomyError
 from anju.taxonomy import Taxonomy, load_taxonomy
 
@@ -98,12 +98,7 @@ def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy | Non
     if not p.exists():
         raise ConfigError("audit rules file not found", path=p)
     raw = read_toml(p)
-    try:
-        parsed = _RulesFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=p,
-                          key=".".join(str(x) for x in err["loc"])) from exc
+    parsed = validate_config(_RulesFile, raw, path=p)
     tax = taxonomy or load_taxonomy(data_dir=data_dir)
     resolved = []
     for r in parsed.rule:

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from anju.config import Settings, read_toml
+from anju.config import Settings, read_toml, validate_config
 from anju.errors import ConfigError, DataNotFoundError, IngestError
 from anju.taxonomy import Taxonomy, load_taxonomy
 from anju.text.classify import KeywordRules, TextClassifier, rules_from_taxonomy
@@ -118,12 +118,7 @@ def load_departments(data_dir: str | Path | None = None) -> Departments:
         path = Path(data_dir) / "text" / "departments.toml"
     p = path or Path(str(resources.files("anju.text") / "data" / "departments.toml"))
     raw = read_toml(p)
-    try:
-        parsed = _DepartmentsFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", path=p,
-                          key=".".join(str(x) for x in err["loc"])) from exc
+    parsed = validate_config(_DepartmentsFile, raw, path=p)
     names = [d.name for d in parsed.department]
     if len(set(names)) != len(names) or not names:
         raise ConfigError("department names must be unique and at least one must be listed", path=p,
