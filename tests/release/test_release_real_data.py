@@ -146,19 +146,26 @@ def _sf_grid(path: Path, size_m: float = 1000.0) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_sf_grid_release_without_population(shared_data: Path, tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
-    grid = tmp_path / "grid.geojson"
+@pytest.fixture(scope="module")
+def sf_lake(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, pd.DataFrame, Path]:
+    """SF 2014–2015 ingested once with a 1 km grid as the only area layer: (settings, source rows, grid GeoJSON)."""
+    tmp = tmp_path_factory.mktemp("sf")
+    settings = _settings(tmp)
+    grid = tmp / "grid.geojson"
     _sf_grid(grid)
     load_area_file(settings.data_dir, grid, layer="grid", id_field="id")
     src = pd.read_csv(shared_data / "sf-crime-kaggle" / "train.csv.gz")
     src = src[src["Dates"].str[:4].isin(["2014", "2015"])]
-    sub = tmp_path / "sf_2014_2015.csv"
+    sub = tmp / "sf_2014_2015.csv"
     src.to_csv(sub, index=False)
     rep = ingest_file(settings, sub, profile="sf-kaggle")
     assert rep.rows_loaded > 0
+    return settings, src, grid
 
+
+@pytest.mark.slow
+def test_sf_grid_release_without_population(sf_lake: tuple[Settings, pd.DataFrame, Path], tmp_path: Path) -> None:
+    settings, src, grid = sf_lake
     release = assemble_release(settings, "2015H1", compare="2014H1", lang="en")
     out = tmp_path / "rel"
     render_all(release, out)
@@ -183,3 +190,45 @@ def test_sf_grid_release_without_population(shared_data: Path, tmp_path: Path) -
     idx = ref.index.union(got.index)
     diff = got.reindex(idx, fill_value=0) - ref.reindex(idx, fill_value=0)
     assert int(diff.abs().sum()) <= outside, (diff[diff != 0], outside)
+
+
+@pytest.mark.slow
+def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], tmp_path: Path) -> None:
+    """``by="unit"``: the per-area sections group by the records' responsible unit (SF's PdDistrict, no polygons)."""
+    settings, src, _ = sf_lake
+    release = assemble_release(settings, "2015H1", compare="2014H1", lang="en", by="unit")
+    out = tmp_path / "rel"
+    render_all(release, out)
+    rel = json.loads((out / "release.json").read_text(encoding="utf-8"))
+    _check_files(out, rel, "counts_unit")
+    assert "counts_grid" not in rel["tables"]
+    assert any("responsible unit" in n["text"] for n in rel["notes"] if n["section"] == "method")
+
+    # independent: pandas over the source rows the lake kept (exact duplicate rows are quarantined)
+    kept = src.drop_duplicates()
+    t = pd.to_datetime(kept["Dates"], format="%Y-%m-%d %H:%M:%S")
+    cur = kept[(t >= "2015-01-01") & (t < "2015-07-01")]["PdDistrict"].value_counts()
+    prev = kept[(t >= "2014-01-01") & (t < "2014-07-01")]["PdDistrict"].value_counts()
+    rows = pd.DataFrame(rel["tables"]["counts_unit"]["rows"]).set_index("area_id")
+    assert sorted(rows.index) == sorted(cur.index.union(prev.index))
+    assert len(rows) == 10  # SF's ten police districts
+    pd.testing.assert_series_equal(rows["count"].astype(int).sort_index(), cur.sort_index(), check_names=False)
+    pd.testing.assert_series_equal(rows["count_prev"].astype(int).sort_index(), prev.sort_index(), check_names=False)
+    # listed by calls, largest first, and the significance flag follows the exact test's p-value
+    assert rows["count"].is_monotonic_decreasing
+    assert set(rows["significant"]) <= {True, False}
+    # the per-area ranking uses the same units and the same counts
+    rk = pd.DataFrame(rel["tables"]["ranking_dispute_hotspots"]["rows"])
+    assert set(rk["area_id"]) <= set(cur.index)
+    # the lake agrees too (DuckDB over the parquet files, no anju code)
+    lake = _lake_counts(settings, "unit", "2015-01-01", "2015-07-01")
+    pd.testing.assert_series_equal(rows["count"].astype(int).sort_index(), lake.sort_index(), check_names=False)
+
+
+@pytest.mark.slow
+def test_release_by_level_must_be_loaded(sf_lake: tuple[Settings, pd.DataFrame, Path]) -> None:
+    from anju.errors import DataNotFoundError
+
+    settings, _, _ = sf_lake
+    with pytest.raises(DataNotFoundError, match=r"--by community: no community layer.*--by unit"):
+        assemble_release(settings, "2015H1", by="community")

@@ -16,6 +16,7 @@ from anju.errors import AnjuError
 from anju.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = [
+    "ATTRIBUTE_LEVELS",
     "BY_LEVELS",
     "LEVELS",
     "AnalyticsError",
@@ -30,7 +31,11 @@ __all__ = [
     "taxonomy_or_default",
 ]
 
-LEVELS = ("district", "street", "community", "grid", "station", "police_district")
+LEVELS = ("district", "street", "community", "grid", "station", "police_district", "unit")
+"""Area levels: the six boundary layers (ids assigned by polygon at ingest) and ``unit``, the responsible unit as the
+source gives it (管辖单位; San Francisco's PdDistrict) — a grouping without boundaries."""
+ATTRIBUTE_LEVELS = ("unit",)
+"""Levels read from a record attribute of the lake rather than assigned from a boundary layer."""
 BY_LEVELS = ("family", "category", "preventable")
 TIME = "reported_at"
 
@@ -81,13 +86,13 @@ def tag_periods(t: ir.Table, periods: Sequence[Period]) -> ir.Table:
 
 
 def area_column(level: str | None) -> str | None:
-    """Column name of an area level (``community`` → ``community_id``); ``None`` stays ``None``."""
+    """Column name of an area level (``community`` → ``community_id``, ``unit`` → ``unit``); ``None`` stays ``None``."""
     if level is None:
         return None
     lv = level.removesuffix("_id")
     if lv not in LEVELS:
         raise AnalyticsError(f"unknown area level {level!r}; expected one of {', '.join(LEVELS)} (or None for all)")
-    return f"{lv}_id"
+    return lv if lv in ATTRIBUTE_LEVELS else f"{lv}_id"
 
 
 def category_key(t: ir.Table, by: str | None, taxonomy: Taxonomy) -> tuple[ir.Table, str | None]:

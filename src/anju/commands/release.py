@@ -37,6 +37,11 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="输出目录 / output folder (default <data_dir>/releases/…).")
         ] = None,
+        by: Annotated[
+            str | None,
+            typer.Option("--by", help="分区层级：community、grid、street… 或 unit（按记录的管辖单位，如 PdDistrict）/ "
+                         "area level of the per-area sections; 'unit' groups by the records' responsible unit."),
+        ] = None,
         formats: Annotated[
             str | None, typer.Option("--formats", help="逗号分隔：html,pdf,xlsx,json（默认全部）/ subset of formats.")
         ] = None,
@@ -59,7 +64,7 @@ def register(app: typer.Typer) -> None:
         with console.status("正在生成发布 / building the release…", spinner="dots") if not settings.quiet \
                 else nullcontext():
             folder = build_release(settings, period, compare=compare, lang=language, public=public, out=out,
-                                   formats=fmt_list)
+                                   formats=fmt_list, by=by)
         elapsed = time.perf_counter() - t0
         if not settings.quiet:
             console.print(f"[green]已生成 / written[/] {folder}  ({elapsed:.1f} s)", highlight=False)

@@ -49,6 +49,7 @@ def build_release(
     public: bool = False,
     out: Path | str | None = None,
     formats: list[str] | None = None,
+    by: str | None = None,
 ) -> Path:
     """Assemble the release of ``period`` (e.g. ``"2025H2"``) from the lake and write its files; returns the folder.
 
@@ -61,12 +62,14 @@ def build_release(
     public : build the residents' edition (no record-level data, small counts as "<3", no names of people).
     out : output folder (default :func:`default_out_dir`).
     formats : subset of ``html``, ``pdf``, ``xlsx``, ``json`` (default all).
+    by : level of the per-area sections: a loaded layer (``community``, ``grid``…) or ``"unit"``, the records'
+        responsible unit (管辖单位, PdDistrict); default the community layer, else the first loaded.
     """
     from anju.release.assemble import assemble_release
 
     if lang not in ("zh", "en"):
         raise ReleaseError(f"release language must be 'zh' or 'en'; got {lang!r}. Use --lang zh or --lang en.")
-    release = assemble_release(settings, period, compare=compare, lang="en" if lang == "en" else "zh")
+    release = assemble_release(settings, period, compare=compare, lang="en" if lang == "en" else "zh", by=by)
     if public:
         release = release.public()
     out_dir = Path(out) if out is not None else default_out_dir(settings, release.meta.period, lang=lang,

@@ -96,8 +96,40 @@ def _check_coverage(incidents: Any, period: Any) -> None:
                                 f"the lake covers {first} – {last}. Choose a period inside it, e.g. --period latest")
 
 
-def load_inputs(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh") -> ReleaseInputs:
-    """Open the lake, the area store and the taxonomy, and resolve the periods."""
+def _points_crs(incidents: Any, period: Any) -> str | None:
+    """The metric CRS of the period's incident points, for districts with no area layer (None without coordinates)."""
+    from anju.geo.projection import metric_crs_for
+
+    t = incidents
+    ts = t.reported_at
+    t = t.filter((ts >= period.start_datetime) & (ts < period.end_datetime) & t.lon.notnull() & t.lat.notnull())
+    box = t.aggregate(x0=t.lon.min(), x1=t.lon.max(), y0=t.lat.min(), y1=t.lat.max()).to_pandas().iloc[0]
+    if pd.isna(box["x0"]):
+        return None
+    return metric_crs_for([box["x0"], box["x1"]], [box["y0"], box["y1"]])
+
+
+def _unit_table(incidents: Any, periods: list[Any]) -> pd.DataFrame:
+    """The ``unit`` level's area table: every responsible unit (管辖单位, PdDistrict…) named in the periods."""
+    import ibis
+
+    t = incidents
+    ts = t.reported_at
+    cond = ibis.or_(*[(ts >= ibis.timestamp(p.start_datetime)) & (ts < ibis.timestamp(p.end_datetime))
+                      for p in periods])
+    units = t.filter(cond & t.unit.notnull()).select("unit").distinct().order_by("unit").to_pandas()["unit"]
+    units = units[units.astype(str).str.strip() != ""].astype(str).to_numpy(object)
+    return pd.DataFrame({"area_id": units, "name": units, "parent_id": np.full(len(units), None, dtype=object)})
+
+
+def load_inputs(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh",
+                by: str | None = None) -> ReleaseInputs:
+    """Open the lake, the area store and the taxonomy, and resolve the periods.
+
+    ``by`` chooses the level of the per-area sections: a loaded layer, or ``"unit"`` — the responsible unit column
+    of the records (管辖单位; San Francisco's PdDistrict), for districts with no boundaries of their units. By default
+    the community layer, else the first loaded of :data:`BASE_LEVELS`, else ``unit`` when the records name units.
+    """
     from anju.analytics.periods import Period, resolve_comparison
     from anju.geo.areas import AreaSet
     from anju.lake import connect
@@ -116,24 +148,39 @@ def load_inputs(settings: Settings, period: str, *, compare: str | None = None, 
         areas[level] = attrs.to_pandas() if hasattr(attrs, "to_pandas") else pd.DataFrame(attrs)
         if level in ("community", "street", "grid"):
             geo[level] = GeoLayer(level, layer.ids, layer.names, layer.geometries)
-    base = next((lv for lv in BASE_LEVELS if lv in areas), None)
-    if base is None:
-        raise DataNotFoundError(f"the data directory {settings.data_dir} has no area layer; load one with "
-                                "`anju areas load FILE --layer community` (or --layer grid) before `anju release`")
+    if by is not None and by != "unit" and by not in areas:
+        loaded = ", ".join(areas) or "none"
+        raise DataNotFoundError(f"--by {by}: no {by} layer is loaded in {settings.data_dir} (loaded: {loaded}); "
+                                f"load one with `anju areas load FILE --layer {by}`, or use --by unit to group by "
+                                "the records' responsible unit")
+    if by == "unit" or (by is None and not any(lv in areas for lv in BASE_LEVELS)):
+        areas["unit"] = _unit_table(incidents, [q for q in (p, c) if q is not None])
+        if areas["unit"].empty:
+            if by == "unit":
+                raise DataNotFoundError(f"--by unit: no record of {p.code} names a responsible unit (the profile "
+                                        "maps no `unit` column, or it is empty); choose a loaded area layer")
+            raise DataNotFoundError(f"the data directory {settings.data_dir} has no area layer and the records name "
+                                    "no responsible unit; load one with `anju areas load FILE --layer community` "
+                                    "(or --layer grid) before `anju release`")
+        base = "unit"
+    else:
+        base = by or next(lv for lv in BASE_LEVELS if lv in areas)
     district = ""
     if "district" in area_set.layers and len(area_set.layers["district"].names):
         district = str(area_set.layers["district"].names[0])
     return ReleaseInputs(incidents=incidents, period=p, comparison=c,
                          taxonomy=load_taxonomy(data_dir=settings.data_dir), lang=lang, areas=areas, geo=geo,
-                         metric_crs=area_set.metric_crs, district=district, base_level=base)
+                         metric_crs=area_set.metric_crs or _points_crs(incidents, p), district=district,
+                         base_level=base)
 
 
-def assemble_release(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh") -> Release:
+def assemble_release(settings: Settings, period: str, *, compare: str | None = None, lang: Lang = "zh",
+                     by: str | None = None) -> Release:
     """The release of ``period`` (e.g. ``"2025H2"``; ``"latest"`` = :func:`latest_half_year`) against ``compare``
-    (default the same period a year earlier)."""
+    (default the same period a year earlier), per area of level ``by`` (see :func:`load_inputs`)."""
     if period == "latest":
         period = latest_half_year(settings)
-    inp = load_inputs(settings, period, compare=compare, lang=lang)
+    inp = load_inputs(settings, period, compare=compare, lang=lang, by=by)
     return assemble_from(inp)
 
 
@@ -151,6 +198,8 @@ def assemble_from(inp: ReleaseInputs) -> Release:
             tables[t.key] = t
     p, c = inp.period, inp.comparison
     total = _headline_total(tables)
+    figures = tuple(f for part in parts for f in part.figures)
+    drawn = {f.enc.get("layer") for f in figures}
     meta = ReleaseMeta(
         district=inp.district,
         period=p.code,
@@ -171,8 +220,8 @@ def assemble_from(inp: ReleaseInputs) -> Release:
     return Release(
         meta=meta,
         tables=tables,
-        figures=tuple(f for part in parts for f in part.figures),
-        geo={k: v for k, v in inp.geo.items() if k in ("community", "street", inp.base_level)},
+        figures=figures,
+        geo={k: v for k, v in inp.geo.items() if k in ("community", "street", inp.base_level) or k in drawn},
         notes=tuple(n for part in parts for n in part.notes),
     )
 

@@ -47,7 +47,7 @@ def _fmt_pct(v: Any) -> str:
 
 _LEVEL_LABEL = {"community": ("社区", "Community"), "grid": ("网格", "Grid cell"), "street": ("街镇", "Street"),
                 "police_district": ("警区", "Police district"), "station": ("派出所", "Police station"),
-                "district": ("区", "District")}
+                "district": ("区", "District"), "unit": ("管辖单位", "Responsible unit")}
 
 NO_RESIDENTS_ZH = "辖区图层缺少常住人口数据，未计算千人发案率与平安指数"
 NO_RESIDENTS_EN = ("The area layer has no resident population, so rates per 1,000 residents and the safety index are "
@@ -599,10 +599,17 @@ def supervision_section(inp: ReleaseInputs) -> Part:
 def method_section(inp: ReleaseInputs) -> Part:
     part = _part()
     night = night_label(inp)
-    texts = [
+    data_note = (
+        ("数据：本期及对比期的 110 接警记录；地区按记录所载管辖单位分组（无辖区边界）；未注明管辖单位的警情计入总数、"
+         "不计入地区排名。",
+         "Data: 110 call records of the period and the comparison period, grouped by the responsible unit each record "
+         "names (no boundaries); calls without a unit count in totals but not in area rankings.")
+        if inp.base_level == "unit" else
         ("数据：本期及对比期的 110 接警记录；按案发坐标归属社区、街镇与网格；无坐标或界外警情计入总数、不计入地区排名。",
          "Data: 110 call records of the period and the comparison period, assigned to communities, streets and grids by "
-         "their coordinates; calls without a location count in totals but not in area rankings."),
+         "their coordinates; calls without a location count in totals but not in area rankings."))
+    texts = [
+        data_note,
         ("变化检验：两期计数按精确泊松检验（条件二项）判断是否显著，并按天数调整；样本过少时只报结论不报百分比。",
          "Changes: exact Poisson test (conditional binomial) on the two counts, adjusted for the periods' days; with too "
          "few calls only the verdict is shown."),
