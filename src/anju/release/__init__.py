@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from anju.release import render_html, render_json, render_pdf, render_xlsx  # noqa: F401  (register renderers)
 from anju.release.model import Column, Figure, GeoLayer, Note, Release, ReleaseError, ReleaseMeta, Table
-from anju.release.renderers import RENDERERS, register_renderer, render_all
+from anju.release.renderers import RENDERERS, RenderWorker, register_renderer, render_all
 
 if TYPE_CHECKING:
     from anju.config import Settings
@@ -26,6 +25,7 @@ __all__ = [
     "Release",
     "ReleaseError",
     "ReleaseMeta",
+    "RenderWorker",
     "Table",
     "build_release",
     "default_out_dir",
@@ -69,10 +69,13 @@ def build_release(
 
     if lang not in ("zh", "en"):
         raise ReleaseError(f"release language must be 'zh' or 'en'; got {lang!r}. Use --lang zh or --lang en.")
-    release = assemble_release(settings, period, compare=compare, lang="en" if lang == "en" else "zh", by=by)
-    if public:
-        release = release.public()
-    out_dir = Path(out) if out is not None else default_out_dir(settings, release.meta.period, lang=lang,
-                                                                public=public)
-    render_all(release, out_dir, formats)
+    wanted = list(formats) if formats is not None else list(RENDERERS)
+    # the PDF (the slowest file) is laid out in a second process that imports its libraries while we assemble
+    with RenderWorker(("pdf",), enabled="pdf" in wanted) as worker:
+        release = assemble_release(settings, period, compare=compare, lang="en" if lang == "en" else "zh", by=by)
+        if public:
+            release = release.public()
+        out_dir = Path(out) if out is not None else default_out_dir(settings, release.meta.period, lang=lang,
+                                                                    public=public)
+        render_all(release, out_dir, wanted, worker=worker)
     return out_dir
