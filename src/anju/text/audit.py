@@ -140,7 +140,12 @@ def _flag_expr(t: ir.Table, rules: AuditRules) -> ir.Table:
         hit = clean.re_search(pattern)
         indicated = hit.ifelse(ibis.literal(code), indicated)
         rule_name = hit.ifelse(ibis.literal(name), rule_name)
-    t = t.mutate(indicated=indicated, rule=rule_name)
+    # one combined search first: most texts match no rule, and DuckDB evaluates a CASE branch only for the rows that
+    # reach it, so the per-rule searches and negation removals run on the few candidates (the same result: removing
+    # negated mentions can only lose matches, never make one)
+    candidate = text.re_search("|".join(f"(?:{pattern})" for _n, pattern, *_ in rules.rules))
+    t = t.mutate(indicated=candidate.ifelse(indicated, ibis.null(str)),
+                 rule=candidate.ifelse(rule_name, ibis.null(str)))
     t = t.mutate(
         coded_severity=t.category.substitute(rules.severity, else_=ibis.null("float64")).cast("float64"),
         indicated_severity=t.indicated.substitute(rules.severity, else_=ibis.null("float64")).cast("float64"),
