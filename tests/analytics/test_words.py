@@ -96,3 +96,18 @@ def test_fraud_techniques_counts_and_losses(words_df: pd.DataFrame) -> None:
     assert "p_value" in out.columns
     no_text = fraud_techniques(t, "2025H2", amounts_from_text=False).set_index("category")
     assert no_text.loc["fraud.rebate", "loss_known"] < n["fraud.rebate"]
+
+
+def test_term_stats_cache_returns_equal_fresh_results() -> None:
+    """The release asks twice for the same sample; the cached answer equals a fresh one and cannot be spoiled."""
+    from anju.analytics import words
+
+    seg = words._segmenter(None)
+    texts = ["小区电动车被盗", "楼下装修噪音扰民", "小区电动车被盗", "接到诈骗电话被骗五千元"]
+    first = words._term_stats(seg, texts, 2)
+    first[0]["电动车"] = -1  # a caller changing its copy
+    second = words._term_stats(seg, texts, 2)
+    assert second == words._term_stats_uncached(seg, texts, 2)
+    assert second[0]["电动车"] == 2 and second[1]["电动车"] == 2
+    other = words._term_stats(seg, texts[:1], 2)
+    assert other[0]["电动车"] == 1

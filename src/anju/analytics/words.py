@@ -87,7 +87,31 @@ def _keep(term: str, min_len: int) -> bool:
     return len(term) >= min_len and not _JUNK.match(term)
 
 
+_STATS_CACHE: dict[tuple[int, int, bytes], tuple[dict[str, int], Counter[str]]] = {}
+_STATS_CACHE_SIZE = 4
+
+
 def _term_stats(seg: Any, texts: list[str], min_len: int) -> tuple[dict[str, int], Counter[str]]:
+    """Term counts and document frequencies of texts (fresh copies; the caller may change them).
+
+    The same sample is asked for twice in a release (top terms overall and rising terms of the period), so with the
+    shared default segmenter the last few results are kept, keyed by a digest of the texts.
+    """
+    import hashlib
+
+    if seg is not _SEG:  # a caller's own segmenter (dictionary) is not cached
+        return _term_stats_uncached(seg, texts, min_len)
+    key = (0, min_len, hashlib.blake2b("\x1f".join(texts).encode("utf-8"), digest_size=16).digest())
+    hit = _STATS_CACHE.get(key)
+    if hit is None:
+        hit = _term_stats_uncached(seg, texts, min_len)
+        if len(_STATS_CACHE) >= _STATS_CACHE_SIZE:
+            _STATS_CACHE.pop(next(iter(_STATS_CACHE)))
+        _STATS_CACHE[key] = hit
+    return dict(hit[0]), Counter(hit[1])
+
+
+def _term_stats_uncached(seg: Any, texts: list[str], min_len: int) -> tuple[dict[str, int], Counter[str]]:
     """Term counts and document frequencies of texts; each distinct text is segmented once (calls repeat)."""
     uniq = pd.Series(texts, dtype=object).value_counts(sort=False)
     tokens = seg.cut_many(uniq.index.tolist())
