@@ -2,8 +2,9 @@
 
 For each size (0.5 M and 10 M rows; ``--quick``: 0.5 M only) and each encoding (GBK as the demo writes it, and
 the same file transcoded to UTF-8) it creates a fresh data directory, loads the areas, and runs
-``anju ingest FILE --profile cn110`` in a child process. It reports wall time, rows/s, the child's CPU time and
-its peak RSS (``os.wait4`` rusage: the child's own high-water mark).
+``anju ingest FILE --profile cn110`` in a child process. It reports wall time, rows/s, the child's CPU time (user +
+system, and per row — the stable figure on a shared machine, where wall time depends on the other jobs), its peak
+RSS (``os.wait4`` rusage: the high-water mark of the child and its descendants) and the load average before the run.
 
 Data: the demo generator (``anju.demo``) at the matching ``--scale``, cached under ``--work`` (default
 ``/tmp/anju-bench-ingest``) and reused across runs; without ``anju.demo`` a cn110-shaped sample
@@ -81,7 +82,9 @@ def run_one(src: Path, data_dir: Path, encoding: str) -> dict[str, object]:
     return {
         "rows": imp["rows_read"], "loaded": imp["rows_loaded"], "quarantined": imp["rows_quarantined"],
         "seconds": round(wall, 1), "rows_per_s": round(imp["rows_read"] / wall),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "sys_s": round(usage.ru_stime, 1),
+        "cpu_us_per_row": round((usage.ru_utime + usage.ru_stime) / max(imp["rows_read"], 1) * 1e6, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "file_mb": round(src.stat().st_size / 2**20), "encoding": encoding,
         "unassigned": imp.get("unassigned_by_level"),
     }
@@ -113,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             r["load_avg_before"] = round(load0, 1)
             results.append(r)
             print(f"  {n:>10,} target | {enc:5s} | {r['rows']:>10,} rows | {r['seconds']:>7.1f} s | "
-                  f"{r['rows_per_s']:>9,} rows/s | cpu {r['cpu_s']:>7.1f} s | peak RSS {r['peak_rss_mb']:>6,} MB | "
+                  f"{r['rows_per_s']:>9,} rows/s | cpu {r['cpu_s']:>7.1f} s (sys {r['sys_s']:.1f}, "
+                  f"{r['cpu_us_per_row']:.2f} µs/row) | peak RSS {r['peak_rss_mb']:>6,} MB | "
                   f"file {r['file_mb']:,} MB | load {r['load_avg_before']}", flush=True)
             shutil.rmtree(data_dir, ignore_errors=True)
     print(json.dumps(results, ensure_ascii=False))

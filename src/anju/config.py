@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     nearest_threshold_m: float = Field(
         200.0, ge=0, description="Points outside every polygon snap to the nearest area within this distance (m)."
     )
-    batch_rows: int = Field(500_000, gt=1000, description="Rows per ingest batch (bounds memory).")
+    batch_rows: int = Field(300_000, gt=1000, description="Rows per ingest batch (bounds memory).")
     secret: str | None = Field(
         None, description="HMAC secret for personal data; default: generated once into <data_dir>/secret.key."
     )

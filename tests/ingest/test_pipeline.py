@@ -290,3 +290,13 @@ def test_batches_and_files(settings: Settings, tmp_path: Path) -> None:
     by_row = dict(zip(got["source_row"], got["record_key"], strict=True))
     assert all(by_row[i + 1] == "cn110:" + expected[i] for i in range(0, 9000, 97))
     assert np.isfinite(got["lon"]).all()
+
+
+def test_import_allocator_is_restored_afterwards() -> None:
+    from anju.ingest.pipeline import arrow_allocator
+
+    before = pa.default_memory_pool().backend_name
+    with arrow_allocator():
+        inside = pa.default_memory_pool().backend_name
+    assert pa.default_memory_pool().backend_name == before
+    assert inside != "mimalloc" or before != "mimalloc"  # mimalloc's page churn is what it avoids

@@ -169,3 +169,26 @@ def test_progress_counts_bytes(tmp_path: Path) -> None:
             seen.append(r.bytes_read)
         assert r.bytes_read == r.total_bytes == p.stat().st_size
     assert seen == sorted(seen)
+
+
+def test_gbk_transcoded_in_blocks_that_cut_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from anju.ingest import readers
+
+    monkeypatch.setattr(readers._IconvStream, "BLOCK", 7)  # odd block size: cuts 2-byte GBK and 4-byte GB18030
+    rows = [f"J{i},2024年3月{i % 28 + 1}日 14时30分,第{i}号吉祥的𠮷字，邻里纠纷" for i in range(300)]
+    p = tmp_path / "blocks.csv"
+    p.write_bytes((HEADER + "\n".join(rows) + "\n").encode("gb18030"))
+    table, nums, _ = read_all(p, encoding="gb18030")
+    assert table.column("简要案情").to_pylist() == [r.split(",")[2] for r in rows]
+    assert nums.tolist() == list(range(1, 301))
+
+
+def test_invalid_gbk_byte_late_in_the_file_names_its_offset(tmp_path: Path) -> None:
+    body = "".join(f"J{i},2024年3月2日 14时30分,正常文本{i}\n" for i in range(120_000)).encode("gbk")  # > sample
+    p = tmp_path / "bad.csv"
+    p.write_bytes(HEADER.encode("gbk") + body + b"J9,x,\xff\xfe\n")
+    with pytest.raises(EncodingError, match=r"not valid gb18030.*byte \d+.*try --encoding utf-8"):
+        read_all(p, encoding="gb18030")
+    p.write_bytes(HEADER.encode("gbk") + body + b"J9,x,\x81")  # cut in the middle of the last character
+    with pytest.raises(EncodingError, match="incomplete"):
+        read_all(p, encoding="gb18030")

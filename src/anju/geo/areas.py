@@ -240,6 +240,24 @@ class AreaSet:
         >>> out["community_id"].tolist(), out["assign_method"].tolist()
         (['c1', 'c1', None], ['polygon', 'nearest', None])
         """
+        idx, method_code = self.assign_indices(lon, lat, max_distance_m=max_distance_m)
+        out: dict[str, ObjArray] = {}
+        for lv, lay in self.layers.items():
+            table = np.empty(len(lay) + 1, dtype=object)
+            table[:-1] = lay.ids
+            table[-1] = None
+            out[f"{lv}_id"] = table[idx[lv]]
+        methods = np.array([None, "polygon", "nearest"], dtype=object)
+        out["assign_method"] = methods[method_code]
+        return out
+
+    def assign_indices(self, lon: ArrayLike, lat: ArrayLike, *, max_distance_m: float
+                       ) -> tuple[dict[str, NDArray[np.int64]], NDArray[np.int8]]:
+        """What :meth:`assign` computes, as positions instead of ids (no Python objects, for batch pipelines).
+
+        Returns ``({level: row of the area in layers[level], -1 when unassigned}, method)`` with ``method`` 0 (none),
+        1 (polygon) or 2 (nearest) for the :meth:`key_level`.
+        """
         x = np.asarray(lon, dtype=np.float64).ravel()
         y = np.asarray(lat, dtype=np.float64).ravel()
         if x.shape != y.shape:
@@ -277,19 +295,9 @@ class AreaSet:
                         hit = found >= 0
                         idx[lv][missing[hit]] = found[hit]
                         how[lv][missing[hit]] = 2
-        out: dict[str, ObjArray] = {}
-        for lv, lay in self.layers.items():
-            table = np.empty(len(lay) + 1, dtype=object)
-            table[:-1] = lay.ids
-            table[-1] = None
-            out[f"{lv}_id"] = table[idx[lv]]
-        method = np.full(n, None, dtype=object)
         key = self.key_level()
-        if key is not None:
-            method[how[key] == 1] = "polygon"
-            method[how[key] == 2] = "nearest"
-        out["assign_method"] = method
-        return out
+        method = how[key] if key is not None else np.zeros(n, dtype=np.int8)
+        return {lv: idx[lv] for lv in self.layers}, method
 
     def _derive(self, lv: str, child: str, idx: dict[str, NDArray[np.int64]], how: dict[str, NDArray[np.int8]],
                 rows: NDArray[np.intp], *, stage: int) -> NDArray[np.intp]:

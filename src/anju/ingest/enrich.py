@@ -21,7 +21,6 @@ from anju.geo.areas import AreaSet
 from anju.geo.coords import convert
 from anju.geo.grid import h3_cells
 from anju.geo.projection import from_metric, metric_crs_for, to_metric
-from anju.ingest.validate import is_none
 from anju.lake.schema import AREA_LEVELS
 
 __all__ = ["BOUNDS_PAD_M", "GeoContext", "parse_numbers"]
@@ -55,6 +54,7 @@ class GeoContext:
     profile_bounds: tuple[float, float, float, float] | None = None
     metric_crs: str | None = None
     stats: dict[str, int] = field(default_factory=dict)
+    id_arrays: dict[str, pa.Array] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, data_dir: Any, *, system: str, nearest_m: float,
@@ -112,9 +112,11 @@ class GeoContext:
             return np.isfinite(lon) & ((lon < b[0]) | (lon > b[2]) | (lat < b[1]) | (lat > b[3]))
 
     def enrich(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
-        """x/y (metres), h3_9 (-1 → null later), ``<level>_id`` for every level and ``assign_method``.
+        """x/y (metres), h3_9 (-1 → null later), ``<level>_id`` (string arrays, null = unassigned) for every level,
+        ``<level>_idx`` (row in the layer, -1 = unassigned) for every loaded level, and ``assign_method``.
 
-        ``lon``/``lat`` are WGS-84 with NaN where missing.
+        ``lon``/``lat`` are WGS-84 with NaN where missing. Ids are taken from the layers' id arrays by position
+        (:meth:`~anju.geo.areas.AreaSet.assign_indices`), so no Python object is made per row.
         """
         n = lon.size
         have = np.isfinite(lon) & np.isfinite(lat)
@@ -125,14 +127,29 @@ class GeoContext:
                 self.metric_crs = metric_crs_for(lon[have], lat[have])
             x[have], y[have] = to_metric(lon[have], lat[have], self.metric_crs)
         out: dict[str, Any] = {"x": x, "y": y, "h3_9": h3_cells(lon, lat, 9)}
-        empty = np.full(n, None, dtype=object)
-        assigned: dict[str, np.ndarray] = {}
-        if self.areas is not None and have.any():
-            assigned = self.areas.assign(lon, lat, max_distance_m=self.nearest_m)
+        method = np.zeros(n, dtype=np.int8)
+        idx: dict[str, np.ndarray] = {}
+        if self.areas is not None:
+            if have.any():
+                idx, method = self.areas.assign_indices(lon, lat, max_distance_m=self.nearest_m)
+            else:
+                idx = {lv: np.full(n, -1, dtype=np.int64) for lv in self.areas.layers}
         for lv in AREA_LEVELS:
-            out[f"{lv}_id"] = assigned.get(f"{lv}_id", empty)
-        out["assign_method"] = assigned.get("assign_method", empty)
+            if lv in idx:
+                out[f"{lv}_idx"] = idx[lv]
+                out[f"{lv}_id"] = _take(self._ids(lv), idx[lv])
+            else:
+                out[f"{lv}_id"] = pa.nulls(n, pa.string())
+        out["assign_method"] = _take(_METHODS, method.astype(np.int64) - 1)
         return out
+
+    def _ids(self, level: str) -> pa.Array:
+        """The layer's area ids as an Arrow string array (cached)."""
+        cache = self.id_arrays
+        if level not in cache:
+            assert self.areas is not None
+            cache[level] = pa.array(self.areas.layers[level].ids, pa.string())
+        return cache[level]
 
     def unassigned(self, enriched: dict[str, Any]) -> np.ndarray:
         """Rows with coordinates but no area at any loaded level (all False when no areas are loaded)."""
@@ -141,5 +158,16 @@ class GeoContext:
             return np.zeros(len(enriched["x"]), dtype=bool)
         none = np.ones(len(enriched["x"]), dtype=bool)
         for lv in levels:
-            none &= is_none(enriched[f"{lv}_id"])
+            none &= enriched[f"{lv}_idx"] < 0
         return none & np.isfinite(enriched["x"])
+
+
+_METHODS = pa.array(["polygon", "nearest"], pa.string())
+
+
+def _take(values: pa.Array, positions: np.ndarray) -> pa.Array:
+    """``values[positions]`` with null where the position is negative."""
+    neg = positions < 0
+    if not neg.any():
+        return values.take(pa.array(positions, pa.int64()))
+    return values.take(pa.array(positions, pa.int64(), mask=neg))

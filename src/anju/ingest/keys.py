@@ -6,8 +6,11 @@ columns, joined with a unit separator and a marker for nulls so ``("a", null)`` 
 (the canonical-hash idea of sqlite-utils' ``hash_record``).
 
 :class:`KeyIndex` remembers every key already in the lake for that source plus every key loaded so far in this
-import, as 128-bit fingerprints in an in-memory DuckDB table (16 bytes per key; ten million keys ≈ 160 MB). Each batch is
-joined against it with the batch as the hash-join build side, so a batch costs one scan of the index.
+import, as 128-bit fingerprints (two 64-bit DuckDB hashes; 16 bytes per key, ten million keys ≈ 160 MB) in NumPy
+arrays sorted by the first hash. A batch's fingerprints are sorted and looked up by binary search, and the new ones
+are merged in at their positions, so a batch costs O(batch · log index) for the look-ups plus one copy of the index
+for the merge (an earlier version joined each batch against a DuckDB table, which scanned the whole index per
+batch: 0.14 s per 500 k keys at the start of a 10 M-row import, 0.41 s at the end).
 """
 
 from __future__ import annotations
@@ -69,8 +72,9 @@ class KeyIndex:
     _H = "hash({k}) AS h1, hash('anju:' || {k}) AS h2"
 
     def __init__(self) -> None:
-        self.con = quiet_duckdb()
-        self.con.execute("CREATE TABLE seen (h1 UBIGINT, h2 UBIGINT)")
+        self.con = quiet_duckdb(1)
+        self._h1 = np.empty(0, np.uint64)  # sorted
+        self._h2 = np.empty(0, np.uint64)  # aligned with _h1 (order among equal h1 values is arbitrary)
         self.size = 0
 
     @classmethod
@@ -79,13 +83,41 @@ class KeyIndex:
         idx = cls()
         if files:
             paths = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in files) + "]"
-            idx.con.execute(
-                f"INSERT INTO seen SELECT {cls._H.format(k='record_key')} FROM read_parquet({paths}) "
-                "WHERE source = $1",
-                [source],
-            )
-            idx.size = int(idx.con.execute("SELECT count(*) FROM seen").fetchall()[0][0])
+            t = idx.con.sql(
+                f"SELECT {cls._H.format(k='record_key')} FROM read_parquet({paths}) WHERE source = $1",
+                params=[source],
+            ).to_arrow_table()
+            h1 = _u64(t.column("h1"))
+            h2 = _u64(t.column("h2"))
+            order = np.argsort(h1, kind="stable")
+            idx._h1, idx._h2 = h1[order], h2[order]
+            idx.size = int(h1.size)
         return idx
+
+    def _fingerprints(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        self.con.register("key_batch", pa.table({"k": keys}))
+        try:
+            t = self.con.sql(f"SELECT {self._H.format(k='k')} FROM key_batch").to_arrow_table()
+        finally:
+            self.con.unregister("key_batch")
+        return _u64(t.column("h1")), _u64(t.column("h2"))
+
+    def _taken(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+        """Mask of fingerprints (``h1`` sorted) already in the index."""
+        found = np.zeros(h1.size, dtype=bool)
+        n = self._h1.size
+        if n == 0 or h1.size == 0:
+            return found
+        pos = np.searchsorted(self._h1, h1, side="left")
+        live = np.flatnonzero(pos < n)
+        while live.size:  # walk the (almost always 0 or 1) index entries sharing each h1
+            p = pos[live]
+            same = self._h1[p] == h1[live]
+            live, p = live[same], p[same]
+            found[live[self._h2[p] == h2[live]]] = True
+            pos[live] += 1
+            live = live[(pos[live] < n) & ~found[live]]
+        return found
 
     def claim(self, keys: pa.Array, candidates: np.ndarray) -> np.ndarray:
         """Mask of duplicate rows; every other candidate's key is remembered as taken.
@@ -100,25 +132,35 @@ class KeyIndex:
         if rows.size == 0:
             return dup
         sub = keys if rows.size == n else keys.take(pa.array(rows))
-        batch = pa.table({"i": pa.array(rows, pa.int64()), "k": sub})
-        self.con.register("key_batch", batch)
-        try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE kb AS SELECT i, {self._H.format(k='k')} FROM key_batch")
-            hit = self.con.sql(
-                "SELECT i FROM (SELECT i, row_number() OVER (PARTITION BY h1, h2 ORDER BY i) AS r FROM kb) "
-                "WHERE r > 1 UNION ALL SELECT kb.i FROM kb JOIN seen USING (h1, h2)"
-            ).to_arrow_table().column("i").to_numpy()
-            dup[np.asarray(hit, dtype=np.int64)] = True
-            if hit.size:
-                self.con.register("key_dups", pa.table({"i": pa.array(hit, pa.int64())}))
-                self.con.execute("INSERT INTO seen SELECT h1, h2 FROM kb ANTI JOIN key_dups USING (i)")
-                self.con.unregister("key_dups")
-            else:
-                self.con.execute("INSERT INTO seen SELECT h1, h2 FROM kb")
-        finally:
-            self.con.unregister("key_batch")
-        self.size += int(rows.size - dup.sum())
+        h1, h2 = self._fingerprints(sub)
+        order = np.argsort(h1)
+        s1 = h1[order]
+        tie = np.flatnonzero(s1[1:] == s1[:-1])
+        if tie.size:  # repeated keys (or a 64-bit collision): order those rows by (h1, h2, row) exactly
+            span = np.unique(np.concatenate([tie, tie + 1]))
+            runs = order[span]
+            order[span] = runs[np.lexsort((runs, h2[runs], h1[runs]))]
+        s2 = h2[order]
+        repeat = np.zeros(rows.size, dtype=bool)
+        repeat[1:] = (s1[1:] == s1[:-1]) & (s2[1:] == s2[:-1])  # a later row of the same key
+        hit = repeat | self._taken(s1, s2)
+        dup[rows[order[hit]]] = True
+        new1, new2 = s1[~hit], s2[~hit]
+        if new1.size:
+            self._merge(new1, new2)
         return dup
+
+    def _merge(self, new1: np.ndarray, new2: np.ndarray) -> None:
+        """Insert sorted fingerprints at their places (one array at a time, so the transient copy is 8 bytes a key)."""
+        at = np.searchsorted(self._h1, new1, side="left")
+        self._h1 = np.insert(self._h1, at, new1)
+        self._h2 = np.insert(self._h2, at, new2)
+        self.size += int(new1.size)
 
     def close(self) -> None:
         self.con.close()
+
+
+def _u64(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    a = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return np.asarray(a.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.uint64)

@@ -1,12 +1,13 @@
 """``ingest_file``: one source file → the lake, atomically and idempotently.
 
-Stages overlap so both cores stay busy: a reader thread parses the next batches (for GBK, an ``iconv`` child
-process transcodes them), a second thread runs the per-batch checks and enrichment
-(:meth:`~anju.ingest.transform.BatchTransformer.prepare`; the HMACs run meanwhile in DuckDB), the main thread
-settles duplicate keys in file order and assembles the rows (:meth:`~anju.ingest.transform.BatchTransformer.finish`),
-and a writer thread encodes Parquet. Nearly all the work is in pyarrow, NumPy, Shapely and DuckDB, which release
-Python's interpreter lock. Queues between the stages hold one batch each, so memory is bounded by a few batches (about
-six times ``batch_rows`` rows in flight) whatever the file size.
+Stages overlap so both cores stay busy: a reader thread parses the next batch (for GBK, transcoded in-process by
+``iconv(3)``), a second thread runs the per-batch checks and enrichment
+(:meth:`~anju.ingest.transform.BatchTransformer.prepare`; the HMACs run meanwhile in a C kernel, see
+:mod:`anju.ingest.pii`), the main thread settles duplicate keys in file order and assembles the rows
+(:meth:`~anju.ingest.transform.BatchTransformer.finish`), and a writer thread encodes Parquet. Nearly all the work
+is in pyarrow, NumPy, Shapely, DuckDB and the C kernel, which release Python's interpreter lock. Each stage makes
+at most one batch ahead of the next (:func:`_prefetch`), so memory is bounded by a few batches whatever the file
+size; :func:`arrow_allocator` picks the allocators (measured in docs/performance.md, ``## ingest``).
 
 Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.py):
 
@@ -19,9 +20,12 @@ Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.p
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
+import os
 import queue
 import secrets
+import sys
 import threading
 import time
 from collections import Counter
@@ -31,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+import pyarrow as pa
 
 from anju import __version__
 from anju.config import Settings, deployment_secret
@@ -46,7 +52,7 @@ from anju.lake.manifest import Manifest, lake_lock
 from anju.lake.store import LakeWriter, clean_orphans
 from anju.taxonomy import load_mapping, load_taxonomy
 
-__all__ = ["CheckReport", "Progress", "check_file", "file_sha256", "ingest_file", "new_import_id"]
+__all__ = ["CheckReport", "Progress", "arrow_allocator", "check_file", "file_sha256", "ingest_file", "new_import_id"]
 
 #: ``progress(bytes_done, bytes_total, rows_read)``; called after every batch.
 Progress = Callable[[int, int, int], None]
@@ -69,43 +75,55 @@ class _Failure:
         self.exc = exc
 
 
-def _prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Run ``items`` in a thread, ``depth`` ahead of the consumer; exceptions re-raise in the consumer."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+def _prefetch(items: Iterator[T], depth: int = 1, name: str = "anju-ingest-reader") -> Iterator[T]:
+    """Run ``items`` in a thread, at most ``depth`` items ahead of the consumer (counting the one being made).
+
+    The producer takes a slot before making an item and the consumer frees it when it takes the item, so with
+    ``depth=1`` the thread makes the next item while the consumer works on the current one and then waits: a
+    finished item never sits in a queue while a further one is being made (that would hold one more batch in
+    memory for no gain in overlap). Exceptions re-raise in the consumer.
+    """
+    q: queue.Queue[Any] = queue.Queue()
+    slots = threading.Semaphore(depth)
     done = object()
     stop = threading.Event()
 
-    def put(x: Any) -> bool:
+    def take_slot() -> bool:
         while not stop.is_set():
-            try:
-                q.put(x, timeout=0.2)
+            if slots.acquire(timeout=0.2):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def run() -> None:
         try:
-            for x in items:
-                if not put(x):
-                    return
+            it = iter(items)
+            while take_slot():
+                try:
+                    x = next(it)
+                except StopIteration:
+                    break
+                q.put(x)
+                del x
         except BaseException as exc:
-            put(_Failure(exc))
+            q.put(_Failure(exc))
         finally:
-            put(done)
+            q.put(done)
 
-    th = threading.Thread(target=run, name="anju-ingest-reader", daemon=True)
+    th = threading.Thread(target=run, name=name, daemon=True)
     th.start()
     try:
         while True:
             x = q.get()
+            slots.release()
             if x is done:
                 break
             if isinstance(x, _Failure):
                 raise x.exc
             yield x
+            del x
     finally:
         stop.set()
+        slots.release()
         th.join(timeout=10)
 
 
@@ -169,6 +187,63 @@ def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile 
     ImportReport
         Counts of rows read / loaded / quarantined (by reason), unknown categories and unassigned rows.
     """
+    with arrow_allocator():
+        return _ingest(settings, path, profile, progress, encoding)
+
+
+@contextlib.contextmanager
+def arrow_allocator() -> Iterator[None]:
+    """Allocator settings for an import: jemalloc for Arrow buffers, at most two glibc malloc arenas.
+
+    An import allocates and frees a few hundred MB per batch. With pyarrow's default mimalloc pool the freed pages
+    go back to the kernel and are faulted in again, which cost ~1.5 µs of system time per row (measured in
+    docs/performance.md); jemalloc keeps them (the system allocator where pyarrow has no jemalloc). NumPy, DuckDB
+    and Python objects use glibc's malloc, which gives every thread of the pipeline its own arena and keeps freed
+    blocks in each: ~0.25 GB more peak memory at 10 M rows than with two arenas (same CPU time). An explicit
+    ``ARROW_DEFAULT_MEMORY_POOL`` is respected. Buffers keep the pool they came from, so restoring the previous
+    default afterwards is safe; the arena limit goes back to glibc's default (0).
+    """
+    old = pa.default_memory_pool()
+    pool = None
+    if old.backend_name == "mimalloc" and not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        for make in (pa.jemalloc_memory_pool, pa.system_memory_pool):
+            try:
+                pool = make()
+                break
+            except (NotImplementedError, pa.ArrowException):  # pragma: no cover - a build without jemalloc
+                continue
+    mallopt = _mallopt()
+    if mallopt is not None:
+        mallopt(_M_ARENA_MAX, 2)
+    if pool is not None:
+        pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        if pool is not None:
+            pa.set_memory_pool(old)
+        if mallopt is not None:
+            mallopt(_M_ARENA_MAX, 0)
+
+
+_M_ARENA_MAX = -8  # glibc malloc.h
+
+
+def _mallopt() -> Callable[[int, int], int] | None:
+    """glibc's ``mallopt`` (None on other C libraries)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - musl and others
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn  # type: ignore[no-any-return]
+
+
+def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progress: Progress | None,
+            encoding: str | None) -> ImportReport:
     started = time.perf_counter()
     p = Path(path)
     paths = settings.paths.ensure()
@@ -208,7 +283,8 @@ def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile 
         pending: list[Future[None]] = []
         try:
             # reader thread → stage-1 thread → this thread (stage 2, in order) → writer thread
-            for prepared in _prefetch(map(transformer.prepare, _prefetch(iter(reader), depth=1)), depth=1):
+            stage1 = map(transformer.prepare, _prefetch(iter(reader), depth=1))
+            for prepared in _prefetch(stage1, depth=1, name="anju-ingest-stage1"):
                 result = transformer.finish(prepared)
                 totals.add(result)
                 while pending:  # at most one batch queued for the writer: memory stays at a few batches

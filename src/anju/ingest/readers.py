@@ -7,8 +7,10 @@ row can be quarantined exactly as it was written.
 Encodings (CSV only): a UTF-8 byte-order mark means ``utf-8-sig``; otherwise a large sample is decoded as strict
 UTF-8 and, if that fails, the file is taken as GB18030 (a superset of GBK and GB2312, which is what Chinese Excel
 and most police systems write). An explicit encoding (profile ``[read].encoding`` or ``--encoding``) wins. Non-UTF-8
-input is transcoded to UTF-8 on the fly by the system ``iconv`` in a child process (so it runs on the other core
-and holds no Python lock) or, where ``iconv`` is missing, by pyarrow's Python-codec transcoder.
+input is transcoded to UTF-8 on the fly, block by block, by the C library's ``iconv(3)`` called in-process through
+:mod:`ctypes` (which releases Python's lock during the call; no pipes, and memory stays at one block — the
+``iconv`` *program* reads its whole input before writing anything). Where ``iconv(3)`` does not know the encoding,
+the ``iconv`` program in a child process or, failing that, pyarrow's Python-codec transcoder is used.
 
 Row numbers: :attr:`SourceReader.row_numbers` of each batch are the 1-based data-row numbers in the source
 (header excluded); rows the CSV parser could not split into the header's columns are reported in
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
 import datetime as _dt
+import errno
 import io
 import shutil
 import subprocess
@@ -200,7 +204,7 @@ def open_source(
     skip_rows: int = 0,
     sheet: str | int | None = None,
     null_values: tuple[str, ...] | list[str] = DEFAULT_NULL_VALUES,
-    batch_rows: int = 500_000,
+    batch_rows: int = 300_000,
 ) -> SourceReader:
     """Open ``path`` for streaming. ``encoding`` None/"auto" means detect (CSV only).
 
@@ -284,10 +288,16 @@ def _open_csv(p: Path, compression: str | None, encoding: str | None, delimiter:
     reader._counter = counter
     reader._closers.append(raw.close)
     stream: Any = raw
-    transcoder: _Transcoder | None = None
+    transcoder: _Transcoder | _IconvStream | None = None
     read_encoding = "utf8"
+    check_utf8 = True
     if enc not in {"utf-8", "utf-8-sig"}:
-        if shutil.which("iconv"):
+        iconv_stream = _IconvStream.open(raw, enc, p)
+        if iconv_stream is not None:
+            transcoder = stream = iconv_stream
+            reader._closers.append(iconv_stream.close)
+            check_utf8 = False  # iconv(3) writes valid UTF-8 or stops with an error
+        elif shutil.which("iconv"):
             transcoder = _Transcoder(raw, enc, p)
             stream = transcoder.stdout
             reader._closers.append(transcoder.close)
@@ -311,7 +321,7 @@ def _open_csv(p: Path, compression: str | None, encoding: str | None, delimiter:
                                             invalid_row_handler=on_invalid),
             convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header},
                                                 null_values=null_values, strings_can_be_null=True,
-                                                quoted_strings_can_be_null=True),
+                                                quoted_strings_can_be_null=True, check_utf8=check_utf8),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         reader.close()
@@ -334,7 +344,7 @@ AnjuErrorLike = EncodingError | IngestError
 
 
 def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRow], batch_rows: int,
-                 transcoder: _Transcoder | None, p: Path, enc: str) -> Iterator[SourceBatch]:
+                 transcoder: _Transcoder | _IconvStream | None, p: Path, enc: str) -> Iterator[SourceBatch]:
     """Re-batch the parser's blocks to ``batch_rows`` rows and number them, skipping the malformed rows' numbers.
 
     The parser reports each malformed row (with its record number) while parsing the block that holds it, so when a
@@ -351,9 +361,11 @@ def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRo
         while pending_rows and (final or pending_rows >= batch_rows):
             open_bad.extend(malformed[seen_bad:])
             seen_bad = len(malformed)
-            table = pa.Table.from_batches(pending)  # chunked, zero-copy; columns are combined when used
+            table = pa.Table.from_batches(pending)  # chunked, zero-copy
             take = min(batch_rows, table.num_rows)
-            out, rest = table.slice(0, take), table.slice(take)
+            # one contiguous copy per batch, made here so the parser's blocks are freed at once (downstream
+            # stages would otherwise hold both the blocks and their copy)
+            out, rest = table.slice(0, take).combine_chunks(), table.slice(take)
             nums = _good_row_numbers(next_row, take, sorted(m.row for m in open_bad))
             last = int(nums[-1])
             here = [m for m in open_bad if m.row <= last]
@@ -398,6 +410,120 @@ def _good_row_numbers(start: int, n: int, bad: list[int]) -> np.ndarray:
         end = start + n - 1 + k
     nums = np.arange(start, end + 1, dtype=np.int64)
     return nums[~np.isin(nums, np.asarray(bad, dtype=np.int64))]
+
+
+class _Iconv:
+    """ctypes bindings of the C library's ``iconv_open``/``iconv``/``iconv_close`` (None where unavailable)."""
+
+    lib: Any = None
+
+    @classmethod
+    def load(cls) -> Any:
+        if cls.lib is None:
+            try:
+                lib = ctypes.CDLL(None, use_errno=True)
+                lib.iconv_open.restype = ctypes.c_void_p
+                lib.iconv_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+                lib.iconv.restype = ctypes.c_size_t
+                lib.iconv.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                      ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p),
+                                      ctypes.POINTER(ctypes.c_size_t)]
+                lib.iconv_close.argtypes = [ctypes.c_void_p]
+                cls.lib = lib
+            except (OSError, AttributeError):  # pragma: no cover - a C library without iconv
+                cls.lib = False
+        return cls.lib or None
+
+
+class _IconvStream(io.RawIOBase):
+    """A read-only UTF-8 stream transcoded block by block from ``raw`` with ``iconv(3)`` (see the module docstring).
+
+    A multibyte character cut by a block boundary is carried over to the next block; an invalid sequence stops the
+    stream with :class:`EncodingError` naming its byte offset.
+    """
+
+    BLOCK = 4 << 20
+
+    def __init__(self, lib: Any, cd: int, raw: IO[bytes], encoding: str, p: Path) -> None:
+        self._lib = lib
+        self._cd: int | None = cd
+        self._raw = raw
+        self.encoding = encoding
+        self.path = p
+        self._carry = b""
+        self._consumed = 0  # source bytes converted so far (for error messages)
+        self._eof = False
+        self._pending = bytearray()
+        self._out = bytearray(self.BLOCK * 2 + 64)
+
+    @classmethod
+    def open(cls, raw: IO[bytes], encoding: str, p: Path) -> _IconvStream | None:
+        lib = _Iconv.load()
+        if lib is None:
+            return None
+        cd = lib.iconv_open(b"UTF-8", encoding.upper().replace("_", "-").encode("ascii"))
+        if cd is None or cd == ctypes.c_void_p(-1).value:
+            return None
+        return cls(lib, cd, raw, encoding, p)
+
+    def readable(self) -> bool:
+        return True
+
+    def _fail(self, offset: int, what: str) -> EncodingError:
+        alt = "utf-8" if self.encoding != "utf-8" else "gb18030"
+        return EncodingError(f"{self.path.name}: not valid {self.encoding}: {what} at byte {offset}; "
+                             f"try --encoding {alt}")
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes of UTF-8 (all the rest when ``size`` < 0); ``b""`` at the end."""
+        while (size < 0 or len(self._pending) < size) and not (self._eof and not self._carry):
+            block = self._raw.read(self.BLOCK) if not self._eof else b""
+            if not block:
+                self._eof = True
+            data = self._carry + block if self._carry else block
+            self._pending += self._convert(data, final=self._eof)
+        if size < 0 or size >= len(self._pending):
+            out, self._pending = bytes(self._pending), bytearray()
+        else:
+            out = bytes(memoryview(self._pending)[:size])
+            del self._pending[:size]
+        return out
+
+    def _convert(self, data: bytes, *, final: bool) -> bytes:
+        lib, n = self._lib, len(data)
+        if len(self._out) < 2 * n + 64:
+            self._out = bytearray(2 * n + 64)
+        src = (ctypes.c_char * n).from_buffer_copy(data) if n else None
+        dst = (ctypes.c_char * len(self._out)).from_buffer(self._out)
+        in_ptr = ctypes.c_void_p(ctypes.addressof(src) if src is not None else None)
+        in_left = ctypes.c_size_t(n)
+        out_ptr = ctypes.c_void_p(ctypes.addressof(dst))
+        out_left = ctypes.c_size_t(len(self._out))
+        res = lib.iconv(self._cd, ctypes.byref(in_ptr), ctypes.byref(in_left), ctypes.byref(out_ptr),
+                        ctypes.byref(out_left))
+        err = ctypes.get_errno() if res == ctypes.c_size_t(-1).value else 0
+        done_in = n - in_left.value
+        produced = len(self._out) - out_left.value
+        del dst
+        result = bytes(memoryview(self._out)[:produced])
+        if err == errno.EILSEQ:
+            raise self._fail(self._consumed + done_in, "invalid multibyte sequence")
+        if err == errno.EINVAL and final:
+            raise self._fail(self._consumed + done_in, "incomplete multibyte sequence at the end of the file")
+        if err not in (0, errno.EINVAL):  # pragma: no cover - E2BIG cannot happen with a 2× output buffer
+            raise IngestError(f"{self.path.name}: iconv failed ({errno.errorcode.get(err, err)})")
+        self._carry = data[done_in:]
+        self._consumed += done_in
+        return result
+
+    def check(self) -> None:
+        """Nothing to check afterwards: errors are raised while reading."""
+
+    def close(self) -> None:
+        if self._cd is not None:
+            self._lib.iconv_close(self._cd)
+            self._cd = None
+        super().close()
 
 
 class _Transcoder:

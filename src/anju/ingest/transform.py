@@ -30,7 +30,7 @@ from anju.ingest.pii import Hasher, mask_name, mask_phone, mask_text, normalize_
 from anju.ingest.profile import Profile, ResolvedColumns
 from anju.ingest.readers import SourceBatch
 from anju.ingest.timeparse import ParsedTimes, parse_times
-from anju.ingest.validate import Verdicts, is_none, time_problems
+from anju.ingest.validate import Verdicts, time_problems
 from anju.lake.duck import quiet_duckdb
 from anju.lake.schema import AREA_LEVELS, INCIDENT_SCHEMA, QUARANTINE_SCHEMA
 from anju.taxonomy import SourceMapping, Taxonomy
@@ -260,8 +260,7 @@ class BatchTransformer:
         cat = base(pc.utf8_trim_whitespace(self._col(t, "category")))
         sub = base(pc.utf8_trim_whitespace(self._col(t, "subcategory"))) if self.resolved.get("subcategory") \
             else None
-        codes, known = self.mapping.map(cat, sub)
-        codes_arr = pa.array(codes, pa.string())
+        codes_arr, family_arr, known = self._categories(cat, sub)
         unknown: Counter[str] = Counter()
         unk = np.flatnonzero(~known & loads)
         if unk.size:
@@ -279,15 +278,15 @@ class BatchTransformer:
         h3 = nbase(geo["h3_9"])
         cols: dict[str, Any] = {
             "record_key": base(rk),
-            "import_id": pa.array(np.full(m, self.import_id, dtype=object), pa.string()),
-            "source": pa.array(np.full(m, prof.source, dtype=object), pa.string()),
+            "import_id": pa.repeat(pa.scalar(self.import_id, pa.string()), m),
+            "source": pa.repeat(pa.scalar(prof.source, pa.string()), m),
             "source_row": pa.array(batch.row_numbers[rows_np], pa.int64()),
             "reported_at": local,
             "reported_at_utc": base(times.utc),
             "year": pc.year(local).cast(pa.int32()),
             "month": pc.month(local).cast(pa.int32()),
             "category": codes_arr,
-            "family": _lookup(codes_arr, self.family_of),
+            "family": family_arr,
             "category_known": pa.array(known, pa.bool_()),
             "source_category": cat,
             "source_subcategory": sub if sub is not None else pa.nulls(m, pa.string()),
@@ -298,8 +297,8 @@ class BatchTransformer:
             "h3_9": pa.array(h3, pa.int64(), mask=h3 < 0),
         }
         for lv in AREA_LEVELS:
-            cols[f"{lv}_id"] = pa.array(nbase(geo[f"{lv}_id"]), pa.string())
-        cols["assign_method"] = pa.array(nbase(geo["assign_method"]), pa.string())
+            cols[f"{lv}_id"] = base(geo[f"{lv}_id"])
+        cols["assign_method"] = base(geo["assign_method"])
         cols["address"] = base(mask_text(self._col(t, "address")))
         cols["text"] = text
         cols["unit"] = base(self._col(t, "unit"))
@@ -318,7 +317,7 @@ class BatchTransformer:
         if not levels:
             unassigned["no_areas"] = n_ok
         for lv in levels:
-            unassigned[lv] = int(np.count_nonzero(is_none(nbase(geo[f"{lv}_id"])) & loads))
+            unassigned[lv] = int(np.count_nonzero((nbase(geo[f"{lv}_idx"]) < 0) & loads))
 
         quarantine = self._quarantine(t, v, batch, caller_masked_all, phone_masked_all, text_all)
         parsed = None
@@ -334,6 +333,26 @@ class BatchTransformer:
         if batch.malformed:
             reasons["malformed_row"] += len(batch.malformed)
         return BatchResult(incidents, quarantine, n + len(batch.malformed), reasons, unknown, unassigned, parsed)
+
+    def _categories(self, cat: pa.Array, sub: pa.Array | None) -> tuple[pa.Array, pa.Array, np.ndarray]:
+        """``(codes, families, known)`` of each row: the mapping is applied to the distinct (category, subcategory)
+        pairs only (a few hundred per batch), then spread back to the rows by position."""
+        parts = [cat] if sub is None else [cat, sub]
+        combo = np.zeros(len(cat), dtype=np.int64)
+        uniques: list[pa.Array] = []
+        for a in parts:
+            enc = pc.dictionary_encode(a)
+            k = len(enc.dictionary)
+            idx = enc.indices.fill_null(k).to_numpy(zero_copy_only=False).astype(np.int64)
+            combo = combo * (k + 1) + idx
+            uniques.append(enc.dictionary)
+        first, inverse = _first_and_inverse(combo)
+        firsts = pa.array(first, pa.int64())
+        codes_u, known_u = self.mapping.map(cat.take(firsts), sub.take(firsts) if sub is not None else None)
+        codes = pa.array(codes_u, pa.string())
+        families = _lookup(codes, self.family_of)
+        inv = pa.array(inverse, pa.int64())
+        return codes.take(inv), families.take(inv), known_u[inverse]
 
     # ------------------------------------------------------------------ quarantine rows
     def _quarantine(self, t: pa.Table, v: Verdicts, batch: SourceBatch, caller_masked: pa.Array,
@@ -380,6 +399,15 @@ def _select_rows(table: pa.Table, mask: np.ndarray) -> pa.Table:
         return table.filter(pa.array(mask))
     return pa.concat_tables([table.slice(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)]) \
         if starts.size else table.slice(0, 0)
+
+
+def _first_and_inverse(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For integer codes: the row of the first occurrence of each distinct code and, per row, its code's number."""
+    enc = pc.dictionary_encode(pa.array(codes, pa.int64()))
+    inverse = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    first = np.full(len(enc.dictionary), codes.size, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(codes.size, dtype=np.int64))
+    return first, inverse
 
 
 def _float(a: np.ndarray) -> pa.Array:

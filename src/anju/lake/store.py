@@ -33,8 +33,12 @@ _DICT_COLUMNS = [
     "street_id", "community_id", "grid_id", "station_id", "police_district_id", "assign_method", "unit",
     "caller_masked",
 ]
+# Min/max statistics only where a query can prune row groups with them (times, keys, codes, ids, coordinates);
+# none on free text, addresses, hashes and masked forms, whose statistics cost CPU and prune nothing.
+_NO_STATS = {"address", "text", "caller_hash", "phone_hash", "caller_masked", "phone_masked"}
+_STATS_COLUMNS = [n for n in INCIDENT_FILE_SCHEMA.names if n not in _NO_STATS]
 _PARQUET_OPTS: dict[str, Any] = {"compression": "zstd", "compression_level": 1, "use_dictionary": _DICT_COLUMNS,
-                                 "write_statistics": True}
+                                 "write_statistics": _STATS_COLUMNS}
 
 
 class _MonthFile:

@@ -1,0 +1,359 @@
+/* anju.ingest._native — batch kernels for ingest that have no vectorised equivalent in pyarrow/DuckDB.
+ *
+ * hmac_sha256_hex: HMAC-SHA256 (RFC 2104) of every string of an Arrow string array, written as 64 lowercase hex
+ *   characters per value into one bytes object. The key's inner and outer pad blocks are compressed once per call
+ *   (the standard "precomputed midstate" form of HMAC), so a short value costs two SHA-256 compressions instead of
+ *   four. The compression uses the CPU's SHA extensions (SHA-NI) when present, else portable C. Runs without the
+ *   interpreter lock.
+ * replace_each: row by row, replace every occurrence of needles[i] in texts[i] by replacements[i] (byte-wise, which
+ *   for valid UTF-8 is the same as character-wise).
+ *
+ * Built by `pip install` of anju (optional: when no C compiler is available, anju.ingest.pii falls back to DuckDB
+ * SQL for both). Tested against Python's hmac module and the DuckDB path in tests/ingest/test_pii.py.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* memmem */
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define ANJU_X86 1
+#endif
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void compress_c(uint32_t st[8], const uint8_t *block) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = ((uint32_t)block[4 * i] << 24) | ((uint32_t)block[4 * i + 1] << 16) |
+               ((uint32_t)block[4 * i + 2] << 8) | (uint32_t)block[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROTR(w[i - 15], 7) ^ ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], h = st[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+        uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    st[0] += a; st[1] += b; st[2] += c; st[3] += d; st[4] += e; st[5] += f; st[6] += g; st[7] += h;
+}
+
+#ifdef ANJU_X86
+/* SHA-NI compression of one 64-byte block (the layout of Intel's reference code). */
+__attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], const uint8_t *block) {
+    const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i TMP = _mm_loadu_si128((const __m128i *)&st[0]);
+    __m128i STATE1 = _mm_loadu_si128((const __m128i *)&st[4]);
+    TMP = _mm_shuffle_epi32(TMP, 0xB1);          /* CDAB */
+    STATE1 = _mm_shuffle_epi32(STATE1, 0x1B);    /* EFGH */
+    __m128i STATE0 = _mm_alignr_epi8(TMP, STATE1, 8); /* ABEF */
+    STATE1 = _mm_blend_epi16(STATE1, TMP, 0xF0);  /* CDGH */
+    __m128i ABEF_SAVE = STATE0, CDGH_SAVE = STATE1;
+    __m128i MSG, MSG0, MSG1, MSG2, MSG3;
+
+    MSG0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 0)), MASK);
+    MSG1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 16)), MASK);
+    MSG2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 32)), MASK);
+    MSG3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 48)), MASK);
+
+#define RNDS(M, k)                                                                   \
+    MSG = _mm_add_epi32(M, _mm_loadu_si128((const __m128i *)&K256[k]));            \
+    STATE1 = _mm_sha256rnds2_epu32(STATE1, STATE0, MSG);                           \
+    MSG = _mm_shuffle_epi32(MSG, 0x0E);                                            \
+    STATE0 = _mm_sha256rnds2_epu32(STATE0, STATE1, MSG);
+
+    /* rounds 0-15 */
+    RNDS(MSG0, 0);
+    RNDS(MSG1, 4);
+    MSG0 = _mm_sha256msg1_epu32(MSG0, MSG1);
+    RNDS(MSG2, 8);
+    MSG1 = _mm_sha256msg1_epu32(MSG1, MSG2);
+    RNDS(MSG3, 12);
+    /* rounds 16-63: schedule on the fly */
+    for (int k = 16; k < 64; k += 16) {
+        TMP = _mm_alignr_epi8(MSG3, MSG2, 4);
+        MSG0 = _mm_add_epi32(MSG0, TMP);
+        MSG0 = _mm_sha256msg2_epu32(MSG0, MSG3);
+        RNDS(MSG0, k);
+        MSG2 = _mm_sha256msg1_epu32(MSG2, MSG3);
+
+        TMP = _mm_alignr_epi8(MSG0, MSG3, 4);
+        MSG1 = _mm_add_epi32(MSG1, TMP);
+        MSG1 = _mm_sha256msg2_epu32(MSG1, MSG0);
+        RNDS(MSG1, k + 4);
+        MSG3 = _mm_sha256msg1_epu32(MSG3, MSG0);
+
+        TMP = _mm_alignr_epi8(MSG1, MSG0, 4);
+        MSG2 = _mm_add_epi32(MSG2, TMP);
+        MSG2 = _mm_sha256msg2_epu32(MSG2, MSG1);
+        RNDS(MSG2, k + 8);
+        MSG0 = _mm_sha256msg1_epu32(MSG0, MSG1);
+
+        TMP = _mm_alignr_epi8(MSG2, MSG1, 4);
+        MSG3 = _mm_add_epi32(MSG3, TMP);
+        MSG3 = _mm_sha256msg2_epu32(MSG3, MSG2);
+        RNDS(MSG3, k + 12);
+        MSG1 = _mm_sha256msg1_epu32(MSG1, MSG2);
+    }
+#undef RNDS
+    STATE0 = _mm_add_epi32(STATE0, ABEF_SAVE);
+    STATE1 = _mm_add_epi32(STATE1, CDGH_SAVE);
+    TMP = _mm_shuffle_epi32(STATE0, 0x1B);       /* FEBA */
+    STATE1 = _mm_shuffle_epi32(STATE1, 0xB1);    /* DCHG */
+    STATE0 = _mm_blend_epi16(TMP, STATE1, 0xF0); /* DCBA */
+    STATE1 = _mm_alignr_epi8(STATE1, TMP, 8);    /* ABEF */
+    _mm_storeu_si128((__m128i *)&st[0], STATE0);
+    _mm_storeu_si128((__m128i *)&st[4], STATE1);
+}
+
+static int have_sha_ni(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (!(b & (1u << 29))) return 0; /* SHA */
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    return (c & (1u << 19)) && (c & (1u << 9)); /* SSE4.1, SSSE3 */
+}
+#endif
+
+typedef void (*compress_fn)(uint32_t *, const uint8_t *);
+static compress_fn COMPRESS = compress_c;
+
+/* Hash the final bytes `msg` (len < any) after `prefix_len` bytes already absorbed into `st`. */
+static void sha256_finish(uint32_t st[8], const uint8_t *msg, size_t len, uint64_t prefix_len, uint8_t out[32]) {
+    while (len >= 64) {
+        COMPRESS(st, msg);
+        msg += 64;
+        len -= 64;
+        prefix_len += 64;
+    }
+    uint8_t block[128];
+    memset(block, 0, sizeof block);
+    if (len) memcpy(block, msg, len);
+    block[len] = 0x80;
+    size_t nblocks = (len + 9 <= 64) ? 1 : 2;
+    uint64_t bits = (prefix_len + len) * 8;
+    for (int i = 0; i < 8; i++) block[nblocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
+    COMPRESS(st, block);
+    if (nblocks == 2) COMPRESS(st, block + 64);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(st[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(st[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(st[i] >> 8);
+        out[4 * i + 3] = (uint8_t)st[i];
+    }
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+/* hmac_sha256_hex(key: bytes, offsets: buffer[int32], data: buffer, n: int) -> bytes (n * 64 hex chars).
+ * offsets has n + 1 entries (already shifted to the array's offset by the caller); values of null slots are
+ * hashed too (the caller masks them out). */
+static PyObject *hmac_sha256_hex(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer key, offs, data;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*y*y*n", &key, &offs, &data, &n)) return NULL;
+    PyObject *result = NULL;
+    if (offs.len < (Py_ssize_t)((n + 1) * sizeof(int32_t))) {
+        PyErr_SetString(PyExc_ValueError, "offsets buffer too short");
+        goto done;
+    }
+    const int32_t *o = (const int32_t *)offs.buf;
+    if (n > 0 && (o[0] < 0 || o[n] > data.len || o[n] < o[0])) {
+        PyErr_SetString(PyExc_ValueError, "offsets out of range of the data buffer");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (o[i + 1] < o[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets are not monotonic");
+            goto done;
+        }
+    }
+    result = PyBytes_FromStringAndSize(NULL, n * 64);
+    if (!result) goto done;
+    char *out = PyBytes_AS_STRING(result);
+    const uint8_t *d = (const uint8_t *)data.buf;
+    Py_BEGIN_ALLOW_THREADS
+    uint8_t kb[64], pad[64];
+    uint32_t ist[8], ost[8];
+    memset(kb, 0, sizeof kb);
+    if (key.len > 64) {
+        uint32_t st[8];
+        memcpy(st, H0, sizeof st);
+        sha256_finish(st, (const uint8_t *)key.buf, (size_t)key.len, 0, kb);
+    } else {
+        memcpy(kb, key.buf, (size_t)key.len);
+    }
+    for (int i = 0; i < 64; i++) pad[i] = kb[i] ^ 0x36;
+    memcpy(ist, H0, sizeof ist);
+    COMPRESS(ist, pad);
+    for (int i = 0; i < 64; i++) pad[i] = kb[i] ^ 0x5c;
+    memcpy(ost, H0, sizeof ost);
+    COMPRESS(ost, pad);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t st[8];
+        uint8_t inner[32], mac[32];
+        memcpy(st, ist, sizeof st);
+        sha256_finish(st, d + o[i], (size_t)(o[i + 1] - o[i]), 64, inner);
+        memcpy(st, ost, sizeof st);
+        sha256_finish(st, inner, 32, 64, mac);
+        char *p = out + i * 64;
+        for (int j = 0; j < 32; j++) {
+            p[2 * j] = HEX[mac[j] >> 4];
+            p[2 * j + 1] = HEX[mac[j] & 15];
+        }
+    }
+    Py_END_ALLOW_THREADS
+done:
+    PyBuffer_Release(&key);
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+static const uint8_t *find(const uint8_t *hay, size_t hlen, const uint8_t *needle, size_t nlen) {
+    if (nlen == 0 || hlen < nlen) return NULL;
+    return (const uint8_t *)memmem(hay, hlen, needle, nlen);
+}
+
+/* replace_each(t_offsets, t_data, n_offsets, n_data, r_offsets, r_data, active: buffer[uint8], n)
+ *   -> (offsets: bytes of int32[n + 1], data: bytes); OverflowError past 2 GiB of output
+ * For rows with active[i] != 0, every non-overlapping occurrence of needle i in text i (left to right) is replaced by
+ * replacement i; other rows are copied unchanged. */
+static PyObject *replace_each(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer to, td, no, nd, ro, rd, act;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*n", &to, &td, &no, &nd, &ro, &rd, &act, &n)) return NULL;
+    PyObject *res = NULL, *offs_obj = NULL, *data_obj = NULL;
+    const Py_ssize_t need = (n + 1) * (Py_ssize_t)sizeof(int32_t);
+    if (to.len < need || no.len < need || ro.len < need || act.len < n) {
+        PyErr_SetString(PyExc_ValueError, "buffers too short");
+        goto done;
+    }
+    const int32_t *tof = to.buf, *nof = no.buf, *rof = ro.buf;
+    const uint8_t *tdat = td.buf, *ndat = nd.buf, *rdat = rd.buf, *a = act.buf;
+    /* bounds checks */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (tof[i + 1] < tof[i] || nof[i + 1] < nof[i] || rof[i + 1] < rof[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets are not monotonic");
+            goto done;
+        }
+    }
+    if (n > 0 && (tof[0] < 0 || nof[0] < 0 || rof[0] < 0 || tof[n] > td.len || nof[n] > nd.len || rof[n] > rd.len)) {
+        PyErr_SetString(PyExc_ValueError, "offsets out of range of the data buffers");
+        goto done;
+    }
+    /* pass 1: output size */
+    int64_t total = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size_t tl = (size_t)(tof[i + 1] - tof[i]);
+        total += (int64_t)tl;
+        if (!a[i]) continue;
+        const uint8_t *t = tdat + tof[i], *nd_ = ndat + nof[i];
+        size_t nl = (size_t)(nof[i + 1] - nof[i]), rl = (size_t)(rof[i + 1] - rof[i]);
+        const uint8_t *p = t, *end = t + tl, *hit;
+        while ((hit = find(p, (size_t)(end - p), nd_, nl)) != NULL) {
+            total += (int64_t)rl - (int64_t)nl;
+            p = hit + nl;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (total > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "more than 2 GiB of output text in one call");
+        goto done;
+    }
+    offs_obj = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
+    data_obj = PyBytes_FromStringAndSize(NULL, total > 0 ? total : 0);
+    if (!offs_obj || !data_obj) goto done;
+    int32_t *oo = (int32_t *)PyBytes_AS_STRING(offs_obj);
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(data_obj);
+    Py_BEGIN_ALLOW_THREADS
+    int64_t pos = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        oo[i] = (int32_t)pos;
+        const uint8_t *t = tdat + tof[i];
+        size_t tl = (size_t)(tof[i + 1] - tof[i]);
+        if (!a[i]) {
+            memcpy(out + pos, t, tl);
+            pos += (int64_t)tl;
+            continue;
+        }
+        const uint8_t *nd_ = ndat + nof[i], *r = rdat + rof[i];
+        size_t nl = (size_t)(nof[i + 1] - nof[i]), rl = (size_t)(rof[i + 1] - rof[i]);
+        const uint8_t *p = t, *end = t + tl, *hit;
+        while ((hit = find(p, (size_t)(end - p), nd_, nl)) != NULL) {
+            memcpy(out + pos, p, (size_t)(hit - p));
+            pos += hit - p;
+            memcpy(out + pos, r, rl);
+            pos += (int64_t)rl;
+            p = hit + nl;
+        }
+        memcpy(out + pos, p, (size_t)(end - p));
+        pos += end - p;
+    }
+    oo[n] = (int32_t)pos;
+    Py_END_ALLOW_THREADS
+    res = PyTuple_Pack(2, offs_obj, data_obj);
+done:
+    Py_XDECREF(offs_obj);
+    Py_XDECREF(data_obj);
+    PyBuffer_Release(&to);
+    PyBuffer_Release(&td);
+    PyBuffer_Release(&no);
+    PyBuffer_Release(&nd);
+    PyBuffer_Release(&ro);
+    PyBuffer_Release(&rd);
+    PyBuffer_Release(&act);
+    return res;
+}
+
+static PyObject *sha_ni(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(noargs)) { return PyBool_FromLong(COMPRESS != compress_c); }
+
+static PyObject *set_portable(PyObject *Py_UNUSED(self), PyObject *arg) {
+    int portable = PyObject_IsTrue(arg);
+    if (portable < 0) return NULL;
+#ifdef ANJU_X86
+    COMPRESS = (!portable && have_sha_ni()) ? compress_ni : compress_c;
+#else
+    COMPRESS = compress_c;
+#endif
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef METHODS[] = {
+    {"hmac_sha256_hex", hmac_sha256_hex, METH_VARARGS, "HMAC-SHA256 hex of each value of an Arrow string array."},
+    {"replace_each", replace_each, METH_VARARGS, "Row-wise substring replacement over Arrow string buffers."},
+    {"sha_ni", sha_ni, METH_NOARGS, "True when the SHA-NI compression is in use."},
+    {"set_portable", set_portable, METH_O, "Force (True) or release (False) the portable C compression (tests)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_native", "anju ingest batch kernels", -1, METHODS,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__native(void) {
+#ifdef ANJU_X86
+    if (have_sha_ni()) COMPRESS = compress_ni;
+#endif
+    return PyModule_Create(&MODULE);
+}
