@@ -26,6 +26,7 @@ from anju.ingest.pipeline import ingest_file
 from anju.release import render_all
 from anju.release.assemble import assemble_release
 from anju.release.sections import NO_RESIDENTS_EN, NO_RESIDENTS_ZH
+from real_data_helpers import sf_grid
 
 FILES = ("index.html", "report.pdf", "tables.xlsx", "release.json")
 
@@ -124,35 +125,13 @@ def test_chicago_release_without_population(shared_data: Path, tmp_path: Path) -
     assert int(hl.loc["total", "value"]) == len(src)
 
 
-def _sf_grid(path: Path, size_m: float = 1000.0) -> None:
-    """A GeoJSON grid of size_m squares in UTM 10N over SF (as tests/ingest/test_real_data.py builds it)."""
-    from pyproj import Transformer
-
-    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32610", always_xy=True)
-    inv = Transformer.from_crs("EPSG:32610", "EPSG:4326", always_xy=True)
-    x0, y0 = fwd.transform(-122.55, 37.68)
-    x1, y1 = fwd.transform(-122.33, 37.86)
-    x0, y0 = np.floor(x0 / size_m) * size_m, np.floor(y0 / size_m) * size_m
-    feats = []
-    t = np.linspace(0, 1, 11)[:-1]
-    for ix, x in enumerate(np.arange(x0, x1, size_m)):
-        for iy, y in enumerate(np.arange(y0, y1, size_m)):
-            xs = np.concatenate([x + t * size_m, np.full(10, x + size_m), x + (1 - t) * size_m, np.full(10, x)])
-            ys = np.concatenate([np.full(10, y), y + t * size_m, np.full(10, y + size_m), y + (1 - t) * size_m])
-            lon, lat = inv.transform(xs, ys)
-            ring = [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
-            feats.append({"type": "Feature", "properties": {"id": f"{ix}_{iy}"},
-                          "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}})
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def sf_lake(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, pd.DataFrame, Path]:
     """SF 2014–2015 ingested once with a 1 km grid as the only area layer: (settings, source rows, grid GeoJSON)."""
     tmp = tmp_path_factory.mktemp("sf")
     settings = _settings(tmp)
     grid = tmp / "grid.geojson"
-    _sf_grid(grid)
+    sf_grid(grid)
     load_area_file(settings.data_dir, grid, layer="grid", id_field="id")
     src = pd.read_csv(shared_data / "sf-crime-kaggle" / "train.csv.gz")
     src = src[src["Dates"].str[:4].isin(["2014", "2015"])]
