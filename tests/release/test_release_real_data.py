@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 from openpyxl import load_workbook
+from release_helpers import check_offline_page
 
 from anju.config import Settings, load_settings
 from anju.geo.areas import load_area_file
@@ -172,6 +173,7 @@ def test_sf_grid_release_without_population(sf_lake: tuple[Settings, pd.DataFram
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], tmp_path: Path) -> None:
     """``by="unit"``: the per-area sections group by the records' responsible unit (SF's PdDistrict, no polygons)."""
     settings, src, _ = sf_lake
@@ -202,6 +204,12 @@ def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], 
     # the lake agrees too (DuckDB over the parquet files, no anju code)
     lake = _lake_counts(settings, "unit", "2015-01-01", "2015-07-01")
     pd.testing.assert_series_equal(rows["count"].astype(int).sort_index(), lake.sort_index(), check_names=False)
+    # the page works offline without a boundary layer of its own: no choropleth, every chart draws
+    assert not any(f.kind == "choropleth" for f in release.figures)
+    # SF's records carry no call text: no empty word cloud, a note instead
+    assert "terms" not in rel["tables"] and not any(f.kind == "wordcloud" for f in release.figures)
+    assert any(n["section"] == "words" and "no call text" in n["text"] for n in rel["notes"])
+    check_offline_page(out / "index.html", tmp_path / "sf-by-unit.png", len(release.figures))
 
 
 @pytest.mark.slow

@@ -431,6 +431,10 @@ def words_section(inp: ReleaseInputs) -> Part:
 
     part = _part()
     tt = top_terms(inp.incidents, inp.period, by=None, top=TOP_TERMS)
+    if tt.empty:  # the source maps no call text (e.g. SF), or the period has none: no word cloud of nothing
+        part.notes.append(Note("words", "本期警情记录无简要案情文本，未作词频分析。",
+                               "The records of this period carry no call text, so there is no word analysis."))
+        return part
     tt = tt.sort_values("count", ascending=False)
     out = pd.DataFrame({"term": tt["term"].to_numpy(), "count": tt["count"].to_numpy(),
                         "docs": tt["docs"].to_numpy() if "docs" in tt else np.nan})
@@ -444,6 +448,11 @@ def words_section(inp: ReleaseInputs) -> Part:
                                {"label": "term", "value": "count"}))
     if inp.comparison is not None:
         rt = rising_terms(inp.incidents, inp.period, comparison=_cmp(inp), top=15)
+        if rt.empty:
+            part.notes.append(Note("words", "对比期无可比的案情文本，未列上升与下降词。",
+                                   "The comparison period has no call text to compare with, so no rising or "
+                                   "falling terms are listed."))
+            return part
         rt = rt.sort_values("z", ascending=False)
         rout = pd.DataFrame({"term": rt["term"].to_numpy(), "count": rt["count"].to_numpy(),
                              "count_prev": rt["count_prev"].to_numpy(), "z": rt["z"].to_numpy(),
