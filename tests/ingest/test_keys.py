@@ -72,3 +72,39 @@ def test_keys_from_the_lake_are_taken(tmp_path: Path) -> None:
     dup = idx.claim(pa.array(["cn110:2", "cn110:3", "other:3"]), np.ones(3, bool))
     idx.close()
     assert idx.size == 4 and dup.tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_many_batches_merge_runs_and_match_a_python_set(narrow: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 40 batches: the size-tiered runs merge several times; with ``narrow`` every first hash shares its top bits,
+    # so every key passes the bit filter (all false positives) and the exact look-up in the runs decides
+    if narrow:
+        real = KeyIndex._fingerprints
+
+        def narrowed(self: KeyIndex, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+            h1, h2 = real(self, keys)
+            return h1 & np.uint64(0xFFFF), h2
+
+        monkeypatch.setattr(KeyIndex, "_fingerprints", narrowed)
+    rng = np.random.default_rng(7)
+    batches = []
+    for i in range(40):
+        n = int(rng.integers(200, 800))
+        fresh = [f"cn110:{i}-{j}" for j in range(n)]
+        old = [f"cn110:{int(a)}-{int(b)}" for a, b in zip(rng.integers(0, i + 1, 20), rng.integers(0, 800, 20),
+                                                          strict=True)]
+        keys = fresh + old
+        batches.append((keys, rng.random(len(keys)) < 0.95))
+    want = _reference(batches, set())
+    idx = KeyIndex()
+    try:
+        got = [idx.claim(pa.array(k), c) for k, c in batches]
+        runs = list(idx._runs)
+    finally:
+        idx.close()
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    assert sum(int(w.sum()) for w in want) > 100  # repeats across batches were found
+    assert idx.size == sum(r[0].size for r in runs) and len(runs) < 12  # merged, nothing lost
+    for r1, _ in runs:
+        assert np.all(r1[1:] >= r1[:-1])
+        assert idx._maybe(r1).all()  # the filter has a bit for every key in the runs

@@ -7,6 +7,7 @@ import hmac
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -162,3 +163,20 @@ def _ref_mask_name(s: str | None) -> str | None:
 def test_masks_match_a_plain_python_reference(phones: list[str | None], names: list[str | None]) -> None:
     assert mask_phone(pa.array(phones, pa.string())).to_pylist() == [_ref_mask_phone(p) for p in phones]
     assert mask_name(pa.array(names, pa.string())).to_pylist() == [_ref_mask_name(n) for n in names]
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(alphabet="0123456789０１２٣ 报警电话a-", max_size=40)),
+                      min_size=1, max_size=30),
+       cut=st.integers(min_value=0, max_value=3), run=st.integers(min_value=1, max_value=9))
+def test_native_digit_runs_match_re2(texts: list[str | None], cut: int, run: int) -> None:
+    # the C byte scan that picks the texts to mask must find exactly what RE2's \d{run} finds (ASCII digits only:
+    # full-width and Arabic-Indic digits are not \d), with nulls False and a non-zero array offset
+    from anju.ingest.pii import _digit_runs
+
+    _native_or_skip()
+    arr = pa.array(["123456789"] * cut + texts, pa.string()).slice(cut)
+    want = pc.match_substring_regex(arr, rf"\d{{{run}}}").fill_null(False).to_pylist()
+    assert _digit_runs(arr, run, native=True).to_pylist() == want
+    assert _digit_runs(arr, run, native=False).to_pylist() == want
+    assert mask_text(arr).to_pylist() == [None if t is None else t for t in mask_text(pa.array(texts)).to_pylist()]

@@ -192,3 +192,49 @@ def test_invalid_gbk_byte_late_in_the_file_names_its_offset(tmp_path: Path) -> N
     p.write_bytes(HEADER.encode("gbk") + body + b"J9,x,\x81")  # cut in the middle of the last character
     with pytest.raises(EncodingError, match="incomplete"):
         read_all(p, encoding="gb18030")
+
+
+def _stream_bytes(data: bytes, encoding: str, *, native: bool, block: int) -> bytes | str:
+    """All the UTF-8 of ``data`` through :class:`_IconvStream` (or the error message)."""
+    import io
+
+    from anju.ingest import readers
+
+    s = readers._IconvStream.open(io.BytesIO(data), encoding, Path("x.csv"), native=native)
+    assert s is not None and (s._table is not None) == native
+    s.BLOCK = block
+    try:
+        return s.read()
+    except EncodingError as exc:
+        return str(exc)
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk"])
+@pytest.mark.parametrize("block", [5, 7, 64, 4 << 20])
+def test_double_byte_table_gives_iconvs_output_and_errors(encoding: str, block: int) -> None:
+    # the C kernel's table path (up to the first code it lacks, then iconv) against iconv alone: same UTF-8 for
+    # every two-byte code, four-byte GB18030 characters, ASCII and block cuts, and the same error at the same offset
+    from anju.ingest import readers
+
+    if readers._native is None:
+        pytest.skip("C kernel not built")
+    every = b"".join(bytes([a, b]) for a in range(0x81, 0xFF) for b in range(0x40, 0xFF) if b != 0x7F)
+    valid = every.decode(encoding, errors="ignore").encode(encoding)  # the two-byte codes Python knows
+    rng = np.random.default_rng(3)
+    parts = [valid[2 * i : 2 * i + 2] for i in rng.integers(0, len(valid) // 2, 3000)]
+    parts += [b"abc,123\n"] * 300
+    if encoding == "gb18030":
+        parts += ["𠮷€".encode("gb18030"), b"\x81\x30\x81\x30"] * 50  # four-byte sequences
+    order = rng.permutation(len(parts))
+    good = b"".join(parts[i] for i in order)
+    native = _stream_bytes(good, encoding, native=True, block=block)
+    assert native == _stream_bytes(good, encoding, native=False, block=block)
+    if encoding == "gb18030":  # (glibc's GBK lacks a few codes Python's has: there only the equality above holds)
+        assert isinstance(native, bytes) and len(native) > len(good)
+        assert native == good.decode(encoding).encode()  # and Python's codec agrees
+    for bad in (good[:1001] + b"\xff" + good[1001:], good + b"\x81", good[:2000] + b"\x80\x40" + good[2000:]):
+        a = _stream_bytes(bad, encoding, native=True, block=block)
+        assert a == _stream_bytes(bad, encoding, native=False, block=block)
+        assert isinstance(a, str) and "byte" in a

@@ -7,9 +7,13 @@
  *   interpreter lock.
  * replace_each: row by row, replace every occurrence of needles[i] in texts[i] by replacements[i] (byte-wise, which
  *   for valid UTF-8 is the same as character-wise).
+ * digit_runs: which values of a string array hold a run of k ASCII digits (RE2's \d{k}, for the text masks).
+ * double_byte_table / double_byte_decode: GBK-family → UTF-8 through a table of every two-byte code made by iconv(3)
+ *   itself, up to the first code the table lacks (readers.py hands the rest to iconv).
  *
  * Built by `pip install` of anju (optional: when no C compiler is available, anju.ingest.pii falls back to DuckDB
- * SQL for both). Tested against Python's hmac module and the DuckDB path in tests/ingest/test_pii.py.
+ * SQL and RE2, anju.ingest.readers to iconv alone). Tested against Python's hmac module, the DuckDB path, RE2 and
+ * iconv in tests/ingest/test_pii.py and tests/ingest/test_readers.py.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* memmem */
@@ -18,6 +22,8 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <iconv.h>
+#include <errno.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -328,6 +334,169 @@ done:
     return res;
 }
 
+/* digit_runs(offsets: buffer[int32], data: buffer, n: int, run: int) -> bytes (n bytes, 1 where value i contains
+ * `run` consecutive ASCII digits: what RE2's \d{run} finds; in UTF-8 the bytes '0'..'9' only ever stand for
+ * themselves). Null slots are scanned too (the caller masks them out). */
+static PyObject *digit_runs(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer offs, data;
+    Py_ssize_t n, run;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &offs, &data, &n, &run)) return NULL;
+    PyObject *result = NULL;
+    if (n < 0 || run < 1 || offs.len < (Py_ssize_t)((n + 1) * sizeof(int32_t))) {
+        PyErr_SetString(PyExc_ValueError, "offsets buffer too short or bad n/run");
+        goto done;
+    }
+    const int32_t *o = (const int32_t *)offs.buf;
+    if (n > 0 && (o[0] < 0 || o[n] > data.len || o[n] < o[0])) {
+        PyErr_SetString(PyExc_ValueError, "offsets out of range of the data buffer");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (o[i + 1] < o[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets are not monotonic");
+            goto done;
+        }
+    }
+    result = PyBytes_FromStringAndSize(NULL, n);
+    if (!result) goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    const uint8_t *d = (const uint8_t *)data.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *p = d + o[i], *end = d + o[i + 1];
+        Py_ssize_t len = 0;
+        uint8_t hit = 0;
+        for (; p < end; p++) {
+            if ((uint8_t)(*p - '0') < 10) {
+                if (++len >= run) {
+                    hit = 1;
+                    break;
+                }
+            } else {
+                len = 0;
+            }
+        }
+        out[i] = hit;
+    }
+    Py_END_ALLOW_THREADS
+done:
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* Double-byte transcoding (GBK family → UTF-8) by table. The table is made by iconv(3) itself, one two-byte code
+ * at a time, so the fast path gives exactly iconv's output: 126 lead bytes (0x81–0xFE) × 191 trail bytes
+ * (0x40–0xFE) entries of 4 bytes (the UTF-8 form, zero-padded; all zero = not a valid two-byte code here: a
+ * four-byte GB18030 sequence or an invalid one, left to iconv). */
+#define DB_LEADS 126
+#define DB_TRAILS 191
+#define DB_TABLE (DB_LEADS * DB_TRAILS * 4)
+
+/* double_byte_table(encoding: bytes) -> bytes or None (None when iconv lacks the encoding or ASCII is not itself) */
+static PyObject *double_byte_table(PyObject *Py_UNUSED(self), PyObject *args) {
+    const char *enc;
+    if (!PyArg_ParseTuple(args, "y", &enc)) return NULL;
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) Py_RETURN_NONE;
+    PyObject *res = PyBytes_FromStringAndSize(NULL, DB_TABLE);
+    if (!res) {
+        iconv_close(cd);
+        return NULL;
+    }
+    uint8_t *t = (uint8_t *)PyBytes_AS_STRING(res);
+    memset(t, 0, DB_TABLE);
+    int ascii_ok = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (int c = 0; c < 128 && ascii_ok; c++) {
+        char in[1] = {(char)c}, out[8];
+        char *ip = in, *op = out;
+        size_t il = 1, ol = sizeof out;
+        iconv(cd, NULL, NULL, NULL, NULL);
+        if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || il != 0 || op - out != 1 || (uint8_t)out[0] != c)
+            ascii_ok = 0;
+    }
+    for (int a = 0; a < DB_LEADS && ascii_ok; a++) {
+        for (int b = 0; b < DB_TRAILS; b++) {
+            char in[2] = {(char)(0x81 + a), (char)(0x40 + b)}, out[16];
+            char *ip = in, *op = out;
+            size_t il = 2, ol = sizeof out;
+            iconv(cd, NULL, NULL, NULL, NULL);
+            size_t r = iconv(cd, &ip, &il, &op, &ol);
+            size_t len = (size_t)(op - out);
+            /* one character from both bytes, 2..4 UTF-8 bytes (a non-ASCII character) */
+            if (r != (size_t)-1 && il == 0 && len >= 2 && len <= 4 && ((uint8_t)out[0] & 0xC0) == 0xC0)
+                memcpy(t + ((size_t)a * DB_TRAILS + (size_t)b) * 4, out, len);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    iconv_close(cd);
+    if (!ascii_ok) {
+        Py_DECREF(res);
+        Py_RETURN_NONE;
+    }
+    return res;
+}
+
+/* double_byte_decode(table: bytes, data: buffer) -> (utf8: bytes, consumed: int)
+ * Converts ASCII bytes and the table's two-byte codes from the start of data; stops at the first byte it cannot
+ * convert (a code not in the table, an invalid byte, or a lead byte at the very end), returning what it made and how
+ * many input bytes that was. */
+static PyObject *double_byte_decode(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer tab, data;
+    if (!PyArg_ParseTuple(args, "y*y*", &tab, &data)) return NULL;
+    PyObject *res = NULL, *out_obj = NULL;
+    if (tab.len != DB_TABLE) {
+        PyErr_SetString(PyExc_ValueError, "bad double-byte table");
+        goto done;
+    }
+    const Py_ssize_t n = data.len;
+    out_obj = PyBytes_FromStringAndSize(NULL, 2 * n + 1);
+    if (!out_obj) goto done;
+    const uint8_t *t = tab.buf, *in = data.buf;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(out_obj);
+    Py_ssize_t i = 0, o = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (i < n) {
+        while (i + 8 <= n) {  /* eight ASCII bytes at a time */
+            uint64_t w;
+            memcpy(&w, in + i, 8);
+            if (w & 0x8080808080808080ULL) break;
+            memcpy(out + o, &w, 8);
+            i += 8;
+            o += 8;
+        }
+        if (i >= n) break;
+        uint8_t c = in[i];
+        if (c < 0x80) {
+            out[o++] = c;
+            i++;
+            continue;
+        }
+        if (c < 0x81 || c == 0xFF || i + 1 >= n) break;
+        uint8_t d = in[i + 1];
+        if (d < 0x40 || d == 0xFF) break;
+        const uint8_t *e = t + ((size_t)(c - 0x81) * DB_TRAILS + (size_t)(d - 0x40)) * 4;
+        if (e[0] == 0) break;
+        out[o++] = e[0];
+        out[o++] = e[1];
+        if (e[2]) {
+            out[o++] = e[2];
+            if (e[3]) out[o++] = e[3];
+        }
+        i += 2;
+    }
+    Py_END_ALLOW_THREADS
+    if (_PyBytes_Resize(&out_obj, o) < 0) goto done;  /* frees out_obj on failure */
+    res = Py_BuildValue("(Nn)", out_obj, i);
+    out_obj = NULL;
+done:
+    Py_XDECREF(out_obj);
+    PyBuffer_Release(&tab);
+    PyBuffer_Release(&data);
+    return res;
+}
+
 static PyObject *sha_ni(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(noargs)) { return PyBool_FromLong(COMPRESS != compress_c); }
 
 static PyObject *set_portable(PyObject *Py_UNUSED(self), PyObject *arg) {
@@ -344,6 +513,9 @@ static PyObject *set_portable(PyObject *Py_UNUSED(self), PyObject *arg) {
 static PyMethodDef METHODS[] = {
     {"hmac_sha256_hex", hmac_sha256_hex, METH_VARARGS, "HMAC-SHA256 hex of each value of an Arrow string array."},
     {"replace_each", replace_each, METH_VARARGS, "Row-wise substring replacement over Arrow string buffers."},
+    {"digit_runs", digit_runs, METH_VARARGS, "Rows of an Arrow string array with a run of ASCII digits."},
+    {"double_byte_table", double_byte_table, METH_VARARGS, "iconv's UTF-8 of every two-byte code of an encoding."},
+    {"double_byte_decode", double_byte_decode, METH_VARARGS, "Table-driven double-byte → UTF-8 (prefix)."},
     {"sha_ni", sha_ni, METH_NOARGS, "True when the SHA-NI compression is in use."},
     {"set_portable", set_portable, METH_O, "Force (True) or release (False) the portable C compression (tests)."},
     {NULL, NULL, 0, NULL}};

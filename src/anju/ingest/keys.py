@@ -6,11 +6,13 @@ columns, joined with a unit separator and a marker for nulls so ``("a", null)`` 
 (the canonical-hash idea of sqlite-utils' ``hash_record``).
 
 :class:`KeyIndex` remembers every key already in the lake for that source plus every key loaded so far in this
-import, as 128-bit fingerprints (two 64-bit DuckDB hashes; 16 bytes per key, ten million keys ≈ 160 MB) in NumPy
-arrays sorted by the first hash. A batch's fingerprints are sorted and looked up by binary search, and the new ones
-are merged in at their positions, so a batch costs O(batch · log index) for the look-ups plus one copy of the index
-for the merge (an earlier version joined each batch against a DuckDB table, which scanned the whole index per
-batch: 0.14 s per 500 k keys at the start of a 10 M-row import, 0.41 s at the end).
+import, as 128-bit fingerprints (two 64-bit DuckDB hashes; 16 bytes per key, ten million keys ≈ 160 MB) in a few
+sorted NumPy runs (size-tiered: four runs of about the same size are merged into one, so each key is copied
+~log4(keys / batch) times) and a 32 MiB bit filter over the first hash's top 28 bits. A batch's fingerprints are
+sorted; only those whose filter bit is set (the repeats, plus ~4 % false positives at ten million keys) are looked up
+in the runs by binary search. An earlier version kept one sorted array and merged every batch into it with
+``np.insert`` — a fresh copy of the whole index per batch, 4.6 s of CPU for 10 M keys against 2.6 s now — and
+before that joined each batch against a DuckDB table, which scanned the whole index per batch.
 """
 
 from __future__ import annotations
@@ -73,8 +75,12 @@ class KeyIndex:
 
     def __init__(self) -> None:
         self.con = quiet_duckdb(1)
-        self._h1 = np.empty(0, np.uint64)  # sorted
-        self._h2 = np.empty(0, np.uint64)  # aligned with _h1 (order among equal h1 values is arbitrary)
+        # sorted runs of fingerprints (h1 sorted, h2 aligned; order among equal h1 values is arbitrary), oldest
+        # first, at most ~3·log4(index / batch) of them (see _merge)
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        # one bit per value of h1's top bits, set for every key in the runs: a batch looks up in the runs only the
+        # keys whose bit is set (their repeats, plus ~4 % false positives at 10 M keys) instead of all of them
+        self._bits = np.zeros(1 << (_FILTER_BITS - 6), np.uint64)
         self.size = 0
 
     @classmethod
@@ -90,7 +96,8 @@ class KeyIndex:
             h1 = _u64(t.column("h1"))
             h2 = _u64(t.column("h2"))
             order = np.argsort(h1, kind="stable")
-            idx._h1, idx._h2 = h1[order], h2[order]
+            idx._runs = [(h1[order], h2[order])]
+            idx._mark(idx._runs[0][0])
             idx.size = int(h1.size)
         return idx
 
@@ -102,21 +109,39 @@ class KeyIndex:
             self.con.unregister("key_batch")
         return _u64(t.column("h1")), _u64(t.column("h2"))
 
+    def _mark(self, h1: np.ndarray) -> None:
+        """Set the filter bits of ``h1``."""
+        np.bitwise_or.at(self._bits, h1 >> _WORD_SHIFT, np.left_shift(_ONE, (h1 >> _BIT_SHIFT) & _BIT_MASK))
+
+    def _maybe(self, h1: np.ndarray) -> np.ndarray:
+        """Mask of ``h1`` whose filter bit is set (a superset of the keys in the runs)."""
+        words = self._bits[h1 >> _WORD_SHIFT]
+        return (np.right_shift(words, (h1 >> _BIT_SHIFT) & _BIT_MASK) & _ONE).astype(bool)
+
     def _taken(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
         """Mask of fingerprints (``h1`` sorted) already in the index."""
         found = np.zeros(h1.size, dtype=bool)
-        n = self._h1.size
-        if n == 0 or h1.size == 0:
+        if h1.size == 0 or not self._runs:
             return found
-        pos = np.searchsorted(self._h1, h1, side="left")
-        live = np.flatnonzero(pos < n)
-        while live.size:  # walk the (almost always 0 or 1) index entries sharing each h1
-            p = pos[live]
-            same = self._h1[p] == h1[live]
-            live, p = live[same], p[same]
-            found[live[self._h2[p] == h2[live]]] = True
-            pos[live] += 1
-            live = live[(pos[live] < n) & ~found[live]]
+        cand = np.flatnonzero(self._maybe(h1))
+        if cand.size:
+            found[cand] = self._in_runs(h1[cand], h2[cand])
+        return found
+
+    def _in_runs(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+        """Exact look-up of fingerprints (``h1`` sorted) in the runs, by binary search."""
+        found = np.zeros(h1.size, dtype=bool)
+        for r1, r2 in self._runs:
+            n = r1.size
+            pos = np.searchsorted(r1, h1, side="left")
+            live = np.flatnonzero((pos < n) & ~found)
+            while live.size:  # walk the (almost always 0 or 1) run entries sharing each h1
+                p = pos[live]
+                same = r1[p] == h1[live]
+                live, p = live[same], p[same]
+                found[live[r2[p] == h2[live]]] = True
+                pos[live] += 1
+                live = live[(pos[live] < n) & ~found[live]]
         return found
 
     def claim(self, keys: pa.Array, candidates: np.ndarray) -> np.ndarray:
@@ -151,14 +176,30 @@ class KeyIndex:
         return dup
 
     def _merge(self, new1: np.ndarray, new2: np.ndarray) -> None:
-        """Insert sorted fingerprints at their places (one array at a time, so the transient copy is 8 bytes a key)."""
-        at = np.searchsorted(self._h1, new1, side="left")
-        self._h1 = np.insert(self._h1, at, new1)
-        self._h2 = np.insert(self._h2, at, new2)
+        """Add sorted fingerprints as a new run; when the last four runs are of about the same size, merge them
+        into one (size-tiered: each key is copied ~log4(index / batch) times in all, where one sorted array copied
+        the whole index every batch; a stable sort of the concatenated runs merges them in linear time)."""
+        runs = self._runs
+        runs.append((new1, new2))
+        self._mark(new1)
+        while len(runs) >= _FAN_IN and runs[-_FAN_IN][0].size < 2 * runs[-1][0].size:
+            group = runs[-_FAN_IN:]
+            del runs[-_FAN_IN:]
+            c1 = np.concatenate([r[0] for r in group])
+            order = np.argsort(c1, kind="stable")
+            runs.append((c1[order], np.concatenate([r[1] for r in group])[order]))
         self.size += int(new1.size)
 
     def close(self) -> None:
         self.con.close()
+
+
+_FAN_IN = 4  # runs merged at once
+_FILTER_BITS = 28  # 2^28 bits = 32 MiB
+_WORD_SHIFT = np.uint64(64 - (_FILTER_BITS - 6))  # top bits of h1 → word of the filter
+_BIT_SHIFT = np.uint64(64 - _FILTER_BITS)  # the next six bits → bit in the word
+_BIT_MASK = np.uint64(63)
+_ONE = np.uint64(1)
 
 
 def _u64(col: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -9,7 +9,9 @@ UTF-8 and, if that fails, the file is taken as GB18030 (a superset of GBK and GB
 and most police systems write). An explicit encoding (profile ``[read].encoding`` or ``--encoding``) wins. Non-UTF-8
 input is transcoded to UTF-8 on the fly, block by block, by the C library's ``iconv(3)`` called in-process through
 :mod:`ctypes` (which releases Python's lock during the call; no pipes, and memory stays at one block — the
-``iconv`` *program* reads its whole input before writing anything). Where ``iconv(3)`` does not know the encoding,
+``iconv`` *program* reads its whole input before writing anything); for the GBK family the C kernel converts each
+block first with a table of every two-byte code made by ``iconv(3)`` itself, up to the first code it lacks, and
+``iconv(3)`` does the rest (same output and errors, ~2.5× faster). Where ``iconv(3)`` does not know the encoding,
 the ``iconv`` program in a child process or, failing that, pyarrow's Python-codec transcoder is used.
 
 Row numbers: :attr:`SourceReader.row_numbers` of each batch are the 1-based data-row numbers in the source
@@ -31,7 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +42,12 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from anju.errors import DataNotFoundError, EncodingError, IngestError
+
+_native: Any
+try:  # the C kernel of anju.ingest.pii, built with the package; optional
+    from anju.ingest import _native  # type: ignore[attr-defined,no-redef]
+except ImportError:  # pragma: no cover - built without a C compiler
+    _native = None
 
 __all__ = [
     "DEFAULT_NULL_VALUES",
@@ -443,8 +451,13 @@ class _IconvStream(io.RawIOBase):
     """
 
     BLOCK = 4 << 20
+    #: double-byte encodings converted by the C kernel's table (made by iconv, so the same output) up to the first
+    #: code it lacks (a four-byte GB18030 sequence, an invalid byte), from where iconv takes over: ~2.5× faster
+    DOUBLE_BYTE = frozenset({"GB18030", "GBK", "CP936", "GB2312", "EUC-CN"})
+    _tables: ClassVar[dict[str, bytes | None]] = {}
 
-    def __init__(self, lib: Any, cd: int, raw: IO[bytes], encoding: str, p: Path) -> None:
+    def __init__(self, lib: Any, cd: int, raw: IO[bytes], encoding: str, p: Path, *,
+                 table: bytes | None = None) -> None:
         self._lib = lib
         self._cd: int | None = cd
         self._raw = raw
@@ -455,16 +468,26 @@ class _IconvStream(io.RawIOBase):
         self._eof = False
         self._pending = bytearray()
         self._out = bytearray(self.BLOCK * 2 + 64)
+        self._table = table
 
     @classmethod
-    def open(cls, raw: IO[bytes], encoding: str, p: Path) -> _IconvStream | None:
+    def open(cls, raw: IO[bytes], encoding: str, p: Path, *, native: bool | None = None) -> _IconvStream | None:
         lib = _Iconv.load()
         if lib is None:
             return None
-        cd = lib.iconv_open(b"UTF-8", encoding.upper().replace("_", "-").encode("ascii"))
+        name = encoding.upper().replace("_", "-")
+        cd = lib.iconv_open(b"UTF-8", name.encode("ascii"))
         if cd is None or cd == ctypes.c_void_p(-1).value:
             return None
-        return cls(lib, cd, raw, encoding, p)
+        use = _native is not None if native is None else bool(native and _native is not None)
+        table = cls._table_for(name) if use and name in cls.DOUBLE_BYTE else None
+        return cls(lib, cd, raw, encoding, p, table=table)
+
+    @classmethod
+    def _table_for(cls, name: str) -> bytes | None:
+        if name not in cls._tables:
+            cls._tables[name] = _native.double_byte_table(name.encode("ascii"))
+        return cls._tables[name]
 
     def readable(self) -> bool:
         return True
@@ -490,6 +513,17 @@ class _IconvStream(io.RawIOBase):
         return out
 
     def _convert(self, data: bytes, *, final: bool) -> bytes:
+        if self._table is None or not data:
+            return self._iconv(data, final=final)
+        fast, k = _native.double_byte_decode(self._table, data)
+        if k == len(data):
+            self._carry = b""
+            self._consumed += k
+            return bytes(fast)
+        self._consumed += k
+        return bytes(fast) + self._iconv(data[k:], final=final)
+
+    def _iconv(self, data: bytes, *, final: bool) -> bytes:
         lib, n = self._lib, len(data)
         if len(self._out) < 2 * n + 64:
             self._out = bytearray(2 * n + 64)
