@@ -61,6 +61,7 @@ def test_name_masks() -> None:
 def test_text_masking() -> None:
     texts = pa.array([
         "报警人称手机13812345678被盗，另一号码15900001111。",
+        "电话 138 1234 5678，银行卡6222021234567890123，旧身份证110101900307123",
         "身份证号11010119900307123X，座机021-64381234",
         "两个号码13812345678,13987654321紧挨着",
         "金额5000元，订单号20240302",  # no personal number: unchanged
@@ -68,6 +69,7 @@ def test_text_masking() -> None:
     ])
     assert mask_text(texts).to_pylist() == [
         "报警人称手机138****5678被盗，另一号码159****1111。",
+        "电话 138****5678，银行卡************0123，旧身份证1101*******7123",
         "身份证号1101**********123X，座机021-****1234",
         "两个号码138****5678,139****4321紧挨着",
         "金额5000元，订单号20240302",
@@ -180,3 +182,39 @@ def test_native_digit_runs_match_re2(texts: list[str | None], cut: int, run: int
     assert _digit_runs(arr, run, native=True).to_pylist() == want
     assert _digit_runs(arr, run, native=False).to_pylist() == want
     assert mask_text(arr).to_pylist() == [None if t is None else t for t in mask_text(pa.array(texts)).to_pylist()]
+    # separated: one space, '-' or '－' between digits keeps the run (C scan == its RE2 fallback)
+    sep = _digit_runs(arr, run, native=True, separated=True).to_pylist()
+    assert sep == _digit_runs(arr, run, native=False, separated=True).to_pylist()
+    assert all(s or not w for s, w in zip(sep, want, strict=True))  # a superset of the plain runs
+
+
+_PII_TEXTS = st.lists(
+    st.tuples(st.sampled_from(["", "电话", "，", "身份证", "卡号"]),
+              st.one_of(st.text(alphabet="0123456789", min_size=1, max_size=20),
+                        st.from_regex(r"(\+86 ?)?1[3-9][0-9]{9}", fullmatch=True),
+                        st.from_regex(r"1[3-9][0-9][ \-－][0-9]{4}[ \-－][0-9]{4}", fullmatch=True),
+                        st.from_regex(r"[1-9][0-9]{16}[0-9X]", fullmatch=True),
+                        st.from_regex(r"([0-9]{4} ){3}[0-9]{4,7}", fullmatch=True))),
+    max_size=5).map(lambda parts: "".join(w + n for w, n in parts) + "。")
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c-scan", "re2-prefilter"])
+def test_ingest_text_masking_is_the_text_rules(native: bool) -> None:
+    """What reaches the lake's text column is masked by anju.text.mask's rules (spaced phones, 15-digit IDs, bank
+    cards included), whether the C scan or the RE2 prefilter picks the candidate rows."""
+    from anju.ingest import pii
+    from anju.text.mask import mask_pii
+
+    if native:
+        _native_or_skip()
+
+    @settings(max_examples=300, deadline=None)
+    @given(texts=st.lists(st.one_of(st.none(), _PII_TEXTS), min_size=1, max_size=8))
+    def check(texts: list[str | None]) -> None:
+        got = mask_text(pa.array(texts, pa.string())).to_pylist()
+        assert got == [None if t is None else m for t, m in zip(texts, mask_pii(texts), strict=True)]
+
+    with pytest.MonkeyPatch.context() as mp:
+        if not native:
+            mp.setattr(pii, "_native", None)
+        check()

@@ -7,7 +7,8 @@
  *   interpreter lock.
  * replace_each: row by row, replace every occurrence of needles[i] in texts[i] by replacements[i] (byte-wise, which
  *   for valid UTF-8 is the same as character-wise).
- * digit_runs: which values of a string array hold a run of k ASCII digits (RE2's \d{k}, for the text masks).
+ * digit_runs: which values of a string array hold a run of k ASCII digits (RE2's \d{k}), optionally allowing one
+ *   separator between digits (the candidate test of the text masks).
  * double_byte_table / double_byte_decode: GBK-family → UTF-8 through a table of every two-byte code made by iconv(3)
  *   itself, up to the first code the table lacks (readers.py hands the rest to iconv).
  *
@@ -334,13 +335,16 @@ done:
     return res;
 }
 
-/* digit_runs(offsets: buffer[int32], data: buffer, n: int, run: int) -> bytes (n bytes, 1 where value i contains
- * `run` consecutive ASCII digits: what RE2's \d{run} finds; in UTF-8 the bytes '0'..'9' only ever stand for
- * themselves). Null slots are scanned too (the caller masks them out). */
+/* digit_runs(offsets: buffer[int32], data: buffer, n: int, run: int, separated: int) -> bytes (n bytes, 1 where
+ * value i contains `run` consecutive ASCII digits: what RE2's \d{run} finds; in UTF-8 the bytes '0'..'9' only ever
+ * stand for themselves). With `separated`, one space, '-' or '－' (U+FF0D) between two digits does not break the run,
+ * so "138 1234 5678" counts as 11 digits (the candidate test of anju.text.mask). Null slots are scanned too (the
+ * caller masks them out). */
 static PyObject *digit_runs(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer offs, data;
     Py_ssize_t n, run;
-    if (!PyArg_ParseTuple(args, "y*y*nn", &offs, &data, &n, &run)) return NULL;
+    int separated = 0;
+    if (!PyArg_ParseTuple(args, "y*y*nn|p", &offs, &data, &n, &run, &separated)) return NULL;
     PyObject *result = NULL;
     if (n < 0 || run < 1 || offs.len < (Py_ssize_t)((n + 1) * sizeof(int32_t))) {
         PyErr_SetString(PyExc_ValueError, "offsets buffer too short or bad n/run");
@@ -372,9 +376,19 @@ static PyObject *digit_runs(PyObject *Py_UNUSED(self), PyObject *args) {
                     hit = 1;
                     break;
                 }
-            } else {
-                len = 0;
+                continue;
             }
+            if (separated && len > 0) {
+                /* a single separator between two digits keeps the run */
+                Py_ssize_t w = 0;
+                if (*p == ' ' || *p == '-') w = 1;
+                else if (p + 2 < end && p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8D) w = 3;
+                if (w && p + w < end && (uint8_t)(p[w] - '0') < 10) {
+                    p += w - 1;
+                    continue;
+                }
+            }
+            len = 0;
         }
         out[i] = hit;
     }

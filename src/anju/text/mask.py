@@ -52,8 +52,8 @@ PII_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 
 # The same rules for RE2 (pyarrow), which has no look-arounds: the digit boundary on each side is a captured group
 # (a non-digit or the text's edge) put back by the replacement. A boundary character consumed by one match cannot
-# start the next, so two numbers one character apart need a second pass; both implementations repeat their passes
-# to a fixpoint, and agree (tested against mask_one).
+# start the next, so two numbers one character apart need a second pass of the same pattern; mask_array repeats
+# each pattern, and both implementations the whole sequence, to a fixpoint (tested against mask_one).
 _L, _R = r"(^|[^0-9])", r"([^0-9]|$)"
 _RE2_PATTERNS: tuple[tuple[str, str], ...] = (
     (_L + r"([1-9][0-9]{3})[0-9]{10}([0-9]{3}[0-9Xx])([^0-9Xx]|$)", r"\1\2**********\3\4"),
@@ -127,11 +127,12 @@ def pii_found(texts: Iterable[str | None]) -> np.ndarray:
     return found
 
 
-def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | None = None) -> pa.Array:
     """:func:`mask_pii` over an Arrow string array, in pyarrow's RE2 without Python strings (nulls stay null).
 
-    The ingest path uses this for call texts: a prefilter scan finds the few texts holding a candidate digit run,
-    and only those go through the patterns.
+    The ingest path uses this for call texts and addresses: a prefilter finds the few texts holding a candidate
+    digit run, and only those go through the patterns. ``candidates`` (a boolean array, e.g. from the ingest's C
+    byte scan) replaces the RE2 prefilter; it must flag at least every text the prefilter would.
 
     >>> mask_array(pa.array(["联系电话13812345678,13912345678", "被骗3万元", None])).to_pylist()
     ['联系电话138****5678,139****5678', '被骗3万元', None]
@@ -139,13 +140,20 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     values = values.cast(pa.string())
-    hit = pc.match_substring_regex(values, _CANDIDATE).fill_null(False)
+    hit = pc.match_substring_regex(values, _CANDIDATE).fill_null(False) if candidates is None else candidates
     if not pc.any(hit).as_py():
         return values
     sub = values.filter(hit)
     while True:  # to a fixpoint, as mask_one (each pass masks at least one more number, so this ends)
         before = sub
         for pattern, repl in _RE2_PATTERNS:
-            sub = pc.replace_substring_regex(sub, pattern, repl)
+            # each pattern to its own fixpoint before the next, as Python's non-consuming look-arounds find every
+            # match in one scan: a number whose left boundary the previous match consumed is found by the next pass
+            # of the same pattern, not bitten by a later one
+            while True:
+                again = pc.replace_substring_regex(sub, pattern, repl)
+                if again.equals(sub):
+                    break
+                sub = again
         if sub.equals(before):
             return pc.replace_with_mask(values, hit, sub)
