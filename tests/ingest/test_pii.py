@@ -218,3 +218,18 @@ def test_ingest_text_masking_is_the_text_rules(native: bool) -> None:
         if not native:
             mp.setattr(pii, "_native", None)
         check()
+
+
+def test_native_kernel_is_built_where_a_compiler_is() -> None:
+    """The extension is optional so that an install without a compiler still works, but where one is present (as
+    on the project's machines) a build failure must not pass unnoticed as a silent fallback to the slower paths."""
+    import shlex
+    import shutil
+    import sysconfig
+
+    from anju.ingest import pii
+
+    cc = shlex.split(sysconfig.get_config_var("CC") or "cc")[0]
+    if shutil.which(cc) is None:
+        pytest.skip(f"no C compiler ({cc}) on this machine: the pure fallbacks are in use")
+    assert pii._native is not None, "anju.ingest._native was not built although a C compiler exists: reinstall"
