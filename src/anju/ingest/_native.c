@@ -173,6 +173,27 @@ static void sha256_finish(uint32_t st[8], const uint8_t *msg, size_t len, uint64
 
 static const char HEX[] = "0123456789abcdef";
 
+/* Check an Arrow string array's offsets (n + 1 int32 entries, already shifted to the array's offset) against its
+ * data buffer: long enough, inside the data, non-decreasing. Returns 0, or -1 with ValueError set. */
+static int check_offsets(const Py_buffer *offs, const Py_buffer *data, Py_ssize_t n) {
+    if (n < 0 || offs->len < (Py_ssize_t)((n + 1) * sizeof(int32_t))) {
+        PyErr_SetString(PyExc_ValueError, "offsets buffer too short");
+        return -1;
+    }
+    const int32_t *o = (const int32_t *)offs->buf;
+    if (n > 0 && (o[0] < 0 || o[n] > data->len || o[n] < o[0])) {
+        PyErr_SetString(PyExc_ValueError, "offsets out of range of the data buffer");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (o[i + 1] < o[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets are not monotonic");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* hmac_sha256_hex(key: bytes, offsets: buffer[int32], data: buffer, n: int) -> bytes (n * 64 hex chars).
  * offsets has n + 1 entries (already shifted to the array's offset by the caller); values of null slots are
  * hashed too (the caller masks them out). */
@@ -181,21 +202,8 @@ static PyObject *hmac_sha256_hex(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_ssize_t n;
     if (!PyArg_ParseTuple(args, "y*y*y*n", &key, &offs, &data, &n)) return NULL;
     PyObject *result = NULL;
-    if (offs.len < (Py_ssize_t)((n + 1) * sizeof(int32_t))) {
-        PyErr_SetString(PyExc_ValueError, "offsets buffer too short");
-        goto done;
-    }
+    if (check_offsets(&offs, &data, n) < 0) goto done;
     const int32_t *o = (const int32_t *)offs.buf;
-    if (n > 0 && (o[0] < 0 || o[n] > data.len || o[n] < o[0])) {
-        PyErr_SetString(PyExc_ValueError, "offsets out of range of the data buffer");
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (o[i + 1] < o[i]) {
-            PyErr_SetString(PyExc_ValueError, "offsets are not monotonic");
-            goto done;
-        }
-    }
     result = PyBytes_FromStringAndSize(NULL, n * 64);
     if (!result) goto done;
     char *out = PyBytes_AS_STRING(result);
@@ -346,21 +354,12 @@ static PyObject *digit_runs(PyObject *Py_UNUSED(self), PyObject *args) {
     int separated = 0;
     if (!PyArg_ParseTuple(args, "y*y*nn|p", &offs, &data, &n, &run, &separated)) return NULL;
     PyObject *result = NULL;
-    if (n < 0 || run < 1 || offs.len < (Py_ssize_t)((n + 1) * sizeof(int32_t))) {
-        PyErr_SetString(PyExc_ValueError, "offsets buffer too short or bad n/run");
+    if (run < 1) {
+        PyErr_SetString(PyExc_ValueError, "run must be at least 1");
         goto done;
     }
+    if (check_offsets(&offs, &data, n) < 0) goto done;
     const int32_t *o = (const int32_t *)offs.buf;
-    if (n > 0 && (o[0] < 0 || o[n] > data.len || o[n] < o[0])) {
-        PyErr_SetString(PyExc_ValueError, "offsets out of range of the data buffer");
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (o[i + 1] < o[i]) {
-            PyErr_SetString(PyExc_ValueError, "offsets are not monotonic");
-            goto done;
-        }
-    }
     result = PyBytes_FromStringAndSize(NULL, n);
     if (!result) goto done;
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
