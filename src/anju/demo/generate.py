@@ -54,14 +54,6 @@ class DemoFiles:
         return int(self.manifest["rows"])
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     """The ``demo.json`` of a folder, or None."""
     p = Path(out_dir) / MANIFEST_NAME

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import os
 import queue
 import secrets
@@ -41,6 +40,7 @@ import pyarrow as pa
 from anju import __version__
 from anju.config import Settings, deployment_secret
 from anju.errors import IngestError
+from anju.files import file_sha256
 from anju.ingest.enrich import GeoContext
 from anju.ingest.keys import KeyIndex
 from anju.ingest.pii import Hasher
@@ -62,12 +62,6 @@ T = TypeVar("T")
 def new_import_id() -> str:
     """A sortable, unique import id: UTC time plus random hex, e.g. ``20261123T050102Z-3f9a1c``."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 class _Failure:

@@ -16,7 +16,6 @@ fix is to retrain), or whose label set differs from its card.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -33,6 +32,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from anju import __version__ as anju_version
 from anju.errors import AnjuError, DataNotFoundError
+from anju.files import file_sha256
 
 __all__ = ["MODEL_FORMAT", "ModelError", "ModelInfo", "evaluate_predictions", "list_models", "load_model",
            "save_model"]
@@ -83,14 +83,6 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def list_models(models_dir: str | Path, task: str | None = None) -> list[ModelInfo]:
     """Model cards in ``models_dir`` (optionally of one task), oldest version first."""
     d = Path(models_dir)
@@ -126,7 +118,7 @@ def save_model(models_dir: str | Path, model: Any, info: ModelInfo) -> ModelInfo
     final = d / f"{stem}.joblib"
     os.replace(tmp, final)
     info.file = final.name
-    info.file_sha256 = _sha256(final)
+    info.file_sha256 = file_sha256(final)
     card_tmp = d / f".{stem}.json.tmp"
     card_tmp.write_text(info.to_json(), encoding="utf-8")
     os.replace(card_tmp, d / f"{stem}.json")
@@ -156,7 +148,7 @@ def load_model(models_dir: str | Path, task: str, version: int | None = None) ->
     if not path.exists():
         raise DataNotFoundError(f"model file {path} named by its card is missing; retrain with "
                                 f"`anju text train --task {task}`")
-    if _sha256(path) != info.file_sha256:
+    if file_sha256(path) != info.file_sha256:
         raise ModelError(f"{path}: SHA-256 differs from its card — the file was modified or is corrupt; "
                          f"retrain with `anju text train --task {task}`")
     if info.sklearn_version != sklearn.__version__:
