@@ -87,7 +87,7 @@ def _keep(term: str, min_len: int) -> bool:
     return len(term) >= min_len and not _JUNK.match(term)
 
 
-_STATS_CACHE: dict[tuple[int, int, bytes], tuple[dict[str, int], Counter[str]]] = {}
+_STATS_CACHE: dict[tuple[int, bytes], tuple[dict[str, int], Counter[str]]] = {}
 _STATS_CACHE_SIZE = 4
 
 
@@ -101,7 +101,7 @@ def _term_stats(seg: Any, texts: list[str], min_len: int) -> tuple[dict[str, int
 
     if seg is not _SEG:  # a caller's own segmenter (dictionary) is not cached
         return _term_stats_uncached(seg, texts, min_len)
-    key = (0, min_len, hashlib.blake2b("\x1f".join(texts).encode("utf-8"), digest_size=16).digest())
+    key = (min_len, hashlib.blake2b("\x1f".join(texts).encode("utf-8"), digest_size=16).digest())
     hit = _STATS_CACHE.get(key)
     if hit is None:
         hit = _term_stats_uncached(seg, texts, min_len)

@@ -48,18 +48,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """生成平安指数发布（index.html、report.pdf、tables.xlsx、release.json）/ build the Safety Index release."""
         from anju.release import ReleaseError, build_release
-        from anju.release.renderers import RENDERERS
+        from anju.release.renderers import check_formats
 
         settings = settings_from(ctx)
         language = lang or settings.lang
         if language not in ("zh", "en"):
             raise ReleaseError(f"--lang must be zh or en; got {language!r}. Use --lang zh or --lang en.")
-        fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-        if fmt_list:
-            bad = [f for f in fmt_list if f not in RENDERERS]
-            if bad:
-                raise ReleaseError(f"--formats: unknown format(s) {bad}; expected a comma-separated subset of "
-                                   f"{sorted(RENDERERS)}, e.g. --formats html,pdf")
+        fmt_list = check_formats([f.strip() for f in formats.split(",") if f.strip()]) if formats else None
         t0 = time.perf_counter()
         with console.status("正在生成发布 / building the release…", spinner="dots") if not settings.quiet \
                 else nullcontext():

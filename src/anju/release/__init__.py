@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anju.release.model import Column, Figure, GeoLayer, Note, Release, ReleaseError, ReleaseMeta, Table
-from anju.release.renderers import RENDERERS, RenderWorker, register_renderer, render_all
+from anju.release.renderers import RENDERERS, RenderWorker, check_formats, register_renderer, render_all
 
 if TYPE_CHECKING:
     from anju.config import Settings
@@ -69,7 +69,7 @@ def build_release(
 
     if lang not in ("zh", "en"):
         raise ReleaseError(f"release language must be 'zh' or 'en'; got {lang!r}. Use --lang zh or --lang en.")
-    wanted = list(formats) if formats is not None else list(RENDERERS)
+    wanted = check_formats(formats)  # before the lake is read: a typo fails at once
     # the PDF (the slowest file) is laid out in a second process that imports its libraries while we assemble
     with RenderWorker(("pdf",), enabled="pdf" in wanted) as worker:
         release = assemble_release(settings, period, compare=compare, lang="en" if lang == "en" else "zh", by=by)

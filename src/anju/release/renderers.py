@@ -23,9 +23,9 @@ from typing import Any
 import jinja2
 
 from anju.errors import AnjuError
-from anju.release.model import Release
+from anju.release.model import Release, ReleaseError
 
-__all__ = ["RENDERERS", "RenderWorker", "Renderer", "register_renderer", "render_all", "template_env"]
+__all__ = ["RENDERERS", "RenderWorker", "Renderer", "check_formats", "register_renderer", "render_all", "template_env"]
 
 RenderFunc = Callable[[Release, Path], None]
 
@@ -80,11 +80,13 @@ def register_renderer(fmt: str, filename: str) -> Callable[[RenderFunc], RenderF
     return deco
 
 
-def _check_formats(formats: Iterable[str] | None) -> list[str]:
+def check_formats(formats: Iterable[str] | None) -> list[str]:
+    """The formats to write (default: every registered one); unknown ones are refused with the known ones named."""
     wanted = list(formats) if formats is not None else list(RENDERERS)
     unknown = [f for f in wanted if f not in RENDERERS]
     if unknown:
-        raise AnjuError(f"unknown release format(s) {unknown}; expected some of {sorted(RENDERERS)}")
+        raise ReleaseError(f"--formats: unknown format(s) {unknown}; expected a comma-separated subset of "
+                           f"{sorted(RENDERERS)}, e.g. --formats html,pdf")
     return wanted
 
 
@@ -148,20 +150,13 @@ def render_all(release: Release, out_dir: Path, formats: Iterable[str] | None = 
     With a running :class:`RenderWorker`, its formats are written by the worker while this process writes the rest;
     a worker failure is raised here like a local one.
     """
-    wanted = _check_formats(formats)
+    wanted = check_formats(formats)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    remote: list[tuple[str, Future[None]]] = []
-    local = [f for f in wanted if not (worker is not None and worker.takes(f))]
+    paths = {f: out_dir / RENDERERS[f].filename for f in wanted}
+    remote = {f: worker.submit(release, paths[f], f) for f in wanted if worker is not None and worker.takes(f)}
     for fmt in wanted:
-        if fmt not in local and worker is not None:
-            remote.append((fmt, worker.submit(release, out_dir / RENDERERS[fmt].filename, fmt)))
-    for fmt in local:
-        r = RENDERERS[fmt]
-        path = out_dir / r.filename
-        r.load()(release, path)
-        written[fmt] = path
-    for fmt, fut in remote:
+        if fmt not in remote:
+            RENDERERS[fmt].load()(release, paths[fmt])
+    for fut in remote.values():
         fut.result()
-        written[fmt] = out_dir / RENDERERS[fmt].filename
-    return {f: written[f] for f in wanted}
+    return paths
