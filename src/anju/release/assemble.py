@@ -98,11 +98,11 @@ def _check_coverage(incidents: Any, period: Any) -> None:
 
 def _points_crs(incidents: Any, period: Any) -> str | None:
     """The metric CRS of the period's incident points, for districts with no area layer (None without coordinates)."""
+    from anju.analytics._common import in_period
     from anju.geo.projection import metric_crs_for
 
-    t = incidents
-    ts = t.reported_at
-    t = t.filter((ts >= period.start_datetime) & (ts < period.end_datetime) & t.lon.notnull() & t.lat.notnull())
+    t = in_period(incidents, period)
+    t = t.filter(t.lon.notnull() & t.lat.notnull())
     box = t.aggregate(x0=t.lon.min(), x1=t.lon.max(), y0=t.lat.min(), y1=t.lat.max()).to_pandas().iloc[0]
     if pd.isna(box["x0"]):
         return None
@@ -113,11 +113,11 @@ def _unit_table(incidents: Any, periods: list[Any]) -> pd.DataFrame:
     """The ``unit`` level's area table: every responsible unit (管辖单位, PdDistrict…) named in the periods."""
     import ibis
 
-    t = incidents
-    ts = t.reported_at
-    cond = ibis.or_(*[(ts >= ibis.timestamp(p.start_datetime)) & (ts < ibis.timestamp(p.end_datetime))
-                      for p in periods])
-    units = t.filter(cond & t.unit.notnull()).select("unit").distinct().order_by("unit").to_pandas()["unit"]
+    from anju.analytics._common import in_period
+
+    named = [in_period(incidents, p) for p in periods]
+    units = ibis.union(*[t.filter(t.unit.notnull()).select("unit") for t in named], distinct=True)
+    units = units.order_by("unit").to_pandas()["unit"]
     units = units[units.astype(str).str.strip() != ""].astype(str).to_numpy(object)
     return pd.DataFrame({"area_id": units, "name": units, "parent_id": np.full(len(units), None, dtype=object)})
 

@@ -513,17 +513,11 @@ def audit_section(inp: ReleaseInputs) -> Part:
     The numbers come from :func:`anju.text.audit.downgrade_audit`; both tables are marked record-level because they
     quote records (keys and masked call texts), so the public edition leaves them out.
     """
-    import datetime as dt
-
-    import ibis
-
+    from anju.analytics._common import in_period
     from anju.text.audit import downgrade_audit
 
     part = _part()
-    t = inp.incidents
-    start = ibis.literal(dt.datetime.combine(inp.period.start, dt.time()))
-    end = ibis.literal(dt.datetime.combine(inp.period.end, dt.time()))
-    cur = t.filter((t.reported_at >= start) & (t.reported_at < end))
+    cur = in_period(inp.incidents, inp.period)
     audit = downgrade_audit(cur.select("record_key", "station_id", "reported_at", "category", "family", "text"),
                             taxonomy=inp.taxonomy)
     df = audit.to_pandas() if hasattr(audit, "to_pandas") else audit
