@@ -195,9 +195,16 @@ def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], 
     assert len(rows) == 10  # SF's ten police districts
     pd.testing.assert_series_equal(rows["count"].astype(int).sort_index(), cur.sort_index(), check_names=False)
     pd.testing.assert_series_equal(rows["count_prev"].astype(int).sort_index(), prev.sort_index(), check_names=False)
-    # listed by calls, largest first, and the significance flag follows the exact test's p-value
+    # listed by calls, largest first; change and exact test recomputed independently (both half-years have 181
+    # days, so the conditional binomial has p = 1/2)
     assert rows["count"].is_monotonic_decreasing
-    assert set(rows["significant"]) <= {True, False}
+    from scipy.stats import binomtest
+
+    for uid, r in rows.iterrows():
+        want = binomtest(int(r["count"]), int(r["count"] + r["count_prev"]), 0.5).pvalue
+        assert r["p_value"] == pytest.approx(want, rel=1e-6, abs=1e-300), uid
+        assert bool(r["significant"]) == (want < 0.05), uid
+        assert r["change_pct"] == pytest.approx(100 * (r["count"] / r["count_prev"] - 1)), uid
     # the per-area ranking uses the same units and the same counts
     rk = pd.DataFrame(rel["tables"]["ranking_dispute_hotspots"]["rows"])
     assert set(rk["area_id"]) <= set(cur.index)

@@ -18,7 +18,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -118,7 +117,6 @@ class RenderWorker:
         self.formats = [f for f in formats if f in RENDERERS]
         self.enabled = enabled and bool(self.formats) and (os.cpu_count() or 1) > 1
         self._pool: ProcessPoolExecutor | None = None
-        self._warmed: Future[Any] | None = None
 
     def __enter__(self) -> RenderWorker:
         if self.enabled:
@@ -126,7 +124,7 @@ class RenderWorker:
             ctx = mp.get_context("fork" if "fork" in methods and self.fork else "spawn")
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
             mods = [m for f in self.formats if (m := RENDERERS[f].module) is not None]
-            self._warmed = self._pool.submit(_warm, mods)
+            self._pool.submit(_warm, mods)  # an import error there shows again when a file is submitted
         return self
 
     def __exit__(self, *exc: object) -> None:
