@@ -24,7 +24,6 @@ import pandas as pd
 
 from anju.forecast import (
     SEPP,
-    Grid,
     NaiveHotspot,
     ProspectiveHotspot,
     RandomHotspot,
@@ -35,6 +34,7 @@ from anju.forecast import (
     rolling_origins,
     summarize,
 )
+from anju.geo.regular_grid import RegularGrid
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -89,7 +89,7 @@ def speed(quick: bool) -> None:
     print(f"machine: {platform.platform()}, python {platform.python_version()}, cpus {__import__('os').cpu_count()}")
     ev = timed(f"generate ~{n:,} events (30 × 30 km, 1 year, θ = 0.3)", lambda: synthetic(n))
     n = len(ev)
-    grid = Grid.from_bounds(0, 0, 29_999, 29_999, 150.0)
+    grid = RegularGrid.from_bounds(0, 0, 29_999, 29_999, 150.0)
     print(f"grid: {grid.nx} × {grid.ny} = {grid.n_cells:,} cells of 150 m")
     window = ("2024-12-31", "2025-01-07")
     p = ProspectiveHotspot(bandwidth_m=400.0, lookback_days=56.0)
@@ -180,7 +180,7 @@ def study_sf(path: Path) -> None:
 
     ev = load_sf_kaggle(path, start="2012-06-01", end="2015-01-01")
     hist = ev[ev["t"] < pd.Timestamp("2014-01-01")]
-    grid = Grid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
+    grid = RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
     origins = observed_origins(ev, "2014-01-06", "2014-12-29")
     print(f"\n## San Francisco (Kaggle train set) — grid {grid.nx}×{grid.ny}, {grid.n_active} active 150 m cells "
           f"({grid.area_m2 / 1e6:.1f} km²), {len(origins)} observed weeks of 2014")
@@ -201,7 +201,7 @@ def study_chicago(path: Path, boundary: Path) -> None:
 
     ev = load_chicago_assaults(path, start="2016-06-01", end="2019-01-01")
     b = chicago_boundary(boundary)
-    grid = Grid.from_bounds(*shapely.bounds(b), 150.0).restrict_to(b)
+    grid = RegularGrid.from_bounds(*shapely.bounds(b), 150.0).restrict_to(b)
     origins = rolling_origins("2018-01-01", "2018-12-31", "7D")
     print(f"\n## Chicago aggravated assaults — grid {grid.nx}×{grid.ny}, {grid.n_active} cells inside the city "
           f"({grid.area_m2 / 1e6:.1f} km²), {len(origins)} weekly origins in 2018")

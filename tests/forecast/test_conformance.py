@@ -8,8 +8,9 @@ import pytest
 from fcsynth import make_events
 
 from anju.errors import ConfigError, NotFittedError
-from anju.forecast import MODELS, SEPP, Grid, check_is_fitted, clone, make_model
+from anju.forecast import MODELS, SEPP, check_is_fitted, clone, make_model
 from anju.forecast.base import ForecastModel
+from anju.geo.regular_grid import RegularGrid
 
 WINDOW = ("2024-07-01", "2024-07-08")
 
@@ -23,10 +24,10 @@ def all_models() -> list[ForecastModel]:
 
 
 @pytest.fixture(scope="module")
-def grid() -> Grid:
+def grid() -> RegularGrid:
     mask = np.ones((20, 20), dtype=bool)
     mask[:3, :] = False  # a study area that is not the whole rectangle
-    return Grid(0.0, 0.0, 150.0, 20, 20, mask)
+    return RegularGrid(0.0, 0.0, 150.0, 20, 20, mask)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ class TestContract:
         with pytest.raises(TypeError):
             type(model)(1.0)  # type: ignore[misc]
 
-    def test_not_fitted(self, model: ForecastModel, grid: Grid) -> None:
+    def test_not_fitted(self, model: ForecastModel, grid: RegularGrid) -> None:
         m = clone(model)
         with pytest.raises(NotFittedError, match="not fitted"):
             m.predict(grid, WINDOW)
@@ -64,7 +65,7 @@ class TestContract:
         assert learned and all(k.endswith("_") for k in learned)
         check_is_fitted(m)
 
-    def test_surface_shape_nonneg_masked(self, model: ForecastModel, ev: pd.DataFrame, grid: Grid) -> None:
+    def test_surface_shape_nonneg_masked(self, model: ForecastModel, ev: pd.DataFrame, grid: RegularGrid) -> None:
         s = clone(model).fit(ev).predict(grid, WINDOW)
         assert s.shape == grid.shape
         assert s.dtype == float
@@ -72,12 +73,12 @@ class TestContract:
         assert (s[~grid.mask] == 0).all()
         assert s[grid.mask].max() > 0
 
-    def test_deterministic(self, model: ForecastModel, ev: pd.DataFrame, grid: Grid) -> None:
+    def test_deterministic(self, model: ForecastModel, ev: pd.DataFrame, grid: RegularGrid) -> None:
         a = clone(model).fit(ev).predict(grid, WINDOW)
         b = clone(model).fit(ev.sample(frac=1.0, random_state=0)).predict(grid, WINDOW)  # row order is irrelevant
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
-    def test_no_future_leak(self, model: ForecastModel, ev: pd.DataFrame, grid: Grid) -> None:
+    def test_no_future_leak(self, model: ForecastModel, ev: pd.DataFrame, grid: RegularGrid) -> None:
         past = ev[ev["t"] < pd.Timestamp(WINDOW[0])]
         future = ev[ev["t"] >= pd.Timestamp(WINDOW[0])]
         assert len(future) > 0
@@ -89,7 +90,7 @@ class TestContract:
         else:
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
-    def test_family_and_shift(self, model: ForecastModel, ev: pd.DataFrame, grid: Grid) -> None:
+    def test_family_and_shift(self, model: ForecastModel, ev: pd.DataFrame, grid: RegularGrid) -> None:
         m = clone(model).set_params(family="theft", shift="夜班")
         m.fit(ev)
         assert m.n_events_ == int(((ev["family"] == "theft") & (ev["t"].dt.hour < 8)).sum())
@@ -132,4 +133,4 @@ def test_parameter_validation_messages(ev: pd.DataFrame) -> None:
 def test_sepp_grid_cell_size_must_match(ev: pd.DataFrame) -> None:
     m = SEPP(cell_size_m=150.0).fit(ev)
     with pytest.raises(ConfigError, match=r"150\.0 m cells but the grid has 100\.0 m"):
-        m.predict(Grid.from_bounds(0, 0, 2999, 2999, 100.0), WINDOW)
+        m.predict(RegularGrid.from_bounds(0, 0, 2999, 2999, 100.0), WINDOW)

@@ -11,7 +11,6 @@ from fcsynth import make_events
 
 from anju.errors import ConfigError
 from anju.forecast import (
-    Grid,
     NaiveHotspot,
     ProspectiveHotspot,
     RandomHotspot,
@@ -21,6 +20,7 @@ from anju.forecast import (
     rolling_origins,
     summarize,
 )
+from anju.geo.regular_grid import RegularGrid
 
 
 def brute_expected_hits(risk: np.ndarray, counts: np.ndarray, k: int) -> float:
@@ -37,7 +37,7 @@ def brute_expected_hits(risk: np.ndarray, counts: np.ndarray, k: int) -> float:
 @pytest.mark.parametrize("seed", range(5))
 def test_scores_match_bruteforce_tie_expectation(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    g = Grid.from_bounds(0, 0, 399, 199, 100.0)  # 8 cells
+    g = RegularGrid.from_bounds(0, 0, 399, 199, 100.0)  # 8 cells
     risk = rng.integers(0, 3, g.shape).astype(float)  # many ties
     counts = rng.integers(0, 4, g.shape)
     xc, yc = g.centres()
@@ -58,7 +58,7 @@ def test_scores_match_bruteforce_tie_expectation(seed: int) -> None:
 
 
 def test_perfect_constant_and_masked_surfaces() -> None:
-    g = Grid.from_bounds(0, 0, 999, 999, 100.0)
+    g = RegularGrid.from_bounds(0, 0, 999, 999, 100.0)
     rng = np.random.default_rng(0)
     x, y = rng.normal(300, 80, 500), rng.normal(600, 80, 500)
     truth = g.counts(x, y)
@@ -75,7 +75,7 @@ def test_perfect_constant_and_masked_surfaces() -> None:
 
 
 def test_input_errors() -> None:
-    g = Grid.from_bounds(0, 0, 99, 99, 10.0)
+    g = RegularGrid.from_bounds(0, 0, 99, 99, 10.0)
     with pytest.raises(ConfigError, match="shape"):
         coverage_scores(np.zeros((3, 3)), g, (np.zeros(1), np.zeros(1)))
     with pytest.raises(ConfigError, match="coverages"):
@@ -94,7 +94,7 @@ def test_observed_origins_skip_missing_weeks() -> None:
 
 def test_backtest_table_and_summary() -> None:
     ev = make_events(3000, days=180, seed=4)
-    g = Grid.from_points(ev["x"], ev["y"], 150.0)
+    g = RegularGrid.from_points(ev["x"], ev["y"], 150.0)
     origins = rolling_origins("2024-05-06", "2024-06-24", "7D")
     res = backtest({"naive": NaiveHotspot(), "random": lambda: RandomHotspot(random_state=1),
                     "prospective": ProspectiveHotspot(family="theft")}, ev, g, origins, "7D")
@@ -115,7 +115,7 @@ def test_backtest_table_and_summary() -> None:
 
 def test_backtest_uses_only_the_past() -> None:
     ev = make_events(2000, days=100, seed=6)
-    g = Grid.from_points(ev["x"], ev["y"], 150.0)
+    g = RegularGrid.from_points(ev["x"], ev["y"], 150.0)
     origin = pd.Timestamp("2024-03-01")
     a = backtest(NaiveHotspot(), ev, g, [origin], "7D")
     b = backtest(NaiveHotspot(), ev[ev["t"] < origin + pd.Timedelta("7D")], g, [origin], "7D")

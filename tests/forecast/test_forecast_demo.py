@@ -48,7 +48,6 @@ def test_three_highs_find_the_planted_nightlife_zone(demo_dir: Path, lake) -> No
 
 def test_forecasts_beat_random_on_the_demo(lake) -> None:  # type: ignore[no-untyped-def]
     from anju.forecast import (
-        Grid,
         NaiveHotspot,
         ProspectiveHotspot,
         RandomHotspot,
@@ -57,10 +56,11 @@ def test_forecasts_beat_random_on_the_demo(lake) -> None:  # type: ignore[no-unt
         rolling_origins,
         summarize,
     )
+    from anju.geo.regular_grid import RegularGrid
 
     t = lake.incidents()
     df = t.filter(t.x.notnull()).select("x", "y", "reported_at", "family").to_pandas()
-    grid = Grid.from_points(df["x"], df["y"], 150.0, mask="occupied", dilate=1)
+    grid = RegularGrid.from_points(df["x"], df["y"], 150.0, mask="occupied", dilate=1)
     models = {"naive": NaiveHotspot(family="dispute", period_days=28.0),
               "random": RandomHotspot(random_state=0, family="dispute"),
               "retrospective": RetrospectiveHotspot(family="dispute", bandwidth_m=150.0),

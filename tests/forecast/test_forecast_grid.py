@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anju.errors import ConfigError, GeoError
-from anju.forecast import Grid, Window, as_events, parse_shift
+from anju.forecast import Window, as_events, parse_shift
+from anju.geo.regular_grid import RegularGrid
 
 
 def test_counts_match_histogram2d() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.uniform(1000, 4000, 5000), rng.uniform(-2000, 500, 5000)
-    g = Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), 250.0)
+    g = RegularGrid.from_bounds(x.min(), y.min(), x.max(), y.max(), 250.0)
     ref, _, _ = np.histogram2d(y, x, bins=[g.ny, g.nx], range=[[g.y0, g.y0 + g.ny * 250], [g.x0, g.x0 + g.nx * 250]])
     np.testing.assert_array_equal(g.counts(x, y), ref)
     assert g.x0 % 250 == 0 and g.y0 % 250 == 0  # snapped origin: cells nest across grids of one deployment
@@ -26,7 +27,7 @@ def test_locate_agrees_with_geo_metric_cells() -> None:
     geo = pytest.importorskip("anju.geo.grid")
     rng = np.random.default_rng(1)
     x, y = rng.uniform(350_000, 360_000, 300), rng.uniform(3_450_000, 3_460_000, 300)
-    g = Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), 150.0)
+    g = RegularGrid.from_bounds(x.min(), y.min(), x.max(), y.max(), 150.0)
     flat = g.locate(x, y)
     iy, ix = np.divmod(flat, g.nx)
     gx, gy = geo.cell_indices(geo.metric_cells(x, y, 150.0))
@@ -35,22 +36,22 @@ def test_locate_agrees_with_geo_metric_cells() -> None:
 
 
 def test_points_outside_are_dropped_and_masks() -> None:
-    g = Grid.from_bounds(0, 0, 299, 299, 100.0)
+    g = RegularGrid.from_bounds(0, 0, 299, 299, 100.0)
     assert g.locate(np.array([-1.0, 50.0, 350.0]), np.array([50.0, 50.0, 50.0])).tolist() == [-1, 0, -1]
-    occ = Grid.from_points(np.array([50.0, 850.0]), np.array([50.0, 50.0]), 100.0, mask="occupied")
+    occ = RegularGrid.from_points(np.array([50.0, 850.0]), np.array([50.0, 50.0]), 100.0, mask="occupied")
     assert occ.n_active == 2 and occ.area_m2 == 2e4
-    dil = Grid.from_points(np.array([50.0, 850.0]), np.array([50.0, 50.0]), 100.0, mask="occupied", dilate=1)
+    dil = RegularGrid.from_points(np.array([50.0, 850.0]), np.array([50.0, 50.0]), 100.0, mask="occupied", dilate=1)
     assert dil.n_active == 4
     tri = g.restrict_to(shapely.Polygon([(0, 0), (300, 0), (0, 300)]))
     assert tri.n_active == 3  # centres strictly inside the triangle x + y < 300
     with pytest.raises(GeoError, match="cell_size"):
-        Grid.from_bounds(0, 0, 10, 10, 0.0)
+        RegularGrid.from_bounds(0, 0, 10, 10, 0.0)
     with pytest.raises(GeoError, match="mask must have shape"):
-        Grid(0, 0, 1.0, 3, 2, np.ones((3, 2), bool))
+        RegularGrid(0, 0, 1.0, 3, 2, np.ones((3, 2), bool))
 
 
 def test_to_frame_ranks_and_shares() -> None:
-    g = Grid.from_bounds(0, 0, 299, 99, 100.0)
+    g = RegularGrid.from_bounds(0, 0, 299, 99, 100.0)
     df = g.to_frame(np.array([[1.0, 3.0, 0.0]]))
     assert df["cell_id"].tolist() == [1, 0, 2] and df["rank"].tolist() == [1, 2, 3]
     assert df["share"].tolist() == [0.75, 0.25, 0.0]

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from fcsynth import make_events
 
-from anju.forecast import Grid, NaiveHotspot, ProspectiveHotspot, RetrospectiveHotspot, SpaceTimeKDE
+from anju.forecast import NaiveHotspot, ProspectiveHotspot, RetrospectiveHotspot, SpaceTimeKDE
 from anju.forecast.events import to_days
+from anju.geo.regular_grid import RegularGrid
 
 START = pd.Timestamp("2024-06-10")
 WINDOW = (START, START + pd.Timedelta("7D"))
@@ -20,11 +21,11 @@ def ev() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def grid() -> Grid:
-    return Grid.from_bounds(0, 0, 2999, 2999, 200.0)
+def grid() -> RegularGrid:
+    return RegularGrid.from_bounds(0, 0, 2999, 2999, 200.0)
 
 
-def cell_xy(grid: Grid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cell_xy(grid: RegularGrid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.floor((x - grid.x0) / grid.cell_size).astype(int), np.floor((y - grid.y0) / grid.cell_size).astype(int)
 
 
@@ -32,7 +33,7 @@ def normalise(a: np.ndarray) -> np.ndarray:
     return a / a.sum()
 
 
-def test_prospective_matches_bowers_formula(ev: pd.DataFrame, grid: Grid) -> None:
+def test_prospective_matches_bowers_formula(ev: pd.DataFrame, grid: RegularGrid) -> None:
     bw, lookback = 500.0, 56.0
     surface = ProspectiveHotspot(bandwidth_m=bw, lookback_days=lookback).fit(ev).predict(grid, WINDOW)
     # reference: loop over events and cells, risk = Σ 1/(1+d_cells) · 1/(1+weeks)
@@ -49,7 +50,7 @@ def test_prospective_matches_bowers_formula(ev: pd.DataFrame, grid: Grid) -> Non
     assert ((surface == 0) == (ref == 0)).all()  # unreached cells are exact zeros (ties stay ties)
 
 
-def test_kde_matches_direct_sum(ev: pd.DataFrame, grid: Grid) -> None:
+def test_kde_matches_direct_sum(ev: pd.DataFrame, grid: RegularGrid) -> None:
     bw, tau, lookback = 300.0, 30.0, 120.0
     surface = SpaceTimeKDE(bandwidth_m=bw, time_scale_days=tau, lookback_days=lookback).fit(ev).predict(grid, WINDOW)
     sigma = bw / grid.cell_size
@@ -71,7 +72,7 @@ def test_kde_matches_direct_sum(ev: pd.DataFrame, grid: Grid) -> None:
     np.testing.assert_allclose(normalise(surface), normalise(ref), rtol=1e-9, atol=1e-14)
 
 
-def test_retrospective_counts_and_scale(ev: pd.DataFrame, grid: Grid) -> None:
+def test_retrospective_counts_and_scale(ev: pd.DataFrame, grid: RegularGrid) -> None:
     m = RetrospectiveHotspot(lookback_days=90.0).fit(ev)
     surface = m.predict(grid, WINDOW)
     recent = ev[(ev["t"] < START) & (ev["t"] >= START - pd.Timedelta("90D"))]
@@ -81,7 +82,7 @@ def test_retrospective_counts_and_scale(ev: pd.DataFrame, grid: Grid) -> None:
     np.testing.assert_allclose(surface, ref * 7.0 / 90.0, rtol=1e-12)
 
 
-def test_naive_last_period_skips_gaps(grid: Grid) -> None:
+def test_naive_last_period_skips_gaps(grid: RegularGrid) -> None:
     # data stop two weeks before the window (a missing week, as in the Kaggle SF set)
     ev = pd.DataFrame({
         "x": [100.0, 100.0, 900.0, 900.0],
@@ -95,7 +96,7 @@ def test_naive_last_period_skips_gaps(grid: Grid) -> None:
     assert np.unique(u).size == 1
 
 
-def test_shift_weighting(grid: Grid) -> None:
+def test_shift_weighting(grid: RegularGrid) -> None:
     ev = pd.DataFrame({
         "x": [100.0, 900.0], "y": [100.0, 900.0],
         "t": pd.to_datetime(["2024-06-01 02:00", "2024-06-01 14:00"]),  # one night, one day event

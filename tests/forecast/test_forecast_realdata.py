@@ -13,7 +13,6 @@ import shapely
 
 from anju.forecast import (
     SEPP,
-    Grid,
     NaiveHotspot,
     ProspectiveHotspot,
     RandomHotspot,
@@ -25,6 +24,7 @@ from anju.forecast import (
     summarize,
 )
 from anju.forecast.datasets import chicago_boundary, load_chicago_assaults, load_sf_kaggle
+from anju.geo.regular_grid import RegularGrid
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def test_sf_kaggle_observed_weeks(shared_data: Path) -> None:
     ev = load_sf_kaggle(shared_data / "sf-crime-kaggle" / "train.csv.gz", start="2013-07-01", end="2014-03-01")
     assert ev["x"].between(540_000, 560_000).all()  # UTM 10N metres: the placeholder Y=90 rows are gone
     hist = ev[ev["t"] < pd.Timestamp("2014-01-01")]
-    grid = Grid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
+    grid = RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
     origins = observed_origins(ev, "2014-01-06", "2014-03-01")
     assert len(origins) == 4  # alternate weeks only: 4 of the 8 candidate weeks hold data
     check(backtest(MODELS, ev, grid, origins, "7D", training_days=200))
@@ -67,7 +67,7 @@ def test_chicago_assaults(shared_data: Path) -> None:
     ev = load_chicago_assaults(shared_data / "crimemappingdata-ashby" / "chicago_aggravated_assaults.csv.gz",
                                start="2017-06-01", end="2018-03-01")
     b = chicago_boundary(shared_data / "chicago-boundaries" / "community_areas.geojson")
-    grid = Grid.from_bounds(*shapely.bounds(b), 150.0).restrict_to(b)
+    grid = RegularGrid.from_bounds(*shapely.bounds(b), 150.0).restrict_to(b)
     assert 24_000 < grid.n_active < 28_000  # Chicago is ~606 km² of land in 150 m cells
     origins = rolling_origins("2018-01-01", "2018-02-26", "14D")
     check(backtest(MODELS, ev, grid, origins, "7D", training_days=200))

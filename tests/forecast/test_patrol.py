@@ -8,11 +8,11 @@ import pytest
 from scipy import ndimage
 
 from anju.errors import ConfigError
-from anju.forecast import Grid
 from anju.forecast.patrol import exact_patrol_areas, koper_schedule, patrol_areas, plan_patrol
+from anju.geo.regular_grid import RegularGrid
 
 
-def connected(cells: np.ndarray, grid: Grid) -> bool:
+def connected(cells: np.ndarray, grid: RegularGrid) -> bool:
     m = np.zeros(grid.n_cells, bool)
     m[cells] = True
     _, n = ndimage.label(m.reshape(grid.shape))  # 4-connectivity by default
@@ -20,7 +20,7 @@ def connected(cells: np.ndarray, grid: Grid) -> bool:
 
 
 def test_exact_solver_on_hand_case() -> None:
-    g = Grid.from_bounds(0, 0, 399, 99, 100.0)  # 1 × 4
+    g = RegularGrid.from_bounds(0, 0, 399, 99, 100.0)  # 1 × 4
     s = np.array([[4.0, 0.0, 0.0, 5.0]])
     value, sets = exact_patrol_areas(s, g, 1, max_cells=2)
     assert value == 5.0
@@ -33,7 +33,7 @@ def test_exact_solver_on_hand_case() -> None:
 @pytest.mark.parametrize("seed", range(12))
 def test_greedy_close_to_optimum_on_small_grids(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    g = Grid.from_bounds(0, 0, 499, 499, 100.0)  # 5 × 5
+    g = RegularGrid.from_bounds(0, 0, 499, 499, 100.0)  # 5 × 5
     s = rng.gamma(0.5, 1.0, g.shape) * (rng.random(g.shape) < 0.6)
     best, _ = exact_patrol_areas(s, g, 2, max_cells=3)
     areas = patrol_areas(s, g, 2, max_cells=3)
@@ -45,7 +45,7 @@ def test_greedy_close_to_optimum_on_small_grids(seed: int) -> None:
 def test_areas_are_disjoint_connected_bounded_and_masked() -> None:
     rng = np.random.default_rng(0)
     mask = rng.random((40, 40)) < 0.85
-    g = Grid(0.0, 0.0, 150.0, 40, 40, mask)
+    g = RegularGrid(0.0, 0.0, 150.0, 40, 40, mask)
     s = ndimage.gaussian_filter(rng.gamma(0.3, 1.0, g.shape), 1.5)
     areas = patrol_areas(s, g, 6, max_cells=15)
     assert len(areas) == 6
@@ -59,7 +59,7 @@ def test_areas_are_disjoint_connected_bounded_and_masked() -> None:
 
 
 def test_koper_schedule_constraints() -> None:
-    g = Grid.from_bounds(0, 0, 2999, 2999, 150.0)
+    g = RegularGrid.from_bounds(0, 0, 2999, 2999, 150.0)
     rng = np.random.default_rng(1)
     s = ndimage.gaussian_filter(rng.gamma(0.3, 1.0, g.shape), 1.0)
     plan = plan_patrol(s, g, 3, shift="夜班", date="2024-05-01", max_cells=20, random_state=3)
@@ -83,7 +83,7 @@ def test_koper_schedule_constraints() -> None:
 
 
 def test_schedule_and_area_errors() -> None:
-    g = Grid.from_bounds(0, 0, 299, 299, 100.0)
+    g = RegularGrid.from_bounds(0, 0, 299, 299, 100.0)
     s = np.ones(g.shape)
     with pytest.raises(ConfigError, match="units"):
         patrol_areas(s, g, 0)

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anju.forecast import SEPP, Grid
+from anju.forecast import SEPP
 from anju.forecast.sepp import _pack, affine_scan
+from anju.geo.regular_grid import RegularGrid
 
 T0 = pd.Timestamp("2020-01-01")
 
@@ -90,7 +91,7 @@ def test_em_recovers_simulated_parameters() -> None:
     assert m.theta_ == pytest.approx(0.45, abs=0.05)
     assert m.omega_ == pytest.approx(0.25, rel=0.15)
     # background rates of the cells line up with the truth
-    g = Grid.from_bounds(0, 0, 15 * 150 - 1, 15 * 150 - 1, 150.0)
+    g = RegularGrid.from_bounds(0, 0, 15 * 150 - 1, 15 * 150 - 1, 150.0)
     est = m.background(g).ravel()
     assert np.corrcoef(est, mu)[0, 1] > 0.95
     assert est.sum() == pytest.approx(mu.sum(), rel=0.1)
@@ -111,7 +112,7 @@ def test_forecast_cascade_formula_matches_ode() -> None:
     m = SEPP(lookback_days=None).fit(ev)
     m.mu_ = np.array([0.3, 0.1])  # set known parameters (cells sorted by key: (0,0) then (1,0))
     m.theta_, m.omega_ = 0.6, 0.8
-    g = Grid.from_bounds(0, 0, 299, 149, 150.0)
+    g = RegularGrid.from_bounds(0, 0, 299, 149, 150.0)
     start = T0 + pd.Timedelta(days=10)
     surface = m.predict(g, (start, start + pd.Timedelta(days=3)))
     # Euler integration of the expected intensity λ(t) = μ + θω ∫ e^{−ω(t−u)} dE[N](u)
@@ -130,7 +131,7 @@ def test_forecast_cascade_formula_matches_ode() -> None:
 def test_shift_integration_and_weights() -> None:
     rng = np.random.default_rng(0)
     ev = simulate(rng.gamma(1.0, 0.1, 36), theta=0.3, omega=0.5, days=200.0, rng=rng)
-    g = Grid.from_bounds(0, 0, 899, 899, 150.0)
+    g = RegularGrid.from_bounds(0, 0, 899, 899, 150.0)
     win = (T0 + pd.Timedelta(days=200), T0 + pd.Timedelta(days=207))
     full = SEPP(shift_weight=1.0).fit(ev)
     night = SEPP(shift="night", shift_weight=1.0).fit(ev)

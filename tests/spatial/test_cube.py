@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from anju.errors import GeoError
+from anju.geo.regular_grid import RegularGrid
 from anju.spatial.cube import SpaceTimeCube, time_steps
-from anju.spatial.grid import RegularGrid
 
 
 def test_time_steps_align_to_the_end_and_drop_partial_steps():
@@ -33,17 +33,17 @@ def test_cube_counts_match_groupby():
     x = rng.uniform(0, 1500, n)
     y = rng.uniform(0, 900, n)
     t = pd.Timestamp("2025-03-01") + pd.to_timedelta(rng.uniform(0, 70, n), unit="D")
-    grid = RegularGrid(0.0, 0.0, 150.0, ncols=10, nrows=6)
+    grid = RegularGrid(0.0, 0.0, 150.0, nx=10, ny=6)
     cube = SpaceTimeCube.from_events(x, y, t, grid=grid, step="7D", start="2025-03-01", end="2025-05-10",
                                      locations="all")
     assert cube.counts.shape == (60, 10) and cube.dropped == 0
-    df = pd.DataFrame({"cell": grid.index(x, y), "step": (t - pd.Timestamp("2025-03-01")).days // 7})
+    df = pd.DataFrame({"cell": grid.locate(x, y), "step": (t - pd.Timestamp("2025-03-01")).days // 7})
     ref = df.groupby(["cell", "step"]).size().unstack(fill_value=0).reindex(index=range(60), columns=range(10),
                                                                            fill_value=0)
     np.testing.assert_array_equal(cube.counts, ref.to_numpy())
     occ = SpaceTimeCube.from_events(x[:40], y[:40], t[:40], grid=grid, step="7D", start="2025-03-01",
                                     end="2025-05-10")
-    assert set(occ.locations.tolist()) == set(grid.index(x[:40], y[:40]).tolist())
+    assert set(occ.locations.tolist()) == set(grid.locate(x[:40], y[:40]).tolist())
     assert occ.counts.sum() == 40
     W = occ.weights("queen")
     assert W.shape == (occ.n_locations, occ.n_locations)

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from scipy import stats
 
 from anju.errors import GeoError
+from anju.geo.regular_grid import RegularGrid
 from anju.spatial.gistar import confidence_bins, fdr_bh, gi_star, grid_hotspots
-from anju.spatial.grid import RegularGrid
 from anju.spatial.weights import (
     distance_band,
     grid_contiguity,
@@ -161,7 +161,7 @@ def test_grid_hotspots_finds_a_planted_cluster_and_respects_a_mask():
     hx = rng.normal(4500, 120, 1500)
     hy = rng.normal(1500, 120, 1500)
     g, df = grid_hotspots(np.r_[x, hx], np.r_[y, hy], cell=150)
-    centre = g.index([4500], [1500])[0]
+    centre = g.locate([4500], [1500])[0]
     assert df.set_index("cell").loc[centre, "bin"] == 3
     hot = df[df["bin"] == 3]
     assert np.hypot(hot["cx"] - 4500, hot["cy"] - 1500).max() < 600

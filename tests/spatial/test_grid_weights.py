@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import shapely
 
 from anju.errors import GeoError
-from anju.spatial.grid import RegularGrid
+from anju.geo.regular_grid import RegularGrid
 from anju.spatial.weights import (
     distance_band,
     grid_contiguity,
@@ -29,17 +29,17 @@ def test_grid_counts_match_histogram2d():
     assert g.x0 <= x.min() and g.y0 <= y.min()
     xmax, ymax = g.bounds[2], g.bounds[3]
     assert xmax > x.max() and ymax > y.max()
-    counts = g.counts(x, y)
-    xe = g.x0 + 150 * np.arange(g.ncols + 1)
-    ye = g.y0 + 150 * np.arange(g.nrows + 1)
+    counts = g.counts(x, y).ravel()
+    xe = g.x0 + 150 * np.arange(g.nx + 1)
+    ye = g.y0 + 150 * np.arange(g.ny + 1)
     h, _, _ = np.histogram2d(y, x, bins=[ye, xe])  # rows = y, cols = x: row-major like the grid
     np.testing.assert_array_equal(counts, h.ravel())
     assert counts.sum() == 20_000
 
 
 def test_grid_index_outside_and_nan():
-    g = RegularGrid(0.0, 0.0, 100.0, ncols=3, nrows=2)
-    idx = g.index([50, 250, 299.999, 300, -0.1, np.nan, 50], [50, 50, 199, 50, 50, 50, 150])
+    g = RegularGrid(0.0, 0.0, 100.0, nx=3, ny=2)
+    idx = g.locate([50, 250, 299.999, 300, -0.1, np.nan, 50], [50, 50, 199, 50, 50, 50, 150])
     assert idx.tolist() == [0, 2, 5, -1, -1, -1, 3]
     row, col = g.rowcol([0, 2, 5])
     assert row.tolist() == [0, 0, 1] and col.tolist() == [0, 2, 2]
@@ -86,7 +86,7 @@ def test_grid_contiguity_full_grid_degrees_and_self_weight():
 
 @pytest.mark.parametrize("kind", ["queen", "rook"])
 def test_polygon_contiguity_of_boxes_equals_grid_contiguity(kind):
-    g = RegularGrid(0.0, 0.0, 1.0, ncols=6, nrows=5)
+    g = RegularGrid(0.0, 0.0, 1.0, nx=6, ny=5)
     boxes = g.boxes()
     Wp = polygon_contiguity(boxes, kind=kind)
     rows, cols = g.rowcol(np.arange(g.n_cells))

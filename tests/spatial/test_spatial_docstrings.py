@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["grid", "weights", "gistar", "trend", "cube", "emerging", "nearrepeat"]
+MODULES = ["weights", "gistar", "trend", "cube", "emerging", "nearrepeat"]
 
 
 @pytest.mark.parametrize("name", MODULES)

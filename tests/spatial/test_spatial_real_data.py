@@ -24,6 +24,7 @@ from anju.spatial.cube import SpaceTimeCube
 from anju.spatial.emerging import emerging_hotspots
 from anju.spatial.gistar import grid_hotspots
 from anju.spatial.nearrepeat import knox_test, time_in_days
+from anju.spatial.weights import grid_contiguity
 
 BANDS = {"space_bands": [100, 200, 300, 400], "time_bands": [7, 14, 21, 28]}
 
@@ -61,7 +62,7 @@ def test_chicago_gistar_equals_esda_on_the_real_grid(chicago_hotspots):
     esda = pytest.importorskip("esda")
     libpysal = pytest.importorskip("libpysal")
     grid, df = chicago_hotspots
-    w = libpysal.weights.WSP(sp.csr_matrix(grid.weights("queen"))).to_W(silence_warnings=True)
+    w = libpysal.weights.WSP(sp.csr_matrix(grid_contiguity(*grid.rowcol(np.arange(grid.n_cells)), kind="queen"))).to_W(silence_warnings=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = esda.G_Local(df["count"].to_numpy(), w, transform="B", star=True, permutations=0)
@@ -114,7 +115,7 @@ def test_vancouver_thefts_gistar_and_knox(shared_data):
                                      "hour": v["HOUR"], "minute": v["MINUTE"]}))
     x, y = v["X"].to_numpy(), v["Y"].to_numpy()
     grid, df = grid_hotspots(x, y, cell=150)
-    cells = grid.index(x, y)
+    cells = grid.locate(x, y)
     hot_cells = df.loc[df["bin"] == 3, "cell"].to_numpy()
     in_hot = np.isin(cells, hot_cells)
     # downtown carries the hot spots: most thefts in hot cells are in the Central Business District

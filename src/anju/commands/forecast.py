@@ -102,9 +102,9 @@ def _with_xy(settings: Any, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 def _grid(df: pd.DataFrame, cell_size: float) -> Any:
-    from anju.forecast import Grid
+    from anju.geo.regular_grid import RegularGrid
 
-    return Grid.from_points(df["x"].to_numpy(float), df["y"].to_numpy(float), cell_size, mask="occupied", dilate=1)
+    return RegularGrid.from_points(df["x"].to_numpy(float), df["y"].to_numpy(float), cell_size, mask="occupied", dilate=1)
 
 
 def _model(name: str, *, family: str | None, shift: str | None, cell_size: float, shift_weight: float | None = None,
@@ -137,7 +137,7 @@ def _write_cells_geojson(path: Path, grid: Any, frame: pd.DataFrame, crs: str, p
 
     tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     feats = []
-    rings = grid.cell_polygons(frame["cell_id"].to_numpy())
+    rings = grid.rings(frame["cell_id"].to_numpy())
     for ring, rec in zip(rings, frame[props].to_dict("records"), strict=True):
         xs, ys = zip(*ring, strict=True)
         lon, lat = tr.transform(list(xs), list(ys))

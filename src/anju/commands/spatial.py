@@ -278,7 +278,7 @@ def gistar_cmd(
         geoms, unit, name_col = layer.geometries, "区域 / areas", "name"
     else:
         mask = None
-        from anju.spatial.grid import RegularGrid
+        from anju.geo.regular_grid import RegularGrid
 
         grid = RegularGrid.from_points(df["x"], df["y"], cell)
         layer_name = _within_layer(settings, within)

@@ -22,7 +22,6 @@ from anju.forecast.evaluate import (
     summarize,
 )
 from anju.forecast.events import SHIFTS, Shift, Window, as_events, parse_shift
-from anju.forecast.grid import Grid
 from anju.forecast.models import (
     NaiveHotspot,
     ProspectiveHotspot,
@@ -38,7 +37,6 @@ __all__ = [
     "SEPP",
     "SHIFTS",
     "ForecastModel",
-    "Grid",
     "NaiveHotspot",
     "ProspectiveHotspot",
     "RandomHotspot",

@@ -22,7 +22,7 @@ import numpy as np
 
 from anju.errors import ConfigError, NotFittedError
 from anju.forecast.events import EventArrays, Shift, Window, as_events, as_window, parse_shift
-from anju.forecast.grid import Grid
+from anju.geo.regular_grid import RegularGrid
 
 __all__ = ["ForecastModel", "check_is_fitted", "clone"]
 
@@ -150,11 +150,12 @@ class ForecastModel:
         self._fit(sel, w)
         return self
 
-    def predict(self, grid: Grid, window: Window | tuple[Any, Any]) -> np.ndarray:
+    def predict(self, grid: RegularGrid, window: Window | tuple[Any, Any]) -> np.ndarray:
         """Expected events per cell of ``grid`` in ``window`` (restricted to the shift's hours), shape ``grid.shape``."""
         check_is_fitted(self)
-        if not isinstance(grid, Grid):
-            raise ConfigError(f"predict needs an anju.forecast.Grid. Got {type(grid).__name__}.", key="grid")
+        if not isinstance(grid, RegularGrid):
+            raise ConfigError(f"predict needs an anju.geo.regular_grid.RegularGrid. Got {type(grid).__name__}.",
+                              key="grid")
         win = as_window(window)
         out = np.asarray(self._predict(grid, win), dtype=float)
         out = np.where(grid.mask & np.isfinite(out), np.maximum(out, 0.0), 0.0)
@@ -178,7 +179,7 @@ class ForecastModel:
     def _fit(self, ev: EventArrays, w: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:  # pragma: no cover - abstract
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel, clone
 from anju.forecast.events import Window, as_events, to_days
-from anju.forecast.grid import Grid
+from anju.geo.regular_grid import RegularGrid
 
 __all__ = [
     "COVERAGES",
@@ -41,7 +41,7 @@ COVERAGES: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10, 0.20)
 
 def coverage_scores(
     surface: np.ndarray,
-    grid: Grid,
+    grid: RegularGrid,
     events: Any,
     *,
     coverages: Sequence[float] = COVERAGES,
@@ -52,7 +52,7 @@ def coverage_scores(
     ----------
     surface : ndarray, shape ``grid.shape``
         Any risk score per cell (higher = riskier).
-    grid : Grid
+    grid : RegularGrid
         Only active (masked-in) cells count as area; events outside them are ignored.
     events : DataFrame, EventArrays or ``(x, y)`` pair
         The events that happened in the window.
@@ -65,7 +65,7 @@ def coverage_scores(
 
     Examples
     --------
-    >>> g = Grid.from_bounds(0, 0, 999, 999, 100)  # 100 cells
+    >>> g = RegularGrid.from_bounds(0, 0, 999, 999, 100)  # 100 cells
     >>> surface = np.zeros(g.shape); surface[0, 0] = 1.0
     >>> ev = (np.array([50.0, 50.0, 950.0]), np.array([50.0, 50.0, 950.0]))
     >>> coverage_scores(surface, g, ev, coverages=[0.01])[["n", "N", "hit_rate", "pai", "pei"]].round(3).to_dict("records")
@@ -157,7 +157,7 @@ def _make(spec: ModelSpec) -> ForecastModel:
 def backtest(
     model_factory: ModelSpec | Mapping[str, ModelSpec],
     events: Any,
-    grid: Grid,
+    grid: RegularGrid,
     origins: Iterable[Any],
     horizon: Any = "7D",
     *,
@@ -172,7 +172,7 @@ def backtest(
         A fresh model is made (or cloned) for every origin.
     events : DataFrame or EventArrays
         All events (x, y, t, optional family).
-    grid : Grid
+    grid : RegularGrid
     origins : iterable of timestamps
     horizon : str or Timedelta
         Length of each forecast window (e.g. ``"7D"``, ``"1D"``).

@@ -14,7 +14,7 @@ from scipy import ndimage, signal
 
 from anju.forecast.base import ForecastModel
 from anju.forecast.events import EventArrays, Window
-from anju.forecast.grid import Grid
+from anju.geo.regular_grid import RegularGrid
 
 __all__ = [
     "NaiveHotspot",
@@ -64,8 +64,8 @@ class NaiveHotspot(ForecastModel):
     >>> import pandas as pd
     >>> ev = pd.DataFrame({"x": [75.0, 75.0, 225.0], "y": [75.0, 75.0, 75.0],
     ...                    "t": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-21"])})
-    >>> from anju.forecast.grid import Grid
-    >>> g = Grid.from_bounds(0, 0, 299, 149, 150)
+    >>> from anju.geo.regular_grid import RegularGrid
+    >>> g = RegularGrid.from_bounds(0, 0, 299, 149, 150)
     >>> NaiveHotspot().fit(ev).predict(g, ("2024-01-22", "2024-01-29")).tolist()
     [[1.0, 1.0]]
     """
@@ -86,7 +86,7 @@ class NaiveHotspot(ForecastModel):
         self.events_ = ev
         self.weights_ = w
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         start = window.start_days
         if self.strategy == "uniform":
             return np.full(grid.shape, 1.0)
@@ -114,7 +114,7 @@ class RandomHotspot(ForecastModel):
     def _fit(self, ev: EventArrays, w: np.ndarray) -> None:
         self.total_rate_ = len(ev)
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         if self.random_state is None:
             rng = np.random.default_rng()
         else:
@@ -145,7 +145,7 @@ class RetrospectiveHotspot(ForecastModel):
         self.events_ = ev
         self.weights_ = w
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         start = window.start_days
         t = self.events_.t
         keep = (t < start) & (t >= start - float(self.lookback_days))
@@ -175,9 +175,9 @@ class ProspectiveHotspot(ForecastModel):
     Examples
     --------
     >>> import pandas as pd
-    >>> from anju.forecast.grid import Grid
+    >>> from anju.geo.regular_grid import RegularGrid
     >>> ev = pd.DataFrame({"x": [75.0], "y": [75.0], "t": pd.to_datetime(["2024-01-10"])})
-    >>> g = Grid.from_bounds(0, 0, 449, 149, 150)
+    >>> g = RegularGrid.from_bounds(0, 0, 449, 149, 150)
     >>> m = ProspectiveHotspot(bandwidth_m=150.0).fit(ev)
     >>> (m.predict(g, ("2024-01-15", "2024-01-22")) / m.predict(g, ("2024-01-15", "2024-01-22")).max()).round(3).tolist()
     [[1.0, 0.5, 0.0]]
@@ -199,7 +199,7 @@ class ProspectiveHotspot(ForecastModel):
         self.events_ = ev
         self.weights_ = w
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         start = window.start_days
         age = start - self.events_.t
         keep = (age > 0) & (age <= float(self.lookback_days))
@@ -236,7 +236,7 @@ class SpaceTimeKDE(ForecastModel):
         self.events_ = ev
         self.weights_ = w
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         start = window.start_days
         age = start - self.events_.t
         keep = (age > 0) & (age <= float(self.lookback_days))

@@ -22,14 +22,14 @@ import pandas as pd
 
 from anju.errors import ConfigError
 from anju.forecast.events import Shift, parse_shift
-from anju.forecast.grid import Grid
+from anju.geo.regular_grid import RegularGrid
 
 __all__ = ["PatrolPlan", "exact_patrol_areas", "koper_schedule", "patrol_areas", "plan_patrol"]
 
 _NEIGHBOURS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 
-def _check_surface(surface: np.ndarray, grid: Grid) -> np.ndarray:
+def _check_surface(surface: np.ndarray, grid: RegularGrid) -> np.ndarray:
     s = np.asarray(surface, dtype=float)
     if s.shape != grid.shape:
         raise ConfigError(f"surface must have the grid's shape {grid.shape}. Got {s.shape}.", key="surface")
@@ -77,7 +77,7 @@ def _grow(seed: int, risk: np.ndarray, free: np.ndarray, nx: int, ny: int, max_c
 
 
 def patrol_areas(
-    surface: np.ndarray, grid: Grid, units: int, *, max_cells: int = 20, n_seeds: int = 10
+    surface: np.ndarray, grid: RegularGrid, units: int, *, max_cells: int = 20, n_seeds: int = 10
 ) -> list[np.ndarray]:
     """K disjoint 4-connected patrol areas of at most ``max_cells`` active cells covering the most risk.
 
@@ -85,7 +85,7 @@ def patrol_areas(
 
     Examples
     --------
-    >>> g = Grid.from_bounds(0, 0, 499, 99, 100)        # 1 × 5 cells
+    >>> g = RegularGrid.from_bounds(0, 0, 499, 99, 100)  # 1 × 5 cells
     >>> s = np.array([[5.0, 0.0, 1.0, 4.0, 3.0]])
     >>> [a.tolist() for a in patrol_areas(s, g, 2, max_cells=2)]
     [[3, 4], [0, 1]]
@@ -141,7 +141,8 @@ def _connected_sets(nx: int, ny: int, active: np.ndarray, max_cells: int) -> lis
     return sorted(found)
 
 
-def exact_patrol_areas(surface: np.ndarray, grid: Grid, units: int, *, max_cells: int) -> tuple[float, list[int]]:
+def exact_patrol_areas(surface: np.ndarray, grid: RegularGrid, units: int, *, max_cells: int
+                       ) -> tuple[float, list[int]]:
     """Brute-force optimum of the patrol-area problem on a tiny grid (≤ 36 cells): best covered risk and bitmasks.
 
     Enumerates every connected set of ≤ ``max_cells`` cells and searches disjoint combinations; exponential, meant
@@ -176,7 +177,7 @@ def exact_patrol_areas(surface: np.ndarray, grid: Grid, units: int, *, max_cells
     return best_value, best_sets
 
 
-def _tour(cells: np.ndarray, grid: Grid) -> np.ndarray:
+def _tour(cells: np.ndarray, grid: RegularGrid) -> np.ndarray:
     """Nearest-neighbour tour through the cells, starting at the first (riskiest)."""
     xc, yc = grid.centres()
     px, py = xc.ravel()[cells], yc.ravel()[cells]
@@ -189,7 +190,7 @@ def _tour(cells: np.ndarray, grid: Grid) -> np.ndarray:
     return cells[np.asarray(order)]
 
 
-def _travel_minutes(a: int, b: int, grid: Grid, speed_kmh: float, min_travel: float) -> float:
+def _travel_minutes(a: int, b: int, grid: RegularGrid, speed_kmh: float, min_travel: float) -> float:
     ay, ax = divmod(a, grid.nx)
     by, bx = divmod(b, grid.nx)
     km = np.hypot(ax - bx, ay - by) * grid.cell_size / 1000.0
@@ -199,7 +200,7 @@ def _travel_minutes(a: int, b: int, grid: Grid, speed_kmh: float, min_travel: fl
 def koper_schedule(
     areas: list[np.ndarray],
     surface: np.ndarray,
-    grid: Grid,
+    grid: RegularGrid,
     *,
     start: Any,
     hours: float = 8.0,
@@ -266,7 +267,7 @@ def koper_schedule(
 class PatrolPlan:
     """A shift's patrol plan: the areas, the stop schedule and how much predicted risk they cover."""
 
-    grid: Grid
+    grid: RegularGrid
     surface: np.ndarray
     areas: list[np.ndarray]
     schedule: pd.DataFrame
@@ -326,7 +327,7 @@ class PatrolPlan:
 
 def plan_patrol(
     surface: np.ndarray,
-    grid: Grid,
+    grid: RegularGrid,
     units: int,
     *,
     shift: str | Shift | None = None,
@@ -342,7 +343,7 @@ def plan_patrol(
 
     Examples
     --------
-    >>> g = Grid.from_bounds(0, 0, 999, 999, 100)
+    >>> g = RegularGrid.from_bounds(0, 0, 999, 999, 100)
     >>> s = np.zeros(g.shape); s[2, 2] = s[2, 3] = 3.0; s[7, 7] = 2.0; s[0, 9] = 1.0
     >>> plan = plan_patrol(s, g, 2, shift="夜班", date="2024-05-01", max_cells=4)
     >>> round(plan.covered_share, 3), plan.start

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anju.forecast.grid import Grid
+from anju.geo.regular_grid import RegularGrid
 
 __all__ = ["backtest_html", "plot_backtest", "plot_patrol", "plot_surface", "use_cjk_font"]
 
@@ -33,7 +33,7 @@ def use_cjk_font() -> Any:
     return plt
 
 
-def plot_surface(surface: np.ndarray, grid: Grid, path: str | Path, *, title: str = "预测风险 / forecast risk",
+def plot_surface(surface: np.ndarray, grid: RegularGrid, path: str | Path, *, title: str = "预测风险 / forecast risk",
                  top_share: float = 0.05) -> Path:
     """A risk map: the surface over the study area, the top ``top_share`` of cells outlined."""
     plt = use_cjk_font()

@@ -26,7 +26,7 @@ from scipy import ndimage
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel
 from anju.forecast.events import EventArrays, Window
-from anju.forecast.grid import Grid
+from anju.geo.regular_grid import RegularGrid
 
 __all__ = ["SEPP", "affine_scan"]
 
@@ -257,7 +257,7 @@ class SEPP(ForecastModel):
         return a_out, b_out
 
     # ---- predict -------------------------------------------------------------------------------------------------------
-    def background(self, grid: Grid) -> np.ndarray:
+    def background(self, grid: RegularGrid) -> np.ndarray:
         """Background rate μ (events/day) of each cell of ``grid``."""
         self._check_grid(grid)
         xc, yc = grid.centres()
@@ -270,7 +270,7 @@ class SEPP(ForecastModel):
             out[hit] = self.mu_[pos[hit]]
         return out.reshape(grid.shape)
 
-    def _check_grid(self, grid: Grid) -> None:
+    def _check_grid(self, grid: RegularGrid) -> None:
         if not np.isclose(grid.cell_size, float(self.cell_size_m)):
             raise ConfigError(
                 f"SEPP was fitted on {self.cell_size_m} m cells but the grid has {grid.cell_size} m cells; "
@@ -278,7 +278,7 @@ class SEPP(ForecastModel):
                 key="grid",
             )
 
-    def _predict(self, grid: Grid, window: Window) -> np.ndarray:
+    def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         """Expected events per cell in the window given the history, cascades inside the window included.
 
         With ``X`` the decayed sum of past events at the window start ``s``, the expected intensity ``m(t)`` solves

@@ -19,8 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from anju.errors import GeoError
-from anju.spatial.grid import RegularGrid
-from anju.spatial.weights import distance_band
+from anju.geo.regular_grid import RegularGrid
+from anju.spatial.weights import distance_band, grid_contiguity
 
 __all__ = ["SpaceTimeCube", "time_steps"]
 
@@ -135,7 +135,7 @@ class SpaceTimeCube:
             raise GeoError(f"SpaceTimeCube.from_events: x, y and t must have one value per event; got "
                            f"{xa.shape}, {ya.shape}, {k.shape}.")
         g = grid if grid is not None else RegularGrid.from_points(xa[k >= 0], ya[k >= 0], cell)
-        c = g.index(xa, ya)
+        c = g.locate(xa, ya)
         ok = (c >= 0) & (k >= 0)
         return cls._assemble(c[ok], k[ok], g.n_cells, len(edges) - 1, edges, locations, g, int((~ok).sum()))
 
@@ -192,4 +192,4 @@ class SpaceTimeCube:
                 raise GeoError("SpaceTimeCube.weights: kind='distance' needs distance=<metres>.")
             cx, cy = self.grid.centres(self.locations)
             return distance_band(cx, cy, distance)
-        return self.grid.weights(kind, cells=self.locations)
+        return grid_contiguity(*self.grid.rowcol(self.locations), kind=kind)

@@ -38,8 +38,8 @@ import scipy.sparse as sp
 from scipy import stats
 
 from anju.errors import GeoError
-from anju.spatial.grid import RegularGrid
-from anju.spatial.weights import distance_band, with_self
+from anju.geo.regular_grid import RegularGrid
+from anju.spatial.weights import distance_band, grid_contiguity, with_self
 
 __all__ = ["GiStarResult", "confidence_bins", "fdr_bh", "gi_star", "gi_star_z", "grid_hotspots"]
 
@@ -320,7 +320,7 @@ def grid_hotspots(
         One row per analysed cell: ``cell, row, col, cx, cy, count, z, p, [p_sim], bin``.
     """
     g = grid if grid is not None else RegularGrid.from_points(x, y, cell)
-    counts = g.counts(x, y)
+    counts = g.counts(x, y).ravel()
     cells = np.arange(g.n_cells)
     if mask is not None:
         m = np.asarray(mask, dtype=bool)
@@ -329,7 +329,7 @@ def grid_hotspots(
         cells = cells[m]
     kind = weights.lower()
     if kind in ("queen", "rook"):
-        W = g.weights(kind, cells=cells, self_weight=1.0)
+        W = grid_contiguity(*g.rowcol(cells), kind=kind, self_weight=1.0)
     elif kind == "distance":
         if distance is None or not distance > 0:
             raise GeoError("grid_hotspots: weights='distance' needs distance=<metres> (e.g. 2 × the cell size).")
