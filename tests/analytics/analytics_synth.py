@@ -14,7 +14,7 @@ LAKE_COLUMNS = {
     "lat": "float64", "x": "float64", "y": "float64", "h3_9": "Int64", "district_id": "string",
     "street_id": "string", "community_id": "string", "grid_id": "string", "station_id": "string",
     "police_district_id": "string", "assign_method": "string", "address": "string", "text": "string",
-    "unit": "string", "loss_yuan": "float64", "caller_hash": "string", "phone_hash": "string",
+    "unit": "string", "loss_yuan": "float64", "caller_hash": "object", "phone_hash": "object",  # 32-byte digests
     "caller_masked": "string", "phone_masked": "string",
 }
 

@@ -21,21 +21,24 @@ from anju.ingest.pii import Hasher, mask_name, mask_phone, mask_text, normalize_
 def test_hmac_matches_python_for_any_key_and_text(key: bytes, msgs: list[str | None]) -> None:
     h = Hasher(key)
     try:
-        got = h.hmac_hex(pa.array(msgs, pa.string())).to_pylist()
+        arr = pa.array(msgs, pa.string())
+        got, got_hex = h.digest(arr), h.hexdigest(arr)
     finally:
         h.close()
-    want = [None if m is None else hmac.new(key, m.encode("utf-8"), hashlib.sha256).hexdigest() for m in msgs]
-    assert got == want
+    macs = [None if m is None else hmac.new(key, m.encode("utf-8"), hashlib.sha256) for m in msgs]
+    assert got.type == pa.binary(32)
+    assert got.to_pylist() == [None if m is None else m.digest() for m in macs]
+    assert got_hex.to_pylist() == [None if m is None else m.hexdigest() for m in macs]
 
 
 def test_hmac_of_many_values_with_repeats() -> None:
     key = b"k" * 64
     vals = [f"13{i % 997:09d}" for i in range(20_000)]
     h = Hasher(key)
-    got = h.hmac_hex(pa.array(vals)).to_pylist()
+    got = h.digest(pa.array(vals)).to_pylist()
     h.close()
     for i in range(0, 20_000, 331):
-        assert got[i] == hmac.new(key, vals[i].encode(), hashlib.sha256).hexdigest()
+        assert got[i] == hmac.new(key, vals[i].encode(), hashlib.sha256).digest()
     assert len(set(got)) == 997
 
 
@@ -103,14 +106,19 @@ def _native_or_skip() -> Any:
 def test_native_hmac_matches_python_and_duckdb(portable: bool, key: bytes, msgs: list[str | None], cut: int) -> None:
     mod = _native_or_skip()
     arr = pa.array(["pad"] * cut + msgs, pa.string()).slice(cut)  # a non-zero array offset
-    want = [None if m is None else hmac.new(key, m.encode("utf-8"), hashlib.sha256).hexdigest() for m in msgs]
+    macs = [None if m is None else hmac.new(key, m.encode("utf-8"), hashlib.sha256) for m in msgs]
+    want = [None if m is None else m.digest() for m in macs]
+    want_hex = [None if m is None else m.hexdigest() for m in macs]
     mod.set_portable(portable)
     try:
         fast = Hasher(key, native=True)
         slow = Hasher(key, native=False)
         assert fast.native and not slow.native
-        assert fast.hmac_hex(arr).to_pylist() == want
-        assert slow.hmac_hex(arr).to_pylist() == want
+        for h in (fast, slow):
+            digest = h.digest(arr)
+            assert digest.type == pa.binary(32)
+            assert digest.to_pylist() == want
+            assert h.hexdigest(arr).to_pylist() == want_hex
         slow.close()
     finally:
         mod.set_portable(False)
@@ -121,8 +129,11 @@ def test_native_hmac_block_boundaries_and_chunks(monkeypatch: pytest.MonkeyPatch
     key = bytes(range(1, 90))  # longer than a block: hashed first
     msgs = ["x" * k for k in range(0, 200)] + ["报警人" * k for k in range(0, 40)]
     monkeypatch.setattr(Hasher, "CHUNK", 37)  # several kernel calls, concatenated
-    got = Hasher(key).hmac_hex(pa.chunked_array([msgs[:100], msgs[100:]])).to_pylist()
-    assert got == [hmac.new(key, m.encode(), hashlib.sha256).hexdigest() for m in msgs]
+    h = Hasher(key)
+    got = h.digest(pa.chunked_array([msgs[:100], msgs[100:]])).to_pylist()
+    assert got == [hmac.new(key, m.encode(), hashlib.sha256).digest() for m in msgs]
+    got_hex = h.hexdigest(pa.chunked_array([msgs[:100], msgs[100:]])).to_pylist()
+    assert got_hex == [hmac.new(key, m.encode(), hashlib.sha256).hexdigest() for m in msgs]
 
 
 @settings(max_examples=60, deadline=None)

@@ -118,8 +118,8 @@ def test_every_reason_with_exact_rows(settings: Settings, communities, crafted: 
     key = deployment_secret(settings)
     assert inc.loc[1, "caller_masked"] == "欧阳**"
     assert inc.loc[1, "phone_masked"] == "139****4321"
-    assert inc.loc[1, "phone_hash"] == hmac.new(key, b"13987654321", hashlib.sha256).hexdigest()
-    assert inc.loc[1, "caller_hash"] == hmac.new(key, "欧阳小明".encode(), hashlib.sha256).hexdigest()
+    assert inc.loc[1, "phone_hash"] == hmac.new(key, b"13987654321", hashlib.sha256).digest()
+    assert inc.loc[1, "caller_hash"] == hmac.new(key, "欧阳小明".encode(), hashlib.sha256).digest()
     assert inc.loc[1, "text"] == "报警人欧阳**称被骗，电话139****4321，身份证3101**********1234"
 
 
@@ -246,7 +246,7 @@ def test_xlsx_through_the_pipeline(settings: Settings, tmp_path: Path) -> None:
         inc = lake.incidents().execute().sort_values("source_row")
     key = deployment_secret(settings)
     first_phone = t.column("报警电话")[0].as_py()
-    assert inc.iloc[0]["phone_hash"] == hmac.new(key, first_phone.encode(), hashlib.sha256).hexdigest()
+    assert inc.iloc[0]["phone_hash"] == hmac.new(key, first_phone.encode(), hashlib.sha256).digest()
     assert list(inc["source_row"]) == list(range(1, 51))
 
 

@@ -136,3 +136,20 @@ def test_corrupt_manifest_is_reported(settings: Settings, tmp_path: Path) -> Non
     settings.paths.manifest.write_text("{not json", encoding="utf-8")
     with pytest.raises(LakeError, match="not valid JSON"):
         connect(settings)
+
+
+def test_a_version_1_lake_is_refused_with_the_way_out(settings: Settings) -> None:
+    settings.paths.lake.mkdir(parents=True)
+    settings.paths.manifest.write_text('{"version": 1, "imports": [], "files": {}}', encoding="utf-8")
+    with pytest.raises(LakeError, match=r"older anju.*new data directory"):
+        connect(settings)
+
+
+def test_hash_columns_are_digests_in_duckdb(settings: Settings, tmp_path: Path) -> None:
+    ingest_file(settings, sample_file(tmp_path, "a.csv", 40, 3), profile="cn110")
+    with connect(settings) as lake:
+        types = dict(lake.duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE incidents)").fetchall())
+        lengths = lake.duckdb.sql("SELECT DISTINCT octet_length(phone_hash), length(hex(phone_hash)) "
+                                  "FROM incidents WHERE phone_hash IS NOT NULL").fetchall()
+    assert types["caller_hash"] == types["phone_hash"] == "BLOB"
+    assert lengths == [(32, 64)]

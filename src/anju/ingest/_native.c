@@ -1,7 +1,7 @@
 /* anju.ingest._native — batch kernels for ingest that have no vectorised equivalent in pyarrow/DuckDB.
  *
- * hmac_sha256_hex: HMAC-SHA256 (RFC 2104) of every string of an Arrow string array, written as 64 lowercase hex
- *   characters per value into one bytes object. The key's inner and outer pad blocks are compressed once per call
+ * hmac_sha256: HMAC-SHA256 (RFC 2104) of every string of an Arrow string array, written as its 32 digest bytes
+ *   (the lake's form) or 64 lowercase hex characters per value into one bytes object. The key's inner and outer pad blocks are compressed once per call
  *   (the standard "precomputed midstate" form of HMAC), so a short value costs two SHA-256 compressions instead of
  *   four. The compression uses the CPU's SHA extensions (SHA-NI) when present, else portable C. Runs without the
  *   interpreter lock.
@@ -194,17 +194,19 @@ static int check_offsets(const Py_buffer *offs, const Py_buffer *data, Py_ssize_
     return 0;
 }
 
-/* hmac_sha256_hex(key: bytes, offsets: buffer[int32], data: buffer, n: int) -> bytes (n * 64 hex chars).
+/* hmac_sha256(key: bytes, offsets: buffer[int32], data: buffer, n: int, hex: bool)
+ *   -> bytes: n * 32 digest bytes, or n * 64 lower-case hex characters when hex is true.
  * offsets has n + 1 entries (already shifted to the array's offset by the caller); values of null slots are
  * hashed too (the caller masks them out). */
-static PyObject *hmac_sha256_hex(PyObject *Py_UNUSED(self), PyObject *args) {
+static PyObject *hmac_sha256(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer key, offs, data;
     Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*y*y*n", &key, &offs, &data, &n)) return NULL;
+    int hex;
+    if (!PyArg_ParseTuple(args, "y*y*y*np", &key, &offs, &data, &n, &hex)) return NULL;
     PyObject *result = NULL;
     if (check_offsets(&offs, &data, n) < 0) goto done;
     const int32_t *o = (const int32_t *)offs.buf;
-    result = PyBytes_FromStringAndSize(NULL, n * 64);
+    result = PyBytes_FromStringAndSize(NULL, n * (hex ? 64 : 32));
     if (!result) goto done;
     char *out = PyBytes_AS_STRING(result);
     const uint8_t *d = (const uint8_t *)data.buf;
@@ -231,6 +233,10 @@ static PyObject *hmac_sha256_hex(PyObject *Py_UNUSED(self), PyObject *args) {
         memcpy(st, ist, sizeof st);
         sha256_finish(st, d + o[i], (size_t)(o[i + 1] - o[i]), 64, inner);
         memcpy(st, ost, sizeof st);
+        if (!hex) {
+            sha256_finish(st, inner, 32, 64, (uint8_t *)out + i * 32);
+            continue;
+        }
         sha256_finish(st, inner, 32, 64, mac);
         char *p = out + i * 64;
         for (int j = 0; j < 32; j++) {
@@ -524,7 +530,7 @@ static PyObject *set_portable(PyObject *Py_UNUSED(self), PyObject *arg) {
 }
 
 static PyMethodDef METHODS[] = {
-    {"hmac_sha256_hex", hmac_sha256_hex, METH_VARARGS, "HMAC-SHA256 hex of each value of an Arrow string array."},
+    {"hmac_sha256", hmac_sha256, METH_VARARGS, "HMAC-SHA256 (digest or hex) of each value of an Arrow string array."},
     {"replace_each", replace_each, METH_VARARGS, "Row-wise substring replacement over Arrow string buffers."},
     {"digit_runs", digit_runs, METH_VARARGS, "Rows of an Arrow string array with a run of ASCII digits."},
     {"double_byte_table", double_byte_table, METH_VARARGS, "iconv's UTF-8 of every two-byte code of an encoding."},

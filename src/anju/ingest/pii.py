@@ -4,7 +4,8 @@ Caller names and phone numbers never reach the lake in clear. Each is normalised
 phones: digits only, a leading 86/0086 country code dropped) and stored twice:
 
 * a **keyed hash**: HMAC-SHA256 (RFC 2104) with the deployment secret (:func:`anju.config.deployment_secret`),
-  hex. The same person or number gives the same hash within a deployment, so repeat callers can be counted, but
+  its 32-byte digest (``FIXED_LEN_BYTE_ARRAY(32)`` in Parquet, ``BLOB`` in DuckDB; ``hex(caller_hash)`` shows
+  it as the usual 64 hex digits). The same person or number gives the same hash within a deployment, so repeat callers can be counted, but
   without the secret nobody can test a guessed number against it (a plain hash of an 11-digit number is reversed by
   brute force in minutes).
 * a **masked** form for display: ``138****5678``, ``张*``, ``欧阳**``.
@@ -171,7 +172,7 @@ def _validity(values: pa.Array) -> pa.Buffer | None:
 
 
 class Hasher:
-    """HMAC-SHA256 (hex) of string arrays under one key.
+    """HMAC-SHA256 of string arrays under one key: 32-byte digests (:meth:`digest`) or hex (:meth:`hexdigest`).
 
     With the C kernel (:mod:`anju.ingest._native`, the default): every value is hashed from the Arrow buffers with
     the key's inner and outer pad blocks compressed once (RFC 2104's HMAC with precomputed pads; identical output).
@@ -184,13 +185,17 @@ class Hasher:
     --------
     >>> import hmac
     >>> h = Hasher(b"k" * 32)
-    >>> h.hmac_hex(pa.array(["13812345678", None])).to_pylist()[0] == hmac.new(b"k" * 32, b"13812345678",
-    ...                                                                          "sha256").hexdigest()
+    >>> want = hmac.new(b"k" * 32, b"13812345678", "sha256")
+    >>> h.digest(pa.array(["13812345678", None])).to_pylist() == [want.digest(), None]
+    True
+    >>> h.hexdigest(pa.array(["13812345678"])).to_pylist() == [want.hexdigest()]
     True
     """
 
     #: values per call of the C kernel (its hex output must stay addressable by int32 offsets)
     CHUNK = 1 << 20
+    #: the Arrow type of a digest column
+    TYPE = pa.binary(32)
 
     def __init__(self, key: bytes, *, threads: int | None = 1, native: bool | None = None) -> None:
         if not key:
@@ -211,28 +216,39 @@ class Hasher:
             self._con_ = quiet_duckdb(self._threads)
         return self._con_
 
-    def hmac_hex(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """HMAC-SHA256 hex digest of each UTF-8 string; null stays null."""
+    def digest(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """HMAC-SHA256 digest (``binary(32)``) of each UTF-8 string; null stays null. The lake stores this form."""
+        return self._hmac(values, hex_=False)
+
+    def hexdigest(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """HMAC-SHA256 as 64 lower-case hex digits (``string``) of each UTF-8 string; null stays null."""
+        return self._hmac(values, hex_=True)
+
+    def _hmac(self, values: pa.Array | pa.ChunkedArray, *, hex_: bool) -> pa.Array:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         values = values.cast(pa.string())
+        out_type = pa.string() if hex_ else self.TYPE
         if values.null_count == len(values):
-            return pa.nulls(len(values), pa.string())
+            return pa.nulls(len(values), out_type)
         if self.native:
-            return self._hmac_native(values)
-        return self._hmac_duckdb(values)
+            return self._hmac_native(values, hex_)
+        return self._hmac_duckdb(values, hex_)
 
-    def _hmac_native(self, values: pa.Array) -> pa.Array:
+    def _hmac_native(self, values: pa.Array, hex_: bool) -> pa.Array:
         assert _native is not None
         n = len(values)
         if n > self.CHUNK:
-            return pa.concat_arrays([self._hmac_native(values.slice(i, self.CHUNK)) for i in range(0, n, self.CHUNK)])
+            return pa.concat_arrays([self._hmac_native(values.slice(i, self.CHUNK), hex_)
+                                     for i in range(0, n, self.CHUNK)])
         offsets, data = _string_buffers(values)
-        hexes = _native.hmac_sha256_hex(self._key, offsets, data, n)
+        out = pa.py_buffer(_native.hmac_sha256(self._key, offsets, data, n, hex_))
+        if not hex_:
+            return pa.Array.from_buffers(self.TYPE, n, [_validity(values), out])
         out_offsets = pa.py_buffer(np.arange(0, 64 * (n + 1), 64, dtype=np.int32))
-        return pa.Array.from_buffers(pa.string(), n, [_validity(values), out_offsets, pa.py_buffer(hexes)])
+        return pa.Array.from_buffers(pa.string(), n, [_validity(values), out_offsets, out])
 
-    def _hmac_duckdb(self, values: pa.Array) -> pa.Array:
+    def _hmac_duckdb(self, values: pa.Array, hex_: bool) -> pa.Array:
         """The SQL fallback: distinct values hashed in DuckDB."""
         enc = pc.dictionary_encode(values)
         with self._lock:
@@ -240,12 +256,15 @@ class Hasher:
             con.register("hmac_input", pa.table({"m": enc.dictionary}))
             try:
                 out = con.sql(
-                    "SELECT sha256($2::BLOB || unhex(sha256($1::BLOB || encode(m)))) AS h FROM hmac_input",
+                    "SELECT sha256($2::BLOB || unhex(sha256($1::BLOB || encode(m)))) AS h FROM hmac_input"
+                    if hex_ else
+                    "SELECT unhex(sha256($2::BLOB || unhex(sha256($1::BLOB || encode(m))))) AS h FROM hmac_input",
                     params=[self._ipad, self._opad],
                 ).to_arrow_table()
             finally:
                 con.unregister("hmac_input")
-        return out.column("h").combine_chunks().cast(pa.string()).take(enc.indices)
+        h = out.column("h").combine_chunks()
+        return h.cast(pa.string() if hex_ else self.TYPE).take(enc.indices)
 
     def replace_each(self, texts: pa.Array, needles: pa.Array, replacements: pa.Array) -> pa.Array:
         """Row by row, replace ``needles[i]`` (2+ characters) inside ``texts[i]`` with ``replacements[i]``.

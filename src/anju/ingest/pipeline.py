@@ -413,7 +413,7 @@ def check_file(settings: Settings, path: str | Path, *, profile: str | Profile =
             continue
         if fld in ("caller", "phone"):  # never shown in clear, not even in a dry run
             sample_vals[fld] = par[fld].to_pylist()[:k]
-            parsed_vals[fld] = [("HMAC " + h[:8] + "…") if h else None
+            parsed_vals[fld] = [("HMAC " + h.hex()[:8] + "…") if h else None
                                 for h in inc.column(f"{fld}_hash").to_pylist()[:k]] if inc.num_rows else []
             continue
         sample_vals[fld] = t.column(col).to_pylist()[:k]

@@ -122,8 +122,8 @@ class BatchTransformer:
                   ) -> tuple[pa.Array, pa.Array, pa.Array]:
         """HMACs of caller and phone, and the text with the caller's own name masked (runs in the pool)."""
         n = len(caller)
-        caller_hash = self.hasher.hmac_hex(caller) if self.resolved.get("caller") else pa.nulls(n, pa.string())
-        phone_hash = self.hasher.hmac_hex(phone) if self.resolved.get("phone") else pa.nulls(n, pa.string())
+        caller_hash = self.hasher.digest(caller) if self.resolved.get("caller") else pa.nulls(n, Hasher.TYPE)
+        phone_hash = self.hasher.digest(phone) if self.resolved.get("phone") else pa.nulls(n, Hasher.TYPE)
         if self.resolved.get("caller") and self.resolved.get("text"):
             text = self.hasher.replace_each(text, caller, caller_masked)
         return caller_hash, phone_hash, text
@@ -421,9 +421,23 @@ def _lookup(codes: pa.Array, table: dict[str, str]) -> pa.Array:
 
 
 def _parse_loss(values: pa.Array) -> pa.Array:
-    """Loss amounts in yuan: '5000', '5,000元', '1.2万' → 5000.0, 5000.0, 12000.0; anything else → null."""
-    s = pc.replace_substring_regex(values.cast(pa.string()), r"[元,，\s¥￥]", "")
+    """Loss amounts in yuan: '5000', '5,000元', '1.2万' → 5000.0, 5000.0, 12000.0; anything else → null.
+
+    Most calls have no loss: only the given values are parsed, then spread back to their rows.
+    """
+    values = values.cast(pa.string())
+    if values.null_count:
+        given = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+        out = np.full(len(values), np.nan)
+        if given.size:
+            out[given] = _loss_values(values.take(pa.array(given, pa.int64())))
+        return _float(out)
+    return _float(_loss_values(values))
+
+
+def _loss_values(values: pa.Array) -> np.ndarray:
+    """:func:`_parse_loss` of non-null strings, NaN where unparseable."""
+    s = pc.replace_substring_regex(values, r"[元,，\s¥￥]", "")
     wan = pc.match_substring(s, "万").fill_null(False).to_numpy(zero_copy_only=False)
     f, _bad = parse_numbers(pc.replace_substring(s, "万", ""))
-    f = np.where(wan, f * 10_000.0, f)
-    return _float(f)
+    return np.where(wan, f * 10_000.0, f)

@@ -38,6 +38,8 @@ def _duck_type(t: pa.DataType) -> str:
         return "DOUBLE"
     if pa.types.is_boolean(t):
         return "BOOLEAN"
+    if pa.types.is_binary(t) or pa.types.is_fixed_size_binary(t):
+        return "BLOB"
     if pa.types.is_timestamp(t):
         return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
     raise TypeError(f"no DuckDB type for {t}")  # pragma: no cover - schema is fixed

@@ -1,6 +1,6 @@
 """The lake's manifest: the single source of truth about which imports (and files) are committed.
 
-``lake/manifest.json`` is ``{"version": 1, "imports": [...], "files": {"incidents": [...], "quarantine": [...]}}``
+``lake/manifest.json`` is ``{"version": 2, "imports": [...], "files": {"incidents": [...], "quarantine": [...]}}``
 with file paths relative to ``lake/``. It is rewritten whole, atomically (temp file, fsync, ``os.replace``), and
 only after an import's files are in place — so a reader either sees an import completely or not at all.
 """
@@ -20,7 +20,8 @@ from anju.errors import LakeError
 
 __all__ = ["MANIFEST_VERSION", "Manifest", "lake_lock"]
 
-MANIFEST_VERSION = 1
+#: 2: caller_hash/phone_hash are 32-byte digests (version 1 stored them as 64 hex characters).
+MANIFEST_VERSION = 2
 
 
 class Manifest:
@@ -43,6 +44,10 @@ class Manifest:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LakeError(f"{p}: the lake manifest is not valid JSON ({exc}); restore it from a backup — "
                             "without it the lake's files cannot be trusted") from exc
+        if isinstance(data, dict) and data.get("version") == 1:
+            raise LakeError(f"{p}: this lake was written by an older anju (lake version 1: caller and phone hashes "
+                            f"as hex text); this anju reads version {MANIFEST_VERSION} (32-byte digests). Import "
+                            "the source files again into a new data directory (--data-dir), or run the older anju")
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or \
                 not isinstance(data.get("imports"), list):
             raise LakeError(f"{p}: unexpected manifest layout (version {data.get('version')!r}); "

@@ -43,8 +43,8 @@ INCIDENT_FILE_SCHEMA = pa.schema(
         pa.field("text", pa.string()),
         pa.field("unit", pa.string()),
         pa.field("loss_yuan", pa.float64()),
-        pa.field("caller_hash", pa.string()),
-        pa.field("phone_hash", pa.string()),
+        pa.field("caller_hash", pa.binary(32)),  # HMAC-SHA256 digest
+        pa.field("phone_hash", pa.binary(32)),
         pa.field("caller_masked", pa.string()),
         pa.field("phone_masked", pa.string()),
     ]

@@ -33,12 +33,18 @@ _DICT_COLUMNS = [
     "street_id", "community_id", "grid_id", "station_id", "police_district_id", "assign_method", "unit",
     "caller_masked",
 ]
-# Min/max statistics only where a query can prune row groups with them (times, keys, codes, ids, coordinates);
-# none on free text, addresses, hashes and masked forms, whose statistics cost CPU and prune nothing.
-_NO_STATS = {"address", "text", "caller_hash", "phone_hash", "caller_masked", "phone_masked"}
-_STATS_COLUMNS = [n for n in INCIDENT_FILE_SCHEMA.names if n not in _NO_STATS]
-_PARQUET_OPTS: dict[str, Any] = {"compression": "zstd", "compression_level": 1, "use_dictionary": _DICT_COLUMNS,
-                                 "write_statistics": _STATS_COLUMNS}
+# Min/max statistics only where they can prune row groups: the columns that follow the order rows are written in
+# (times, record keys, source rows; import and source are constant per file). Categories, areas, coordinates and
+# texts are mixed within every row group, so their statistics would never prune and cost ~0.1 µs per row to write.
+_STATS_COLUMNS = ["record_key", "import_id", "source", "source_row", "reported_at", "reported_at_utc"]
+# HMAC digests are random bytes: zstd cannot shrink them, so they are stored uncompressed.
+_RAW_COLUMNS = {"caller_hash", "phone_hash"}
+_PARQUET_OPTS: dict[str, Any] = {
+    "compression": {n: "none" if n in _RAW_COLUMNS else "zstd" for n in INCIDENT_FILE_SCHEMA.names},
+    "compression_level": {n: 1 for n in INCIDENT_FILE_SCHEMA.names if n not in _RAW_COLUMNS},
+    "use_dictionary": _DICT_COLUMNS,
+    "write_statistics": _STATS_COLUMNS,
+}
 
 
 class _MonthFile:

@@ -1,0 +1,29 @@
+"""Loss amounts (损失金额) parsed at ingest: units, separators, 万, blanks, and the sparse path."""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+
+from anju.ingest.transform import _parse_loss
+
+
+def _floats(a: pa.Array) -> list[float | None]:
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in a.to_pylist()]
+
+
+def test_loss_formats() -> None:
+    raw = ["5000", "5,000元", "1.2万", "￥300", " 2 500 ", "约三千", "0", "3，000"]
+    assert _floats(_parse_loss(pa.array(raw))) == [5000.0, 5000.0, 12000.0, 300.0, 2500.0, None, 0.0, 3000.0]
+
+
+def test_loss_sparse_values_land_on_their_rows() -> None:
+    raw: list[str | None] = [None] * 1000
+    raw[3], raw[500], raw[999] = "1.5万", "800元", "abc"
+    got = _floats(_parse_loss(pa.array(raw, pa.string())))
+    want: list[float | None] = [None] * 1000
+    want[3], want[500] = 15000.0, 800.0
+    assert got == want
+    assert _floats(_parse_loss(pa.nulls(5, pa.string()))) == [None] * 5
+    assert _parse_loss(pa.array([], pa.string())).to_pylist() == []
