@@ -7,6 +7,8 @@
  *   interpreter lock.
  * replace_each: row by row, replace every occurrence of needles[i] in texts[i] by replacements[i] (byte-wise, which
  *   for valid UTF-8 is the same as character-wise).
+ * phone_norm_mask / name_norm_mask: caller phone numbers and names normalised and masked in one pass (the HMAC input
+ *   and the stored masked form; anju.ingest.pii has the same rules in Arrow compute as the fallback).
  * digit_runs: which values of a string array hold a run of k ASCII digits (RE2's \d{k}), optionally allowing one
  *   separator between digits (the candidate test of the text masks).
  * double_byte_table / double_byte_decode: GBK-family → UTF-8 through a table of every two-byte code made by iconv(3)
@@ -404,6 +406,195 @@ done:
     return result;
 }
 
+/* ---- caller names and phone numbers: normalised and masked in one pass (see anju.ingest.pii) ---------------- */
+
+typedef struct {
+    PyObject *bitmap, *norm_offs, *norm_data, *mask_offs, *mask_data;
+} pii_out;
+
+static int pii_out_alloc(pii_out *r, Py_ssize_t n, Py_ssize_t norm_cap, Py_ssize_t mask_cap) {
+    memset(r, 0, sizeof *r);
+    if (norm_cap > INT32_MAX || mask_cap > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "batch too large for int32 offsets");
+        return -1;
+    }
+    r->bitmap = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
+    r->norm_offs = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
+    r->norm_data = PyBytes_FromStringAndSize(NULL, norm_cap);
+    r->mask_offs = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
+    r->mask_data = PyBytes_FromStringAndSize(NULL, mask_cap);
+    if (!r->bitmap || !r->norm_offs || !r->norm_data || !r->mask_offs || !r->mask_data) return -1;
+    memset(PyBytes_AS_STRING(r->bitmap), 0, (size_t)((n + 7) / 8));
+    return 0;
+}
+
+static PyObject *pii_out_finish(pii_out *r, int ok, Py_ssize_t norm_len, Py_ssize_t mask_len) {
+    PyObject *res = NULL;
+    if (ok && _PyBytes_Resize(&r->norm_data, norm_len) == 0 && _PyBytes_Resize(&r->mask_data, mask_len) == 0)
+        res = PyTuple_Pack(5, r->bitmap, r->norm_offs, r->norm_data, r->mask_offs, r->mask_data);
+    Py_XDECREF(r->bitmap);
+    Py_XDECREF(r->norm_offs);
+    Py_XDECREF(r->norm_data);
+    Py_XDECREF(r->mask_offs);
+    Py_XDECREF(r->mask_data);
+    return res;
+}
+
+/* phone_norm_mask(offsets, data, valid: buffer[uint8] or b"", n)
+ *   -> (validity bitmap, norm offsets, norm data, mask offsets, mask data): Arrow buffers of two string arrays.
+ * Normalised: the ASCII digits of the value, without a leading 86 / 0086 when what follows is a mobile number
+ * (1 and ten more digits); null when no digit remains (or the input is null: valid[i] == 0).
+ * Masked: 8+ digits keep the first 3 and the last 4 (138****5678); shorter keep the last 2 (*10; 1–2 digits stay). */
+static PyObject *phone_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer offs, data, valid;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*y*y*n", &offs, &data, &valid, &n)) return NULL;
+    PyObject *res = NULL;
+    pii_out r;
+    memset(&r, 0, sizeof r);
+    if (check_offsets(&offs, &data, n) < 0) goto done;
+    if (valid.len != 0 && valid.len != n) {
+        PyErr_SetString(PyExc_ValueError, "valid must have one byte per value (or be empty)");
+        goto done;
+    }
+    if (pii_out_alloc(&r, n, data.len, data.len) < 0) {
+        res = pii_out_finish(&r, 0, 0, 0);
+        goto done;
+    }
+    {
+        const int32_t *o = (const int32_t *)offs.buf;
+        const uint8_t *d = (const uint8_t *)data.buf, *v = valid.len ? (const uint8_t *)valid.buf : NULL;
+        uint8_t *bm = (uint8_t *)PyBytes_AS_STRING(r.bitmap);
+        int32_t *no = (int32_t *)PyBytes_AS_STRING(r.norm_offs), *mo = (int32_t *)PyBytes_AS_STRING(r.mask_offs);
+        char *nd = PyBytes_AS_STRING(r.norm_data), *md = PyBytes_AS_STRING(r.mask_data);
+        Py_ssize_t nl = 0, ml = 0;
+        Py_BEGIN_ALLOW_THREADS
+        no[0] = mo[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t k = 0;
+            char *dst = nd + nl;
+            if (!v || v[i])
+                for (int32_t j = o[i]; j < o[i + 1]; j++)
+                    if ((uint8_t)(d[j] - '0') < 10) dst[k++] = (char)d[j];
+            if (k == 13 && memcmp(dst, "861", 3) == 0) { /* 86 + mobile */
+                memmove(dst, dst + 2, 11);
+                k = 11;
+            } else if (k == 15 && memcmp(dst, "00861", 5) == 0) { /* 0086 + mobile */
+                memmove(dst, dst + 4, 11);
+                k = 11;
+            }
+            if (k) {
+                bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+                char *m = md + ml;
+                if (k >= 8) {
+                    memcpy(m, dst, 3);
+                    memset(m + 3, '*', (size_t)(k - 7));
+                    memcpy(m + k - 4, dst + k - 4, 4);
+                } else {
+                    Py_ssize_t keep = k < 2 ? k : 2;
+                    memset(m, '*', (size_t)(k - keep));
+                    memcpy(m + k - keep, dst + k - keep, (size_t)keep);
+                }
+                ml += k;
+                nl += k;
+            }
+            no[i + 1] = (int32_t)nl;
+            mo[i + 1] = (int32_t)ml;
+        }
+        Py_END_ALLOW_THREADS
+        res = pii_out_finish(&r, 1, nl, ml);
+    }
+done:
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&valid);
+    return res;
+}
+
+/* name_norm_mask(offsets, data, valid: buffer[uint8] or b"", n, compound: bytes)
+ *   -> (validity bitmap, norm offsets, norm data, mask offsets, mask data).
+ * Normalised: the value without ASCII whitespace (what RE2's \s matches: tab, LF, FF, CR, space); null when empty.
+ * Masked: the surname kept — the first two characters when they are one of `compound` (concatenated 6-byte UTF-8
+ * pairs) and the name is longer than two characters, else the first — and every other character starred (at least
+ * one star; a one-character name is just "*"). */
+static PyObject *name_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer offs, data, valid, comp;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*y*y*ny*", &offs, &data, &valid, &n, &comp)) return NULL;
+    PyObject *res = NULL;
+    pii_out r;
+    memset(&r, 0, sizeof r);
+    if (check_offsets(&offs, &data, n) < 0) goto done;
+    if ((valid.len != 0 && valid.len != n) || comp.len % 6 != 0) {
+        PyErr_SetString(PyExc_ValueError, "valid must have one byte per value; compound, 6-byte pairs");
+        goto done;
+    }
+    if (pii_out_alloc(&r, n, data.len, data.len + n) < 0) {
+        res = pii_out_finish(&r, 0, 0, 0);
+        goto done;
+    }
+    {
+        const int32_t *o = (const int32_t *)offs.buf;
+        const uint8_t *d = (const uint8_t *)data.buf, *v = valid.len ? (const uint8_t *)valid.buf : NULL;
+        const uint8_t *cp = (const uint8_t *)comp.buf;
+        Py_ssize_t ncomp = comp.len / 6;
+        uint8_t *bm = (uint8_t *)PyBytes_AS_STRING(r.bitmap);
+        int32_t *no = (int32_t *)PyBytes_AS_STRING(r.norm_offs), *mo = (int32_t *)PyBytes_AS_STRING(r.mask_offs);
+        char *nd = PyBytes_AS_STRING(r.norm_data), *md = PyBytes_AS_STRING(r.mask_data);
+        Py_ssize_t nl = 0, ml = 0;
+        Py_BEGIN_ALLOW_THREADS
+        no[0] = mo[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t k = 0, chars = 0, first = 0, second = 0; /* bytes; characters; end of 1st and 2nd char */
+            uint8_t *dst = (uint8_t *)nd + nl;
+            if (!v || v[i])
+                for (int32_t j = o[i]; j < o[i + 1]; j++) {
+                    uint8_t b = d[j];
+                    if (b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r') continue;
+                    if ((b & 0xC0) != 0x80) { /* a character starts */
+                        chars++;
+                        if (chars == 2) first = k;
+                        else if (chars == 3) second = k;
+                    }
+                    dst[k++] = b;
+                }
+            if (chars == 1) first = k;
+            if (chars == 2) second = k;
+            if (k) {
+                bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+                Py_ssize_t head = first, head_chars = 1;
+                if (chars <= 1) {
+                    head = 0;
+                    head_chars = 0;
+                } else if (chars > 2 && second == 6) {
+                    for (Py_ssize_t c = 0; c < ncomp; c++)
+                        if (memcmp(dst, cp + 6 * c, 6) == 0) {
+                            head = 6;
+                            head_chars = 2;
+                            break;
+                        }
+                }
+                Py_ssize_t stars = chars - head_chars < 1 ? 1 : chars - head_chars;
+                char *m = md + ml;
+                memcpy(m, dst, (size_t)head);
+                memset(m + head, '*', (size_t)stars);
+                ml += head + stars;
+                nl += k;
+            }
+            no[i + 1] = (int32_t)nl;
+            mo[i + 1] = (int32_t)ml;
+        }
+        Py_END_ALLOW_THREADS
+        res = pii_out_finish(&r, 1, nl, ml);
+    }
+done:
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&valid);
+    PyBuffer_Release(&comp);
+    return res;
+}
+
 /* Double-byte transcoding (GBK family → UTF-8) by table. The table is made by iconv(3) itself, one two-byte code
  * at a time, so the fast path gives exactly iconv's output: 126 lead bytes (0x81–0xFE) × 191 trail bytes
  * (0x40–0xFE) entries of 4 bytes (the UTF-8 form, zero-padded; all zero = not a valid two-byte code here: a
@@ -533,6 +724,8 @@ static PyMethodDef METHODS[] = {
     {"hmac_sha256", hmac_sha256, METH_VARARGS, "HMAC-SHA256 (digest or hex) of each value of an Arrow string array."},
     {"replace_each", replace_each, METH_VARARGS, "Row-wise substring replacement over Arrow string buffers."},
     {"digit_runs", digit_runs, METH_VARARGS, "Rows of an Arrow string array with a run of ASCII digits."},
+    {"phone_norm_mask", phone_norm_mask, METH_VARARGS, "Phone numbers normalised and masked (Arrow buffers)."},
+    {"name_norm_mask", name_norm_mask, METH_VARARGS, "Caller names normalised and masked (Arrow buffers)."},
     {"double_byte_table", double_byte_table, METH_VARARGS, "iconv's UTF-8 of every two-byte code of an encoding."},
     {"double_byte_decode", double_byte_decode, METH_VARARGS, "Table-driven double-byte → UTF-8 (prefix)."},
     {"sha_ni", sha_ni, METH_NOARGS, "True when the SHA-NI compression is in use."},

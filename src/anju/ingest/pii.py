@@ -45,8 +45,10 @@ __all__ = [
     "mask_name",
     "mask_phone",
     "mask_text",
+    "name_forms",
     "normalize_name",
     "normalize_phone",
+    "phone_forms",
 ]
 
 #: Two-character (复姓) surnames kept whole in the masked form (欧阳** rather than 欧***).
@@ -70,7 +72,7 @@ def normalize_phone(values: pa.Array) -> pa.Array:
     ['13812345678', '02164381234', None, None]
     """
     values = values.cast(pa.string())
-    plain = pc.and_(pc.utf8_is_digit(values), pc.equal(pc.utf8_length(values), 11)).fill_null(True)
+    plain = pc.match_substring_regex(values, r"^\d{11}$").fill_null(True)  # RE2's \d: ASCII digits
     if pc.all(plain).as_py():  # the common case: already 11 bare digits
         return _empty_to_null(values)
     digits = pc.replace_substring_regex(values, r"\D+", "")
@@ -129,6 +131,54 @@ def mask_name(normalized: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(head, stars, "")
 
 
+def phone_forms(values: pa.Array, *, native: bool | None = None) -> tuple[pa.Array, pa.Array]:
+    """``(normalize_phone(values), mask_phone(normalize_phone(values)))`` in one pass of the C kernel when it is
+    built (0.16 → ~0.02 µs per value; the Arrow functions otherwise)."""
+    values = _flat(values)
+    if not _use_native(native) or len(values) == 0:
+        norm = normalize_phone(values)
+        return norm, mask_phone(norm)
+    assert _native is not None
+    offsets, data = _string_buffers(values)
+    return _two_strings(len(values), _native.phone_norm_mask(offsets, data, _valid_bytes(values), len(values)))
+
+
+def name_forms(values: pa.Array, *, native: bool | None = None) -> tuple[pa.Array, pa.Array]:
+    """``(normalize_name(values), mask_name(normalize_name(values)))`` in one pass of the C kernel when it is
+    built (0.22 → ~0.03 µs per value; the Arrow functions otherwise)."""
+    values = _flat(values)
+    if not _use_native(native) or len(values) == 0:
+        norm = normalize_name(values)
+        return norm, mask_name(norm)
+    assert _native is not None
+    offsets, data = _string_buffers(values)
+    return _two_strings(len(values), _native.name_norm_mask(offsets, data, _valid_bytes(values), len(values),
+                                                            _COMPOUND_BYTES))
+
+
+_COMPOUND_BYTES = "".join(COMPOUND_SURNAMES).encode("utf-8")
+assert len(_COMPOUND_BYTES) == 6 * len(COMPOUND_SURNAMES)  # the kernel compares 6-byte pairs
+
+
+def _use_native(native: bool | None) -> bool:
+    return _native is not None if native is None else bool(native and _native is not None)
+
+
+def _valid_bytes(values: pa.Array) -> bytes:
+    """One byte per value, 1 where valid; empty when nothing is null (the kernels' convention)."""
+    if not values.null_count:
+        return b""
+    return np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8).tobytes()
+
+
+def _two_strings(n: int, bufs: tuple[bytes, bytes, bytes, bytes, bytes]) -> tuple[pa.Array, pa.Array]:
+    """The kernels' (validity, offsets, data, offsets, data) as two string arrays sharing the validity."""
+    bitmap, n_offs, n_data, m_offs, m_data = (pa.py_buffer(b) for b in bufs)
+    norm = pa.Array.from_buffers(pa.string(), n, [bitmap, n_offs, n_data])
+    masked = pa.Array.from_buffers(pa.string(), n, [bitmap, m_offs, m_data])
+    return norm, masked
+
+
 def mask_text(values: pa.Array) -> pa.Array:
     """Mask phone, resident-ID and bank-card numbers inside free text: :func:`anju.text.mask.mask_array`, the one
     set of rules for every text anju stores or shows, with the candidate rows found by :func:`_digit_runs` (a C
@@ -145,7 +195,7 @@ def _digit_runs(values: pa.Array, run: int, *, native: bool | None = None, separ
     """Boolean mask (False for null) of the values containing ``run`` consecutive ASCII digits — RE2's
     ``\\d{run}``; with ``separated``, one space, ``-`` or ``－`` between digits keeps a run going. A byte scan in the C
     kernel when it is built (0.19 → ~0.02 µs per 76-byte text)."""
-    use = _native is not None if native is None else bool(native and _native is not None)
+    use = _use_native(native)
     if not use or len(values) == 0:
         pattern = rf"\d(?:[ \-－]?\d){{{run - 1}}}" if separated else rf"\d{{{run}}}"
         return pc.match_substring_regex(values, pattern).fill_null(False)

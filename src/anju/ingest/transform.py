@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from anju.ingest.enrich import GeoContext, parse_numbers
 from anju.ingest.keys import KeyIndex, hash_keys, record_keys
-from anju.ingest.pii import Hasher, mask_name, mask_phone, mask_text, normalize_name, normalize_phone
+from anju.ingest.pii import Hasher, mask_text, name_forms, phone_forms
 from anju.ingest.profile import Profile, ResolvedColumns
 from anju.ingest.readers import SourceBatch
 from anju.ingest.timeparse import ParsedTimes, parse_times
@@ -153,10 +153,8 @@ class BatchTransformer:
 
         # 0. personal data first, hashed in a background thread (DuckDB, outside the interpreter lock) while the
         # checks below run; every row is masked, since rejected rows go to the quarantine masked too.
-        caller_all = normalize_name(self._col(t, "caller"))
-        phone_all = normalize_phone(self._col(t, "phone"))
-        caller_masked_all = mask_name(caller_all)
-        phone_masked_all = mask_phone(phone_all)
+        caller_all, caller_masked_all = name_forms(self._col(t, "caller"))
+        phone_all, phone_masked_all = phone_forms(self._col(t, "phone"))
         text_all = mask_text(self._col(t, "text"))
         pii = self._pool.submit(self._hash_pii, caller_all, phone_all, text_all, caller_masked_all)
 
