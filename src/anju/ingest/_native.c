@@ -440,87 +440,82 @@ static PyObject *pii_out_finish(pii_out *r, int ok, Py_ssize_t norm_len, Py_ssiz
     return res;
 }
 
-/* phone_norm_mask(offsets, data, valid: buffer[uint8] or b"", n)
- *   -> (validity bitmap, norm offsets, norm data, mask offsets, mask data): Arrow buffers of two string arrays.
- * Normalised: the ASCII digits of the value, without a leading 86 / 0086 when what follows is a mobile number
- * (1 and ten more digits); null when no digit remains (or the input is null: valid[i] == 0).
- * Masked: 8+ digits keep the first 3 and the last 4 (138****5678); shorter keep the last 2 (*10; 1–2 digits stay). */
-static PyObject *phone_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer offs, data, valid;
-    Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*y*y*n", &offs, &data, &valid, &n)) return NULL;
-    PyObject *res = NULL;
-    pii_out r;
-    memset(&r, 0, sizeof r);
-    if (check_offsets(&offs, &data, n) < 0) goto done;
-    if (valid.len != 0 && valid.len != n) {
-        PyErr_SetString(PyExc_ValueError, "valid must have one byte per value (or be empty)");
-        goto done;
+/* One value of phone_norm_mask: writes the normalised form to `norm` and the masked form to `mask` (each at most
+ * len bytes), returns the normalised length (0 = null) and sets *mask_len. */
+static Py_ssize_t phone_row(const uint8_t *src, Py_ssize_t len, uint8_t *norm, uint8_t *mask, Py_ssize_t *mask_len,
+                            const uint8_t *Py_UNUSED(comp), Py_ssize_t Py_UNUSED(ncomp)) {
+    Py_ssize_t k = 0;
+    for (Py_ssize_t j = 0; j < len; j++)
+        if ((uint8_t)(src[j] - '0') < 10) norm[k++] = src[j];
+    if (k == 13 && memcmp(norm, "861", 3) == 0) { /* 86 + mobile */
+        memmove(norm, norm + 2, 11);
+        k = 11;
+    } else if (k == 15 && memcmp(norm, "00861", 5) == 0) { /* 0086 + mobile */
+        memmove(norm, norm + 4, 11);
+        k = 11;
     }
-    if (pii_out_alloc(&r, n, data.len, data.len) < 0) {
-        res = pii_out_finish(&r, 0, 0, 0);
-        goto done;
+    if (k >= 8) {
+        memcpy(mask, norm, 3);
+        memset(mask + 3, '*', (size_t)(k - 7));
+        memcpy(mask + k - 4, norm + k - 4, 4);
+    } else if (k) {
+        Py_ssize_t keep = k < 2 ? k : 2;
+        memset(mask, '*', (size_t)(k - keep));
+        memcpy(mask + k - keep, norm + k - keep, (size_t)keep);
     }
-    {
-        const int32_t *o = (const int32_t *)offs.buf;
-        const uint8_t *d = (const uint8_t *)data.buf, *v = valid.len ? (const uint8_t *)valid.buf : NULL;
-        uint8_t *bm = (uint8_t *)PyBytes_AS_STRING(r.bitmap);
-        int32_t *no = (int32_t *)PyBytes_AS_STRING(r.norm_offs), *mo = (int32_t *)PyBytes_AS_STRING(r.mask_offs);
-        char *nd = PyBytes_AS_STRING(r.norm_data), *md = PyBytes_AS_STRING(r.mask_data);
-        Py_ssize_t nl = 0, ml = 0;
-        Py_BEGIN_ALLOW_THREADS
-        no[0] = mo[0] = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t k = 0;
-            char *dst = nd + nl;
-            if (!v || v[i])
-                for (int32_t j = o[i]; j < o[i + 1]; j++)
-                    if ((uint8_t)(d[j] - '0') < 10) dst[k++] = (char)d[j];
-            if (k == 13 && memcmp(dst, "861", 3) == 0) { /* 86 + mobile */
-                memmove(dst, dst + 2, 11);
-                k = 11;
-            } else if (k == 15 && memcmp(dst, "00861", 5) == 0) { /* 0086 + mobile */
-                memmove(dst, dst + 4, 11);
-                k = 11;
-            }
-            if (k) {
-                bm[i >> 3] |= (uint8_t)(1u << (i & 7));
-                char *m = md + ml;
-                if (k >= 8) {
-                    memcpy(m, dst, 3);
-                    memset(m + 3, '*', (size_t)(k - 7));
-                    memcpy(m + k - 4, dst + k - 4, 4);
-                } else {
-                    Py_ssize_t keep = k < 2 ? k : 2;
-                    memset(m, '*', (size_t)(k - keep));
-                    memcpy(m + k - keep, dst + k - keep, (size_t)keep);
-                }
-                ml += k;
-                nl += k;
-            }
-            no[i + 1] = (int32_t)nl;
-            mo[i + 1] = (int32_t)ml;
-        }
-        Py_END_ALLOW_THREADS
-        res = pii_out_finish(&r, 1, nl, ml);
-    }
-done:
-    PyBuffer_Release(&offs);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&valid);
-    return res;
+    *mask_len = k;
+    return k;
 }
 
-/* name_norm_mask(offsets, data, valid: buffer[uint8] or b"", n, compound: bytes)
- *   -> (validity bitmap, norm offsets, norm data, mask offsets, mask data).
- * Normalised: the value without ASCII whitespace (what RE2's \s matches: tab, LF, FF, CR, space); null when empty.
- * Masked: the surname kept — the first two characters when they are one of `compound` (concatenated 6-byte UTF-8
- * pairs) and the name is longer than two characters, else the first — and every other character starred (at least
- * one star; a one-character name is just "*"). */
-static PyObject *name_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer offs, data, valid, comp;
+/* One value of name_norm_mask (see phone_row; the masked form is at most len + 1 bytes). */
+static Py_ssize_t name_row(const uint8_t *src, Py_ssize_t len, uint8_t *norm, uint8_t *mask, Py_ssize_t *mask_len,
+                           const uint8_t *comp, Py_ssize_t ncomp) {
+    Py_ssize_t k = 0, chars = 0, first = 0, second = 0; /* bytes; characters; end of the 1st and 2nd character */
+    for (Py_ssize_t j = 0; j < len; j++) {
+        uint8_t b = src[j];
+        if (b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r') continue;
+        if ((b & 0xC0) != 0x80) { /* a character starts */
+            chars++;
+            if (chars == 2) first = k;
+            else if (chars == 3) second = k;
+        }
+        norm[k++] = b;
+    }
+    if (chars == 1) first = k;
+    if (chars == 2) second = k;
+    *mask_len = 0;
+    if (!k) return 0;
+    Py_ssize_t head = first, head_chars = 1;
+    if (chars <= 1) {
+        head = 0;
+        head_chars = 0;
+    } else if (chars > 2 && second == 6) {
+        for (Py_ssize_t c = 0; c < ncomp; c++)
+            if (memcmp(norm, comp + 6 * c, 6) == 0) {
+                head = 6;
+                head_chars = 2;
+                break;
+            }
+    }
+    Py_ssize_t stars = chars - head_chars < 1 ? 1 : chars - head_chars;
+    memcpy(mask, norm, (size_t)head);
+    memset(mask + head, '*', (size_t)stars);
+    *mask_len = head + stars;
+    return k;
+}
+
+typedef Py_ssize_t (*pii_row)(const uint8_t *, Py_ssize_t, uint8_t *, uint8_t *, Py_ssize_t *, const uint8_t *,
+                              Py_ssize_t);
+
+/* The shared driver: (offsets, data, valid: buffer[uint8] or b"", n[, compound]) -> the Arrow buffers (validity
+ * bitmap, norm offsets, norm data, mask offsets, mask data) of two string arrays; null where the input is null
+ * (valid[i] == 0) or nothing is left after normalising. */
+static PyObject *norm_mask(PyObject *args, pii_row row, int with_compound) {
+    Py_buffer offs, data, valid, comp = {0};
     Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*y*y*ny*", &offs, &data, &valid, &n, &comp)) return NULL;
+    int ok = with_compound ? PyArg_ParseTuple(args, "y*y*y*ny*", &offs, &data, &valid, &n, &comp)
+                           : PyArg_ParseTuple(args, "y*y*y*n", &offs, &data, &valid, &n);
+    if (!ok) return NULL;
     PyObject *res = NULL;
     pii_out r;
     memset(&r, 0, sizeof r);
@@ -540,46 +535,17 @@ static PyObject *name_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) {
         Py_ssize_t ncomp = comp.len / 6;
         uint8_t *bm = (uint8_t *)PyBytes_AS_STRING(r.bitmap);
         int32_t *no = (int32_t *)PyBytes_AS_STRING(r.norm_offs), *mo = (int32_t *)PyBytes_AS_STRING(r.mask_offs);
-        char *nd = PyBytes_AS_STRING(r.norm_data), *md = PyBytes_AS_STRING(r.mask_data);
+        uint8_t *nd = (uint8_t *)PyBytes_AS_STRING(r.norm_data), *md = (uint8_t *)PyBytes_AS_STRING(r.mask_data);
         Py_ssize_t nl = 0, ml = 0;
         Py_BEGIN_ALLOW_THREADS
         no[0] = mo[0] = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t k = 0, chars = 0, first = 0, second = 0; /* bytes; characters; end of 1st and 2nd char */
-            uint8_t *dst = (uint8_t *)nd + nl;
-            if (!v || v[i])
-                for (int32_t j = o[i]; j < o[i + 1]; j++) {
-                    uint8_t b = d[j];
-                    if (b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r') continue;
-                    if ((b & 0xC0) != 0x80) { /* a character starts */
-                        chars++;
-                        if (chars == 2) first = k;
-                        else if (chars == 3) second = k;
-                    }
-                    dst[k++] = b;
-                }
-            if (chars == 1) first = k;
-            if (chars == 2) second = k;
+            Py_ssize_t mk = 0, k = 0;
+            if (!v || v[i]) k = row(d + o[i], o[i + 1] - o[i], nd + nl, md + ml, &mk, cp, ncomp);
             if (k) {
                 bm[i >> 3] |= (uint8_t)(1u << (i & 7));
-                Py_ssize_t head = first, head_chars = 1;
-                if (chars <= 1) {
-                    head = 0;
-                    head_chars = 0;
-                } else if (chars > 2 && second == 6) {
-                    for (Py_ssize_t c = 0; c < ncomp; c++)
-                        if (memcmp(dst, cp + 6 * c, 6) == 0) {
-                            head = 6;
-                            head_chars = 2;
-                            break;
-                        }
-                }
-                Py_ssize_t stars = chars - head_chars < 1 ? 1 : chars - head_chars;
-                char *m = md + ml;
-                memcpy(m, dst, (size_t)head);
-                memset(m + head, '*', (size_t)stars);
-                ml += head + stars;
                 nl += k;
+                ml += mk;
             }
             no[i + 1] = (int32_t)nl;
             mo[i + 1] = (int32_t)ml;
@@ -591,9 +557,20 @@ done:
     PyBuffer_Release(&offs);
     PyBuffer_Release(&data);
     PyBuffer_Release(&valid);
-    PyBuffer_Release(&comp);
+    if (with_compound) PyBuffer_Release(&comp);
     return res;
 }
+
+/* phone_norm_mask(offsets, data, valid, n): normalised = the ASCII digits of the value, without a leading 86 / 0086
+ * when what follows is a mobile number (1 and ten more digits); masked = 8+ digits keep the first 3 and the last 4
+ * (138****5678), shorter keep the last 2 (*10; 1–2 digits stay). */
+static PyObject *phone_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) { return norm_mask(args, phone_row, 0); }
+
+/* name_norm_mask(offsets, data, valid, n, compound): normalised = the value without ASCII whitespace (what RE2's \s
+ * matches: tab, LF, FF, CR, space); masked = the surname kept — the first two characters when they are one of
+ * `compound` (concatenated 6-byte UTF-8 pairs) and the name is longer than two characters, else the first — and
+ * every other character starred (at least one star; a one-character name is just "*"). */
+static PyObject *name_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) { return norm_mask(args, name_row, 1); }
 
 /* Double-byte transcoding (GBK family → UTF-8) by table. The table is made by iconv(3) itself, one two-byte code
  * at a time, so the fast path gives exactly iconv's output: 126 lead bytes (0x81–0xFE) × 191 trail bytes
