@@ -153,3 +153,23 @@ def test_hash_columns_are_digests_in_duckdb(settings: Settings, tmp_path: Path) 
                                   "FROM incidents WHERE phone_hash IS NOT NULL").fetchall()
     assert types["caller_hash"] == types["phone_hash"] == "BLOB"
     assert lengths == [(32, 64)]
+
+
+def test_parquet_layout_statistics_and_raw_digests(settings: Settings, tmp_path: Path) -> None:
+    ingest_file(settings, sample_file(tmp_path, "a.csv", 60, 5), profile="cn110")
+    files = Manifest.load(settings.paths.manifest).files("incidents")
+    meta = pq.ParquetFile(settings.paths.lake / files[0]).metadata
+    names = meta.schema.names
+    rg = meta.row_group(0)
+
+    def col(name: str) -> pq.ColumnChunkMetaData:
+        return rg.column(names.index(name))
+
+    for name in ("reported_at", "record_key", "source_row"):  # prune by time and key
+        assert col(name).is_stats_set and col(name).statistics.has_min_max, name
+    for name in ("text", "address", "category", "lon", "caller_hash"):  # never prune: no statistics
+        assert not col(name).is_stats_set, name
+    for name in ("caller_hash", "phone_hash"):
+        assert col(name).physical_type == "FIXED_LEN_BYTE_ARRAY"
+        assert col(name).compression == "UNCOMPRESSED"
+    assert col("text").compression == "ZSTD"
