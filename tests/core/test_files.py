@@ -1,4 +1,4 @@
-"""anju.files.file_sha256 against hashlib on the whole bytes, for the mapped and the read paths."""
+"""anju.files' digests against hashlib / blake3 on the whole bytes, for the mapped and the read paths."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from anju import files
-from anju.files import file_sha256
+from anju.files import file_blake3, file_sha256
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 100_003])
@@ -45,3 +46,13 @@ def test_file_sha256_of_a_pipe(tmp_path: Path) -> None:
         assert file_sha256(fifo) == hashlib.sha256(data).hexdigest()
     finally:
         writer.join(timeout=10)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024, 1025, 100_003])
+def test_file_blake3_matches_blake3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.setattr(files, "_BLOCK", mmap.ALLOCATIONGRANULARITY)
+    data = os.urandom(size)
+    p = tmp_path / "f.bin"
+    p.write_bytes(data)
+    assert file_blake3(p) == blake3(data).hexdigest()
+    assert file_blake3(p) != file_sha256(p)

@@ -193,6 +193,32 @@ def test_same_file_twice_changes_nothing(settings: Settings, crafted: Path) -> N
     assert {p: p.stat().st_mtime_ns for p in settings.paths.lake.rglob("*.parquet")} == files_before
 
 
+def test_file_identity_is_blake3(settings: Settings, crafted: Path) -> None:
+    from blake3 import blake3
+
+    ingest_file(settings, crafted, profile="cn110")
+    entry = json.loads(settings.paths.manifest.read_text(encoding="utf-8"))["imports"][0]
+    assert entry["file_blake3"] == blake3(crafted.read_bytes()).hexdigest()
+    assert "file_sha256" not in entry
+
+
+def test_a_file_imported_under_sha256_is_still_recognised(settings: Settings, crafted: Path) -> None:
+    """Imports recorded before BLAKE3 carry only ``file_sha256``: re-importing that file is still a no-op."""
+    first = ingest_file(settings, crafted, profile="cn110")
+    path = settings.paths.manifest
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data["imports"][0]
+    del entry["file_blake3"]
+    entry["file_sha256"] = hashlib.sha256(crafted.read_bytes()).hexdigest()
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    again = ingest_file(settings, crafted, profile="cn110")
+    assert again.skipped_duplicate_file and again.import_id == first.import_id
+    entry["file_sha256"] = "0" * 64  # a different file of the same size is imported
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    other = ingest_file(settings, crafted, profile="cn110")
+    assert not other.skipped_duplicate_file and other.import_id != first.import_id
+
+
 def test_keys_already_in_the_lake_are_quarantined(settings: Settings, tmp_path: Path) -> None:
     a = write_rows(tmp_path / "a.csv", [row("K1"), row("K2"), row("K3")])
     b = write_rows(tmp_path / "b.csv", [row("K3", 报警人="赵六"), row("K4"), row("K4")], encoding="utf-8")

@@ -55,11 +55,11 @@ def _lake_imports(settings: Settings) -> list[dict[str, Any]]:
 def _check_not_mixing(settings: Settings, out_dir: Path, params: dict[str, Any]) -> None:
     """Refuse to ingest a second, different demo into a lake that already holds one (wherever its files are)."""
     imports = _lake_imports(settings)
-    shas = {str(i.get("file_sha256")) for i in imports}
+    digests = {str(i[k]) for i in imports for k in ("file_blake3", "file_sha256") if i.get(k)}
     folders = {Path(out_dir)} | {Path(str(i["source_path"])).parent for i in imports if i.get("source_path")}
     for folder in folders:
         old = read_manifest(folder)
-        if old is None or old.get("params") == params or old.get("csv_sha256") not in shas:
+        if old is None or old.get("params") == params or (old.get("csv_blake3") or old.get("csv_sha256")) not in digests:
             continue
         p = old.get("params", {})
         raise AnjuError(

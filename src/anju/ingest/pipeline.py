@@ -40,7 +40,7 @@ import pyarrow as pa
 from anju import __version__
 from anju.config import Settings, deployment_secret
 from anju.errors import IngestError
-from anju.files import file_sha256
+from anju.files import file_blake3, file_sha256
 from anju.ingest.enrich import GeoContext
 from anju.ingest.keys import KeyIndex
 from anju.ingest.pii import Hasher
@@ -249,16 +249,19 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
 
             raise DataNotFoundError(f"{p}: file not found")
         size = p.stat().st_size
-        sha_box: dict[str, str] = {}
-        sha_thread: threading.Thread | None = None
-        if any(i.get("file_bytes") == size for i in manifest.imports):
-            sha_box["sha"] = file_sha256(p)
-            earlier = manifest.find_sha256(sha_box["sha"])
+        digest: dict[str, str] = {}  # the file's BLAKE3, its identity in the manifest
+        hash_thread: threading.Thread | None = None
+        same_size = [i for i in manifest.imports if i.get("file_bytes") == size]
+        if same_size:
+            digest["blake3"] = file_blake3(p)
+            # imports recorded before BLAKE3 carry only a SHA-256
+            sha = file_sha256(p) if any("file_blake3" not in i for i in same_size) else None
+            earlier = manifest.find_file(blake3=digest["blake3"], sha256=sha)
             if earlier is not None:
                 return ImportReport.from_manifest(earlier, skipped=True)
         else:  # cannot be a repeat: hash it alongside the import
-            sha_thread = threading.Thread(target=lambda: sha_box.__setitem__("sha", file_sha256(p)), daemon=True)
-            sha_thread.start()
+            hash_thread = threading.Thread(target=lambda: digest.__setitem__("blake3", file_blake3(p)), daemon=True)
+            hash_thread.start()
 
         prof, tax, mapping, reader, resolved = _setup(settings, p, profile, encoding)
         import_id = new_import_id()
@@ -289,9 +292,9 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             for f in pending:
                 f.result()
             pending.clear()
-            if sha_thread is not None:
-                sha_thread.join()
-            earlier = manifest.find_sha256(sha_box["sha"])
+            if hash_thread is not None:
+                hash_thread.join()
+            earlier = manifest.find_file(blake3=digest["blake3"])
             if earlier is not None:  # pragma: no cover - same bytes with a different size cannot happen
                 writer.abort()
                 return ImportReport.from_manifest(earlier, skipped=True)
@@ -315,7 +318,7 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             entry = {
                 **report.to_dict(),
                 "source_path": str(p.resolve()),
-                "file_sha256": sha_box["sha"],
+                "file_blake3": digest["blake3"],
                 "file_bytes": size,
                 "started_at": started_at,
                 "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -67,10 +67,12 @@ class Manifest:
         """Committed files of ``table`` ("incidents" or "quarantine"), relative to the lake directory."""
         return list(self.data["files"].get(table, []))
 
-    def find_sha256(self, sha: str) -> dict[str, Any] | None:
-        """The committed import of a file with this SHA-256, if any."""
+    def find_file(self, *, blake3: str | None = None, sha256: str | None = None) -> dict[str, Any] | None:
+        """The committed import of a file with this BLAKE3 digest (``file_blake3``) or, for imports recorded before
+        imports were identified by BLAKE3, this SHA-256 digest (``file_sha256``), if any."""
         for imp in self.data["imports"]:
-            if imp.get("file_sha256") == sha:
+            if (blake3 is not None and imp.get("file_blake3") == blake3) or \
+                    (sha256 is not None and imp.get("file_sha256") == sha256):
                 return dict(imp)
         return None
 
