@@ -22,7 +22,7 @@ system:
 
 python-deps: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml src/anju/ingest/_native.c
+$(VENV)/.installed: pyproject.toml $(wildcard src/anju/*/*.c)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q -U pip uv
 	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e ".[web,dev]"
