@@ -48,6 +48,11 @@ try:  # the C kernel of anju.ingest.pii, built with the package; optional
     from anju.ingest import _native  # type: ignore[attr-defined,no-redef]
 except ImportError:  # pragma: no cover - built without a C compiler
     _native = None
+_utf8: Any
+try:  # UTF-8 validation in C (AVX2); optional: pyarrow's CSV converter checks otherwise
+    from anju.ingest import _utf8  # type: ignore[attr-defined,no-redef]
+except ImportError:  # pragma: no cover - built without a C compiler
+    _utf8 = None
 
 __all__ = [
     "DEFAULT_NULL_VALUES",
@@ -61,7 +66,9 @@ __all__ = [
 
 DEFAULT_NULL_VALUES = ("", "NULL", "null", "NaN", "nan", "N/A", "#N/A", "None")
 _SAMPLE_BYTES = 4 << 20
-_CSV_BLOCK = 8 << 20
+# The CSV parser's block: 2 MiB blocks stay in the core's caches while they are parsed and converted; 8 MiB blocks
+# cost ~0.1-0.2 µs more per row of a call export (docs/performance.md).
+_CSV_BLOCK = 2 << 20
 _UTF8_NAMES = {"utf8", "utf-8", "utf_8", "u8"}
 
 
@@ -296,10 +303,13 @@ def _open_csv(p: Path, compression: str | None, encoding: str | None, delimiter:
     reader._counter = counter
     reader._closers.append(raw.close)
     stream: Any = raw
-    transcoder: _Transcoder | _IconvStream | None = None
+    transcoder: _Transcoder | _IconvStream | _Utf8Checked | None = None
     read_encoding = "utf8"
     check_utf8 = True
-    if enc not in {"utf-8", "utf-8-sig"}:
+    if enc in {"utf-8", "utf-8-sig"} and _utf8 is not None:
+        transcoder = stream = _Utf8Checked(raw, p)  # validated here, ~10x faster than in the CSV converter
+        check_utf8 = False
+    elif enc not in {"utf-8", "utf-8-sig"}:
         iconv_stream = _IconvStream.open(raw, enc, p)
         if iconv_stream is not None:
             transcoder = stream = iconv_stream
@@ -352,7 +362,8 @@ AnjuErrorLike = EncodingError | IngestError
 
 
 def _csv_batches(csv_reader: Any, header: list[str], malformed: list[MalformedRow], batch_rows: int,
-                 transcoder: _Transcoder | _IconvStream | None, p: Path, enc: str) -> Iterator[SourceBatch]:
+                 transcoder: _Transcoder | _IconvStream | _Utf8Checked | None, p: Path, enc: str
+                 ) -> Iterator[SourceBatch]:
     """Re-batch the parser's blocks to ``batch_rows`` rows and number them, skipping the malformed rows' numbers.
 
     The parser reports each malformed row (with its record number) while parsing the block that holds it, so when a
@@ -418,6 +429,59 @@ def _good_row_numbers(start: int, n: int, bad: list[int]) -> np.ndarray:
         end = start + n - 1 + k
     nums = np.arange(start, end + 1, dtype=np.int64)
     return nums[~np.isin(nums, np.asarray(bad, dtype=np.int64))]
+
+
+class _Utf8Checked(io.RawIOBase):
+    """A UTF-8 byte stream passed through unchanged, validated block by block by the C kernel ``_utf8`` (AVX2,
+    ~19 GB/s here; pyarrow's converter validated at ~1.5 GB/s, ~0.15 µs per row of a CJK call export).
+
+    The first invalid byte stops the import with its offset, like the GB18030 path; a character cut by a block
+    boundary is carried over to the next block; the stream may not end inside a character.
+    """
+
+    def __init__(self, raw: IO[bytes], p: Path) -> None:
+        self._raw = raw
+        self.path = p
+        self._carry = b""
+        self._pos = 0  # bytes passed through so far
+        self.error: EncodingError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if self.error is not None:
+            raise self.error
+        if not data:
+            if self._carry:
+                self._fail(self._pos - len(self._carry), "incomplete character (the file ends inside it)")
+            return data
+        err, tail = _utf8.check(self._carry, data)
+        if err is not None:
+            self._fail(self._pos + err, "invalid byte sequence")
+        self._carry = self._carry + data if self._carry and tail == len(data) else data[len(data) - tail:]
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:  # pragma: no cover - pyarrow calls read()
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def _fail(self, offset: int, what: str) -> None:
+        self.error = EncodingError(f"{self.path.name}: not valid utf-8: {what} at byte {offset}; "
+                                   f"try --encoding gb18030")
+        raise self.error
+
+    def check(self) -> None:
+        """Raise the validation error, if any (pyarrow may wrap an exception raised inside its reads)."""
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class _Iconv:
