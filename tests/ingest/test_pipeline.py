@@ -328,14 +328,17 @@ def test_import_allocator_is_restored_afterwards() -> None:
     assert inside != "mimalloc" or before != "mimalloc"  # mimalloc's page churn is what it avoids
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
 def test_without_the_c_kernel_the_lake_is_the_same(settings: Settings, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    # a GBK file with texts carrying phone and ID numbers: once with the C kernel (HMAC, masks' digit scan, table
-    # transcoding) and once with the pure fallbacks (DuckDB, RE2, iconv alone); every column but import_id agrees
+                                                   monkeypatch: pytest.MonkeyPatch, encoding: str) -> None:
+    # a file with texts carrying phone and ID numbers: once with the C kernels (HMAC, masks' digit scan, number
+    # parsing, table transcoding, UTF-8 validation, GCJ-02 conversion) and once with the pure fallbacks (DuckDB,
+    # RE2, Arrow, iconv alone, NumPy); every column but import_id agrees
+    from anju.geo import coords
     from anju.ingest import pii, readers
 
     t = cn110_sample(3000, seed=11, days=40)
-    p = write_csv(t, tmp_path / "gbk.csv", encoding="gbk")
+    p = write_csv(t, tmp_path / f"{encoding}.csv", encoding=encoding)
     runs = []
     for native in (True, False):
         s = settings.model_copy(update={"data_dir": tmp_path / f"d{native}", "batch_rows": 1200})
@@ -343,10 +346,13 @@ def test_without_the_c_kernel_the_lake_is_the_same(settings: Settings, tmp_path:
             if not native:
                 m.setattr(pii, "_native", None)
                 m.setattr(readers, "_native", None)
-            ingest_file(s, p, profile="cn110", encoding="gb18030")
+                m.setattr(readers, "_utf8", None)
+                m.setattr(coords, "_NATIVE", None)
+            ingest_file(s, p, profile="cn110", encoding=encoding)
         with connect(s) as lake:
             df = lake.incidents().execute().drop(columns=["import_id"])
         runs.append(df.sort_values("source_row").reset_index(drop=True))
     assert len(runs[0]) == 3000
     assert runs[0]["text"].str.contains(r"\*{4}", regex=True).any()  # some numbers in the texts were masked
+    assert runs[0]["lon"].notna().all()  # the coordinates went through the conversion
     assert runs[0].equals(runs[1])

@@ -21,6 +21,7 @@ from anju.geo.areas import AreaSet
 from anju.geo.coords import convert
 from anju.geo.grid import h3_cells
 from anju.geo.projection import from_metric, metric_crs_for, to_metric
+from anju.ingest import pii  # owns the C kernel's handle (tests switch it off there) and its buffer helpers
 from anju.lake.schema import AREA_LEVELS
 
 __all__ = ["BOUNDS_PAD_M", "GeoContext", "parse_numbers"]
@@ -33,9 +34,31 @@ BOUNDS_PAD_M = 2000.0
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
-def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Strings → float64 (NaN where null or not a number) and a mask of present-but-unparseable values."""
-    v = pc.utf8_trim_whitespace(values.cast(pa.string()))
+def parse_numbers(values: pa.Array, *, native: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Strings → float64 (NaN where null or not a number) and a mask of present-but-unparseable values.
+
+    A number is ``_NUMBER`` after trimming (Unicode) whitespace. With the C kernel (``anju.ingest._native``, the
+    default when built; about 0.05 → 0.01 µs per value) every value whose ends are ASCII is parsed there, to the
+    same double as Arrow's cast (both round correctly); the rest, and everything without the kernel
+    (``native=False``), take the Arrow path: trim, regex, cast.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.string())
+    n = len(values)
+    if pii._use_native(native) and n:
+        assert pii._native is not None
+        offsets, data = pii._string_buffers(values)
+        validity = values.buffers()[0] if values.null_count else None
+        f = np.empty(n, dtype=np.float64)
+        status = np.empty(n, dtype=np.uint8)
+        pii._native.parse_decimal(offsets, data, b"" if validity is None else validity, values.offset, n, f, status)
+        bad = status == 1
+        rest = np.flatnonzero(status == 2)  # a non-ASCII byte at an end: perhaps Unicode whitespace
+        if rest.size:
+            f[rest], bad[rest] = parse_numbers(values.take(pa.array(rest)), native=False)
+        return f, bad
+    v = pc.utf8_trim_whitespace(values)
     present = pc.is_valid(v)
     ok = pc.match_substring_regex(v, _NUMBER)
     nums = pc.cast(pc.if_else(ok, v, pa.scalar(None, pa.string())), pa.float64())
