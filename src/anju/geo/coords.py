@@ -165,8 +165,8 @@ def _chunked(fn: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray
 def _native_apply(kernel: Callable[..., None], x: FloatArray, y: FloatArray, *extra: object
                   ) -> tuple[FloatArray, FloatArray]:
     """Run a C kernel of ``anju.geo._native`` on contiguous copies/views of ``x``, ``y`` into new arrays."""
-    xf = np.ascontiguousarray(x.ravel())
-    yf = np.ascontiguousarray(y.ravel())
+    xf = x.ravel()  # C order: a contiguous view, or a contiguous copy of a strided array
+    yf = y.ravel()
     ox = np.empty(xf.size)
     oy = np.empty(yf.size)
     kernel(xf, yf, ox, oy, *extra)
