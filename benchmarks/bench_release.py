@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from anju.config import load_settings
     from anju.release import render_all
-    from anju.release.assemble import assemble_release
+    from anju.deployment import load_deployment
+    from anju.services.lake import open_lake
+    from anju.services.release import release_model
 
     root = Path(os.environ.get("ANJU_BENCH_DIR", tempfile.gettempdir())) / f"anju-bench-release-{scale:g}"
     t0 = time.perf_counter()
@@ -59,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         timings: dict[str, float] = {}
         cpus: dict[str, float] = {}
         t, c = time.perf_counter(), time.process_time()
-        release = assemble_release(settings, period)
+        dep = load_deployment(settings)
+        with open_lake(dep) as lake:
+            release = release_model(dep, lake, period)
         timings["assemble (analytics)"] = time.perf_counter() - t
         cpus["assemble (analytics)"] = time.process_time() - c
         out = root / "release"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +37,52 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "anju-data"
     d.mkdir()
     return d
+
+
+@dataclass(frozen=True)
+class DemoDistrict:
+    """A demo district built into a data directory: its settings, deployment, generator result and folders."""
+
+    settings: Any
+    deployment: Any
+    result: Any
+    root: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings.data_dir)
+
+    @property
+    def truth(self) -> dict[str, Any]:
+        return self.result.files.truth  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def demo_district(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., DemoDistrict]:
+    """Build the demo district once per (seed, scale, years, end year) per test session and share it.
+
+    The analytics, release and forecast tests all use the default (seed 42, 5 % scale, 2024–2025); tests must
+    treat the data directory as read-only (write releases and outputs elsewhere).
+    """
+    from anju.config import load_settings
+    from anju.demo.build import run_demo
+    from anju.deployment import load_deployment
+
+    cache: dict[tuple[int, float, int, int], DemoDistrict] = {}
+
+    def build(seed: int = 42, scale: float = 0.05, years: int = 2, end_year: int = 2025) -> DemoDistrict:
+        key = (seed, scale, years, end_year)
+        if key not in cache:
+            root = tmp_path_factory.mktemp(f"demo-{seed}-{scale:g}-{years}-{end_year}")
+            settings = load_settings(data_dir=root / "anju-data", quiet=True)
+            result = run_demo(settings, seed=seed, scale=scale, years=years, end_year=end_year)
+            cache[key] = DemoDistrict(settings, load_deployment(settings), result, root)
+        return cache[key]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def demo(demo_district: Callable[..., DemoDistrict]) -> DemoDistrict:
+    """The default demo district (seed 42, 5 % scale, 2024–2025), shared by every test folder."""
+    return demo_district()

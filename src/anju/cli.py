@@ -35,10 +35,17 @@ def _root(
         Path | None,
         typer.Option("--data-dir", "-d", envvar="ANJU_DATA_DIR", help="数据目录 / data directory (default ./anju-data)."),
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="zh | en")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="界面与报告语言 zh | en / language of messages and "
+                                                            "reports.")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", envvar="ANJU_ENGINE", help="查询引擎 duckdb（默认）| "
+                                                "spark（尚未提供）/ query engine: duckdb (default) | spark (not yet "
+                                                "available).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条 / no progress bars.")] = False,
 ) -> None:
-    ctx.obj = load_settings(data_dir=data_dir, lang=lang, quiet=quiet or None)
+    """安居 anju。常用词汇 / vocabulary: --period 2025H2|2025Q3|2025-07|2025|latest；--category theft 或
+    theft.burglary；--areas/--by district|street|community|grid|station|police_district；--cell-size 米 / metres；
+    --out 总是目录 / always a directory。"""
+    ctx.obj = load_settings(data_dir=data_dir, lang=lang, engine=engine, quiet=quiet or None)
 
 
 @app.command()

@@ -19,7 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from anju.errors import ConfigError
 
-__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "read_toml", "validate_config"]
+__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "merge_tables", "read_toml",
+           "validate_config"]
 
 DEFAULT_DATA_DIR = Path("anju-data")
 
@@ -124,6 +125,14 @@ def read_toml(path: Path, *, error: type[ConfigError] = ConfigError, shown: obje
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(f"is not valid UTF-8 TOML: {exc}", path=shown if shown is not None else path) from exc
+
+
+def merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with the keys of ``over`` laid on top, table by table (how a deployment file overrides a shipped one)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge_tables(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -5,31 +5,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from anju.cli import app
-from anju.config import load_settings
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("fc-demo") / "anju-data"
-    res = CliRunner().invoke(app, ["--data-dir", str(d), "--quiet", "demo", "--scale", "0.05", "--years", "2",
-                                   "--end", "2025"], catch_exceptions=False)
-    assert res.exit_code == 0, res.output
-    return d
+def demo_dir(demo: Any) -> Path:
+    """The shared demo district (tests/conftest.py)."""
+    return Path(demo.data_dir)
 
 
 @pytest.fixture(scope="module")
-def lake(demo_dir: Path):  # type: ignore[no-untyped-def]
-    from anju.lake import connect
+def lake(demo: Any):  # type: ignore[no-untyped-def]
+    from anju.services.lake import open_lake
 
-    return connect(load_settings(data_dir=demo_dir))
+    with open_lake(demo.deployment) as lk:
+        yield lk
 
 
 def test_three_highs_find_the_planted_nightlife_zone(demo_dir: Path, lake) -> None:  # type: ignore[no-untyped-def]

@@ -126,3 +126,14 @@ def check_offline_page(html: Path, screenshot: Path, n_figures: int) -> dict[str
     return r
 
 
+
+
+def assemble_release(settings: Any, period: str, **kwargs: Any) -> Any:
+    """The release model of ``period`` for a data directory, through the service the CLI and web call."""
+    from anju.deployment import load_deployment
+    from anju.services.lake import open_lake
+    from anju.services.release import release_model
+
+    dep = load_deployment(settings)
+    with open_lake(dep) as lake:
+        return release_model(dep, lake, period, **kwargs)

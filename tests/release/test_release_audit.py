@@ -14,8 +14,9 @@ from anju.config import load_settings
 from anju.geo.areas import load_area_file
 from anju.ingest.pipeline import ingest_file
 from anju.ingest.sample import cn110_sample, write_csv
+from anju.deployment import load_deployment
 from anju.lake import connect
-from anju.release import build_release
+from anju.services.release import build_release
 from anju.text.audit import downgrade_audit
 
 PLANTED = 25
@@ -49,14 +50,15 @@ def lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_release_audit_matches_the_audit_function(lake_dir: Path) -> None:
     settings = load_settings(data_dir=lake_dir, quiet=True)
-    out = build_release(settings, "2025H2", formats=["json"])
+    dep = load_deployment(settings)
+    out = build_release(dep, "2025H2", formats=["json"])
     table = json.loads((out / "release.json").read_text(encoding="utf-8"))["tables"]["downgrade_audit"]
     released = sum(int(r["flagged"]) for r in table["rows"])
     p = Period.parse("2025H2")
     with connect(settings) as lake:
         df = lake.incidents().to_pandas()
     current = df[(df["reported_at"] >= pd.Timestamp(p.start)) & (df["reported_at"] < pd.Timestamp(p.end))]
-    direct = downgrade_audit(current)
+    direct = downgrade_audit(current, rules=dep.audit_rules)
     assert released == int(direct["flagged"].sum())
     assert released >= PLANTED  # every planted downgrade is caught
     examples = " ".join(r["examples"] for r in table["rows"])
@@ -65,7 +67,7 @@ def test_release_audit_matches_the_audit_function(lake_dir: Path) -> None:
 
 def test_public_edition_has_no_audit(lake_dir: Path) -> None:
     settings = load_settings(data_dir=lake_dir, quiet=True)
-    out = build_release(settings, "2025H2", public=True, formats=["json"])
+    out = build_release(load_deployment(settings), "2025H2", public=True, formats=["json"])
     tables = json.loads((out / "release.json").read_text(encoding="utf-8"))["tables"]
     assert "downgrade_audit" not in tables
     assert "被对方打伤" not in (out / "release.json").read_text(encoding="utf-8")

@@ -18,10 +18,11 @@ import pandas as pd
 import pytest
 from release_helpers import assert_same_numbers, check_offline_page, html_data
 
-from anju.config import Settings, load_settings
+from anju.config import Settings
 from anju.release import Release, render_all
-from anju.release.assemble import assemble_release
 from anju.release.model import SMALL_COUNT
+from anju.services.lake import open_lake
+from anju.services.release import release_model
 
 pytestmark = pytest.mark.slow
 
@@ -29,16 +30,15 @@ PERIOD = "2025H2"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from anju.demo.build import run_demo
-
+def demo(demo: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The shared demo district (tests/conftest.py), its release model and the four rendered files."""
     root = tmp_path_factory.mktemp("release-demo")
-    settings = load_settings(data_dir=root / "data", quiet=True)
-    result = run_demo(settings, seed=42, scale=0.05, years=2, end_year=2025, out_dir=root / "files")
-    release = assemble_release(settings, PERIOD)
+    with open_lake(demo.deployment) as lake:
+        release = release_model(demo.deployment, lake, PERIOD)
     out = root / "release"
     render_all(release, out)
-    return {"settings": settings, "release": release, "out": out, "truth": result.files.truth, "root": root}
+    return {"settings": demo.settings, "deployment": demo.deployment, "release": release, "out": out,
+            "truth": demo.truth, "root": root}
 
 
 def _incidents(settings: Settings, start: str = "2025-07-01", end: str = "2026-01-01") -> pd.DataFrame:

@@ -19,13 +19,13 @@ import pandas as pd
 import pytest
 import shapely
 from openpyxl import load_workbook
-from release_helpers import check_offline_page
+from release_helpers import assemble_release, check_offline_page
 
 from anju.config import Settings, load_settings
 from anju.geo.areas import load_area_file
 from anju.ingest.pipeline import ingest_file
 from anju.release import render_all
-from anju.release.assemble import assemble_release
+
 from anju.release.sections import NO_RESIDENTS_EN, NO_RESIDENTS_ZH
 from real_data_helpers import sf_grid
 

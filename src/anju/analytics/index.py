@@ -40,7 +40,7 @@ from anju.analytics._common import (
 )
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import fit_gamma_prior
-from anju.config import read_toml, validate_config
+from anju.config import merge_tables, read_toml, validate_config
 from anju.errors import ConfigError
 from anju.taxonomy import Taxonomy
 
@@ -111,13 +111,6 @@ def default_index_path() -> Path:
     return Path(str(resources.files("anju.analytics") / "data" / "index.toml"))
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def load_index_config(path: str | Path | None = None, *, data_dir: str | Path | None = None) -> IndexConfig:
     """The shipped index.toml (or ``path``), with keys overridden by ``<data_dir>/index.toml`` if present.
 
@@ -134,7 +127,7 @@ def load_index_config(path: str | Path | None = None, *, data_dir: str | Path | 
     for f in files:
         if not f.exists():
             raise ConfigError("index file not found", path=f)
-        raw = _merge(raw, read_toml(f))
+        raw = merge_tables(raw, read_toml(f))
     return validate_config(IndexConfig, raw, path=files[-1])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -20,35 +20,32 @@ from rich.progress import (
 
 from anju.config import Settings, load_settings
 
+if TYPE_CHECKING:
+    from anju.deployment import Deployment
+
 console = Console()
 err_console = Console(stderr=True)
 
 
-def metric_crs(settings: Settings, lon: Any, lat: Any) -> str:
-    """The deployment's metric CRS (``areas/_meta.json``), else the UTM zone of the given points.
-
-    Commands that project incidents (hot spots, forecasts) call this so they all agree with ingest and the areas.
-    """
-    from anju.errors import GeoError
-    from anju.geo.areas import read_meta
-    from anju.geo.projection import metric_crs_for
-
-    crs = read_meta(settings.paths.areas).get("metric_crs")
-    if crs:
-        return str(crs)
-    try:
-        return metric_crs_for(lon, lat)
-    except GeoError:
-        raise GeoError("the deployment's metric CRS is unknown (no area layer loaded and no lon/lat); load areas "
-                       "with `anju areas load`.") from None
-
-
 def settings_from(ctx: typer.Context) -> Settings:
-    """The settings built by the root callback from ``--data-dir``, ``--lang`` and ``--quiet``."""
+    """The settings built by the root callback from ``--data-dir``, ``--lang``, ``--engine`` and ``--quiet``."""
     obj = ctx.find_root().obj
     if isinstance(obj, Settings):
         return obj
     return load_settings()
+
+
+def deployment_from(ctx: typer.Context) -> Deployment:
+    """The :class:`~anju.deployment.Deployment` of the settings, loaded once per command run and validated."""
+    from anju.deployment import load_deployment
+
+    root = ctx.find_root()
+    meta = root.meta
+    dep = meta.get("anju.deployment")
+    if dep is None:
+        dep = load_deployment(settings_from(ctx))
+        meta["anju.deployment"] = dep
+    return dep  # type: ignore[no-any-return]
 
 
 @contextmanager

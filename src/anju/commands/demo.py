@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, progress, settings_from
+from anju.commands._common import console, deployment_from, progress, settings_from
 
 
 def register(app: typer.Typer) -> None:
@@ -57,12 +57,13 @@ def demo(
         result = run_demo(settings, seed=seed, scale=scale, out_dir=out, ingest=not no_ingest, end_year=end,
                           years=years, on_start=on_start, on_rows=on_rows, on_stage=on_stage,
                           ingest_progress=on_ingest)
-    _summary(settings, result, en)
+    dep = deployment_from(ctx)  # after the demo wrote its files: the deployment reads the data directory
+    _summary(dep, result, en)
     if not no_ingest and not no_release:
-        from anju.release import build_release
+        from anju.services.release import build_release
 
         with console.status("building the Safety Index release…" if en else "生成平安指数发布…"):
-            path = build_release(settings, "latest", lang=settings.lang)
+            path = build_release(dep, "latest", lang=settings.lang)
         label = "Safety Index release" if en else "平安指数发布"
         console.print(f"[bold green]{label}:[/] {path}")
         for name in ("index.html", "report.pdf", "tables.xlsx", "release.json"):
@@ -70,7 +71,8 @@ def demo(
                 console.print(f"  {path / name}")
 
 
-def _summary(settings: Any, result: Any, en: bool) -> None:
+def _summary(dep: Any, result: Any, en: bool) -> None:
+    settings = dep.settings
     files = result.files
     truth = files.truth
     d = truth["district"]
@@ -83,16 +85,14 @@ def _summary(settings: Any, result: Any, en: bool) -> None:
     )
     state = ("re-used" if en else "已存在，未重新生成") if files.reused else ("generated" if en else "已生成")
     console.print(f"{'calls' if en else '警情'}: {files.rows:,} {'rows' if en else '条'} ({state}) → {files.csv}")
-    counts = _lake_counts(settings) if result.import_report is not None else None
+    counts = _lake_counts(dep) if result.import_report is not None else None
     source = "lake" if counts is not None else "generated"
     if counts is None:
         counts = {(int(y), f): n for y, fams in truth["realized"]["loaded_by_year_family"].items()
                   for f, n in fams.items()}
     years = sorted({y for y, _ in counts})
     fams = sorted({f for _, f in counts}, key=lambda f: -sum(n for (y, g), n in counts.items() if g == f))
-    from anju.taxonomy import load_taxonomy
-
-    tax = load_taxonomy(data_dir=settings.data_dir)
+    tax = dep.taxonomy
     t = Table(title=("calls by year and family" if en else "各年警情（按大类）") + f" [{source}]")
     t.add_column("family" if en else "大类")
     for y in years:
@@ -123,16 +123,12 @@ def _summary(settings: Any, result: Any, en: bool) -> None:
     console.print(f"{'planted truth' if en else '预设事实'}: {files.truth_path}")
 
 
-def _lake_counts(settings: Any) -> dict[tuple[int, str], int] | None:
-    try:
-        from anju.lake import connect
+def _lake_counts(dep: Any) -> dict[tuple[int, str], int] | None:
+    from anju.errors import AnjuError
+    from anju.services.lake import open_lake, year_family_counts
 
-        lake = connect(settings)
-        try:
-            t = lake.incidents()
-            df = t.group_by(["year", "family"]).aggregate(n=t.count()).to_pandas()
-        finally:
-            lake.close()
-    except Exception:  # the summary must not fail the demo; fall back to the generator's own counts
+    try:
+        with open_lake(dep) as lake:
+            return year_family_counts(lake)
+    except AnjuError:  # the summary must not fail the demo; fall back to the generator's own counts
         return None
-    return {(int(r.year), str(r.family)): int(r.n) for r in df.itertuples()}

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, settings_from
+from anju.commands._common import console, deployment_from, settings_from
 
 lake_app = typer.Typer(name="lake", help="数据湖维护 / lake maintenance.", no_args_is_help=True)
 
@@ -21,15 +21,15 @@ def status(
     months: Annotated[int, typer.Option("--months", help="显示最近多少个月 / months to list (0 = all).")] = 24,
 ) -> None:
     """数据湖概况：按年月、类别统计，导入记录，隔离原因 / what is in the lake."""
-    from anju.lake import connect
     from anju.lake.schema import QUARANTINE_REASONS
-    from anju.lake.status import lake_status
-    from anju.taxonomy import load_taxonomy
+    from anju.services.lake import open_lake
+    from anju.services.status import status as lake_status
 
-    settings = settings_from(ctx)
+    dep = deployment_from(ctx)
+    settings = dep.settings
     lang = settings.lang
-    with connect(settings) as lake:
-        st = lake_status(lake, load_taxonomy(data_dir=settings.data_dir), lang)
+    with open_lake(dep) as lake:
+        st = lake_status(dep, lake)
     if st.rows == 0 and not st.imports:
         console.print(_l(lang, f"数据湖为空（{settings.paths.lake}）。用 `anju ingest FILE --profile NAME` 导入数据。",
                          f"The lake is empty ({settings.paths.lake}). Import with `anju ingest FILE --profile NAME`."))

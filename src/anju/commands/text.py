@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, progress, settings_from
+from anju.commands._common import console, deployment_from, progress, settings_from
+from anju.commands.options import CategoryOpt, OutDirOpt
 
 text_app = typer.Typer(
     name="text",
@@ -70,12 +71,13 @@ def train(
     max_rows: Annotated[int, typer.Option(help="湖中最多取样行数 / max lake rows")] = 100_000,
 ) -> None:
     """训练模型（固定留出集评估）/ train a model and evaluate it on the fixed held-out split."""
-    from anju.text.tasks import train_task
+    from anju.services import text as svc
 
-    settings = settings_from(ctx)
+    dep = deployment_from(ctx)
+    settings = dep.settings
     with progress(settings, transient=True) as prog:
         prog.add_task(f"训练 / training {task}", total=None)
-        info = train_task(settings, task, data, text_column=text_column, label_column=label_column,
+        info = svc.train(dep, task, data, text_column=text_column, label_column=label_column,
                           threshold=threshold, C=c, max_rows=max_rows)
     console.print(f"已保存 / saved [bold]{settings.paths.models / info.file}[/] (v{info.version}); "
                   f"train {info.n_train}, test {info.n_test}, labels {len(info.labels)}; data {info.data_source}")
@@ -119,22 +121,26 @@ def classify(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="输入 CSV/XLSX / input file")],
     task: TaskOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="输出 CSV/XLSX / output file")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录：写出 <文件名>.<任务>.csv|xlsx / output "
+                                                          "directory: writes <name>.<task>.csv|xlsx there")],
     text_column: TextColOpt = None,
     threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,
 ) -> None:
     """对文件逐行分类 / classify each row's text; writes the rows with label, confidence and review flag."""
-    from anju.text.tasks import classify_file
+    from anju.commands.options import out_dir
+    from anju.services import text as svc
 
-    settings = settings_from(ctx)
+    dep = deployment_from(ctx)
+    settings = dep.settings
     with progress(settings) as prog:
         bar = prog.add_task(f"分类 / classifying ({task})", total=None)
 
         def step(done: int, total: int) -> None:
             prog.update(bar, completed=done, total=total)
 
-        summary = classify_file(settings, task, file, out, text_column=text_column, threshold=threshold,
-                                on_progress=step)
+        target = out_dir(out, out) / f"{file.stem}.{task}{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}"
+        summary = svc.classify_file(dep, task, file, target, text_column=text_column, threshold=threshold,
+                                    on_progress=step)
     how = summary["model"] or "关键词规则（未训练模型）/ keyword rules (no trained model)"
     console.print(f"{summary['rows']} 行 / rows → [bold]{summary['out']}[/]; 待复核 / needs review "
                   f"{summary['needs_review']}; 方法 / using {how}")
@@ -165,29 +171,32 @@ def models(ctx: typer.Context) -> None:
 @text_app.command("audit")
 def audit(
     ctx: typer.Context,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 CSV/XLSX / write the table")] = None,
-    top: Annotated[int, typer.Option(help="显示行数 / rows to show")] = 15,
+    period: Annotated[str | None, typer.Option("--period", help="时段（默认全部；latest = 最近半年）/ period (default: "
+                                                                "the whole lake; latest = latest half-year).")] = None,
+    category: CategoryOpt = None,
+    out: OutDirOpt = None,
+    top: Annotated[int, typer.Option("--top", help="显示行数 / rows to show")] = 15,
 ) -> None:
-    """降格审计：文本显示更严重类别的警情 / downgrading audit per station and month."""
-    from anju.lake import connect
-    from anju.taxonomy import load_taxonomy
-    from anju.text.audit import downgrade_audit, load_audit_rules
+    """降格审计：文本显示更严重类别的警情 / downgrading audit per station and month.
 
-    settings = settings_from(ctx)
-    tax = load_taxonomy(data_dir=settings.data_dir)
-    rules = load_audit_rules(taxonomy=tax, data_dir=settings.data_dir)
-    with connect(settings) as lake:
-        res = downgrade_audit(lake.incidents(), rules=rules).to_pandas()
-    res["examples"] = res["examples"].fillna("")
+    使用部署的审计规则（text/downgrade_rules.toml），与发布的审计章节相同；--out 目录中写出 downgrade_audit.csv /
+    uses the deployment's rules, as the release does; writes downgrade_audit.csv into the --out directory.
+    """
+    from anju.commands.options import out_dir
+    from anju.services import text as svc
+    from anju.services.lake import Selection, open_lake, resolve_period
+
+    dep = deployment_from(ctx)
+    with open_lake(dep) as lake:
+        sel = Selection(period=resolve_period(lake, period) if period else None, category=category)
+        res = svc.audit(dep, lake, sel)
     if out is not None:
         from anju.text.mask import mask_pii
 
-        res["examples"] = mask_pii(res["examples"].tolist())
-        if out.suffix.lower() == ".xlsx":
-            res.to_excel(out, index=False, engine="xlsxwriter")
-        else:
-            res.to_csv(out, index=False, encoding="utf-8-sig")
-        console.print(f"已写入 / written {out}")
+        path = out_dir(out, out) / "downgrade_audit.csv"
+        written = res.assign(examples=mask_pii(res["examples"].tolist()))
+        written.to_csv(path, index=False, encoding="utf-8-sig")
+        console.print(f"已写入 / written {path}")
     t = Table(title="降格审计 / downgrading audit", show_header=True, header_style="bold")
     for c in ("station_id", "month", "records", "flagged", "flagged_share"):
         t.add_column(c, justify="right" if c not in ("station_id", "month") else "left")

@@ -7,23 +7,19 @@ the index all come from :mod:`anju.analytics` and :mod:`anju.spatial.kde`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from anju.release.inputs import Part, ReleaseInputs
 from anju.release.model import Column, Figure, Note, Table
 from anju.release.style import WEEKDAYS
-
-if TYPE_CHECKING:
-    from anju.release.assemble import Part, ReleaseInputs
 
 __all__ = ["BUILDERS", "night_label"]
 
 
 def _part() -> Part:
-    from anju.release.assemble import Part
-
     return Part()
 
 
@@ -65,9 +61,7 @@ def has_residents(inp: ReleaseInputs) -> bool:
 
 
 def night_label(inp: ReleaseInputs) -> str:
-    from anju.analytics.window import DEFAULT_NIGHT
-
-    return str(DEFAULT_NIGHT.label(inp.lang))
+    return str(inp.deployment.night.label(inp.lang))
 
 
 # Columns shared by the change tables (from anju.analytics.change.change_table).
@@ -161,7 +155,7 @@ def index_section(inp: ReleaseInputs) -> Part:
                           ("street", "街镇平安指数", "Safety index by street")):
         if level not in inp.areas or not inp.has_attribute(level, "population"):
             continue
-        df = safety_index(inp.incidents, inp.period, areas=inp.areas[level], level=level,
+        df = safety_index(inp.incidents, inp.period, areas=inp.areas[level], level=level, config=inp.deployment.index,
                           comparison=_cmp(inp), taxonomy=inp.taxonomy)
         df = df.sort_values("rank", kind="stable")
         out = pd.DataFrame({c.key: df[c.key].to_numpy() if c.key in df.columns else np.nan for c in cols})
@@ -220,10 +214,8 @@ def _counts_map(inp: ReleaseInputs) -> Part:
 
 
 # ---------------------------------------------------------------------------------------------------- heat maps
-def _grid_table(key: str, zh: str, en: str, grid: Any) -> Table:
-    from anju.release.assemble import HEAT_MIN_SHARE
-
-    frame = grid.to_frame(HEAT_MIN_SHARE)
+def _grid_table(key: str, zh: str, en: str, grid: Any, min_share: float) -> Table:
+    frame = grid.to_frame(min_share)
     data = pd.DataFrame({"i": frame["col"].to_numpy(), "j": frame["row"].to_numpy(), "lon": frame["lon"].to_numpy(),
                          "lat": frame["lat"].to_numpy(), "density": frame["density"].to_numpy()})
     cols = (Column("i", "列号", "Column", kind="int"), Column("j", "行号", "Row", kind="int"),
@@ -232,37 +224,39 @@ def _grid_table(key: str, zh: str, en: str, grid: Any) -> Table:
             Column("density", "核密度（起/平方公里）", "Kernel density (calls/km²)", kind="float"))
     return Table(key, zh, en, "heat", cols, data, display_rows=0,
                  note_zh=f"网格 {grid.cell_size:.0f} 米，带宽 {grid.bandwidth:.0f} 米；只列出密度不低于最大值 "
-                         f"{HEAT_MIN_SHARE:.0%} 的网格。",
+                         f"{min_share:.0%} 的网格。",
                  note_en=f"{grid.cell_size:.0f} m cells, {grid.bandwidth:.0f} m bandwidth; cells below "
-                         f"{HEAT_MIN_SHARE:.0%} of the peak density are left out.")
+                         f"{min_share:.0%} of the peak density are left out.")
 
 
 def heat_section(inp: ReleaseInputs) -> Part:
-    from anju.release.assemble import HEAT_BANDWIDTH_M, HEAT_CELL_M
     from anju.spatial.kde import extent_of, heat_map
 
     part = _part()
-    extent = extent_of(inp.incidents, inp.period, cell_size=HEAT_CELL_M)
+    heat = inp.deployment.analysis.heat
+    extent = extent_of(inp.incidents, inp.period, cell_size=heat.cell_m)
     night = night_label(inp)
     base = inp.base_level if inp.base_level in inp.geo else next(iter(inp.geo), None)
     for key, zh, en, is_night in (("heat_all", "全天警情热力图", "Heat map, all day", False),
                                   ("heat_night", f"夜间警情热力图（{night}）", f"Heat map, night ({night})", True)):
-        grid = heat_map(inp.incidents, inp.period, crs=inp.metric_crs, night=True if is_night else None,
-                        cell_size=HEAT_CELL_M, bandwidth=HEAT_BANDWIDTH_M, extent=extent)
-        part.tables.append(_grid_table(key, zh.replace("热力图", "热力网格"), en.replace("Heat map", "Heat grid"), grid))
+        grid = heat_map(inp.incidents, inp.period, crs=inp.metric_crs,
+                        night=inp.deployment.night if is_night else None, cell_size=heat.cell_m,
+                        bandwidth=heat.bandwidth_m, extent=extent)
+        part.tables.append(_grid_table(key, zh.replace("热力图", "热力网格"), en.replace("Heat map", "Heat grid"), grid,
+                                       heat.min_share))
         if base is not None:
             part.figures.append(Figure(key, "heat", key, "heat", zh, en,
                                        {"layer": base, "lon": "lon", "lat": "lat", "value": "density", "i": "i",
-                                        "j": "j", "cell_m": HEAT_CELL_M}))
+                                        "j": "j", "cell_m": heat.cell_m}))
     return part
 
 
 # ---------------------------------------------------------------------------------------------------- rankings
 def rankings_section(inp: ReleaseInputs) -> Part:
-    from anju.analytics.rankings import load_rankings, rankings
+    from anju.analytics.rankings import rankings
 
     part = _part()
-    defs = {k: d for k, d in load_rankings(taxonomy=inp.taxonomy).items() if d.enabled}
+    defs = {k: d for k, d in inp.deployment.rankings.items() if d.enabled}
     fallback: list[str] = []
     for rid, d in list(defs.items()):
         if d.level not in inp.areas and d.level == "community":
@@ -411,7 +405,8 @@ def time_section(inp: ReleaseInputs) -> Part:
                                {"x": "month", "series": [c.key for c in tcols[1:]]}))
 
     if "street" in inp.areas:
-        nc = night_counts(inp.incidents, inp.period, level="street", areas=inp.areas["street"])
+        nc = night_counts(inp.incidents, inp.period, level="street", areas=inp.areas["street"],
+                          window=inp.deployment.night)
         nc = nc[nc["area_id"].notna()].sort_values("count_night", ascending=False)
         nout = pd.DataFrame({"name": nc["name"].to_numpy(), "count_night": nc["count_night"].to_numpy(),
                              "count": nc["count"].to_numpy(), "night_share": nc["night_share"].to_numpy()})
@@ -427,10 +422,10 @@ def time_section(inp: ReleaseInputs) -> Part:
 # ---------------------------------------------------------------------------------------------------- words
 def words_section(inp: ReleaseInputs) -> Part:
     from anju.analytics.words import rising_terms, top_terms
-    from anju.release.assemble import TOP_TERMS
-
     part = _part()
-    tt = top_terms(inp.incidents, inp.period, by=None, top=TOP_TERMS)
+    seg = inp.deployment.segmenter
+    tt = top_terms(inp.incidents, inp.period, by=None, top=inp.deployment.analysis.release.top_terms,
+                   segmenter=seg, taxonomy=inp.taxonomy)
     if tt.empty:  # the source maps no call text (e.g. SF), or the period has none: no word cloud of nothing
         part.notes.append(Note("words", "本期警情记录无简要案情文本，未作词频分析。",
                                "The records of this period carry no call text, so there is no word analysis."))
@@ -447,7 +442,8 @@ def words_section(inp: ReleaseInputs) -> Part:
     part.figures.append(Figure("wordcloud", "wordcloud", "terms", "words", "词云", "Word cloud",
                                {"label": "term", "value": "count"}))
     if inp.comparison is not None:
-        rt = rising_terms(inp.incidents, inp.period, comparison=_cmp(inp), top=15)
+        rt = rising_terms(inp.incidents, inp.period, comparison=_cmp(inp), top=15, segmenter=seg,
+                          taxonomy=inp.taxonomy)
         if rt.empty:
             part.notes.append(Note("words", "对比期无可比的案情文本，未列上升与下降词。",
                                    "The comparison period has no call text to compare with, so no rising or "
@@ -519,7 +515,7 @@ def audit_section(inp: ReleaseInputs) -> Part:
     part = _part()
     cur = in_period(inp.incidents, inp.period)
     audit = downgrade_audit(cur.select("record_key", "station_id", "reported_at", "category", "family", "text"),
-                            taxonomy=inp.taxonomy)
+                            rules=inp.deployment.audit_rules)
     df = audit.to_pandas() if hasattr(audit, "to_pandas") else audit
     df = df.sort_values(["flagged", "station_id", "month"], ascending=[False, True, True])
     out = pd.DataFrame({
@@ -558,9 +554,8 @@ def supervision_base(period: Any) -> Any:
 
 def supervision_section(inp: ReleaseInputs) -> Part:
     from anju.analytics.supervision import supervision
-    from anju.release.assemble import SUPERVISION_N
-
     part = _part()
+    SUPERVISION_N = inp.deployment.analysis.release.supervision_n
     base = supervision_base(inp.period)
     level = inp.base_level
     lzh, len_ = level_label(level)

@@ -1,0 +1,239 @@
+"""Forecasts on the lake: a risk surface for a window, rolling backtests, patrol plans, alert levels, 三高 (sangao).
+
+The models are the scikit-learn-style estimators of :mod:`anju.forecast`; this module selects the incidents through
+:mod:`anju.services.lake` (the same category vocabulary as every surface) and returns results the CLI writes and the
+web app serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from anju.errors import ConfigError, DataNotFoundError
+from anju.services.lake import Selection, category_codes, incident_frame, select
+
+if TYPE_CHECKING:
+    from anju.deployment import Deployment
+    from anju.lake.connection import Lake
+
+__all__ = ["MODELS", "ForecastResult", "PatrolResult", "alerts", "area_names", "backtest", "day_after_last",
+           "forecast", "make_cli_model", "patrol_plan", "sangao"]
+
+MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp")
+_COLUMNS = ("family", "category", "station_id", "community_id")
+
+
+def _family(dep: Deployment, category: str | None) -> str | None:
+    """The family a model is told about (models filter training events by family); a node narrows in the lake."""
+    if category is None:
+        return None
+    col, codes = category_codes(dep.taxonomy, category)
+    return codes[0] if col == "family" else dep.taxonomy.family_of(codes[0])
+
+
+def day_after_last(dep: Deployment, lake: Lake, selection: Selection) -> pd.Timestamp:
+    """The day after the last incident of the selection (the default forecast day), asked of the engine."""
+    t = select(dep, lake, selection)
+    last = t.reported_at.max().to_pandas()
+    if last is None or pd.isna(last):
+        raise DataNotFoundError(f"the lake holds no incidents for {selection.describe()}; run `anju ingest` first.")
+    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+
+
+def _events(dep: Deployment, lake: Lake, category: str | None, station: str | None, start: Any,
+            end: Any) -> tuple[pd.DataFrame, str]:
+    """Events with x, y (metric) and ``t`` for the models, from ``start`` to ``end``."""
+    from anju.analytics.periods import Period
+
+    period = Period.parse(f"{pd.Timestamp(start).date()}..{(pd.Timestamp(end) - pd.Timedelta('1ns')).date()}")
+    df, crs = incident_frame(dep, lake, Selection(period=period, category=category, station=station),
+                             columns=_COLUMNS)
+    df = df[(df["reported_at"] >= pd.Timestamp(start)) & (df["reported_at"] < pd.Timestamp(end))]
+    if df.empty:
+        raise DataNotFoundError("no incident with coordinates in the selection; forecasts need x/y or lon/lat.")
+    assert crs is not None
+    return df.rename(columns={"reported_at": "t"}).reset_index(drop=True), crs
+
+
+def _grid(df: pd.DataFrame, cell_size: float) -> Any:
+    from anju.geo.regular_grid import RegularGrid
+
+    return RegularGrid.from_points(df["x"].to_numpy(float), df["y"].to_numpy(float), cell_size, mask="occupied",
+                                   dilate=1)
+
+
+def make_cli_model(name: str, *, family: str | None, shift: str | None, cell_size: float,
+                   shift_weight: float | None = None, seed: int = 0) -> Any:
+    """A model as the CLI and web build it. Out-of-shift events weigh 0.25 by default: on the public backtests
+    (docs/forecasting.md) that beat both extremes for sparse targets and cost little for dense ones; SEPP accepts
+    only 0 or 1."""
+    from anju.forecast import make_model
+
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}", key="model")
+    extra: dict[str, Any] = {}
+    if shift is not None:
+        extra["shift_weight"] = shift_weight if shift_weight is not None else (0.0 if name == "sepp" else 0.25)
+    if name == "sepp":
+        extra["cell_size_m"] = cell_size
+    if name == "random":
+        extra["random_state"] = seed
+    return make_model(name, family=family, shift=shift, **extra)
+
+
+@dataclass
+class ForecastResult:
+    """A risk surface: one row per active cell (``cell_id``, ``x``, ``y``, ``lon``, ``lat``, ``risk``, ``rank``,
+    ``share``), the cells' WGS-84 polygons, the grid and surface, and the fitted model."""
+
+    frame: pd.DataFrame
+    geoms: Any
+    grid: Any
+    surface: Any
+    model: Any
+    window: Any
+    crs: str
+
+
+def _lonlat(crs: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    from anju.geo.projection import from_metric
+
+    lon, lat = from_metric(np.asarray(x, float), np.asarray(y, float), crs)
+    return np.asarray(lon), np.asarray(lat)
+
+
+def forecast(dep: Deployment, lake: Lake, *, model: str = "prospective", category: str | None = None,
+             shift: str | None = None, shift_weight: float | None = None, date: Any = None, horizon: str = "1D",
+             station: str | None = None, cell_size: float = 150.0, history_days: int = 365) -> ForecastResult:
+    """Fit ``model`` on ``history_days`` before ``date`` (default: the day after the last incident) and predict the
+    window ``[date, date + horizon)`` on a ``cell_size`` grid."""
+    from anju.forecast import Window, parse_shift
+    from anju.geo.geojson import cells_wgs84
+
+    parse_shift(shift)
+    sel = Selection(category=category, station=station)
+    window_start = pd.Timestamp(date) if date else day_after_last(dep, lake, sel)
+    df, crs = _events(dep, lake, category, station, window_start - pd.Timedelta(days=history_days), window_start)
+    window = Window.from_origin(window_start, horizon)
+    grid = _grid(df, cell_size)
+    m = make_cli_model(model, family=_family(dep, category), shift=shift, cell_size=cell_size,
+                       shift_weight=shift_weight).fit(df)
+    surface = m.predict(grid, window)
+    frame = grid.to_frame(surface)
+    frame["lon"], frame["lat"] = _lonlat(crs, frame["x"].to_numpy(), frame["y"].to_numpy())
+    return ForecastResult(frame, cells_wgs84(grid, frame["cell_id"].to_numpy(), crs), grid, surface, m, window, crs)
+
+
+def backtest(dep: Deployment, lake: Lake, *, models: list[str], category: str | None = None,
+             shift: str | None = None, shift_weight: float | None = None, start: Any = None, end: Any = None,
+             step: str = "7D", horizon: str = "7D", station: str | None = None, cell_size: float = 150.0,
+             history_days: int = 400) -> dict[str, Any]:
+    """Rolling-origin backtest of ``models``: ``results`` (per origin), ``summary`` (hit rate, PAI, PEI against the
+    naive baseline), ``origins``, ``grid``."""
+    from anju.forecast import backtest as run_backtest
+    from anju.forecast import observed_origins, parse_shift, summarize
+
+    parse_shift(shift)
+    fam = _family(dep, category)
+    specs = {n: make_cli_model(n, family=fam, shift=shift, cell_size=cell_size, shift_weight=shift_weight)
+             for n in models}
+    sel = Selection(category=category, station=station)
+    last = pd.Timestamp(end) if end else day_after_last(dep, lake, sel)
+    first = pd.Timestamp(start) if start else last - pd.Timedelta(weeks=26)
+    df, _ = _events(dep, lake, category, station, first - pd.Timedelta(days=history_days), last)
+    origins = observed_origins(df, first, last - pd.Timedelta(horizon) + pd.Timedelta("1ns"), step=step,
+                               horizon=horizon)
+    if not origins:
+        raise ConfigError(f"no backtest origin between {first} and {last} has data; choose --start/--end inside the "
+                          "lake's period.", key="start")
+    grid = _grid(df[df["t"] < origins[0]] if (df["t"] < origins[0]).any() else df, cell_size)
+    results = run_backtest(specs, df, grid, origins, horizon, training_days=history_days)
+    summary = summarize(results, baseline="naive" if "naive" in models else None)
+    return {"results": results, "summary": summary, "origins": origins, "grid": grid}
+
+
+@dataclass
+class PatrolResult:
+    """A patrol plan with its per-unit areas, stop schedule (with lon/lat) and cells (with WGS-84 polygons)."""
+
+    plan: Any
+    areas: pd.DataFrame
+    schedule: pd.DataFrame
+    cells: pd.DataFrame
+    cell_geoms: Any
+    day: pd.Timestamp
+    shift: Any
+
+
+def patrol_plan(dep: Deployment, lake: Lake, *, station: str, shift: str, units: int, date: Any = None,
+                model: str = "prospective", category: str | None = None, shift_weight: float | None = None,
+                cell_size: float = 150.0, max_cells: int = 20, speed_kmh: float = 15.0,
+                history_days: int = 365) -> PatrolResult:
+    """Patrol areas and a Koper-curve stop schedule for one station and shift."""
+    from anju.forecast import Window, parse_shift
+    from anju.forecast.patrol import plan_patrol
+    from anju.geo.geojson import cells_wgs84
+
+    sh = parse_shift(shift)
+    if sh is None:
+        raise ConfigError("a patrol plan needs a shift (--shift 早班|中班|夜班 or 22-06)", key="shift")
+    sel = Selection(category=category, station=station)
+    day = pd.Timestamp(date).normalize() if date else day_after_last(dep, lake, sel)
+    cutoff = day + pd.Timedelta(hours=sh.start_hour)  # everything known at the shift's start
+    df, crs = _events(dep, lake, category, station, day - pd.Timedelta(days=history_days), cutoff)
+    grid = _grid(df, cell_size)
+    m = make_cli_model(model, family=_family(dep, category), shift=shift, cell_size=cell_size,
+                       shift_weight=shift_weight).fit(df)
+    window = Window(day + pd.Timedelta(hours=sh.start_hour), day + pd.Timedelta(hours=sh.start_hour + sh.hours))
+    surface = m.predict(grid, window)
+    plan = plan_patrol(surface, grid, units, shift=sh, date=day, max_cells=max_cells, speed_kmh=speed_kmh)
+    sched = plan.schedule.copy()
+    sched["lon"], sched["lat"] = _lonlat(crs, sched["x"].to_numpy(), sched["y"].to_numpy())
+    cells = plan.cells_frame()
+    return PatrolResult(plan, plan.areas_frame(), sched, cells, cells_wgs84(grid, cells["cell_id"].to_numpy(), crs),
+                        day, sh)
+
+
+def area_names(lake: Lake, column: str) -> dict[str, str]:
+    """Display names of an area column's ids (``community_id`` → the community layer); empty when not loaded."""
+    try:
+        t = lake.areas(column.removesuffix("_id")).select("area_id", "name").to_pandas()
+    except DataNotFoundError:  # names are cosmetic: a lake without area layers still gets its tables
+        return {}
+    return {str(a): str(n) for a, n in zip(t["area_id"], t["name"], strict=True) if n is not None}
+
+
+def alerts(dep: Deployment, lake: Lake, *, on: Any = None, by: list[str] | None = None, weeks: int = 8,
+           lang: str | None = None) -> pd.DataFrame:
+    """Alert levels 0–3 per unit (default community and station) on day ``on`` (default: the last day with
+    incidents) against a Poisson control limit, with the units' names."""
+    from anju.analytics._common import area_column
+    from anju.forecast.alerts import alert_levels
+
+    table = lake.incidents()
+    day = pd.Timestamp(on) if on else pd.Timestamp(table.reported_at.max().to_pandas()).normalize()
+    levels = [area_column(b) or b for b in (by or ["community", "station"])]
+    res = alert_levels(table, on=day, by=levels, weeks=weeks, lang=lang or dep.lang)
+    names = {col: area_names(lake, col) for col in levels}
+    res.insert(2, "unit_name", [names[c].get(u, "") for c, u in zip(res["unit_level"], res["unit_id"], strict=True)])
+    res.attrs["day"] = day
+    return res
+
+
+def sangao(dep: Deployment, lake: Lake, period: Any, *, station: str | None = None, area: str = "community",
+           hour_band: int = 2, top: int = 10, lang: str | None = None) -> Any:
+    """三高 (sangao, "three highs"): the top areas × hour bands × categories of a station and period, with the
+    areas' names in ``.attrs``-free ``names``."""
+    from anju.analytics._common import area_column
+    from anju.forecast.threehighs import three_highs
+    from anju.services.lake import resolve_period
+
+    p = resolve_period(lake, period)
+    col = area_column(area) or "community_id"
+    th = three_highs(lake.incidents(), start=p.start_datetime, end=p.end_datetime, station=station,
+                     area_col=col, hour_band=hour_band, top=top, lang=lang or dep.lang)
+    return th, area_names(lake, col), p

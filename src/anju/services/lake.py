@@ -1,0 +1,173 @@
+"""Reading the lake for a use case: open it on the configured engine, resolve a period, filter incidents.
+
+Every surface selects incidents through :func:`select`, so "theft in 2025H2 in community C01" means the same rows in
+the CLI, the release and the web app. A category is a family (``theft``) or any node of the taxonomy
+(``theft.burglary``); an area is ``level:id`` on one of the area levels of :data:`anju.analytics.LEVELS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from anju.analytics._common import LEVELS, area_column, in_period
+from anju.analytics.periods import Period
+from anju.errors import DataNotFoundError, GeoError
+from anju.lake.engine import open_lake as _open_engine
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from anju.deployment import Deployment
+    from anju.lake.connection import Lake
+    from anju.taxonomy import Taxonomy
+
+__all__ = ["Selection", "category_codes", "incident_frame", "latest_period", "metric_crs", "open_lake",
+           "resolve_period", "select", "year_family_counts"]
+
+LATEST = "latest"
+
+
+def open_lake(dep: Deployment) -> Lake:
+    """The deployment's lake on its engine (``settings.engine``); use it as a context manager so it is closed."""
+    return _open_engine(dep.settings)
+
+
+def latest_period(lake: Lake, kind: str = "half") -> Period:
+    """The period of kind ``half`` (2025H2), ``quarter``, ``month`` or ``year`` holding the lake's latest incident."""
+    latest = lake.incidents().reported_at.max().execute()
+    if latest is None or pd.isna(latest):
+        raise DataNotFoundError(f"the lake in {lake.settings.data_dir} has no incidents; import some with "
+                                "`anju ingest` (or build the demo with `anju demo`) first")
+    ts = pd.Timestamp(latest)
+    code = {"half": f"{ts.year}H{1 if ts.month <= 6 else 2}", "quarter": f"{ts.year}Q{(ts.month - 1) // 3 + 1}",
+            "month": f"{ts.year}-{ts.month:02d}", "year": f"{ts.year}"}
+    if kind not in code:
+        raise DataNotFoundError(f"unknown period kind {kind!r}; expected one of {', '.join(code)}")
+    return Period.parse(code[kind])
+
+
+def resolve_period(lake: Lake, text: str | Period, *, kind: str = "half") -> Period:
+    """``text`` as a :class:`Period`; ``latest`` is the latest ``kind`` of period in the lake (default half-year)."""
+    if isinstance(text, Period):
+        return text
+    if str(text).strip().lower() == LATEST:
+        return latest_period(lake, kind)
+    return Period.parse(text)
+
+
+def category_codes(taxonomy: Taxonomy, category: str) -> tuple[str, list[str]]:
+    """``("family", [code])`` for a family, ``("category", [leaf codes])`` for a leaf or any inner node.
+
+    A node is a code prefix on dots (``theft`` holds ``theft.*``; ``theft.burglary`` is a leaf). Unknown codes raise
+    naming the known families.
+    """
+    from anju.analytics._common import AnalyticsError
+
+    c = category.strip()
+    if c in taxonomy.families:
+        return "family", [c]
+    leaves = [code for code in taxonomy.categories if code == c or code.startswith(c + ".")]
+    if not leaves:
+        raise AnalyticsError(f"unknown category {category!r}: not a family ({', '.join(taxonomy.families)}) nor a "
+                             "node of the taxonomy such as 'theft.burglary'; see docs/taxonomy.md")
+    return "category", leaves
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to keep: a period, a category (family or node) and an area ``level:id`` — each optional."""
+
+    period: Period | None = None
+    category: str | None = None
+    area: str | None = None
+    station: str | None = None
+
+    def describe(self) -> str:
+        parts = [("period", self.period.code if self.period else None), ("category", self.category),
+                 ("area", self.area), ("station", self.station)]
+        return ", ".join(f"{k}={v}" for k, v in parts if v) or "all incidents"
+
+
+def select(dep: Deployment, lake: Lake, selection: Selection) -> ir.Table:
+    """The lake's incidents filtered by ``selection`` (an Ibis expression; nothing runs yet)."""
+    from anju.analytics._common import AnalyticsError
+
+    t = lake.incidents()
+    if selection.period is not None:
+        t = in_period(t, selection.period)
+    if selection.category:
+        col, codes = category_codes(dep.taxonomy, selection.category)
+        t = t.filter(t[col].isin(codes))
+    if selection.area:
+        level, sep, ident = selection.area.partition(":")
+        if not sep or not ident:
+            raise AnalyticsError(f"area {selection.area!r} must be level:id, e.g. community:C0101; levels are "
+                                 f"{', '.join(LEVELS)}")
+        col = area_column(level)
+        assert col is not None
+        t = t.filter(t[col] == ident)
+    if selection.station:
+        t = t.filter(t.station_id == selection.station)
+    return t
+
+
+def metric_crs(dep: Deployment, lon: Any = (), lat: Any = ()) -> str:
+    """The deployment's metric CRS (``areas/_meta.json``), else the UTM zone of the given points.
+
+    Every use case that projects incidents (hot spots, forecasts, the release) calls this so they agree with ingest
+    and the area layers.
+    """
+    from anju.geo.areas import read_meta
+    from anju.geo.projection import metric_crs_for
+
+    crs = read_meta(dep.paths.areas).get("metric_crs")
+    if crs:
+        return str(crs)
+    try:
+        return metric_crs_for(lon, lat)
+    except GeoError:
+        raise GeoError("the deployment's metric CRS is unknown (no area layer loaded and no lon/lat); load areas "
+                       "with `anju areas load`.") from None
+
+
+def incident_frame(dep: Deployment, lake: Lake, selection: Selection, *, columns: tuple[str, ...] = (),
+                   need_xy: bool = True) -> tuple[pd.DataFrame, str | None]:
+    """The selected incidents as a DataFrame (``x``, ``y``, ``lon``, ``lat``, ``reported_at`` + ``columns``) and
+    the metric CRS; with ``need_xy`` rows without projected coordinates are dropped (projected from lon/lat when
+    the lake has no x/y) and an empty result raises :class:`~anju.errors.DataNotFoundError`."""
+    import numpy as np
+
+    t = select(dep, lake, selection)
+    cols = list(dict.fromkeys(c for c in ("x", "y", "lon", "lat", "reported_at", *columns) if c in t.columns))
+    df = t.select(*cols).to_pandas()
+    what = selection.describe()
+    if df.empty:
+        raise DataNotFoundError(f"the lake holds no incidents for {what}; run `anju ingest` first or widen the "
+                                "selection (--period, --category, --area).")
+    df["reported_at"] = pd.to_datetime(df["reported_at"])
+    if not need_xy:
+        return df.reset_index(drop=True), None
+    lon = df["lon"].to_numpy(float) if "lon" in df else []
+    lat = df["lat"].to_numpy(float) if "lat" in df else []
+    crs = metric_crs(dep, lon, lat)
+    if "x" not in df or "y" not in df:
+        raise DataNotFoundError("the lake's incidents have no x/y columns; see docs/data-model.md.")
+    if df["x"].isna().all() and "lon" in df:
+        from anju.geo.projection import to_metric
+
+        x, y = to_metric(df["lon"].to_numpy(float), df["lat"].to_numpy(float), crs)
+        df = df.assign(x=x, y=y)
+    df = df[np.isfinite(df["x"].to_numpy(float)) & np.isfinite(df["y"].to_numpy(float))]
+    if df.empty:
+        raise DataNotFoundError(f"no incident of {what} has coordinates; check the source profile's lon/lat columns.")
+    return df.reset_index(drop=True), crs
+
+
+def year_family_counts(lake: Lake) -> dict[tuple[int, str], int]:
+    """Incidents per (year, family): the one count behind ``anju demo``'s summary and ``anju status``."""
+    t = lake.incidents()
+    df = t.group_by(["year", "family"]).aggregate(n=t.count()).to_pandas()
+    return {(int(r.year), str(r.family)): int(r.n) for r in df.itertuples()}
