@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.1)
 
     from anju.config import load_settings
-    from anju.release import render_all
     from anju.deployment import load_deployment
+    from anju.release import render_all
     from anju.services.lake import open_lake
     from anju.services.release import release_model
 

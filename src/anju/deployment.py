@@ -69,15 +69,15 @@ class _Night(BaseModel):
 
 class _Heat(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    cell_m: float = Field(150.0, gt=0, description="Cell size of the release's heat map (m).")
-    bandwidth_m: float = Field(300.0, gt=0, description="Kernel bandwidth of the release's heat map (m).")
-    min_share: float = Field(0.05, ge=0, lt=1, description="Heat cells below this share of the maximum are left out.")
+    cell_m: float = Field(default=150.0, gt=0, description="Cell size of the release's heat map (m).")
+    bandwidth_m: float = Field(default=300.0, gt=0, description="Kernel bandwidth of the release's heat map (m).")
+    min_share: float = Field(default=0.05, ge=0, lt=1, description="Heat cells below this share of the maximum are left out.")
 
 
 class _Release(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    top_terms: int = Field(80, ge=1, description="Terms in the release's word cloud.")
-    supervision_n: int = Field(10, ge=1, description="Areas on the release's supervision list.")
+    top_terms: int = Field(default=80, ge=1, description="Terms in the release's word cloud.")
+    supervision_n: int = Field(default=10, ge=1, description="Areas on the release's supervision list.")
 
 
 class AnalysisConfig(BaseModel):

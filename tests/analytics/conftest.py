@@ -9,9 +9,7 @@ from typing import Any
 import ibis
 import pandas as pd
 import pytest
-
 from analytics_synth import areas_for, random_incidents
-
 
 
 @pytest.fixture(scope="session")

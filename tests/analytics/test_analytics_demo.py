@@ -27,6 +27,7 @@ from anju.analytics import (
     supervision,
 )
 from anju.analytics.rankings import RankingDef
+from shipped import DEFS, INDEX, SEG, TAX
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ def _raw_lake(demo: dict[str, Any]) -> pd.DataFrame:
 def test_counts_and_rates_agree_with_an_independent_read(demo: dict[str, Any]) -> None:
     raw = _raw_lake(demo)
     h2 = raw[(raw.reported_at >= "2025-07-01") & (raw.reported_at < "2026-01-01")]
-    got = counts(demo["t"], "2025H2", level="community", by="family", areas=demo["community"])
+    got = counts(demo["t"], "2025H2", level="community", by="family", areas=demo["community"], taxonomy=TAX)
     ref = h2.groupby(["community_id", "family"]).size()
     g = got.dropna(subset=["area_id"]).set_index(["area_id", "family"])["count"]
     assert g[g > 0].sort_index().to_dict() == ref.sort_index().to_dict()
@@ -49,20 +50,20 @@ def test_counts_and_rates_agree_with_an_independent_read(demo: dict[str, Any]) -
     row = got.dropna(subset=["area_id"]).iloc[0]
     assert row["rate_residents"] == pytest.approx(row["count"] / pop[row["area_id"]] * 1000)
     by_year = demo["truth"]["realized"]["loaded_by_year_family"]["2025"]
-    full = counts(demo["t"], "2025", level=None, by="family")
+    full = counts(demo["t"], "2025", level=None, by="family", taxonomy=TAX)
     assert full.set_index("family")["count"].to_dict() == by_year
 
 
 def test_planted_hot_communities_top_the_theft_ranking(demo: dict[str, Any]) -> None:
     hot = set(demo["truth"]["hot"]["community_ids"])
-    r = ranking(demo["t"], "thief_favourite", "2025H2", areas=demo["community"])
+    r = ranking(demo["t"], "thief_favourite", "2025H2", areas=demo["community"], taxonomy=TAX, definitions=DEFS)
     assert r.loc[0, "area_id"] in hot
     assert len(hot & set(r["area_id"].head(6))) >= 4
     assert r["above_average"].head(3).all()
     # the raw rates of the generator's own ranking leaves equal the realised ones
     leaves = tuple(demo["truth"]["hot"]["ranking_leaves"])
     d = RankingDef(id="thief3", zh="x", en="x", categories=leaves, per="households", top=10)
-    r3 = ranking(demo["t"], d, "2025H2", areas=demo["community"], comparison=None, top=0).set_index("area_id")
+    r3 = ranking(demo["t"], d, "2025H2", areas=demo["community"], comparison=None, top=0, taxonomy=TAX, definitions=DEFS).set_index("area_id")
     for cid, rate in demo["truth"]["realized"]["thief_ranking_release_top10"]:  # annualised: half-year × 2
         assert r3.loc[cid, "rate_raw"] * 2 == pytest.approx(rate, rel=1e-9)
 
@@ -71,7 +72,7 @@ def test_planted_supervision_decline_is_significant(demo: dict[str, Any]) -> Non
     truth = demo["truth"]
     sup_ids = set(truth["supervised"]["community_ids"])
     out = supervision(demo["t"], truth["periods"]["supervision_base"], truth["periods"]["release"],
-                      areas=demo["community"], comparison="yoy")
+                      areas=demo["community"], comparison="yoy", taxonomy=TAX)
     assert out["area_id"].tolist() == truth["realized"]["top10_theft_base_year"]
     # at 5 % scale a community has 30–100 thefts a year, so neighbours near the 10th place swap
     assert len(sup_ids & set(out["area_id"])) >= 5
@@ -79,7 +80,7 @@ def test_planted_supervision_decline_is_significant(demo: dict[str, Any]) -> Non
     assert (listed["direction"] == "down").mean() >= 0.8
     # pooled over the supervised communities the release-period decline is large and significant
     c = compare(demo["t"], truth["periods"]["release"], comparison="yoy", level="community", by=None,
-                families=["theft"])
+                families=["theft"], taxonomy=TAX)
     s = c[c["area_id"].isin(sup_ids)]
     k, k0 = int(s["count"].sum()), int(s["count_prev"].sum())
     assert k / k0 - 1 == pytest.approx(truth["realized"]["supervised_change_release_vs_comparison"], abs=1e-9)
@@ -92,9 +93,9 @@ def test_planted_supervision_decline_is_significant(demo: dict[str, Any]) -> Non
 
 def test_planted_nightlife_disputes_show_at_night(demo: dict[str, Any]) -> None:
     truth = demo["truth"]["nightlife"]
-    n = night_counts(demo["t"], "2025H2", families=["dispute"], areas=demo["community"])
+    n = night_counts(demo["t"], "2025H2", families=["dispute"], areas=demo["community"], taxonomy=TAX)
     assert set(n["area_id"].head(2)) == set(truth["main_community_ids"])
-    drunk = night_counts(demo["t"], "2025H2", level=None, categories=["dispute.drunk"])
+    drunk = night_counts(demo["t"], "2025H2", level=None, categories=["dispute.drunk"], taxonomy=TAX)
     assert drunk["night_share"].iloc[0] == pytest.approx(truth["drunk_dispute_night_share"], abs=0.06)
     # the night heat map peaks in the night-life zone
     import shapely
@@ -111,7 +112,7 @@ def test_planted_nightlife_disputes_show_at_night(demo: dict[str, Any]) -> None:
 
 def test_fraud_techniques_in_planted_proportions(demo: dict[str, Any]) -> None:
     truth = demo["truth"]["fraud"]
-    f = fraud_techniques(demo["t"], "2024-01-01..2025-12-31").set_index("category")
+    f = fraud_techniques(demo["t"], "2024-01-01..2025-12-31", taxonomy=TAX).set_index("category")
     planted = pd.Series(truth["proportions"])
     obs = f.loc[planted.index, "count"]
     chi = stats.chisquare(obs, planted / planted.sum() * obs.sum())
@@ -129,7 +130,7 @@ def test_fraud_techniques_in_planted_proportions(demo: dict[str, Any]) -> None:
 
 def test_planted_words_rise_and_fall(demo: dict[str, Any]) -> None:
     w = demo["truth"]["words"]
-    out = rising_terms(demo["t"], "2025H2", top=500)
+    out = rising_terms(demo["t"], "2025H2", top=500, taxonomy=TAX, segmenter=SEG)
     z = out.set_index("term")["z"]
     present_up = [t for t in w["rising"] if t in z.index]
     present_down = [t for t in w["falling"] if t in z.index]
@@ -140,16 +141,16 @@ def test_planted_words_rise_and_fall(demo: dict[str, Any]) -> None:
 
 def test_headline_and_index(demo: dict[str, Any]) -> None:
     truth = demo["truth"]
-    h = headline(demo["t"], "2025H2").set_index("metric")
+    h = headline(demo["t"], "2025H2", taxonomy=TAX).set_index("metric")
     raw = _raw_lake(demo)
     h2 = raw[(raw.reported_at >= "2025-07-01") & (raw.reported_at < "2026-01-01")]
     assert h.loc["total", "value"] == len(h2)
     assert h.loc["dispute_share", "value"] == pytest.approx((h2.family == "dispute").mean())
     assert 0.4 < h.loc["dispute_share", "value"] < 0.6  # disputes about half, as in Minhang
-    idx = safety_index(demo["t"], "2025H2", areas=demo["community"])
+    idx = safety_index(demo["t"], "2025H2", areas=demo["community"], taxonomy=TAX, config=INDEX)
     assert idx["index"].between(0, 100).all() and len(idx) == len(demo["community"])
     hot = set(truth["hot"]["community_ids"])
     assert idx[idx.area_id.isin(hot)]["index"].median() < idx["index"].median()
     streets = safety_index(demo["t"], "2025H2", areas=demo["street"], level="street",
-                           child_areas=demo["community"])
+                           child_areas=demo["community"], taxonomy=TAX, config=INDEX)
     assert streets["index"].notna().all() and len(streets) == len(demo["street"])

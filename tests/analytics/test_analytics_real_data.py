@@ -14,10 +14,10 @@ from scipy import stats
 
 from anju.analytics import compare, counts, hour_weekday, night_counts, ranking, shares
 from anju.analytics.rankings import RankingDef
-from anju.taxonomy import load_mapping, load_taxonomy
+from anju.taxonomy import load_mapping
+from shipped import DEFS, SEG, TAX
 
 pytestmark = pytest.mark.slow
-TAX = load_taxonomy()
 
 
 @pytest.fixture(scope="module")
@@ -45,27 +45,27 @@ def _span(df: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 
 def test_sf_counts_by_police_district_and_grid(sf: pd.DataFrame) -> None:
     t = ibis.memtable(sf)
-    got = counts(t, "2014", level="police_district", by="family")
+    got = counts(t, "2014", level="police_district", by="family", taxonomy=TAX)
     yr = _span(sf, "2014-01-01", "2015-01-01")
     ref = yr.groupby(["police_district_id", "family"]).size()
     assert got.set_index(["area_id", "family"])["count"].sort_index().to_dict() == ref.sort_index().to_dict()
     assert got["area_id"].nunique() == 10
-    grid = counts(t, "2014H2", level="grid", by=None)
+    grid = counts(t, "2014H2", level="grid", by=None, taxonomy=TAX)
     g_ref = _span(sf, "2014-07-01", "2015-01-01").groupby("grid_id").size()
     assert grid.set_index("area_id")["count"].to_dict() == g_ref.to_dict()
     # rates with (illustrative) attributes: count / attribute × 1000
     areas = pd.DataFrame({"area_id": sorted(sf["police_district_id"].unique())})
     areas["population"] = np.arange(1, 11) * 50_000.0
-    r = counts(t, "2014", level="police_district", by=None, areas=areas)
+    r = counts(t, "2014", level="police_district", by=None, areas=areas, taxonomy=TAX)
     np.testing.assert_allclose(r["rate_residents"], r["count"] / r["area_id"].map(
         areas.set_index("area_id")["population"]) * 1000)
-    s = shares(t, "2014", by="family").set_index("family")["share"]
+    s = shares(t, "2014", by="family", taxonomy=TAX).set_index("family")["share"]
     assert s["theft"] == pytest.approx((yr.family == "theft").mean())
 
 
 def test_sf_year_on_year_with_tests(sf: pd.DataFrame) -> None:
     t = ibis.memtable(sf)
-    c = compare(t, "2014H2", comparison="yoy", level="police_district", by=None).set_index("area_id")
+    c = compare(t, "2014H2", comparison="yoy", level="police_district", by=None, taxonomy=TAX).set_index("area_id")
     cur = _span(sf, "2014-07-01", "2015-01-01").groupby("police_district_id").size()
     prev = _span(sf, "2013-07-01", "2014-01-01").groupby("police_district_id").size()
     assert c["count"].to_dict() == cur.to_dict() and c["count_prev"].to_dict() == prev.to_dict()
@@ -77,13 +77,13 @@ def test_sf_year_on_year_with_tests(sf: pd.DataFrame) -> None:
 
 def test_sf_night_and_hours(sf: pd.DataFrame) -> None:
     t = ibis.memtable(sf)
-    n = night_counts(t, "2014", level="police_district").set_index("area_id")
+    n = night_counts(t, "2014", level="police_district", taxonomy=TAX).set_index("area_id")
     yr = _span(sf, "2014-01-01", "2015-01-01")
     h = yr["reported_at"].dt.hour
     ref = yr[(h >= 21) | (h < 3)].groupby("police_district_id").size()
     assert n["count_night"].to_dict() == ref.to_dict()
     assert n["night_share"].between(0.15, 0.45).all()
-    m = hour_weekday(t, "2014")
+    m = hour_weekday(t, "2014", taxonomy=TAX)
     ref_m = pd.crosstab(yr["reported_at"].dt.day_of_week, yr["reported_at"].dt.hour)
     np.testing.assert_array_equal(m.to_numpy(), ref_m.to_numpy())
     # the KDE on the real, heavily stacked points keeps its mass and peaks where the most calls are
@@ -111,12 +111,12 @@ def chicago(shared_data: Path) -> pd.DataFrame:
 
 def test_chicago_community_areas(chicago: pd.DataFrame) -> None:
     t = ibis.memtable(chicago)
-    got = counts(t, "2018", level="community", by="family")
+    got = counts(t, "2018", level="community", by="family", taxonomy=TAX)
     yr = _span(chicago, "2018-01-01", "2019-01-01")
     ref = yr.groupby(["community_id", "family"]).size()
     assert got.set_index(["area_id", "family"])["count"].sort_index().to_dict() == ref.sort_index().to_dict()
     assert yr[yr.primary_type == "DECEPTIVE PRACTICE"]["family"].eq("fraud").mean() > 0.6
-    c = compare(t, "2018", comparison="yoy", level="community", by=None).set_index("area_id")
+    c = compare(t, "2018", comparison="yoy", level="community", by=None, taxonomy=TAX).set_index("area_id")
     prev = _span(chicago, "2017-01-01", "2018-01-01").groupby("community_id").size()
     assert c["count_prev"].to_dict() == prev.reindex(c.index, fill_value=0).to_dict()
     for cid in ("25", "8", "32"):
@@ -124,7 +124,7 @@ def test_chicago_community_areas(chicago: pd.DataFrame) -> None:
         assert c.loc[cid, "p_value"] == pytest.approx(stats.binomtest(k, k + k0, 365 / 730).pvalue, rel=1e-9)
     areas = pd.DataFrame({"area_id": [str(i) for i in range(1, 78)], "name": [f"CA {i}" for i in range(1, 78)]})
     d = RankingDef(id="fraud_count", zh="诈骗", en="Fraud", families=("fraud",), per="none", top=5)
-    r = ranking(t, d, "2018", areas=areas)
+    r = ranking(t, d, "2018", areas=areas, taxonomy=TAX, definitions=DEFS)
     f_ref = yr[yr.family == "fraud"].groupby("community_id").size().sort_values(ascending=False)
     assert r["count"].tolist() == f_ref.iloc[:5].tolist()
     assert r.loc[0, "area_id"] == f_ref.index[0]
@@ -138,7 +138,7 @@ def test_teddy_cup_messages_give_sensible_top_terms(shared_data: Path) -> None:
                       header=None, names=["label", "text"])
     df = pd.DataFrame({"reported_at": pd.Timestamp("2019-08-01"), "family": raw["label"],
                        "category": "other.consult", "text": raw["text"].str.replace(r"\s+", "", regex=True)})
-    out = top_terms(ibis.memtable(df), "2019H2", top=10)
+    out = top_terms(ibis.memtable(df), "2019H2", top=10, taxonomy=TAX, segmenter=SEG)
     top = {f: set(g["term"]) for f, g in out.groupby("family")}
     assert len(top) == 7
     expect = {"教育文体": {"学校", "学生", "教师"}, "交通运输": {"公交", "出租车"}, "城乡建设": {"小区", "业主", "物业"},

@@ -11,9 +11,8 @@ from scipy import stats
 
 from anju.analytics import compare, counts, dispute_share, headline, monthly, shares
 from anju.analytics._common import AnalyticsError
-from anju.taxonomy import load_taxonomy
+from shipped import DEFS, TAX
 
-TAX = load_taxonomy()
 H2 = (pd.Timestamp("2025-07-01"), pd.Timestamp("2026-01-01"))
 H2_PREV = (pd.Timestamp("2024-07-01"), pd.Timestamp("2025-01-01"))
 
@@ -24,7 +23,7 @@ def _in(df: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFra
 
 def test_counts_and_rates_match_pandas(random_table: ibis.Table, random_df: pd.DataFrame,
                                        random_areas: pd.DataFrame) -> None:
-    got = counts(random_table, "2025H2", level="community", by="family", areas=random_areas)
+    got = counts(random_table, "2025H2", level="community", by="family", areas=random_areas, taxonomy=TAX)
     sub = _in(random_df, H2)
     ref = sub.groupby(["community_id", "family"]).size().rename("ref").reset_index()
     m = got.merge(ref, left_on=["area_id", "family"], right_on=["community_id", "family"], how="left")
@@ -46,15 +45,15 @@ def test_counts_and_rates_match_pandas(random_table: ibis.Table, random_df: pd.D
 
 def test_counts_levels_and_category_levels(random_table: ibis.Table, random_df: pd.DataFrame) -> None:
     sub = _in(random_df, H2)
-    leaf = counts(random_table, "2025H2", level="street", by="category", complete=False)
+    leaf = counts(random_table, "2025H2", level="street", by="category", complete=False, taxonomy=TAX)
     ref = sub.groupby(["street_id", "category"], dropna=False).size()
     assert leaf.set_index(["area_id", "category"])["count"].sort_index().tolist() == ref.sort_index().tolist()
-    prev = counts(random_table, "2025H2", level=None, by="preventable")
+    prev = counts(random_table, "2025H2", level=None, by="preventable", taxonomy=TAX)
     flags = sub["category"].map(lambda c: TAX[c].preventable)
     assert prev.set_index("preventable")["count"].to_dict() == flags.value_counts().to_dict()
-    total = counts(random_table, "2025H2", level=None, by=None)
+    total = counts(random_table, "2025H2", level=None, by=None, taxonomy=TAX)
     assert total["count"].tolist() == [len(sub)]
-    only = counts(random_table, "2025H2", level=None, by="family", families=["theft"], categories=["fraud.rebate"])
+    only = counts(random_table, "2025H2", level=None, by="family", families=["theft"], categories=["fraud.rebate"], taxonomy=TAX)
     assert set(only["family"]) == {"theft", "fraud"}
     assert only["count"].sum() == ((sub.family == "theft") | (sub.category == "fraud.rebate")).sum()
 
@@ -63,26 +62,26 @@ def test_period_boundaries_are_half_open() -> None:
     df = lake_frame({"reported_at": ["2025-06-30 23:59:59", "2025-07-01 00:00:00", "2025-12-31 23:59:59",
                                      "2026-01-01 00:00:00"],
                      "category": ["theft.burglary"] * 4, "community_id": ["C1"] * 4})
-    got = counts(ibis.memtable(df), "2025H2", level="community", by=None)
+    got = counts(ibis.memtable(df), "2025H2", level="community", by=None, taxonomy=TAX)
     assert got["count"].tolist() == [2]
 
 
 def test_unknown_level_and_category_raise(random_table: ibis.Table) -> None:
     with pytest.raises(AnalyticsError, match="unknown area level 'village'"):
-        counts(random_table, "2025H2", level="village")
+        counts(random_table, "2025H2", level="village", taxonomy=TAX)
     with pytest.raises(AnalyticsError, match="category level"):
-        counts(random_table, "2025H2", by="kind")
+        counts(random_table, "2025H2", by="kind", taxonomy=TAX)
     with pytest.raises(AnalyticsError, match="unknown category code"):
-        counts(random_table, "2025H2", categories=["theft.nope"])
+        counts(random_table, "2025H2", categories=["theft.nope"], taxonomy=TAX)
     with pytest.raises(AnalyticsError, match="lacks households"):
         from anju.analytics import ranking
-        ranking(random_table, "thief_favourite", "2025H2", areas=pd.DataFrame({"area_id": ["C01"]}))
+        ranking(random_table, "thief_favourite", "2025H2", areas=pd.DataFrame({"area_id": ["C01"]}), taxonomy=TAX, definitions=DEFS)
 
 
 def test_shares_and_dispute_share(random_table: ibis.Table, random_df: pd.DataFrame,
                                   random_areas: pd.DataFrame) -> None:
     sub = _in(random_df, H2)
-    s = shares(random_table, "2025H2", by="family")
+    s = shares(random_table, "2025H2", by="family", taxonomy=TAX)
     assert s["share"].sum() == pytest.approx(1.0)
     ref = sub["family"].value_counts(normalize=True)
     for _, r in s.iterrows():
@@ -94,14 +93,14 @@ def test_shares_and_dispute_share(random_table: ibis.Table, random_df: pd.DataFr
     g = sub.groupby("community_id")["family"].apply(lambda f: (f == "dispute").mean())
     for _, r in per.dropna(subset=["area_id"]).iterrows():
         assert r["share"] == pytest.approx(g[r["area_id"]])
-    within = shares(random_table, "2025H2", by="preventable", level="community")
+    within = shares(random_table, "2025H2", by="preventable", level="community", taxonomy=TAX)
     assert within.groupby("area_id", dropna=False)["share"].sum().round(12).eq(1).all()
 
 
 def test_monthly_fills_zero_months() -> None:
     df = lake_frame({"reported_at": ["2025-01-05", "2025-01-20", "2025-03-02"],
                      "category": ["theft.burglary", "fraud.rebate", "theft.parcel"], "community_id": ["C1"] * 3})
-    got = monthly(ibis.memtable(df), "2025Q1", by="family")
+    got = monthly(ibis.memtable(df), "2025Q1", by="family", taxonomy=TAX)
     assert len(got) == 3 * 2
     piv = got.pivot(index="month", columns="family", values="count")
     assert piv["theft"].tolist() == [1, 0, 1]
@@ -110,7 +109,7 @@ def test_monthly_fills_zero_months() -> None:
 
 
 def test_monthly_totals_match(random_table: ibis.Table, random_df: pd.DataFrame) -> None:
-    got = monthly(random_table, "2024H1", "2025H2")
+    got = monthly(random_table, "2024H1", "2025H2", taxonomy=TAX)
     assert len(got) == 24
     ref = random_df.groupby(random_df["reported_at"].dt.to_period("M")).size()
     assert got["count"].tolist() == ref.tolist()
@@ -118,7 +117,7 @@ def test_monthly_totals_match(random_table: ibis.Table, random_df: pd.DataFrame)
 
 def test_compare_matches_pandas(random_table: ibis.Table, random_df: pd.DataFrame,
                                 random_areas: pd.DataFrame) -> None:
-    got = compare(random_table, "2025H2", comparison="yoy", level="community", by=None, areas=random_areas)
+    got = compare(random_table, "2025H2", comparison="yoy", level="community", by=None, areas=random_areas, taxonomy=TAX)
     cur = _in(random_df, H2).groupby("community_id").size()
     prev = _in(random_df, H2_PREV).groupby("community_id").size()
     g = got.dropna(subset=["area_id"]).set_index("area_id")
@@ -129,7 +128,7 @@ def test_compare_matches_pandas(random_table: ibis.Table, random_df: pd.DataFram
     p = [stats.binomtest(int(cur[i]), int(cur[i] + prev[i]), 0.5).pvalue for i in g.index]
     np.testing.assert_allclose(g["p_value"], p, rtol=1e-9)
     assert got.attrs == {"period": "2025H2", "comparison": "2024H2"}
-    pop = compare(random_table, "2025H2", comparison="pop", level=None, by="family")
+    pop = compare(random_table, "2025H2", comparison="pop", level=None, by="family", taxonomy=TAX)
     h1 = _in(random_df, (pd.Timestamp("2025-01-01"), pd.Timestamp("2025-07-01")))
     t = pop.set_index("family")
     assert t.loc["theft", "count_prev"] == (h1.family == "theft").sum()
@@ -138,7 +137,7 @@ def test_compare_matches_pandas(random_table: ibis.Table, random_df: pd.DataFram
 
 
 def test_headline_matches_pandas(random_table: ibis.Table, random_df: pd.DataFrame) -> None:
-    h = headline(random_table, "2025H2").set_index("metric")
+    h = headline(random_table, "2025H2", taxonomy=TAX).set_index("metric")
     cur, prev = _in(random_df, H2), _in(random_df, H2_PREV)
     assert h.loc["total", "value"] == len(cur)
     assert h.loc["total", "value_prev"] == len(prev)

@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from anju.analytics import index_from_counts, load_index_config, safety_index, score_ratio
 from anju.errors import ConfigError
-from anju.taxonomy import load_taxonomy
+from shipped import INDEX, TAX
 
-TAX = load_taxonomy()
 CODES = list(TAX.categories)
 SEV = np.array([TAX[c].severity for c in CODES])
 PREV = np.array([TAX[c].preventable for c in CODES])
@@ -96,7 +95,7 @@ def test_grades_and_small_population() -> None:
 
 
 def test_safety_index_from_table_and_street_rollup(random_table: ibis.Table, random_areas: pd.DataFrame) -> None:
-    out = safety_index(random_table, "2025H2", areas=random_areas)
+    out = safety_index(random_table, "2025H2", areas=random_areas, taxonomy=TAX, config=INDEX)
     assert len(out) == len(random_areas)
     assert out["index"].between(0, 100).all()
     assert out["rank"].tolist() == list(range(1, len(out) + 1))
@@ -104,7 +103,7 @@ def test_safety_index_from_table_and_street_rollup(random_table: ibis.Table, ran
     # the 60-resident community with as many calls as the others is the least safe
     assert out.iloc[-1]["area_id"] == random_areas.loc[random_areas.population.idxmin(), "area_id"]
     streets = pd.DataFrame({"area_id": ["S0", "S1"], "name": ["街道0", "街道1"]})
-    st_out = safety_index(random_table, "2025H2", areas=streets, level="street", child_areas=random_areas)
+    st_out = safety_index(random_table, "2025H2", areas=streets, level="street", child_areas=random_areas, taxonomy=TAX, config=INDEX)
     pops = random_areas.groupby("parent_id")["population"].sum()
     assert st_out.set_index("area_id")["population"].to_dict() == pops.to_dict()
     assert st_out["index"].notna().all()
@@ -121,10 +120,10 @@ def test_safety_index_on_table_is_monotone() -> None:
                                  "community_id": cid})
     base = pd.DataFrame(rows)
     areas = pd.DataFrame({"area_id": ["C1", "C2", "C3"], "population": [4000.0, 9000.0, 800.0]})
-    before = safety_index(ibis.memtable(lake_frame(base)), "2025H2", areas=areas).set_index("area_id")
+    before = safety_index(ibis.memtable(lake_frame(base)), "2025H2", areas=areas, taxonomy=TAX, config=INDEX).set_index("area_id")
     extra = pd.concat([base, pd.DataFrame([{"reported_at": "2025-09-01 01:00", "category": "robbery.robbery",
                                              "community_id": "C3"}])], ignore_index=True)
-    after = safety_index(ibis.memtable(lake_frame(extra)), "2025H2", areas=areas).set_index("area_id")
+    after = safety_index(ibis.memtable(lake_frame(extra)), "2025H2", areas=areas, taxonomy=TAX, config=INDEX).set_index("area_id")
     assert after.loc["C3", "index"] < before.loc["C3", "index"]
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from anju.spatial.kde import KDEError, extent_from_bounds, extent_of, heat_map, heat_maps, kde_grid
+from shipped import TAX
 
 
 def test_binned_kde_matches_direct_kernel_sum() -> None:
@@ -90,7 +91,7 @@ def test_heat_maps_from_table(random_table: ibis.Table, random_df: pd.DataFrame)
     h = sub.reported_at.dt.hour
     assert night.n == ((h >= 21) | (h < 3)).sum()
     assert night.extent == allday.extent
-    fam = heat_maps(random_table, "2025H2", families=["theft", "dispute"], extent=ext)
+    fam = heat_maps(random_table, "2025H2", families=["theft", "dispute"], extent=ext, taxonomy=TAX)
     assert set(fam) == {"all", "theft", "dispute"}
     assert fam["theft"].n == (sub.family == "theft").sum()
     assert fam["all"].n == sub.family.isin(["theft", "dispute"]).sum()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from anju.analytics import NightWindow, hour_weekday, night_counts
 from anju.analytics._common import AnalyticsError
+from shipped import TAX
 
 H2 = (pd.Timestamp("2025-07-01"), pd.Timestamp("2026-01-01"))
 
@@ -46,7 +47,7 @@ def test_window_parse_and_errors() -> None:
 def test_night_counts_match_pandas(random_table: ibis.Table, random_df: pd.DataFrame,
                                    random_areas: pd.DataFrame, window: str) -> None:
     w = NightWindow.parse(window)
-    got = night_counts(random_table, "2025H2", window=w, areas=random_areas)
+    got = night_counts(random_table, "2025H2", window=w, areas=random_areas, taxonomy=TAX)
     sub = _h2(random_df)
     mod = sub["reported_at"].dt.hour * 60 + sub["reported_at"].dt.minute
     s, e = w.start_minute, w.end_minute
@@ -62,13 +63,13 @@ def test_night_counts_match_pandas(random_table: ibis.Table, random_df: pd.DataF
 
 
 def test_hour_weekday_matches_crosstab(random_table: ibis.Table, random_df: pd.DataFrame) -> None:
-    m = hour_weekday(random_table, "2025H2")
+    m = hour_weekday(random_table, "2025H2", taxonomy=TAX)
     sub = _h2(random_df)
     ref = pd.crosstab(sub["reported_at"].dt.day_of_week, sub["reported_at"].dt.hour).reindex(
         index=range(7), columns=range(24), fill_value=0)
     assert m.shape == (7, 24)
     np.testing.assert_array_equal(m.to_numpy(), ref.to_numpy())
-    fams = hour_weekday(random_table, "2025H2", families=["dispute"])
+    fams = hour_weekday(random_table, "2025H2", families=["dispute"], taxonomy=TAX)
     assert fams.to_numpy().sum() == (sub.family == "dispute").sum()
 
 
@@ -76,7 +77,7 @@ def test_hour_weekday_per_day_divides_by_weekday_count() -> None:
     # July 2025 has five Tuesdays (1, 8, 15, 22, 29) and four Mondays
     df = lake_frame({"reported_at": ["2025-07-01 22:00", "2025-07-08 22:10", "2025-07-07 09:00"],
                      "category": ["dispute.drunk"] * 3, "community_id": ["C1"] * 3})
-    m = hour_weekday(ibis.memtable(df), "2025-07", per_day=True)
+    m = hour_weekday(ibis.memtable(df), "2025-07", per_day=True, taxonomy=TAX)
     assert m.loc[1, 22] == pytest.approx(2 / 5)
     assert m.loc[0, 9] == pytest.approx(1 / 4)
     assert m.to_numpy().sum() == pytest.approx(2 / 5 + 1 / 4)

@@ -13,18 +13,19 @@ from analytics_synth import lake_frame
 from anju.analytics import load_rankings, ranking, rankings
 from anju.analytics.rankings import RankingDef
 from anju.errors import ConfigError
+from shipped import DEFS, TAX
 
 
 def test_shipped_definitions() -> None:
-    defs = load_rankings()
+    defs = load_rankings(taxonomy=TAX)
     assert {"thief_favourite", "easily_defrauded", "dispute_hotspots", "night_trouble"} <= set(defs)
     thief = defs["thief_favourite"]
     assert thief.per == "households" and thief.denominator == "households"
-    assert set(thief.leaf_codes()) == {"theft.burglary", "theft.nonmotor", "theft.parcel", "theft.battery"}
+    assert set(thief.leaf_codes(TAX)) == {"theft.burglary", "theft.nonmotor", "theft.parcel", "theft.battery"}
     assert defs["easily_defrauded"].zh == "耳根子最软居民区"
-    assert all(c.startswith("fraud.") for c in defs["easily_defrauded"].leaf_codes())
+    assert all(c.startswith("fraud.") for c in defs["easily_defrauded"].leaf_codes(TAX))
     assert defs["night_trouble"].window is not None
-    prevent = defs["preventable_cases"].leaf_codes()
+    prevent = defs["preventable_cases"].leaf_codes(TAX)
     assert "theft.burglary" in prevent and "dispute.drunk" not in prevent
 
 
@@ -34,9 +35,9 @@ def test_deployment_override_merges_by_id(tmp_path: Path) -> None:
         'per = "households"\n\n[ranking.dispute_hotspots]\nzh = "x"\nen = "x"\nenabled = false\n\n'
         '[ranking.drunk_night]\nzh = "醉酒纠纷"\nen = "Drunk disputes"\ncategories = ["dispute.drunk"]\n'
         'night = "22:00-04:00"\nper = "none"\n', encoding="utf-8")
-    defs = load_rankings(data_dir=tmp_path)
+    defs = load_rankings(data_dir=tmp_path, taxonomy=TAX)
     assert defs["thief_favourite"].zh == "入室盗窃榜"
-    assert defs["thief_favourite"].leaf_codes() == ["theft.burglary"]
+    assert defs["thief_favourite"].leaf_codes(TAX) == ["theft.burglary"]
     assert "dispute_hotspots" not in defs
     assert defs["drunk_night"].window is not None and defs["drunk_night"].window.start == "22:00"
     assert "easily_defrauded" in defs  # untouched shipped entries stay
@@ -59,7 +60,7 @@ def test_invalid_override_names_file_and_key(tmp_path: Path, body: str, key: str
     fams = "" if body.startswith("families") else 'families = ["theft"]\n'
     f.write_text(f'[ranking.bad]\nzh = "x"\nen = "x"\n{fams}{body}\n', encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
-        load_rankings(data_dir=tmp_path)
+        load_rankings(data_dir=tmp_path, taxonomy=TAX)
     text = str(exc.value)
     assert str(f) in text and f"[{key}]" in text and message in text
 
@@ -67,7 +68,7 @@ def test_invalid_override_names_file_and_key(tmp_path: Path, body: str, key: str
 def test_broken_toml_is_reported(tmp_path: Path) -> None:
     (tmp_path / "rankings.toml").write_text("[ranking.x\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"rankings\.toml"):
-        load_rankings(data_dir=tmp_path)
+        load_rankings(data_dir=tmp_path, taxonomy=TAX)
 
 
 def _theft_table() -> tuple[ibis.Table, pd.DataFrame]:
@@ -92,7 +93,7 @@ def _theft_table() -> tuple[ibis.Table, pd.DataFrame]:
 
 def test_tiny_community_cannot_top_but_hot_one_does() -> None:
     t, areas = _theft_table()
-    r = ranking(t, "thief_favourite", "2025H2", areas=areas, top=0)
+    r = ranking(t, "thief_favourite", "2025H2", areas=areas, top=0, taxonomy=TAX, definitions=DEFS)
     assert r.loc[0, "area_id"] == "C21"  # the genuinely hot community
     tiny = r.set_index("area_id").loc["C20"]
     assert tiny["rate_raw"] == pytest.approx(100.0)
@@ -108,12 +109,12 @@ def test_tiny_community_cannot_top_but_hot_one_does() -> None:
     top = r.loc[0]
     assert top["rank_prev"] > 1 and top["rank_change"] == top["rank_prev"] - 1
     assert r.attrs["prior"]["method"] == "ml" and r.attrs["comparison"] == "2024H2"
-    assert len(ranking(t, "thief_favourite", "2025H2", areas=areas)) == 10
+    assert len(ranking(t, "thief_favourite", "2025H2", areas=areas, taxonomy=TAX, definitions=DEFS)) == 10
 
 
 def test_count_ranking_and_night(random_table: ibis.Table, random_df: pd.DataFrame,
                                  random_areas: pd.DataFrame) -> None:
-    r = ranking(random_table, "night_trouble", "2025H2", areas=random_areas, top=0)
+    r = ranking(random_table, "night_trouble", "2025H2", areas=random_areas, top=0, taxonomy=TAX, definitions=DEFS)
     sub = random_df[(random_df.reported_at >= "2025-07-01") & (random_df.reported_at < "2026-01-01")]
     h = sub.reported_at.dt.hour
     fams = {"dispute", "assault", "public_order", "robbery", "noise"}
@@ -125,24 +126,24 @@ def test_count_ranking_and_night(random_table: ibis.Table, random_df: pd.DataFra
 
 
 def test_rankings_runs_every_definition(random_table: ibis.Table, random_areas: pd.DataFrame) -> None:
-    out = rankings(random_table, "2025H2", areas={"community": random_areas})
-    assert set(out) == set(load_rankings())
+    out = rankings(random_table, "2025H2", areas={"community": random_areas}, taxonomy=TAX, definitions=DEFS)
+    assert set(out) == set(load_rankings(taxonomy=TAX))
     for rid, df in out.items():
-        assert len(df) == min(load_rankings()[rid].top, len(random_areas))
+        assert len(df) == min(load_rankings(taxonomy=TAX)[rid].top, len(random_areas))
         assert df.attrs["definition"]["id"] == rid
 
 
 def test_custom_definition_object(random_table: ibis.Table, random_areas: pd.DataFrame) -> None:
     d = RankingDef(id="burglary", zh="入室盗窃", en="Burglary", categories=("theft.burglary",), per="residents",
                    prior="mom", top=3)
-    r = ranking(random_table, d, "2025H2", areas=random_areas, comparison=None)
+    r = ranking(random_table, d, "2025H2", areas=random_areas, comparison=None, taxonomy=TAX, definitions=DEFS)
     assert len(r) == 3 and r["rank_prev"].isna().all()
     assert r.attrs["prior"]["method"] == "mom"
 
 
 def test_shared_leaf_query_equals_single_rankings(random_table: ibis.Table, random_areas: pd.DataFrame) -> None:
-    together = rankings(random_table, "2025H2", areas=random_areas, top=0)
+    together = rankings(random_table, "2025H2", areas=random_areas, top=0, taxonomy=TAX, definitions=DEFS)
     for rid, df in together.items():
-        alone = ranking(random_table, rid, "2025H2", areas=random_areas, top=0)
+        alone = ranking(random_table, rid, "2025H2", areas=random_areas, top=0, taxonomy=TAX, definitions=DEFS)
         pd.testing.assert_frame_equal(df, alone)
         assert df.attrs == alone.attrs

@@ -10,6 +10,7 @@ from analytics_synth import lake_frame
 from scipy import stats
 
 from anju.analytics import supervision
+from shipped import TAX
 
 
 def _table() -> tuple[ibis.Table, pd.DataFrame]:
@@ -32,7 +33,7 @@ def _table() -> tuple[ibis.Table, pd.DataFrame]:
 
 def test_supervision_list_change_and_movement() -> None:
     t, df = _table()
-    out = supervision(t, "2024", "2025", n=5)
+    out = supervision(t, "2024", "2025", n=5, taxonomy=TAX)
     theft = df[df.family == "theft"]
     c24 = theft[theft.reported_at.dt.year == 2024].groupby("community_id").size().sort_values(ascending=False)
     c25 = theft[theft.reported_at.dt.year == 2025].groupby("community_id").size()
@@ -62,11 +63,11 @@ def test_supervision_list_change_and_movement() -> None:
 
 def test_supervision_yoy_comparison_and_half_year_exposure() -> None:
     t, df = _table()
-    out = supervision(t, "2024", "2025H2", n=3, comparison="yoy")
+    out = supervision(t, "2024", "2025H2", n=3, comparison="yoy", taxonomy=TAX)
     assert out.attrs["comparison"] == "2024H2"
     theft = df[df.family == "theft"]
     h = theft[(theft.reported_at >= "2024-07-01") & (theft.reported_at < "2025-01-01")]
     assert out["count_prev"].tolist() == h.groupby("community_id").size().reindex(out.area_id).tolist()
-    out2 = supervision(t, "2024", "2025H2", n=3)  # half-year against the whole base year, per day
+    out2 = supervision(t, "2024", "2025H2", n=3, taxonomy=TAX)  # half-year against the whole base year, per day
     r = out2.iloc[0]
     assert r["change_pct"] == pytest.approx(((r["count"] / 184) / (r["count_prev"] / 366) - 1) * 100)

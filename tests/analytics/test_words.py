@@ -11,6 +11,7 @@ from analytics_synth import lake_frame
 from anju.analytics import fraud_techniques, rising_terms, top_terms
 from anju.text.segment import Segmenter
 from anju.text.terms import weighted_log_odds
+from shipped import SEG, TAX
 
 
 def _texts() -> pd.DataFrame:
@@ -46,7 +47,7 @@ def seg() -> Segmenter:
 
 def test_top_terms_per_family(words_df: pd.DataFrame, seg: Segmenter) -> None:
     t = ibis.memtable(words_df)
-    out = top_terms(t, "2025H2", top=5, segmenter=seg)
+    out = top_terms(t, "2025H2", top=5, segmenter=seg, taxonomy=TAX)
     assert set(out["family"]) == {"theft", "fraud"}
     theft = out[out.family == "theft"]
     sub = words_df[(words_df.reported_at.dt.year == 2025) & (words_df.family == "theft")]
@@ -57,13 +58,13 @@ def test_top_terms_per_family(words_df: pd.DataFrame, seg: Segmenter) -> None:
     assert theft["label_zh"].iloc[0] == "盗窃"
     assert "被骗" in set(out[out.family == "fraud"]["term"])
     assert out.attrs["texts"] == {"fraud": 200, "theft": 200}
-    sampled = top_terms(t, "2025H2", by=None, max_texts=50, segmenter=seg)
+    sampled = top_terms(t, "2025H2", by=None, max_texts=50, segmenter=seg, taxonomy=TAX)
     assert sampled.attrs["texts"] == {"all": 50} and set(sampled["family"]) == {"all"}
 
 
 def test_rising_terms(words_df: pd.DataFrame, seg: Segmenter) -> None:
     t = ibis.memtable(words_df)
-    out = rising_terms(t, "2025H2", families=["theft"], top=3, segmenter=seg)
+    out = rising_terms(t, "2025H2", families=["theft"], top=3, segmenter=seg, taxonomy=TAX)
     rising = out[out.direction == "rising"]
     falling = out[out.direction == "falling"]
     assert "快递" in rising["term"].tolist()
@@ -77,7 +78,7 @@ def test_rising_terms(words_df: pd.DataFrame, seg: Segmenter) -> None:
 
 def test_fraud_techniques_counts_and_losses(words_df: pd.DataFrame) -> None:
     t = ibis.memtable(words_df)
-    out = fraud_techniques(t, "2025H2", comparison="yoy").set_index("category")
+    out = fraud_techniques(t, "2025H2", comparison="yoy", taxonomy=TAX).set_index("category")
     sub = words_df[(words_df.reported_at.dt.year == 2025) & (words_df.family == "fraud")]
     n = sub["category"].value_counts()
     assert out.loc[n.index, "count"].tolist() == n.tolist()
@@ -94,7 +95,7 @@ def test_fraud_techniques_counts_and_losses(words_df: pd.DataFrame) -> None:
     prev = words_df[(words_df.reported_at.dt.year == 2024) & (words_df.family == "fraud")]["category"].value_counts()
     assert out.loc[prev.index, "count_prev"].tolist() == prev.tolist()
     assert "p_value" in out.columns
-    no_text = fraud_techniques(t, "2025H2", amounts_from_text=False).set_index("category")
+    no_text = fraud_techniques(t, "2025H2", amounts_from_text=False, taxonomy=TAX).set_index("category")
     assert no_text.loc["fraud.rebate", "loss_known"] < n["fraud.rebate"]
 
 
@@ -102,12 +103,14 @@ def test_term_stats_cache_returns_equal_fresh_results() -> None:
     """The release asks twice for the same sample; the cached answer equals a fresh one and cannot be spoiled."""
     from anju.analytics import words
 
-    seg = words._segmenter(None)
+    seg = SEG
+    cache: words.StatsCache = {}  # one job's cache, owned by the caller (no module-level state)
     texts = ["小区电动车被盗", "楼下装修噪音扰民", "小区电动车被盗", "接到诈骗电话被骗五千元"]
-    first = words._term_stats(seg, texts, 2)
+    first = words._term_stats(seg, texts, 2, cache)
     first[0]["电动车"] = -1  # a caller changing its copy
-    second = words._term_stats(seg, texts, 2)
+    second = words._term_stats(seg, texts, 2, cache)
+    assert len(cache) == 1
     assert second == words._term_stats_uncached(seg, texts, 2)
     assert second[0]["电动车"] == 2 and second[1]["电动车"] == 2
-    other = words._term_stats(seg, texts[:1], 2)
+    other = words._term_stats(seg, texts[:1], 2, cache)
     assert other[0]["电动车"] == 1

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from anju.forecast.alerts import alert_levels
+from shipped import TAX
 
 
 def daily_events(counts: dict[str, list[int]], start: str, family: str = "theft") -> pd.DataFrame:
@@ -27,7 +28,7 @@ def test_daily_level_by_hand() -> None:
     series[56] = 9
     df = daily_events({"c1": series}, "2024-01-01")
     on = pd.Timestamp("2024-01-01") + pd.Timedelta(days=56)
-    res = alert_levels(df, on=on, by="community_id", windows=(1,), seasonal=False)
+    res = alert_levels(df, on=on, by="community_id", windows=(1,), seasonal=False, taxonomy=TAX)
     row = res[(res.family == "theft")].iloc[0]
     lam = (16 + 0.5) / 8
     assert row.expected == pytest.approx(lam)
@@ -35,7 +36,7 @@ def test_daily_level_by_hand() -> None:
     assert row.level == 3  # p ≈ 1e-3 or less
     assert row.reason.startswith("当日(2月26日 周一)盗窃警情9起,基线2.1起")
     assert "99.9%控制上限" in row.reason
-    en = alert_levels(df, on=on, by="community_id", windows=(1,), seasonal=False, lang="en")
+    en = alert_levels(df, on=on, by="community_id", windows=(1,), seasonal=False, lang="en", taxonomy=TAX)
     assert "Theft" in en.iloc[0].reason or "theft" in en.iloc[0].reason
 
 
@@ -46,7 +47,7 @@ def test_seven_day_surge_and_min_count() -> None:
     quiet = [0] * 69 + [2]  # two events where there were none: below min_count
     df = daily_events({"hot": surge, "calm": quiet}, "2024-03-01")
     on = pd.Timestamp("2024-03-01") + pd.Timedelta(days=69)
-    res = alert_levels(df, on=on, by=["community_id", "station_id"], windows=(7,), seasonal=False)
+    res = alert_levels(df, on=on, by=["community_id", "station_id"], windows=(7,), seasonal=False, taxonomy=TAX)
     hot = res[(res.unit_id == "hot") & (res.family == "all")].iloc[0]
     assert hot.level >= 2 and hot.reason.startswith("近7日全部警情28起")
     calm = res[(res.unit_id == "calm") & (res.family == "theft")].iloc[0]
@@ -60,7 +61,7 @@ def test_false_alarm_rate_on_stationary_counts() -> None:
     units = {f"c{i}": rng.poisson(1.5, 64).tolist() for i in range(300)}
     df = daily_events(units, "2024-01-01")
     on = pd.Timestamp("2024-01-01") + pd.Timedelta(days=63)
-    res = alert_levels(df, on=on, by="community_id", families=["theft"], windows=(1, 7), seasonal=False)
+    res = alert_levels(df, on=on, by="community_id", families=["theft"], windows=(1, 7), seasonal=False, taxonomy=TAX)
     res = res[res.family == "theft"]
     rate = (res["level"] >= 1).mean()
     assert rate < 0.06  # nominal 5 % (discrete and conservative), with no real change anywhere
@@ -73,8 +74,8 @@ def test_seasonal_factor_uses_last_year() -> None:
     rng = np.random.default_rng(5)
     lam = np.where(days.month == 3, 6.0, 4.0)
     df = daily_events({"c1": rng.poisson(lam).tolist()}, "2023-01-01")
-    res = alert_levels(df, on="2024-03-10", by="community_id", windows=(7,), families=["theft"])
+    res = alert_levels(df, on="2024-03-10", by="community_id", windows=(7,), families=["theft"], taxonomy=TAX)
     row = res[res.family == "theft"].iloc[0]
     assert row.seasonal > 1.15
-    flat = alert_levels(df, on="2024-03-10", by="community_id", windows=(7,), families=["theft"], seasonal=False)
+    flat = alert_levels(df, on="2024-03-10", by="community_id", windows=(7,), families=["theft"], seasonal=False, taxonomy=TAX)
     assert flat[flat.family == "theft"].iloc[0].seasonal == 1.0

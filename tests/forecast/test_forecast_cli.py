@@ -1,4 +1,4 @@
-"""The CLI verbs end to end over a stand-in lake (``anju.lake.connect`` returning synthetic lake-schema rows)."""
+"""The CLI verbs end to end over a stand-in lake (the engine factory returning synthetic lake-schema rows)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,16 @@ from fcsynth import make_events
 from pyproj import Transformer
 from typer.testing import CliRunner
 
-import anju.lake
+import anju.services.lake
 from anju.cli import app
+from anju.errors import DataNotFoundError
 
 
 class FakeLake:
-    def __init__(self, df: pd.DataFrame) -> None:
+    """Synthetic rows in the lake's schema behind the :class:`~anju.lake.connection.Lake` interface."""
+
+    def __init__(self, df: pd.DataFrame, settings: object) -> None:
+        self.settings = settings
         self.raw = duckdb.connect()
         frame = df  # noqa: F841 - read by DuckDB's replacement scan
         self.raw.execute("CREATE TABLE incidents AS SELECT * FROM frame")
@@ -27,6 +31,18 @@ class FakeLake:
 
     def incidents(self) -> ibis.Table:
         return self.con.table("incidents")
+
+    def areas(self, layer: str) -> ibis.Table:
+        raise DataNotFoundError(f"area layer {layer!r} is not loaded")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> FakeLake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +65,7 @@ def lake_df() -> pd.DataFrame:
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch, lake_df: pd.DataFrame) -> CliRunner:
-    monkeypatch.setattr(anju.lake, "connect", lambda settings: FakeLake(lake_df), raising=False)
+    monkeypatch.setattr(anju.services.lake, "_open_engine", lambda settings: FakeLake(lake_df, settings))
     return CliRunner()
 
 
@@ -61,7 +77,7 @@ def run(runner: CliRunner, data_dir: Path, *args: str) -> str:
 
 def test_forecast_writes_surface(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "fc"
-    text = run(runner, data_dir, "forecast", "--model", "kde", "--family", "theft", "--shift", "夜班",
+    text = run(runner, data_dir, "forecast", "--model", "kde", "--category", "theft", "--shift", "夜班",
                "--date", "2024-08-20", "--horizon", "1D", "--out", str(out))
     assert "风险最高的网格" in text
     risk = pd.read_csv(out / "risk.csv")
@@ -105,13 +121,14 @@ def test_patrol_plan(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
 
 
 def test_alerts_and_sangao(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    run(runner, data_dir, "alerts", "--on", "2024-08-20", "--min-level", "0", "--out", str(tmp_path))
     csv = tmp_path / "alerts.csv"
-    run(runner, data_dir, "alerts", "--on", "2024-08-20", "--min-level", "0", "--out", str(csv))
     res = pd.read_csv(csv)
     assert {"unit_level", "unit_id", "level", "reason"} <= set(res.columns)
     assert res["level"].between(0, 3).all()
-    text = run(runner, data_dir, "sangao", "2024-07", "--station", "S1", "--top", "5")
+    text = run(runner, data_dir, "sangao", "--period", "2024-07", "--station", "S1", "--top", "5")
     assert "三高" in text and "高发时段" in text
+    assert run(runner, data_dir, "three-highs", "--period", "2024-07", "--station", "S1", "--top", "5") == text
 
 
 def test_errors_are_clean(runner: CliRunner, data_dir: Path) -> None:

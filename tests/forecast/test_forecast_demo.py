@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from anju.cli import app
+from shipped import TAX
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,7 @@ def test_three_highs_find_the_planted_nightlife_zone(demo_dir: Path, lake) -> No
     truth = json.loads((demo_dir / "demo" / "truth.json").read_text(encoding="utf-8"))
     main = set(truth["nightlife"]["main_community_ids"])
     station = {c["id"]: c["station_id"] for c in truth["communities"]}[sorted(main)[0]]
-    th = three_highs(lake.incidents(), start="2025-07-01", end="2026-01-01", station=station, top=5)
+    th = three_highs(lake.incidents(), start="2025-07-01", end="2026-01-01", station=station, top=5, taxonomy=TAX)
     top = th.combos.iloc[0]
     assert top["area_id"] in main
     assert top["label"] == "酒后纠纷"

@@ -9,6 +9,7 @@ import pytest
 
 from anju.errors import ConfigError
 from anju.forecast.threehighs import three_highs
+from shipped import TAX
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def calls() -> pd.DataFrame:
 
 
 def test_matches_pandas_reference(calls: pd.DataFrame) -> None:
-    th = three_highs(calls, start="2024-02-01", end="2024-04-01", station="s1", hour_band=3, top=5)
+    th = three_highs(calls, start="2024-02-01", end="2024-04-01", station="s1", hour_band=3, top=5, taxonomy=TAX)
     sel = calls[(calls.reported_at >= "2024-02-01") & (calls.reported_at < "2024-04-01") & (calls.station_id == "s1")]
     assert th.total == len(sel)
     ref_areas = sel.groupby("community_id").size().sort_values(ascending=False)
@@ -48,11 +49,11 @@ def test_runs_on_duckdb_table(calls: pd.DataFrame) -> None:
     frame = calls.assign(reported_at=calls.reported_at.astype("datetime64[us]"))  # noqa: F841 - read by DuckDB
     raw.execute("CREATE TABLE incidents AS SELECT * FROM frame")
     t = ibis.duckdb.from_connection(raw).table("incidents")
-    a = three_highs(t, start="2024-01-01", end="2024-05-01", top=4)
-    b = three_highs(calls, start="2024-01-01", end="2024-05-01", top=4)
+    a = three_highs(t, start="2024-01-01", end="2024-05-01", top=4, taxonomy=TAX)
+    b = three_highs(calls, start="2024-01-01", end="2024-05-01", top=4, taxonomy=TAX)
     pd.testing.assert_frame_equal(a.combos, b.combos)
 
 
 def test_bad_band(calls: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="hour_band"):
-        three_highs(calls, start="2024-01-01", end="2024-02-01", hour_band=5)
+        three_highs(calls, start="2024-01-01", end="2024-02-01", hour_band=5, taxonomy=TAX)

@@ -11,10 +11,10 @@ import pytest
 
 from anju.analytics.periods import Period
 from anju.config import load_settings
+from anju.deployment import load_deployment
 from anju.geo.areas import load_area_file
 from anju.ingest.pipeline import ingest_file
 from anju.ingest.sample import cn110_sample, write_csv
-from anju.deployment import load_deployment
 from anju.lake import connect
 from anju.services.release import build_release
 from anju.text.audit import downgrade_audit

@@ -25,7 +25,6 @@ from anju.config import Settings, load_settings
 from anju.geo.areas import load_area_file
 from anju.ingest.pipeline import ingest_file
 from anju.release import render_all
-
 from anju.release.sections import NO_RESIDENTS_EN, NO_RESIDENTS_ZH
 from real_data_helpers import sf_grid
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import anju.lake
+import anju.services.lake
 from anju.cli import app
 from anju.geo.projection import from_metric, to_metric
 
@@ -20,14 +20,21 @@ LON0, LAT0 = 121.40, 31.10
 
 
 class _FakeLake:
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, df: pd.DataFrame, settings: object = None) -> None:
         self.df = df
+        self.settings = settings
 
     def incidents(self) -> ibis.Table:
         return ibis.memtable(self.df)
 
     def close(self) -> None:
         pass
+
+    def __enter__(self) -> _FakeLake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _events(seed: int = 0) -> pd.DataFrame:
@@ -60,7 +67,7 @@ def _events(seed: int = 0) -> pd.DataFrame:
 @pytest.fixture
 def lake(monkeypatch, data_dir):
     df = _events()
-    monkeypatch.setattr(anju.lake, "connect", lambda settings: _FakeLake(df))
+    monkeypatch.setattr(anju.services.lake, "_open_engine", lambda settings: _FakeLake(df, settings))
     # a real community layer: 3 × 3 squares of 1 km (WGS-84 polygons via the metric CRS)
     from anju.geo.areas import load_area_file
 
@@ -86,10 +93,10 @@ def _run(data_dir, *args):
 
 
 def test_gistar_grid_writes_geojson_with_the_planted_hot_spot(lake, data_dir, tmp_path):
-    out = tmp_path / "gi.geojson"
-    text = _run(data_dir, "gistar", "--period", "2025", "--family", "theft", "--cell", "150", "--out", str(out))
+    text = _run(data_dir, "gistar", "--period", "2025", "--category", "theft", "--cell-size", "150", "--out",
+                str(tmp_path))
     assert "热点 99%" in text and "written" in text
-    fc = json.loads(out.read_text(encoding="utf-8"))
+    fc = json.loads((tmp_path / "gistar.geojson").read_text(encoding="utf-8"))
     props = pd.DataFrame([f["properties"] for f in fc["features"]])
     assert len(props) == 20 * 20 or len(props) == 21 * 21  # 3 km / 150 m, origin snapped to the grid
     hottest = props.sort_values("z", ascending=False).iloc[0]
@@ -102,9 +109,10 @@ def test_gistar_grid_writes_geojson_with_the_planted_hot_spot(lake, data_dir, tm
 
 
 def test_gistar_on_community_polygons_to_csv(lake, data_dir, tmp_path):
-    out = tmp_path / "gi.csv"
-    _run(data_dir, "gistar", "--period", "2025H2", "--areas", "community", "--out", str(out))
-    df = pd.read_csv(out, encoding="utf-8-sig")
+    _run(data_dir, "gistar", "--period", "2025H2", "--areas", "community", "--out", str(tmp_path))
+    df = pd.read_csv(tmp_path / "gistar.csv", encoding="utf-8-sig")
+    fc = json.loads((tmp_path / "gistar.geojson").read_text(encoding="utf-8"))
+    assert [f["properties"]["area_id"] for f in fc["features"]] == df["area_id"].tolist()
     assert set(df["area_id"]) == {f"c{r}{c}" for r in range(3) for c in range(3)}
     in_h2 = (lake["reported_at"] >= "2025-07-01") & (lake["reported_at"] < "2026-01-01")
     expected = lake[in_h2].groupby("community_id").size()
@@ -113,17 +121,16 @@ def test_gistar_on_community_polygons_to_csv(lake, data_dir, tmp_path):
 
 
 def test_emerging_and_knox(lake, data_dir, tmp_path):
-    out = tmp_path / "em.csv"
-    text = _run(data_dir, "emerging", "--period", "2025", "--step", "14D", "--cell", "300", "--out", str(out))
+    text = _run(data_dir, "emerging", "--period", "2025", "--step", "14D", "--cell-size", "300", "--out",
+                str(tmp_path))
     assert "模式 / patterns" in text
-    em = pd.read_csv(out, encoding="utf-8-sig")
+    em = pd.read_csv(tmp_path / "emerging.csv", encoding="utf-8-sig")
     assert {"cell", "lon", "lat", "category", "category_code", "trend_z"} <= set(em.columns)
     assert (em["category_code"] > 0).any()
-    knox_out = tmp_path / "knox.csv"
     text = _run(data_dir, "knox", "--period", "2025", "--category", "theft.burglary", "--space-bands",
-                "100,200,400", "--time-bands", "7,14", "--permutations", "49", "--seed", "1", "--out", str(knox_out))
+                "100,200,400", "--time-bands", "7,14", "--permutations", "49", "--seed", "1", "--out", str(tmp_path))
     assert "Knox" in text
-    k = pd.read_csv(knox_out, encoding="utf-8-sig")
+    k = pd.read_csv(tmp_path / "knox.csv", encoding="utf-8-sig")
     near = k[(k["distance"] == "(0, 100] m") & (k["time"] == "[0, 7] d")].iloc[0]
     assert near["ratio"] > 1.2 and near["p"] <= 0.05  # the 150 planted repeats, diluted by the dense cluster
 

@@ -10,6 +10,7 @@ import pytest
 from anju.errors import ConfigError, TaxonomyError
 from anju.taxonomy import load_taxonomy
 from anju.text.audit import downgrade_audit, flag_downgrades, load_audit_rules
+from shipped import RULES, TAX
 
 ROWS = [
     # key, station, time, category, text, expected indicated, expected flagged
@@ -38,17 +39,17 @@ def frame() -> pd.DataFrame:
 
 
 def test_flags_follow_the_rules(frame):
-    out = flag_downgrades(frame, only_flagged=False).set_index("record_key")
+    out = flag_downgrades(frame, only_flagged=False, rules=RULES).set_index("record_key")
     for key, *_, indicated, flagged in ROWS:
         got = out.loc[key, "indicated"]
         assert (None if pd.isna(got) else got) == indicated, key
         assert bool(out.loc[key, "flagged"]) is flagged, key
-    only = flag_downgrades(frame)
+    only = flag_downgrades(frame, rules=RULES)
     assert set(only["record_key"]) == {r[0] for r in ROWS if r[6]}
 
 
 def test_summary_equals_an_independent_pandas_count(frame):
-    res = downgrade_audit(frame, examples=2)
+    res = downgrade_audit(frame, examples=2, rules=RULES)
     flags = {r[0]: r[6] for r in ROWS}
     ref = frame.assign(month=frame["reported_at"].dt.to_period("M").dt.start_time.dt.date,
                        flagged=frame["record_key"].map(flags))
@@ -71,10 +72,10 @@ def test_ibis_duckdb_gives_the_same_table(frame):
     con.con.register("inc_df", frame)
     con.con.execute("CREATE TABLE inc AS SELECT * FROM inc_df")
     t = con.table("inc")
-    expr = downgrade_audit(t, examples=2)
+    expr = downgrade_audit(t, examples=2, rules=RULES)
     assert isinstance(expr, ibis.expr.types.Table)
     a = expr.to_pandas()
-    b = downgrade_audit(frame, examples=2)
+    b = downgrade_audit(frame, examples=2, rules=RULES)
     key = ["station_id", "month"]
     a = a.sort_values(key, na_position="last").reset_index(drop=True)
     b = b.sort_values(key, na_position="last").reset_index(drop=True)
@@ -84,16 +85,16 @@ def test_ibis_duckdb_gives_the_same_table(frame):
 
 def test_bad_inputs_and_rules(frame, tmp_path):
     with pytest.raises(ConfigError, match="missing"):
-        downgrade_audit(frame.drop(columns=["station_id"]))
+        downgrade_audit(frame.drop(columns=["station_id"]), rules=RULES)
     with pytest.raises(ConfigError):
-        downgrade_audit([1, 2])
+        downgrade_audit([1, 2], rules=RULES)
     bad = tmp_path / "rules.toml"
     bad.write_text('[[rule]]\nname = "x"\nindicates = "theft.other"\ncues = ["(?<!未)被盗"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="look-around"):
-        load_audit_rules(bad)
+        load_audit_rules(bad, taxonomy=TAX)
     bad.write_text('[[rule]]\nname = "x"\nindicates = "theft.nothing"\ncues = ["被盗"]\n', encoding="utf-8")
     with pytest.raises(TaxonomyError, match=r"theft\.nothing"):
-        load_audit_rules(bad)
+        load_audit_rules(bad, taxonomy=TAX)
 
 
 def test_deployment_rules_override(frame, tmp_path):
@@ -102,6 +103,6 @@ def test_deployment_rules_override(frame, tmp_path):
     (d / "text" / "downgrade_rules.toml").write_text(
         '[meta]\nnegations = []\n[[rule]]\nname = "fraud"\nindicates = "fraud.other"\ncues = ["被骗"]\n',
         encoding="utf-8")
-    rules = load_audit_rules(data_dir=d)
+    rules = load_audit_rules(data_dir=d, taxonomy=TAX)
     out = flag_downgrades(frame, rules=rules)
     assert out["record_key"].tolist() == ["k"]  # no negations: "防止被骗" now counts

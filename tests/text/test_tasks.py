@@ -16,6 +16,7 @@ from anju.taxonomy import load_taxonomy
 from anju.text.classify import NEEDS_REVIEW
 from anju.text.models import load_model
 from anju.text.tasks import classify_file, classify_texts, evaluate_task, load_departments, train_task
+from shipped import RULES
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_fraud_model_from_the_lake(tmp_path):
     from anju.text.audit import downgrade_audit
 
     with connect(settings) as lake:
-        audit = downgrade_audit(lake.incidents()).to_pandas()
+        audit = downgrade_audit(lake.incidents(), rules=RULES).to_pandas()
     assert audit["records"].sum() == len(texts) + 3
     assert audit["flagged"].sum() == 3
     april = audit[audit["month"].astype(str).str.startswith("2024-04")].iloc[0]

@@ -10,6 +10,7 @@ import pytest
 
 from anju.errors import AnjuError
 from anju.text.terms import background_idf, term_counts, textrank_keywords, tfidf_keywords, weighted_log_odds
+from shipped import SEG
 
 
 def _log_odds_by_hand(a: dict[str, int], b: dict[str, int], alpha: dict[str, float]) -> dict[str, tuple[float, float]]:
@@ -108,5 +109,5 @@ def test_tfidf_keywords_by_hand():
 
 def test_textrank_keywords_use_the_police_dictionary():
     texts = ["报警人称遭遇杀猪盘被骗，对方在婚恋网站认识"] * 5 + ["刷单返利诈骗，被拉进刷单群"] * 3
-    words = [w for w, _ in textrank_keywords(texts, top=10)]
+    words = [w for w, _ in textrank_keywords(texts, top=10, segmenter=SEG)]
     assert "杀猪盘" in words

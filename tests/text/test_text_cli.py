@@ -29,10 +29,10 @@ def test_train_eval_classify_models(tmp_path, cail_dir):
         w.writerow(["案情", "报警电话"])
         w.writerow(["被告人盗窃电动车一辆，联系电话13812345678", "13812345678"])
         w.writerow(["被告人以投资为名骗取被害人人民币5万元", "13900001111"])
-    out = tmp_path / "out.xlsx"
-    res = _run("-q", "-d", d, "text", "classify", str(src), "--task", "charge", "--out", str(out))
+    res = _run("-q", "-d", d, "text", "classify", str(src), "--task", "charge", "--out", str(tmp_path / "out"),
+               "--format", "xlsx")
     assert res.exit_code == 0, res.output
-    df = pd.read_excel(out, engine="calamine", dtype=str)
+    df = pd.read_excel(tmp_path / "out" / "facts.charge.xlsx", engine="calamine", dtype=str)
     assert df["charge"].tolist() == ["theft", "fraud"] and df["charge_label"].tolist() == ["盗窃", "诈骗"]
     assert df["案情"].iloc[0].endswith("138****5678") and df["报警电话"].iloc[1] == "139****1111"
 
@@ -45,7 +45,7 @@ def test_missing_model_is_a_clean_error(tmp_path, monkeypatch):
     src = tmp_path / "in.csv"
     src.write_text("text\n市民反映学校乱收费\n", encoding="utf-8")
     monkeypatch.setattr(sys, "argv", ["anju", "-d", str(tmp_path / "d"), "text", "classify", str(src), "--task",
-                                      "charge", "--out", str(tmp_path / "o.csv")])
+                                      "charge", "--out", str(tmp_path / "o")])
     try:
         cli.main()
     except SystemExit as exc:
@@ -55,6 +55,6 @@ def test_missing_model_is_a_clean_error(tmp_path, monkeypatch):
 
 
 def test_audit_command_on_an_empty_lake(tmp_path):
-    res = _run("-d", str(tmp_path / "anju-data"), "text", "audit", "--out", str(tmp_path / "audit.csv"))
+    res = _run("-d", str(tmp_path / "anju-data"), "text", "audit", "--out", str(tmp_path / "audit"))
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "audit.csv").exists()
+    assert (tmp_path / "audit" / "downgrade_audit.csv").exists()

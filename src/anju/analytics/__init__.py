@@ -9,10 +9,12 @@ Examples
 --------
 >>> import ibis, pandas as pd
 >>> from anju.analytics import Period, counts
+>>> from anju.taxonomy import load_taxonomy
+>>> tax = load_taxonomy()  # a service passes the deployment's: Deployment.taxonomy
 >>> t = ibis.memtable(pd.DataFrame({"reported_at": pd.to_datetime(["2025-07-03 22:10", "2025-08-01 09:00"]),
 ...     "category": ["dispute.drunk", "theft.burglary"], "family": ["dispute", "theft"],
 ...     "community_id": ["c1", "c1"]}))
->>> counts(t, Period.parse("2025H2"), by="family")[["area_id", "family", "count"]].to_dict("records")
+>>> counts(t, Period.parse("2025H2"), by="family", taxonomy=tax)[["area_id", "family", "count"]].to_dict("records")
 [{'area_id': 'c1', 'family': 'dispute', 'count': 1}, {'area_id': 'c1', 'family': 'theft', 'count': 1}]
 """
 
@@ -22,7 +24,7 @@ from anju.analytics.counts import aggregate, compare, counts, counts_many, dispu
 from anju.analytics.headline import headline
 from anju.analytics.index import IndexConfig, index_from_counts, load_index_config, safety_index, score_ratio
 from anju.analytics.night import WEEKDAY_LABELS, hour_weekday, night_counts
-from anju.analytics.periods import Period, PeriodError, resolve_comparison
+from anju.analytics.periods import Period, PeriodError, in_period, resolve_comparison
 from anju.analytics.rankings import RankingDef, load_rankings, ranking, rankings
 from anju.analytics.shrinkage import GammaPrior, eb_rates, fit_gamma_prior
 from anju.analytics.supervision import supervision
@@ -52,6 +54,7 @@ __all__ = [
     "fraud_techniques",
     "headline",
     "hour_weekday",
+    "in_period",
     "index_from_counts",
     "load_index_config",
     "load_rankings",

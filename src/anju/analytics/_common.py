@@ -13,7 +13,7 @@ import pandas as pd
 
 from anju.analytics.periods import Period
 from anju.errors import AnjuError
-from anju.taxonomy import Taxonomy, load_taxonomy
+from anju.taxonomy import Taxonomy
 
 __all__ = [
     "ATTRIBUTE_LEVELS",
@@ -28,7 +28,6 @@ __all__ = [
     "in_period",
     "key_labels",
     "tag_periods",
-    "taxonomy_or_default",
 ]
 
 LEVELS = ("district", "street", "community", "grid", "station", "police_district", "unit")
@@ -44,29 +43,12 @@ class AnalyticsError(AnjuError, ValueError):
     """A parameter of an analytic is invalid (unknown level, category, missing attribute…)."""
 
 
+from anju.analytics.periods import in_period  # noqa: E402  (public home: anju.analytics.periods / anju.analytics)
+
+
 def as_period(period: Period | str) -> Period:
     """Accept a :class:`Period` or its text."""
     return Period.parse(period)
-
-
-def taxonomy_or_default(taxonomy: Taxonomy | None) -> Taxonomy:
-    """The given taxonomy or the shipped one (cached)."""
-    if taxonomy is not None:
-        return taxonomy
-    global _DEFAULT_TAX
-    if _DEFAULT_TAX is None:
-        _DEFAULT_TAX = load_taxonomy()
-    return _DEFAULT_TAX
-
-
-_DEFAULT_TAX: Taxonomy | None = None
-
-
-def in_period(t: ir.Table, period: Period | str) -> ir.Table:
-    """Rows of ``t`` whose ``reported_at`` falls in the period (half-open)."""
-    p = as_period(period)
-    col = t[TIME]
-    return t.filter((col >= ibis.timestamp(p.start_datetime)) & (col < ibis.timestamp(p.end_datetime)))
 
 
 def tag_periods(t: ir.Table, periods: Sequence[Period]) -> ir.Table:
@@ -118,14 +100,17 @@ def category_filter(
     *,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy | None,
 ) -> ir.Table:
-    """Keep rows in any of ``families`` or ``categories`` (leaf codes). Unknown codes raise."""
+    """Keep rows in any of ``families`` or ``categories`` (leaf codes). Unknown codes raise (checked against
+    ``taxonomy``, which a filter needs; without a filter it may be None)."""
     fams = list(families or [])
     cats = list(categories or [])
     if not fams and not cats:
         return t
-    tax = taxonomy_or_default(taxonomy)
+    if taxonomy is None:
+        raise AnalyticsError("filtering by family or category needs the deployment's taxonomy (taxonomy=...)")
+    tax = taxonomy
     for f in fams:
         if f not in tax.families:
             raise AnalyticsError(f"unknown category family {f!r}; known: {', '.join(tax.families)}")

@@ -27,7 +27,6 @@ from anju.analytics._common import (
     in_period,
     key_labels,
     tag_periods,
-    taxonomy_or_default,
 )
 from anju.analytics.change import Method, change_table
 from anju.analytics.periods import Period, resolve_comparison
@@ -51,7 +50,7 @@ def aggregate(
     *,
     level: str | None = None,
     by: str | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
@@ -67,13 +66,13 @@ def _aggregate(
     *,
     level: str | None,
     by: str | None,
-    taxonomy: Taxonomy | None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None,
     families: Iterable[str] | None,
     categories: Iterable[str] | None,
 ) -> ir.Table:
     """One aggregation; with several (non-overlapping) periods a ``_period`` column says which one a count is of."""
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     t = incidents
     pcol: list[str] = []
     if periods is not None and len(periods) == 1:
@@ -134,7 +133,7 @@ def counts(
     level: str | None = "community",
     by: str | None = "family",
     areas: Any = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
@@ -179,7 +178,7 @@ def counts_many(
     level: str | None = "community",
     by: str | None = "family",
     areas: Any = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
@@ -190,7 +189,7 @@ def counts_many(
     Comparisons (this period and 同比/环比) use it so that a release runs half as many queries.
     """
     ps = [as_period(x) for x in periods]
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     key = _key_name(by)
     kw: dict[str, Any] = dict(level=level, by=by, taxonomy=tax, night=night, families=families,
                               categories=categories)
@@ -265,14 +264,14 @@ def shares(
     *,
     by: str = "family",
     level: str | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
 ) -> pd.DataFrame:
     """Share of each category key among all calls (within each area when ``level`` is given).
 
     Returns ``[area_id], key, label_zh, label_en, count, total, share`` (share 0–1), largest first.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     key = _key_name(by)
     if key is None:
         raise AnalyticsError("shares need a category level: by='family', 'category' or 'preventable'")
@@ -331,7 +330,7 @@ def monthly(
     *,
     by: str | None = None,
     level: str | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
 ) -> pd.DataFrame:
@@ -340,7 +339,7 @@ def monthly(
     Returns ``month`` (Timestamp of the first day), [``area_id``], [key, ``label_zh``, ``label_en``], ``count``;
     every month appears for every key (and area) seen, with zeros where nothing happened.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     s = as_period(start)
     e = as_period(end) if end is not None else s
     span = Period(s.start, max(e.end, s.end), "range")
@@ -383,7 +382,7 @@ def compare(
     level: str | None = "community",
     by: str | None = "family",
     areas: Any = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
@@ -403,7 +402,8 @@ def compare(
     >>> t = ibis.memtable(pd.DataFrame({
     ...     "reported_at": pd.to_datetime(["2024-08-01"] * 50 + ["2025-08-01"] * 30),
     ...     "category": "theft.burglary", "family": "theft", "community_id": "c1"}))
-    >>> r = compare(t, "2025H2", by=None)
+    >>> from anju.taxonomy import load_taxonomy
+    >>> r = compare(t, "2025H2", by=None, taxonomy=load_taxonomy())
     >>> r[["area_id", "count", "count_prev", "significant", "verdict_zh"]].to_dict("records")
     [{'area_id': 'c1', 'count': 30, 'count_prev': 50, 'significant': True, 'verdict_zh': '显著下降'}]
     >>> round(float(r.loc[0, "change_pct"]), 6)
@@ -424,7 +424,7 @@ def compare(
     for col in ("count", "count_prev"):
         df[col] = df[col].fillna(0).astype("int64")
     if key and df["label_zh"].isna().any():
-        zh, en = key_labels(df[key].tolist(), key, taxonomy_or_default(taxonomy))
+        zh, en = key_labels(df[key].tolist(), key, taxonomy)
         df["label_zh"], df["label_en"] = zh, en
     a = areas_frame(areas) if level is not None else None
     if a is not None and df["name"].isna().any():

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from anju.analytics._common import as_period, in_period, tag_periods, taxonomy_or_default
+from anju.analytics._common import as_period, in_period, tag_periods
 from anju.analytics.change import VERDICTS, Method, change_table
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.window import NightWindow, as_window
@@ -87,7 +87,7 @@ def headline(
     period: Period | str,
     *,
     comparison: Period | str | None = "yoy",
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
     method: Method = "binom",
     alpha: float = 0.05,
@@ -101,7 +101,7 @@ def headline(
     ``change_pct`` (counts and yuan only), ``p_value``, ``significant``, ``small``, ``direction``, ``verdict_zh``,
     ``verdict_en``. ``.attrs``: ``period``, ``comparison``, ``window``.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     p = as_period(period)
     c = resolve_comparison(p, comparison) or p.same_period_last_year()
     w = as_window(night if night is not None else True)

@@ -36,7 +36,6 @@ from anju.analytics._common import (
     in_period,
     rollup_attributes,
     tag_periods,
-    taxonomy_or_default,
 )
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import fit_gamma_prior
@@ -308,8 +307,8 @@ def safety_index(
     areas: Any,
     level: str = "community",
     comparison: Period | str | None = "yoy",
-    config: IndexConfig | None = None,
-    taxonomy: Taxonomy | None = None,
+    config: IndexConfig,
+    taxonomy: Taxonomy,
     child_areas: Any = None,
 ) -> pd.DataFrame:
     """The safety index of every area of ``level`` for a period (higher = safer).
@@ -329,8 +328,8 @@ def safety_index(
         ``area_id``, ``name``, ``population``, then the columns of :func:`index_from_counts`, and ``rank``
         (1 = safest), sorted by rank. ``.attrs``: ``period``, ``comparison``, ``prior``, ``config``.
     """
-    tax = taxonomy_or_default(taxonomy)
-    cfg = config or load_index_config()
+    tax = taxonomy
+    cfg = config
     p = as_period(period)
     c = resolve_comparison(p, comparison) or p.same_period_last_year()
     acol = area_column(level)

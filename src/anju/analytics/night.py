@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from anju.analytics._common import as_period, category_filter, in_period, taxonomy_or_default
+from anju.analytics._common import as_period, category_filter, in_period
 from anju.analytics.counts import counts
 from anju.analytics.periods import Period
 from anju.analytics.window import DEFAULT_NIGHT, NightWindow, as_window
@@ -37,7 +37,7 @@ def night_counts(
     level: str | None = "community",
     by: str | None = None,
     areas: Any = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
 ) -> pd.DataFrame:
@@ -71,7 +71,7 @@ def hour_weekday(
     families: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
     per_day: bool = False,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
 ) -> pd.DataFrame:
     """The hour × weekday matrix: 7 rows (``weekday`` 0 = Monday … 6 = Sunday) × 24 columns (hours 0–23).
 
@@ -80,7 +80,7 @@ def hour_weekday(
     """
     p = as_period(period)
     t = category_filter(in_period(incidents, p), families=families, categories=categories,
-                        taxonomy=taxonomy_or_default(taxonomy))
+                        taxonomy=taxonomy)
     t = t.mutate(weekday=t.reported_at.day_of_week.index(), hour=t.reported_at.hour())
     df = t.group_by(["weekday", "hour"]).aggregate(count=ibis._.count()).to_pandas()
     m = np.zeros((7, 24), dtype=float if per_day else np.int64)

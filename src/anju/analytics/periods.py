@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from anju.errors import AnjuError
 
-__all__ = ["Period", "PeriodError", "resolve_comparison"]
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["Period", "PeriodError", "in_period", "resolve_comparison"]
 
 Kind = Literal["half", "quarter", "month", "year", "range"]
 
@@ -272,3 +275,15 @@ def resolve_comparison(period: Period | str, comparison: Period | str | None) ->
         raise PeriodError(
             f"comparison {comparison!r} is neither 'yoy' (同比), 'pop' (环比) nor a period such as '2024H2'"
         ) from None
+
+
+def in_period(t: ir.Table, period: Period | str, column: str = "reported_at") -> ir.Table:
+    """Rows of ``t`` whose ``column`` (default ``reported_at``) falls in the period, half-open ``[start, end)``.
+
+    The one period filter of anju: analytics, services, the release and the web select a period through it.
+    """
+    import ibis
+
+    p = Period.parse(period)
+    col = t[column]
+    return t.filter((col >= ibis.timestamp(p.start_datetime)) & (col < ibis.timestamp(p.end_datetime)))

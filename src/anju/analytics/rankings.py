@@ -28,7 +28,6 @@ from anju.analytics._common import (
     areas_frame,
     as_period,
     tag_periods,
-    taxonomy_or_default,
 )
 from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period, resolve_comparison
@@ -90,9 +89,9 @@ class RankingDef(BaseModel):
     def window(self) -> NightWindow | None:
         return as_window(self.night)
 
-    def leaf_codes(self, taxonomy: Taxonomy | None = None) -> list[str]:
+    def leaf_codes(self, taxonomy: Taxonomy) -> list[str]:
         """The leaf codes this ranking counts."""
-        tax = taxonomy_or_default(taxonomy)
+        tax = taxonomy
         chosen = [c for c in tax.categories if c in self.categories or tax.family_of(c) in self.families]
         if not self.families and not self.categories:
             chosen = list(tax.categories)
@@ -140,7 +139,7 @@ def load_rankings(
     path: str | Path | None = None,
     *,
     data_dir: str | Path | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     include_disabled: bool = False,
 ) -> dict[str, RankingDef]:
     """Ranking definitions: the shipped file (or ``path``) merged by id with ``<data_dir>/rankings.toml``.
@@ -151,11 +150,12 @@ def load_rankings(
 
     Examples
     --------
-    >>> defs = load_rankings()
+    >>> from anju.taxonomy import load_taxonomy
+    >>> defs = load_rankings(taxonomy=load_taxonomy())
     >>> defs["thief_favourite"].zh, defs["thief_favourite"].per
     ('最受小偷欢迎小区', 'households')
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     files = [Path(path) if path is not None else default_rankings_path()]
     if data_dir is not None and (Path(data_dir) / "rankings.toml").exists():
         files.append(Path(data_dir) / "rankings.toml")
@@ -172,7 +172,10 @@ def _resolve(definition: RankingDef | str, definitions: Mapping[str, RankingDef]
              taxonomy: Taxonomy) -> RankingDef:
     if isinstance(definition, RankingDef):
         return definition
-    defs = definitions if definitions is not None else load_rankings(taxonomy=taxonomy)
+    if definitions is None:
+        raise AnalyticsError(f"ranking {definition!r} is named by id, so pass definitions= (the deployment's "
+                             "rankings, anju.deployment.Deployment.rankings)")
+    defs = definitions
     if definition not in defs:
         raise AnalyticsError(f"unknown ranking {definition!r}; defined: {', '.join(defs)}")
     return defs[definition]
@@ -251,7 +254,7 @@ def ranking(
     *,
     areas: Any,
     comparison: Period | str | None = "yoy",
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     night: NightWindow | str | bool | None = None,
     top: int | None = None,
     definitions: Mapping[str, RankingDef] | None = None,
@@ -264,7 +267,7 @@ def ranking(
     incidents : ibis.Table
         The lake's incidents.
     definition : RankingDef or str
-        A definition or its id in ``definitions`` (default: :func:`load_rankings`).
+        A definition or its id in ``definitions`` (the deployment's rankings).
     period : Period or str
         The release period.
     areas : table
@@ -286,7 +289,7 @@ def ranking(
         up), ``new_entry`` (not in the comparison period's top). ``.attrs``: ``definition``, ``prior``, ``period``,
         ``comparison``, ``window``.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     d = _resolve(definition, definitions, tax)
     p = as_period(period)
     c = resolve_comparison(p, comparison)
@@ -331,14 +334,14 @@ def rankings(
     period: Period | str,
     *,
     areas: Any,
-    definitions: Mapping[str, RankingDef] | None = None,
-    taxonomy: Taxonomy | None = None,
+    definitions: Mapping[str, RankingDef],
+    taxonomy: Taxonomy,
     **kw: Any,
 ) -> dict[str, pd.DataFrame]:
-    """Every enabled ranking for a period, keyed by id. ``areas`` may be one table or a dict level → table."""
-    tax = taxonomy_or_default(taxonomy)
-    defs = {k: v for k, v in (definitions if definitions is not None else load_rankings(taxonomy=tax)).items()
-            if v.enabled}
+    """Every enabled ranking of ``definitions`` (the deployment's) for a period, keyed by id. ``areas`` may be one
+    table or a dict level → table."""
+    tax = taxonomy
+    defs = {k: v for k, v in definitions.items() if v.enabled}
     p = as_period(period)
     c = resolve_comparison(p, kw.get("comparison", "yoy"))
     night = kw.get("night")

@@ -40,7 +40,7 @@ def supervision(
     areas: Any = None,
     level: str = "community",
     comparison: Period | str | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     method: Method = "binom",
     alpha: float = 0.05,
     min_total: int = 10,

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from anju.analytics._common import AnalyticsError, as_period, category_filter, in_period, taxonomy_or_default
+from anju.analytics._common import AnalyticsError, as_period, category_filter, in_period
 from anju.analytics.change import Method, change_table
 from anju.analytics.periods import Period, resolve_comparison
 from anju.taxonomy import Taxonomy
@@ -29,22 +29,6 @@ from anju.taxonomy import Taxonomy
 __all__ = ["fraud_techniques", "rising_terms", "top_terms"]
 
 _JUNK = re.compile(r"^[\d\W_*×xX]+$")
-
-
-def _segmenter(segmenter: Any) -> Any:
-    if segmenter is not None:
-        return segmenter
-    try:
-        from anju.text.segment import Segmenter
-    except ImportError as exc:  # pragma: no cover - the text part ships with anju
-        raise AnalyticsError(f"word analytics need anju.text (segmentation): {exc}") from exc
-    global _SEG
-    if _SEG is None:
-        _SEG = Segmenter()
-    return _SEG
-
-
-_SEG: Any = None
 
 
 def _texts(incidents: ir.Table, period: Period, *, families: Iterable[str] | None, taxonomy: Taxonomy,
@@ -87,27 +71,27 @@ def _keep(term: str, min_len: int) -> bool:
     return len(term) >= min_len and not _JUNK.match(term)
 
 
-_STATS_CACHE: dict[tuple[int, bytes], tuple[dict[str, int], Counter[str]]] = {}
-_STATS_CACHE_SIZE = 4
+StatsCache = dict[tuple[int, bytes], tuple[dict[str, int], Counter[str]]]
+"""Term statistics already computed in one job, keyed by ``(min_len, digest of the texts)``; see :func:`top_terms`."""
 
 
-def _term_stats(seg: Any, texts: list[str], min_len: int) -> tuple[dict[str, int], Counter[str]]:
+def _term_stats(seg: Any, texts: list[str], min_len: int,
+                cache: StatsCache | None = None) -> tuple[dict[str, int], Counter[str]]:
     """Term counts and document frequencies of texts (fresh copies; the caller may change them).
 
-    The same sample is asked for twice in a release (top terms overall and rising terms of the period), so with the
-    shared default segmenter the last few results are kept, keyed by a digest of the texts.
+    A release asks for the same sample twice (top terms overall and rising terms of the period); a caller that
+    passes the same ``cache`` dict to both calls segments it once. The cache belongs to the caller (one job), never
+    to the module, so two requests with different dictionaries cannot see each other's terms.
     """
     import hashlib
 
-    if seg is not _SEG:  # a caller's own segmenter (dictionary) is not cached
+    if cache is None:
         return _term_stats_uncached(seg, texts, min_len)
     key = (min_len, hashlib.blake2b("\x1f".join(texts).encode("utf-8"), digest_size=16).digest())
-    hit = _STATS_CACHE.get(key)
+    hit = cache.get(key)
     if hit is None:
         hit = _term_stats_uncached(seg, texts, min_len)
-        if len(_STATS_CACHE) >= _STATS_CACHE_SIZE:
-            _STATS_CACHE.pop(next(iter(_STATS_CACHE)))
-        _STATS_CACHE[key] = hit
+        cache[key] = hit
     return dict(hit[0]), Counter(hit[1])
 
 
@@ -147,8 +131,9 @@ def top_terms(
     max_texts: int | None = 20_000,
     seed: int = 0,
     min_len: int = 2,
-    segmenter: Any = None,
-    taxonomy: Taxonomy | None = None,
+    segmenter: Any,
+    taxonomy: Taxonomy,
+    cache: StatsCache | None = None,
 ) -> pd.DataFrame:
     """The most frequent terms of call texts, per category family (``by="family"``) or overall (``by=None``).
 
@@ -156,9 +141,9 @@ def top_terms(
     ``docs`` (texts containing it), ``share`` (of all kept tokens of the group), ``rank``. ``.attrs["texts"]``:
     texts segmented per group.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     p = as_period(period)
-    seg = _segmenter(segmenter)
+    seg = segmenter
     if by not in (None, "family"):
         raise AnalyticsError(f"top_terms groups by 'family' or None; got {by!r}")
     df = _texts(incidents, p, families=families, taxonomy=tax, by_family=by == "family", max_texts=max_texts,
@@ -168,7 +153,7 @@ def top_terms(
     for fam, grp in df.groupby("family", sort=True):
         texts = _sample(grp["text"], max_texts, seed)
         used[str(fam)] = len(texts)
-        cnt, docs = _term_stats(seg, texts, min_len)
+        cnt, docs = _term_stats(seg, texts, min_len, cache)
         if not cnt:
             continue
         total = sum(cnt.values())
@@ -202,8 +187,9 @@ def rising_terms(
     seed: int = 0,
     min_len: int = 2,
     min_count: int = 5,
-    segmenter: Any = None,
-    taxonomy: Taxonomy | None = None,
+    segmenter: Any,
+    taxonomy: Taxonomy,
+    cache: StatsCache | None = None,
 ) -> pd.DataFrame:
     """Terms whose share of words rose or fell most against the comparison period (weighted log-odds, informative
     Dirichlet prior).
@@ -212,12 +198,12 @@ def rising_terms(
     (log-odds difference), ``z`` (its z-score; ``|z| > 1.96`` ≈ 95 % sure), ``direction`` (``rising|falling``),
     ``rank`` within the direction. Terms seen fewer than ``min_count`` times in both periods together are skipped.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     p = as_period(period)
     c = resolve_comparison(p, comparison)
     if c is None:
         raise AnalyticsError("rising_terms needs a comparison period ('yoy', 'pop' or a period)")
-    seg = _segmenter(segmenter)
+    seg = segmenter
     counts_: list[dict[str, int]] = []
     used = []
     for per in (p, c):
@@ -225,7 +211,7 @@ def rising_terms(
                     seed=seed)
         texts = _sample(df["text"], max_texts, seed)
         used.append(len(texts))
-        counts_.append(_term_stats(seg, texts, min_len)[0])
+        counts_.append(_term_stats(seg, texts, min_len, cache)[0])
     from anju.text.terms import weighted_log_odds
 
     cols = ["term", "count", "count_prev", "delta", "z", "direction", "rank"]
@@ -267,7 +253,7 @@ def fraud_techniques(
     period: Period | str,
     *,
     comparison: Period | str | None = None,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy,
     family: str = "fraud",
     amounts_from_text: bool = True,
     method: Method = "binom",
@@ -284,7 +270,7 @@ def fraud_techniques(
     ``costliest`` (the largest total loss) and, with ``comparison``, ``count_prev`` and the change columns; sorted by
     ``count``.
     """
-    tax = taxonomy_or_default(taxonomy)
+    tax = taxonomy
     if family not in tax.families:
         raise AnalyticsError(f"unknown family {family!r}")
     p = as_period(period)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from anju.commands._common import console, deployment_from, progress, settings_from
 from anju.commands.options import CategoryOpt, OutDirOpt
+from anju.errors import ConfigError
 
 text_app = typer.Typer(
     name="text",
@@ -125,6 +126,8 @@ def classify(
                                                           "directory: writes <name>.<task>.csv|xlsx there")],
     text_column: TextColOpt = None,
     threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="输出格式 csv | xlsx（默认同输入）/ output format "
+                                                             "(default: as the input)")] = None,
 ) -> None:
     """对文件逐行分类 / classify each row's text; writes the rows with label, confidence and review flag."""
     from anju.commands.options import out_dir
@@ -138,7 +141,10 @@ def classify(
         def step(done: int, total: int) -> None:
             prog.update(bar, completed=done, total=total)
 
-        target = out_dir(out, out) / f"{file.stem}.{task}{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}"
+        ext = fmt or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
+        if ext not in ("csv", "xlsx"):
+            raise ConfigError(f"--format must be csv or xlsx; got {fmt!r}")
+        target = out_dir(out, out) / f"{file.stem}.{task}.{ext}"
         summary = svc.classify_file(dep, task, file, target, text_column=text_column, threshold=threshold,
                                     on_progress=step)
     how = summary["model"] or "关键词规则（未训练模型）/ keyword rules (no trained model)"

@@ -62,6 +62,7 @@ def alert_levels(
     min_count: int = 3,
     seasonal: bool = True,
     lang: str = "zh",
+    taxonomy: Any,
 ) -> pd.DataFrame:
     """Alert level 0–3 with a reason for every unit × family × window, on day ``on``.
 
@@ -85,6 +86,8 @@ def alert_levels(
         Apply the year-ago seasonal ratio.
     lang : "zh" or "en"
         Language of the reason.
+    taxonomy : Taxonomy
+        The deployment's taxonomy (labels of the families in the reasons).
 
     Returns
     -------
@@ -104,14 +107,14 @@ def alert_levels(
     for level_col in levels:
         counts = daily_counts(events, by=level_col, start=first, end=day + pd.Timedelta(days=1))
         frames.append(_alerts_for(counts, level_col, day, first, families, windows, int(weeks), int(min_count),
-                                  seasonal, lang))
+                                  seasonal, lang, taxonomy))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out.sort_values(["level", "p_value"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def _alerts_for(counts: pd.DataFrame, level_col: str, day: pd.Timestamp, first: pd.Timestamp,
                 families: Sequence[str] | None, windows: Sequence[int], weeks: int, min_count: int,
-                seasonal: bool, lang: str) -> pd.DataFrame:
+                seasonal: bool, lang: str, taxonomy: Any) -> pd.DataFrame:
     n_days = int((day - first).days) + 1
     fams = sorted(set(counts["family"].dropna())) if families is None else list(families)
     fams = [f for f in fams if f != "all"] + ["all"]
@@ -167,7 +170,7 @@ def _alerts_for(counts: pd.DataFrame, level_col: str, day: pd.Timestamp, first: 
                 lvl = sum(pv < a for a in _ALPHAS) if (o >= min_count and o > expected[u, f]) else 0
                 limit = float((ucl95, ucl95, ucl99, ucl999)[lvl][u, f])
                 reason = _reason(fam, w, o, float(base[u, f]), float(season[f]), float(expected[u, f]),
-                                 limit, lvl, int(k_eff), day, lang)
+                                 limit, lvl, int(k_eff), day, lang, taxonomy)
                 rows.append(_row(level_col, unit, fam, w, o, float(base[u, f]), float(season[f]),
                                  float(expected[u, f]), float(ucl95[u, f]), float(ucl99[u, f]), pv, lvl, reason,
                                  lang))
@@ -184,9 +187,9 @@ def _row(level_col: str, unit: str, fam: str, w: int, obs: float, base: float, s
 
 
 def _reason(fam: str, w: int, obs: float, base: float, season: float, expected: float, limit: float,
-            lvl: int, weeks: int, day: pd.Timestamp, lang: str) -> str:
+            lvl: int, weeks: int, day: pd.Timestamp, lang: str, taxonomy: Any) -> str:
     """The reason in words; ``limit`` is the control limit of the level reached (95 % for level 0)."""
-    label = category_label(fam, lang)
+    label = category_label(fam, taxonomy, lang)
     pct = (obs / expected - 1.0) * 100.0 if expected > 0 else float("inf")
     conf = {1: "95%", 2: "99%", 3: "99.9%"}.get(lvl, "")
     if lang == "zh":

@@ -3,7 +3,6 @@ label categories."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -45,21 +44,10 @@ def require(table: Any, *names: str) -> None:
         raise ConfigError(f"events are missing column(s) {missing}. Got {list(table.columns)}.", key="events")
 
 
-def category_label(code: str, lang: str = "zh") -> str:
-    """Taxonomy label of a category or family code (the code itself when unknown, or ``全部`` for ``all``)."""
+def category_label(code: str, taxonomy: Any, lang: str = "zh") -> str:
+    """Label of a category or family code in ``taxonomy`` (the code itself when unknown, ``全部`` for ``all``)."""
     if code == "all":
         return "全部" if lang == "zh" else "all"
-    tax = _taxonomy()
-    if tax is None or (code not in tax.families and code not in tax):
+    if code not in taxonomy.families and code not in taxonomy:
         return str(code)
-    return str(tax.label(code, lang))
-
-
-@lru_cache(maxsize=1)
-def _taxonomy() -> Any:
-    try:
-        from anju.taxonomy import load_taxonomy
-
-        return load_taxonomy()
-    except Exception:  # labels are cosmetic: never fail a report over them
-        return None
+    return str(taxonomy.label(code, lang))

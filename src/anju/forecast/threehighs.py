@@ -57,6 +57,7 @@ def three_highs(
     top: int = 10,
     family: str | None = None,
     lang: str = "zh",
+    taxonomy: Any,
 ) -> ThreeHighs:
     """The 三高 of one station (or everything) in ``[start, end)``.
 
@@ -85,7 +86,8 @@ def three_highs(
     >>> df = pd.DataFrame({"reported_at": pd.to_datetime(["2024-01-02 21:10", "2024-01-03 21:40",
     ...                                                   "2024-01-04 09:00"]),
     ...                    "community_id": ["c1", "c1", "c2"], "category": ["theft.burglary"] * 2 + ["fraud.rebate"]})
-    >>> th = three_highs(df, start="2024-01-01", end="2024-02-01", top=3)
+    >>> from anju.taxonomy import load_taxonomy
+    >>> th = three_highs(df, start="2024-01-01", end="2024-02-01", top=3, taxonomy=load_taxonomy())
     >>> th.combos[["area_id", "band", "label", "n"]].values.tolist()
     [['c1', '20–22', '入室盗窃', 2], ['c2', '08–10', '刷单返利诈骗', 1]]
     """
@@ -119,7 +121,7 @@ def three_highs(
         df.insert(df.columns.get_loc("start_hour") + 1, "band",
                   [f"{h:02d}–{h + hour_band:02d}" for h in df["start_hour"]])
     for df in (cats, combos):
-        df.insert(df.columns.get_loc("category") + 1, "label", [category_label(c, lang) for c in df["category"]])
+        df.insert(df.columns.get_loc("category") + 1, "label", [category_label(c, taxonomy, lang) for c in df["category"]])
     hours = hours.head(top)
     meta = {"start": lo, "end": hi, "station": station, "area_col": area_col, "hour_band": hour_band,
             "family": family}

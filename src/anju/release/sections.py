@@ -375,7 +375,7 @@ def time_section(inp: ReleaseInputs) -> Part:
     from anju.analytics.night import hour_weekday, night_counts
 
     part = _part()
-    hw = hour_weekday(inp.incidents, inp.period)
+    hw = hour_weekday(inp.incidents, inp.period, taxonomy=inp.taxonomy)
     labels = WEEKDAYS[inp.lang]
     long = hw.reset_index(names="weekday").melt(id_vars="weekday", var_name="hour", value_name="count")
     long["hour"] = long["hour"].astype(int)
@@ -389,14 +389,14 @@ def time_section(inp: ReleaseInputs) -> Part:
                                "Calls by hour and weekday", {"x": "hour", "y": "weekday", "value": "count"}))
 
     months = inp.period.months()
-    cur = monthly(inp.incidents, months[0], months[-1])
+    cur = monthly(inp.incidents, months[0], months[-1], taxonomy=inp.taxonomy)
     trend = pd.DataFrame({"month": [f"{m.month}月" if inp.lang == "zh" else m.strftime("%b")
                                     for m in pd.to_datetime(cur["month"])],
                           "current": cur["count"].to_numpy()})
     tcols: list[Column] = [Column("month", "月份", "Month"), Column("current", "本期", "This period", kind="count")]
     if inp.comparison is not None:
         cm = inp.comparison.months()
-        prev = monthly(inp.incidents, cm[0], cm[-1])
+        prev = monthly(inp.incidents, cm[0], cm[-1], taxonomy=inp.taxonomy)
         if len(prev) == len(trend):
             trend["compare"] = prev["count"].to_numpy()
             tcols.append(Column("compare", inp.comparison.label("zh"), inp.comparison.label("en"), kind="count"))
@@ -406,7 +406,7 @@ def time_section(inp: ReleaseInputs) -> Part:
 
     if "street" in inp.areas:
         nc = night_counts(inp.incidents, inp.period, level="street", areas=inp.areas["street"],
-                          window=inp.deployment.night)
+                          window=inp.deployment.night, taxonomy=inp.taxonomy)
         nc = nc[nc["area_id"].notna()].sort_values("count_night", ascending=False)
         nout = pd.DataFrame({"name": nc["name"].to_numpy(), "count_night": nc["count_night"].to_numpy(),
                              "count": nc["count"].to_numpy(), "night_share": nc["night_share"].to_numpy()})
@@ -424,8 +424,9 @@ def words_section(inp: ReleaseInputs) -> Part:
     from anju.analytics.words import rising_terms, top_terms
     part = _part()
     seg = inp.deployment.segmenter
+    cache: dict = {}  # the period's sample is segmented once for both the top and the rising terms
     tt = top_terms(inp.incidents, inp.period, by=None, top=inp.deployment.analysis.release.top_terms,
-                   segmenter=seg, taxonomy=inp.taxonomy)
+                   segmenter=seg, taxonomy=inp.taxonomy, cache=cache)
     if tt.empty:  # the source maps no call text (e.g. SF), or the period has none: no word cloud of nothing
         part.notes.append(Note("words", "本期警情记录无简要案情文本，未作词频分析。",
                                "The records of this period carry no call text, so there is no word analysis."))
@@ -443,7 +444,7 @@ def words_section(inp: ReleaseInputs) -> Part:
                                {"label": "term", "value": "count"}))
     if inp.comparison is not None:
         rt = rising_terms(inp.incidents, inp.period, comparison=_cmp(inp), top=15, segmenter=seg,
-                          taxonomy=inp.taxonomy)
+                          taxonomy=inp.taxonomy, cache=cache)
         if rt.empty:
             part.notes.append(Note("words", "对比期无可比的案情文本，未列上升与下降词。",
                                    "The comparison period has no call text to compare with, so no rising or "
@@ -559,7 +560,8 @@ def supervision_section(inp: ReleaseInputs) -> Part:
     base = supervision_base(inp.period)
     level = inp.base_level
     lzh, len_ = level_label(level)
-    df = supervision(inp.incidents, base, inp.period, n=SUPERVISION_N, areas=inp.areas[level], level=level)
+    df = supervision(inp.incidents, base, inp.period, n=SUPERVISION_N, areas=inp.areas[level], level=level,
+                     taxonomy=inp.taxonomy)
     out = pd.DataFrame({"rank_base": df["rank_base"].to_numpy(), "area_id": df["area_id"].to_numpy(),
                         "name": df["name"].to_numpy(), "count_base": df["count_base"].to_numpy(),
                         "count": df["count"].to_numpy()})

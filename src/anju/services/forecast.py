@@ -217,7 +217,7 @@ def alerts(dep: Deployment, lake: Lake, *, on: Any = None, by: list[str] | None 
     table = lake.incidents()
     day = pd.Timestamp(on) if on else pd.Timestamp(table.reported_at.max().to_pandas()).normalize()
     levels = [area_column(b) or b for b in (by or ["community", "station"])]
-    res = alert_levels(table, on=day, by=levels, weeks=weeks, lang=lang or dep.lang)
+    res = alert_levels(table, on=day, by=levels, weeks=weeks, lang=lang or dep.lang, taxonomy=dep.taxonomy)
     names = {col: area_names(lake, col) for col in levels}
     res.insert(2, "unit_name", [names[c].get(u, "") for c, u in zip(res["unit_level"], res["unit_id"], strict=True)])
     res.attrs["day"] = day
@@ -235,5 +235,5 @@ def sangao(dep: Deployment, lake: Lake, period: Any, *, station: str | None = No
     p = resolve_period(lake, period)
     col = area_column(area) or "community_id"
     th = three_highs(lake.incidents(), start=p.start_datetime, end=p.end_datetime, station=station,
-                     area_col=col, hour_band=hour_band, top=top, lang=lang or dep.lang)
+                     area_col=col, hour_band=hour_band, top=top, lang=lang or dep.lang, taxonomy=dep.taxonomy)
     return th, area_names(lake, col), p

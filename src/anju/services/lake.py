@@ -106,9 +106,9 @@ def select(dep: Deployment, lake: Lake, selection: Selection) -> ir.Table:
         if not sep or not ident:
             raise AnalyticsError(f"area {selection.area!r} must be level:id, e.g. community:C0101; levels are "
                                  f"{', '.join(LEVELS)}")
-        col = area_column(level)
-        assert col is not None
-        t = t.filter(t[col] == ident)
+        acol = area_column(level)
+        assert acol is not None
+        t = t.filter(t[acol] == ident)
     if selection.station:
         t = t.filter(t.station_id == selection.station)
     return t

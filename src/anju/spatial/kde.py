@@ -221,12 +221,12 @@ def extent_from_bounds(bounds: tuple[float, float, float, float], crs: str, *, c
 
 
 def _filtered(incidents: ir.Table, period: Any, *, night: Any = None, families: Iterable[str] | None = None,
-              categories: Iterable[str] | None = None) -> ir.Table:
+              categories: Iterable[str] | None = None, taxonomy: Any = None) -> ir.Table:
     from anju.analytics._common import category_filter, in_period
     from anju.analytics.window import as_window
 
     t = in_period(incidents, period) if period is not None else incidents
-    t = category_filter(t, families=families, categories=categories)
+    t = category_filter(t, families=families, categories=categories, taxonomy=taxonomy)
     w = as_window(night)
     if w is not None:
         t = t.filter(w.expr(t))
@@ -285,6 +285,7 @@ def heat_map(
     crs: str | None = None,
     night: Any = None,
     families: Iterable[str] | None = None,
+    taxonomy: Any = None,
     categories: Iterable[str] | None = None,
     cell_size: float = 100.0,
     bandwidth: float = 300.0,
@@ -298,7 +299,7 @@ def heat_map(
     ``night``: ``True`` for 21:00–03:00, a window text or :class:`anju.analytics.window.NightWindow`.
     """
     _check_params(cell_size, bandwidth)
-    t = _filtered(incidents, period, night=night, families=families, categories=categories)
+    t = _filtered(incidents, period, night=night, families=families, categories=categories, taxonomy=taxonomy)
     if extent is None:
         extent = _bounds(t, 3 * bandwidth + cell_size)
     ext, nx, ny = _shape(extent, cell_size)
@@ -312,13 +313,14 @@ def heat_maps(
     crs: str | None = None,
     night: Any = None,
     families: Iterable[str] | None = None,
+    taxonomy: Any = None,
     cell_size: float = 100.0,
     bandwidth: float = 300.0,
     extent: Extent | None = None,
 ) -> dict[str, KDEGrid]:
     """One heat map per category family (one query), on a common extent; key ``"all"`` holds all families."""
     _check_params(cell_size, bandwidth)
-    t = _filtered(incidents, period, night=night, families=families)
+    t = _filtered(incidents, period, night=night, families=families, taxonomy=taxonomy)
     if extent is None:
         extent = _bounds(t, 3 * bandwidth + cell_size)
     ext, nx, ny = _shape(extent, cell_size)

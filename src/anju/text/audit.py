@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from anju.config import read_toml, validate_config
 from anju.errors import ConfigError, TaxonomyError
-from anju.taxonomy import Taxonomy, load_taxonomy
+from anju.taxonomy import Taxonomy
 
 __all__ = ["AuditRules", "downgrade_audit", "flag_downgrades", "load_audit_rules"]
 
@@ -88,7 +88,7 @@ class AuditRules:
     source: str
 
 
-def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy | None = None,
+def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy,
                      data_dir: str | Path | None = None) -> AuditRules:
     """Rules from ``path``, else ``<data_dir>/text/downgrade_rules.toml``, else the shipped file."""
     if path is None and data_dir is not None and (Path(data_dir) / "text" / "downgrade_rules.toml").exists():
@@ -99,7 +99,7 @@ def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy | Non
         raise ConfigError("audit rules file not found", path=p)
     raw = read_toml(p)
     parsed = validate_config(_RulesFile, raw, path=p)
-    tax = taxonomy or load_taxonomy(data_dir=data_dir)
+    tax = taxonomy
     resolved = []
     for r in parsed.rule:
         if r.indicates not in tax:
@@ -158,8 +158,7 @@ def _flag_expr(t: ir.Table, rules: AuditRules) -> ir.Table:
     return t.mutate(flagged=flagged, month=t.reported_at.truncate("M").cast("date"))
 
 
-def flag_downgrades(incidents: Any, *, rules: AuditRules | None = None, taxonomy: Taxonomy | None = None,
-                    only_flagged: bool = True) -> Any:
+def flag_downgrades(incidents: Any, *, rules: AuditRules, only_flagged: bool = True) -> Any:
     """Records whose text indicates a more serious category than their code.
 
     Returns the input's ``record_key``, ``station_id``, ``reported_at``, ``month`` (first day), ``category``,
@@ -167,7 +166,6 @@ def flag_downgrades(incidents: Any, *, rules: AuditRules | None = None, taxonomy
     ``indicated_severity`` and ``flagged``; only flagged rows unless ``only_flagged=False``. Same kind as the input
     (Ibis expression or pandas DataFrame).
     """
-    rules = rules or load_audit_rules(taxonomy=taxonomy)
     t, was_pandas = _as_ibis(incidents)
     f = _flag_expr(t, rules)
     if only_flagged:
@@ -178,8 +176,7 @@ def flag_downgrades(incidents: Any, *, rules: AuditRules | None = None, taxonomy
     return f.to_pandas() if was_pandas else f
 
 
-def downgrade_audit(incidents: Any, *, rules: AuditRules | None = None, taxonomy: Taxonomy | None = None,
-                    examples: int = 3, snippet: int = 60) -> Any:
+def downgrade_audit(incidents: Any, *, rules: AuditRules, examples: int = 3, snippet: int = 60) -> Any:
     """Per station and month: records, flagged records, their share and indicated families, with examples.
 
     Returns ``station_id``, ``month`` (first day of the month), ``records``, ``flagged``, ``flagged_share``, one
@@ -196,10 +193,11 @@ def downgrade_audit(incidents: Any, *, rules: AuditRules | None = None, taxonomy
     ...     "category": ["dispute.other", "help.lost_property", "dispute.other"],
     ...     "family": ["dispute", "help", "dispute"],
     ...     "text": ["双方争吵，报警人称被打伤", "手机遗失", "未被打伤，双方争吵"]})
-    >>> downgrade_audit(df)[["station_id", "records", "flagged", "flagged_assault"]].values.tolist()
+    >>> from anju.taxonomy import load_taxonomy
+    >>> rules = load_audit_rules(taxonomy=load_taxonomy())
+    >>> downgrade_audit(df, rules=rules)[["station_id", "records", "flagged", "flagged_assault"]].values.tolist()
     [['S1', 3, 1, 1]]
     """
-    rules = rules or load_audit_rules(taxonomy=taxonomy)
     t, was_pandas = _as_ibis(incidents)
     f = _flag_expr(t, rules)
     fams = sorted({fam for *_, fam in rules.rules})

@@ -329,16 +329,13 @@ class TextClassifier:
         return self.classify_normalized(normalize(texts), threshold=threshold)
 
     def _classify_parallel(self, texts: list[str | None], threshold: float | None, jobs: int) -> pd.DataFrame:
-        global _WORKER
         self._check()
         step = max(CHUNK_ROWS, -(-len(texts) // (jobs * 4)))
         parts = [texts[i:i + step] for i in range(0, len(texts), step)]
-        _WORKER = (self, threshold)
-        try:
-            with mp.get_context("fork").Pool(jobs) as pool:
-                results = pool.map(_classify_part, parts)
-        finally:
-            _WORKER = None
+        # the model reaches the workers by fork (no pickling); only the children set their worker slot, so the
+        # calling process keeps no state between calls and two classifiers never share a pool
+        with mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(self, threshold)) as pool:
+            results = pool.map(_classify_part, parts)
         return pd.concat(results, ignore_index=True)
 
     def classify_normalized(self, norm: Sequence[str], *, threshold: float | None = None) -> pd.DataFrame:
@@ -371,6 +368,12 @@ class TextClassifier:
 
 
 _WORKER: tuple[TextClassifier, float | None] | None = None
+"""Set only inside a forked worker process of :meth:`TextClassifier._classify_parallel` (never in the caller)."""
+
+
+def _init_worker(clf: TextClassifier, threshold: float | None) -> None:
+    global _WORKER
+    _WORKER = (clf, threshold)
 
 
 def _classify_part(texts: list[str | None]) -> pd.DataFrame:

@@ -19,7 +19,6 @@ import re
 import string
 import warnings
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from anju.text.normalize import MASKED_PHONE, normalize_one
 
 __all__ = [
     "Segmenter",
-    "default_segmenter",
     "package_dictionary_path",
     "package_stopwords_path",
     "read_dictionary",
@@ -229,13 +227,3 @@ def _keep(token: str) -> bool:
     if MASKED_PHONE.fullmatch(token):
         return True
     return _KEEP_MIXED.search(token) is not None and not token.isspace()
-
-
-@lru_cache(maxsize=8)
-def _cached(data_dir: str | None) -> Segmenter:
-    return Segmenter(data_dir=data_dir)
-
-
-def default_segmenter(data_dir: str | Path | None = None) -> Segmenter:
-    """A shared :class:`Segmenter` with the shipped (and, if given, the deployment's) dictionary — built once."""
-    return _cached(str(data_dir) if data_dir is not None else None)

@@ -207,7 +207,7 @@ def weighted_log_odds(
     return out.sort_values(["z", "term"], ascending=[False, True]).reset_index(drop=True)
 
 
-def textrank_keywords(texts: Iterable[str], top: int = 20, *, segmenter: Any = None,
+def textrank_keywords(texts: Iterable[str], top: int = 20, *, segmenter: Any,
                       allow_pos: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "vn", "v")) -> list[tuple[str, float]]:
     """TextRank keywords of the texts taken together (jieba.analyse.TextRank with the police dictionary).
 
@@ -216,9 +216,8 @@ def textrank_keywords(texts: Iterable[str], top: int = 20, *, segmenter: Any = N
     import warnings
 
     from anju.text.normalize import normalize
-    from anju.text.segment import default_segmenter
 
-    seg = segmenter if segmenter is not None else default_segmenter()
+    seg = segmenter
     tok = seg.jieba()
     with warnings.catch_warnings():  # jieba 0.42 has invalid escape sequences in its regexes
         warnings.simplefilter("ignore", DeprecationWarning)
