@@ -9,15 +9,20 @@ what was expected and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "AnalyticsError",
     "AnjuError",
     "ConfigError",
     "DataNotFoundError",
     "EncodingError",
     "GeoError",
     "IngestError",
+    "KDEError",
     "LakeError",
+    "ModelError",
     "NotFittedError",
+    "PeriodError",
     "ProfileError",
+    "ReleaseError",
     "TaxonomyError",
 ]
 
@@ -73,3 +78,23 @@ class GeoError(AnjuError, ValueError):
 
 class NotFittedError(AnjuError, ValueError, AttributeError):
     """A model was used before ``fit``."""
+
+
+class ModelError(AnjuError, RuntimeError):
+    """A model file is missing, modified, or was made by an incompatible version."""
+
+
+class KDEError(AnjuError, ValueError):
+    """Invalid heat-map parameters (cell size, bandwidth, extent)."""
+
+
+class ReleaseError(AnjuError, ValueError):
+    """A release object is inconsistent (a figure names a missing table or column, a table lacks a column…)."""
+
+
+class AnalyticsError(AnjuError, ValueError):
+    """A parameter of an analytic is invalid (unknown level, category, missing attribute…)."""
+
+
+class PeriodError(AnjuError, ValueError):
+    """A period text that cannot be parsed or a comparison that cannot be resolved."""

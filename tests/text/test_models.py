@@ -95,3 +95,18 @@ def test_ece_by_hand():
     m = evaluate_predictions(y, proba, classes)
     ece = 4 / 6 * abs(0.75 - 0.95) + 2 / 6 * abs(1.0 - 0.55)
     assert m["ece"] == pytest.approx(ece)
+
+
+def test_a_card_pointing_outside_the_model_store_is_refused(tmp_path, small_model):
+    """A joblib file is code: a card naming a file elsewhere (an upload, another folder) is never loaded."""
+    store = tmp_path / "models"
+    info = save_model(store, small_model, _card(small_model))
+    outside = tmp_path / "upload.joblib"
+    outside.write_bytes((store / info.file).read_bytes())
+    p = store / info.file.replace(".joblib", ".json")
+    card = json.loads(p.read_text(encoding="utf-8"))
+    for name in ("../upload.joblib", str(outside)):
+        card["file"] = name
+        p.write_text(json.dumps(card), encoding="utf-8")
+        with pytest.raises(ModelError, match="inside the model store"):
+            load_model(store, "fraud")

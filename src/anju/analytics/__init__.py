@@ -1,6 +1,6 @@
 """Analytics of the Safety Index release: pure functions over the lake's incident table.
 
-Tables (Ibis expressions, e.g. ``anju.lake.connect(settings).incidents()``) and parameters in, pandas tables out;
+Tables (Ibis expressions, e.g. ``lake.incidents()`` of :func:`anju.services.lake.open_lake`) and parameters in, pandas tables out;
 no file I/O, no printing. Aggregations are Ibis (DuckDB here, PySpark at scale); small-table statistics (tests,
 shrinkage, index) are NumPy/SciPy. One function computes each number and every surface shows that number.
 The public API and its columns are documented in ``docs/analytics.md``; heat maps live in :mod:`anju.spatial.kde`.

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from anju.analytics.periods import Period
-from anju.errors import AnjuError
+from anju.errors import AnalyticsError
 from anju.taxonomy import Taxonomy
 
 __all__ = [
@@ -37,10 +37,6 @@ ATTRIBUTE_LEVELS = ("unit",)
 """Levels read from a record attribute of the lake rather than assigned from a boundary layer."""
 BY_LEVELS = ("family", "category", "preventable")
 TIME = "reported_at"
-
-
-class AnalyticsError(AnjuError, ValueError):
-    """A parameter of an analytic is invalid (unknown level, category, missing attribute…)."""
 
 
 from anju.analytics.periods import in_period  # noqa: E402  (public home: anju.analytics.periods / anju.analytics)

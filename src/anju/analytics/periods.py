@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from anju.errors import AnjuError
+from anju.errors import PeriodError
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -25,10 +25,6 @@ Kind = Literal["half", "quarter", "month", "year", "range"]
 _ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 _ZH_QUARTER = {1: "一", 2: "二", 3: "三", 4: "四"}
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-class PeriodError(AnjuError, ValueError):
-    """A period text that cannot be parsed or a comparison that cannot be resolved."""
 
 
 def _shift_year(d: dt.date, years: int) -> dt.date:

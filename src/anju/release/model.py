@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from anju.errors import AnjuError
+from anju.errors import ReleaseError
 
 __all__ = [
     "FIGURE_KINDS",
@@ -49,10 +49,6 @@ SMALL_COUNT = "<3"
 
 # Encoding keys of a figure that name columns of its table (a str or a list of str).
 _COLUMN_ROLES = ("x", "y", "value", "label", "lower", "upper", "lon", "lat", "i", "j", "id", "series", "flag")
-
-
-class ReleaseError(AnjuError, ValueError):
-    """A release object is inconsistent (a figure names a missing table or column, a table lacks a column…)."""
 
 
 @dataclass(frozen=True)

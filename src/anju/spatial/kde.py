@@ -22,16 +22,12 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
-from anju.errors import AnjuError
+from anju.errors import KDEError
 
 __all__ = ["KDEGrid", "extent_from_bounds", "extent_of", "heat_map", "heat_maps", "kde_grid"]
 
 Extent = tuple[float, float, float, float]
 MAX_CELLS = 16_000_000
-
-
-class KDEError(AnjuError, ValueError):
-    """Invalid heat-map parameters (cell size, bandwidth, extent)."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import sklearn
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from anju import __version__ as anju_version
-from anju.errors import AnjuError, DataNotFoundError
+from anju.errors import DataNotFoundError, ModelError
 from anju.files import file_sha256
 
 __all__ = ["MODEL_FORMAT", "ModelError", "ModelInfo", "evaluate_predictions", "list_models", "load_model",
@@ -39,10 +39,6 @@ __all__ = ["MODEL_FORMAT", "ModelError", "ModelInfo", "evaluate_predictions", "l
 
 MODEL_FORMAT = 1
 _NAME = re.compile(r"^text-(?P<task>[a-z_]+)-v(?P<version>\d+)\.json$")
-
-
-class ModelError(AnjuError, RuntimeError):
-    """A model file is missing, modified, or was made by an incompatible version."""
 
 
 @dataclass
@@ -145,6 +141,12 @@ def load_model(models_dir: str | Path, task: str, version: int | None = None) ->
     if info.task != task:
         raise ModelError(f"{info.file}: card says task {info.task!r}, expected {task!r}")
     path = d / info.file
+    # a joblib file is code: only a plain file of the model store itself is ever loaded (never a path a card or an
+    # upload names elsewhere)
+    if Path(info.file).name != info.file or not info.file.endswith(".joblib") or \
+            path.resolve().parent != d.resolve():
+        raise ModelError(f"{info.file!r}: a model card must name a .joblib file inside the model store {d}; "
+                         "refusing to load it")
     if not path.exists():
         raise DataNotFoundError(f"model file {path} named by its card is missing; retrain with "
                                 f"`anju text train --task {task}`")

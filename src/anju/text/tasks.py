@@ -129,9 +129,9 @@ def load_departments(data_dir: str | Path | None = None) -> Departments:
 
 # ------------------------------------------------------------------------------------------ data
 def _lake_data(settings: Settings, task: str, taxonomy: Taxonomy, max_rows: int) -> pd.DataFrame:
-    from anju.lake import connect
+    from anju.lake.engine import open_lake
 
-    with connect(settings) as lake:
+    with open_lake(settings) as lake:
         t = lake.incidents()
         t = t.filter(t.text.notnull() & (t.text.length() > 0) & t.category_known & (t.category != "other.unknown"))
         if task == "fraud":
