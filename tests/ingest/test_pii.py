@@ -17,7 +17,6 @@ from anju.ingest.pii import (
     mask_name,
     mask_phone,
     mask_text,
-    name_forms,
     normalize_name,
     normalize_phone,
     phone_forms,

@@ -222,7 +222,7 @@ def _stream_bytes(data: bytes, encoding: str, *, native: bool, block: int) -> by
 def test_double_byte_table_gives_iconvs_output_and_errors(encoding: str, block: int) -> None:
     # the C kernel's table path (up to the first code it lacks, then iconv) against iconv alone: same UTF-8 for
     # every two-byte code, four-byte GB18030 characters, ASCII and block cuts, and the same error at the same offset
-    from anju.ingest import kernels, readers
+    from anju.ingest import kernels
 
     if kernels.native() is None:
         pytest.skip("C kernel not built")

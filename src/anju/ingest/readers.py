@@ -127,7 +127,7 @@ def _normalise_encoding(name: str) -> str:
 
 
 def detect_encoding(sample: bytes) -> str:
-    """Guess a CSV's encoding from its first bytes: ``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030``.
+    """Guess a CSV's encoding from its first bytes: ``utf-8-sig`` or ``utf-16`` (BOM), ``utf-8`` or ``gb18030``.
 
     Examples
     --------
@@ -136,6 +136,8 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text"; the BOM says the byte order
     try:
         codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
     except UnicodeDecodeError:
@@ -269,9 +271,30 @@ def _sample(p: Path, compression: str | None) -> bytes:
     raw, counter = _raw_stream(p, compression)
     try:
         return raw.read(_SAMPLE_BYTES)
+    except (EOFError, OSError, zlib_error) as exc:
+        raise _damaged(p, counter.count, exc) from exc
     finally:
         raw.close()
         counter.close()
+
+
+def _damaged(p: Path, at: int, exc: BaseException) -> IngestError:
+    """The error for a source that stops early: a truncated or damaged gzip stream, or a read failure."""
+    size = p.stat().st_size
+    if isinstance(exc, EOFError | zlib_error) or "gzip" in str(exc).lower() or p.name.lower().endswith(".gz"):
+        what = "压缩文件不完整（被截断）或已损坏 / the compressed file is truncated or damaged"
+    else:
+        what = "读取失败 / cannot read the file"
+    return IngestError(f"{p.name}: {what}: it stops at byte {at:,} of {size:,} ({exc}); nothing was imported. "
+                       "Copy the file again from its source.")
+
+
+def _other_encodings(failed: str) -> str:
+    """The ``--encoding`` suggestions after ``failed`` did not decode a file: never ``failed`` itself."""
+    options = {"utf-8": "--encoding utf-8", "gb18030": "--encoding gb18030 (GBK exports)",
+               "utf-16": "--encoding utf-16 (Excel Unicode text)"}
+    key = "utf-8" if failed in {"utf-8", "utf-8-sig"} else failed
+    return " or ".join(v for k, v in options.items() if k != key)
 
 
 def _header(sample: bytes, encoding: str, delimiter: str, skip_rows: int, p: Path) -> list[str]:
@@ -281,8 +304,8 @@ def _header(sample: bytes, encoding: str, delimiter: str, skip_rows: int, p: Pat
         text = codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=False)
     except UnicodeDecodeError as exc:
         raise EncodingError(
-            f"{p.name}: cannot decode the start of the file as {encoding} ({exc.reason} at byte {exc.start}); "
-            "try --encoding gb18030 (GBK exports) or --encoding utf-8"
+            f"{p.name}: 文件开头不是 {encoding} 编码 / cannot decode the start of the file as {encoding} "
+            f"({exc.reason} at byte {exc.start}); try {_other_encodings(encoding)}"
         ) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -372,9 +395,8 @@ def _decode_error(p: Path, enc: str, exc: BaseException) -> AnjuErrorLike:
     msg = str(exc)
     if isinstance(exc, UnicodeDecodeError) or "utf8" in msg.lower() or "utf-8" in msg.lower() \
             or "decode" in msg.lower():
-        alt = "gb18030" if enc.startswith("utf") else "utf-8"
-        return EncodingError(f"{p.name}: the file is not valid {enc} ({msg.splitlines()[0]}); "
-                             f"try --encoding {alt}")
+        return EncodingError(f"{p.name}: 文件不是有效的 {enc} 编码 / the file is not valid {enc} "
+                             f"({msg.splitlines()[0]}); try {_other_encodings(enc)}")
     return IngestError(f"{p.name}: cannot parse the CSV: {msg.splitlines()[0]}")
 
 
@@ -667,11 +689,7 @@ class _LineStream(io.RawIOBase):
         try:
             return self._src.read(size)
         except (EOFError, OSError, zlib_error) as exc:
-            at = self._counter.count if self._counter is not None else 0
-            what = "压缩文件不完整或已损坏 / the compressed file is truncated or damaged" if self._compressed \
-                else "读取失败 / cannot read the file"
-            self.error = IngestError(f"{self.path.name}: {what} (near byte {at:,} of {self.path.stat().st_size:,}: "
-                                     f"{exc}); nothing was imported. Copy the file again from its source.")
+            self.error = _damaged(self.path, self._counter.count if self._counter is not None else 0, exc)
             raise self.error from exc
 
     def read(self, size: int = -1) -> bytes:
@@ -705,10 +723,11 @@ class _LineStream(io.RawIOBase):
                     self._carry = data
                 continue
             out, self._carry = data[:cut], data[cut:]
+            out = self._pass(out)  # counts the lines before the carried one
             if len(self._carry) > MAX_LINE_BYTES:
                 self._start_long_line(self._carry)
                 self._carry = b""
-            return self._pass(out)
+            return out
 
     def _pass(self, out: bytes) -> bytes:
         """Count the lines of ``out`` (whole lines), drop the too-long ones, note quotes."""
@@ -835,9 +854,8 @@ class _IconvStream(io.RawIOBase):
         return True
 
     def _fail(self, offset: int, what: str) -> EncodingError:
-        alt = "utf-8" if self.encoding != "utf-8" else "gb18030"
-        return EncodingError(f"{self.path.name}: not valid {self.encoding}: {what} at byte {offset}; "
-                             f"try --encoding {alt}")
+        return EncodingError(f"{self.path.name}: 文件不是有效的 {self.encoding} 编码 / not valid {self.encoding}: "
+                             f"{what} at byte {offset}; try {_other_encodings(self.encoding)}")
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes of UTF-8 (all the rest when ``size`` < 0); ``b""`` at the end."""
@@ -947,9 +965,8 @@ class _Transcoder:
             raise IngestError(f"{self.path.name}: error while reading: {self._error}")
         if rc != 0:
             err = (self.proc.stderr.read() if self.proc.stderr else b"").decode("utf-8", "replace").strip()
-            alt = "utf-8" if self.encoding != "utf-8" else "gb18030"
             raise EncodingError(f"{self.path.name}: not valid {self.encoding}: {err or 'iconv failed'}; "
-                                f"try --encoding {alt}")
+                                f"try {_other_encodings(self.encoding)}")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
