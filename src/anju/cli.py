@@ -56,6 +56,8 @@ def versions() -> None:
     import pyarrow
     import shapely
 
+    from anju.ingest import kernels
+
     for name, ver in [
         ("anju", __version__),
         ("python", sys.version.split()[0]),
@@ -63,6 +65,7 @@ def versions() -> None:
         ("pyarrow", pyarrow.__version__),
         ("numpy", numpy.__version__),
         ("shapely", shapely.__version__),
+        ("kernels", kernels.describe()),
     ]:
         typer.echo(f"{name:10s} {ver}")
 
@@ -73,8 +76,11 @@ for _name in COMMAND_MODULES:
 
 def main() -> None:
     """Entry point: typer handles usage errors and --help itself; anju's own errors become clean messages."""
+    from anju.ingest.allocator import process_allocators
+
     try:
-        app()
+        with process_allocators():  # process-wide settings belong to the process entry, restored on exit
+            app()
     except AnjuError as exc:
         err_console.print(f"[bold red]错误 / error:[/] {exc}", highlight=False)
         sys.exit(1)

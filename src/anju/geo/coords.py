@@ -14,16 +14,13 @@ iteration (the offset's Jacobian is within ~0.3 % of the identity, so each step 
 is below 1e-9° (≈ 0.1 mm), typically three steps. NaN in → NaN out everywhere (a NaN in
 either coordinate makes both NaN). See docs/geo.md.
 
-WGS-84 ↔ GCJ-02 run in a small C kernel (``anju.geo._native``, built with the package, ~1.7–2.5× faster) when
-it is importable; its results are bit-identical to the NumPy code here, which stays as fallback and reference. Set
-``ANJU_GEO_NATIVE=0`` in the environment (or ``coords._NATIVE = None``) to force the NumPy path.
+Everything here is NumPy. A C kernel for WGS-84 ↔ GCJ-02 existed once; measured end to end on a 400 k-row
+ingest it gave no measurable gain, so it was removed (docs/performance.md).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -65,13 +62,6 @@ _CHUNK = 65536
 _CONTRACTION = 0.01
 _EARTH_R = 6371008.8  # mean Earth radius (IUGG), metres
 
-_native_mod: ModuleType | None
-try:
-    from anju.geo import _native as _native_mod  # type: ignore[attr-defined,no-redef]
-except ImportError:  # pragma: no cover - the package was installed without a C compiler
-    _native_mod = None
-# The C kernel used by wgs84_to_gcj02 / gcj02_to_wgs84, or None for NumPy (tests set it to compare the two).
-_NATIVE: ModuleType | None = None if os.environ.get("ANJU_GEO_NATIVE", "1") == "0" else _native_mod
 
 
 def normalize_system(name: str) -> str:
@@ -162,17 +152,6 @@ def _chunked(fn: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray
     return ox.reshape(x.shape), oy.reshape(y.shape)
 
 
-def _native_apply(kernel: Callable[..., None], x: FloatArray, y: FloatArray, *extra: object
-                  ) -> tuple[FloatArray, FloatArray]:
-    """Run a C kernel of ``anju.geo._native`` on contiguous copies/views of ``x``, ``y`` into new arrays."""
-    xf = x.ravel()  # C order: a contiguous view, or a contiguous copy of a strided array
-    yf = y.ravel()
-    ox = np.empty(xf.size)
-    oy = np.empty(yf.size)
-    kernel(xf, yf, ox, oy, *extra)
-    return ox.reshape(x.shape), oy.reshape(y.shape)
-
-
 def _fwd(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     dlon, dlat = _gcj_offset(x, y)
     keep = out_of_china(x, y)
@@ -208,8 +187,6 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     (121.478223, 31.228458)
     """
     x, y = _arrays(lon, lat)
-    if _NATIVE is not None:
-        return _native_apply(_NATIVE.gcj_forward, x, y)
     return _chunked(_fwd, x, y)
 
 
@@ -223,9 +200,6 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     (121.4737, 31.2304)
     """
     x, y = _arrays(lon, lat)
-    if _NATIVE is not None:
-        # same chunks and stopping rule as _chunked(_inv, ...), hence the same values
-        return _native_apply(_NATIVE.gcj_inverse, x, y, _CHUNK, _MAX_ITER, _CONTRACTION, _TOL_DEG)
     return _chunked(_inv, x, y)
 
 

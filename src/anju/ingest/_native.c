@@ -1,24 +1,19 @@
-/* anju.ingest._native — batch kernels for ingest that have no vectorised equivalent in pyarrow/DuckDB.
+/* anju.ingest._native — the few batch kernels of ingest that have no vectorised equivalent in pyarrow/DuckDB.
+ * anju.ingest.kernels is the one facade over them: it says which are active and holds the pure-Python/SQL path
+ * used when this module was not built (no C compiler at install time); tests/ingest/test_kernels.py proves both
+ * paths give the same lake.
  *
  * hmac_sha256: HMAC-SHA256 (RFC 2104) of every string of an Arrow string array, written as its 32 digest bytes
- *   (the lake's form) or 64 lowercase hex characters per value into one bytes object. The key's inner and outer pad blocks are compressed once per call
- *   (the standard "precomputed midstate" form of HMAC), so a short value costs two SHA-256 compressions instead of
- *   four. The compression uses the CPU's SHA extensions (SHA-NI) when present, else portable C; values are hashed
- *   four at a time (compress_ni4 interleaves four latency-bound round chains). Runs without the interpreter lock.
+ *   (the lake's form) or 64 lowercase hex characters per value. The key's inner and outer pad blocks are
+ *   compressed once per call (the "precomputed midstate" form of HMAC), so a short value costs two SHA-256
+ *   compressions instead of four. One value at a time, with the CPU's SHA extensions (SHA-NI) when present, else
+ *   portable C. Runs without the interpreter lock.
  * replace_each: row by row, replace every occurrence of needles[i] in texts[i] by replacements[i] (byte-wise, which
  *   for valid UTF-8 is the same as character-wise).
- * phone_norm_mask / name_norm_mask: caller phone numbers and names normalised and masked in one pass (the HMAC input
- *   and the stored masked form; anju.ingest.pii has the same rules in Arrow compute as the fallback).
  * digit_runs: which values of a string array hold a run of k ASCII digits (RE2's \d{k}), optionally allowing one
  *   separator between digits (the candidate test of the text masks); eight bytes at a time where it can (SWAR).
- * parse_decimal: decimal strings → float64 with anju.ingest.enrich.parse_numbers's grammar (the Arrow path there is the
- *   fallback and the reference).
  * double_byte_table / double_byte_decode: GBK-family → UTF-8 through a table of every two-byte code made by iconv(3)
  *   itself, up to the first code the table lacks (readers.py hands the rest to iconv).
- *
- * Built by `pip install` of anju (optional: when no C compiler is available, anju.ingest.pii falls back to DuckDB
- * SQL and RE2, anju.ingest.readers to iconv alone). Tested against Python's hmac module, the DuckDB path, RE2 and
- * iconv in tests/ingest/test_pii.py and tests/ingest/test_readers.py.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* memmem */
@@ -29,8 +24,6 @@
 #include <string.h>
 #include <iconv.h>
 #include <errno.h>
-#include <float.h>
-#include <locale.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -141,145 +134,6 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], co
     _mm_storeu_si128((__m128i *)&st[4], STATE1);
 }
 
-/* The SHA-NI steps of compress_ni for one lane L (a prefix of its variables: L##S0 = ABEF, L##S1 = CDGH, L##M0..3
- * the message schedule), written as macros so that several independent lanes can be interleaved. */
-#define LOAD(L, st, block)                                                                       \
-    L##T = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1);    /* CDAB */     \
-    L##S1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B);   /* EFGH */     \
-    L##S0 = _mm_alignr_epi8(L##T, L##S1, 8);                                     /* ABEF */     \
-    L##S1 = _mm_blend_epi16(L##S1, L##T, 0xF0);                                  /* CDGH */     \
-    L##SAVE0 = L##S0;                                                                           \
-    L##SAVE1 = L##S1;                                                                           \
-    L##M0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 0)), MASK);            \
-    L##M1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 16)), MASK);           \
-    L##M2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 32)), MASK);           \
-    L##M3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 48)), MASK);
-#define RNDS(L, X, k)                                                                            \
-    L##M = _mm_add_epi32(L##X, _mm_loadu_si128((const __m128i *)&K256[k]));                     \
-    L##S1 = _mm_sha256rnds2_epu32(L##S1, L##S0, L##M);                                          \
-    L##M = _mm_shuffle_epi32(L##M, 0x0E);                                                       \
-    L##S0 = _mm_sha256rnds2_epu32(L##S0, L##S1, L##M);
-/* four rounds on the schedule word group X, computed from the two before it (P2, P1) */
-#define SCHED(L, X, P2, P1, k)                                                                   \
-    L##T = _mm_alignr_epi8(L##P1, L##P2, 4);                                                    \
-    L##X = _mm_sha256msg2_epu32(_mm_add_epi32(L##X, L##T), L##P1);                              \
-    RNDS(L, X, k)                                                                               \
-    L##P2 = _mm_sha256msg1_epu32(L##P2, L##P1);
-#define STORE(L, st)                                                                             \
-    L##S0 = _mm_add_epi32(L##S0, L##SAVE0);                                                     \
-    L##S1 = _mm_add_epi32(L##S1, L##SAVE1);                                                     \
-    L##T = _mm_shuffle_epi32(L##S0, 0x1B);                                       /* FEBA */     \
-    L##S1 = _mm_shuffle_epi32(L##S1, 0xB1);                                      /* DCHG */     \
-    _mm_storeu_si128((__m128i *)&st[0], _mm_blend_epi16(L##T, L##S1, 0xF0));     /* DCBA */     \
-    _mm_storeu_si128((__m128i *)&st[4], _mm_alignr_epi8(L##S1, L##T, 8));        /* HGFE */
-
-/* Two independent SHA-NI compressions (st_a ← block_a, st_b ← block_b) with their round instructions interleaved.
- * One lane's sha256rnds2 chain is latency-bound (each pair of rounds waits for the previous one), so a second,
- * independent chain fills the idle issue slots: two values hashed in little more than the time of one. Same
- * arithmetic as compress_ni, lane by lane. */
-__attribute__((target("sha,sse4.1"))) static void compress_ni2(uint32_t st_a[8], const uint8_t *block_a,
-                                                               uint32_t st_b[8], const uint8_t *block_b) {
-    const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i a_S0, a_S1, a_T, a_M, a_M0, a_M1, a_M2, a_M3, a_SAVE0, a_SAVE1;
-    __m128i b_S0, b_S1, b_T, b_M, b_M0, b_M1, b_M2, b_M3, b_SAVE0, b_SAVE1;
-    LOAD(a_, st_a, block_a)
-    LOAD(b_, st_b, block_b)
-    /* rounds 0-15 */
-    RNDS(a_, M0, 0)
-    RNDS(b_, M0, 0)
-    RNDS(a_, M1, 4)
-    RNDS(b_, M1, 4)
-    a_M0 = _mm_sha256msg1_epu32(a_M0, a_M1);
-    b_M0 = _mm_sha256msg1_epu32(b_M0, b_M1);
-    RNDS(a_, M2, 8)
-    RNDS(b_, M2, 8)
-    a_M1 = _mm_sha256msg1_epu32(a_M1, a_M2);
-    b_M1 = _mm_sha256msg1_epu32(b_M1, b_M2);
-    RNDS(a_, M3, 12)
-    RNDS(b_, M3, 12)
-    /* rounds 16-63: schedule on the fly */
-    for (int k = 16; k < 64; k += 16) {
-        SCHED(a_, M0, M2, M3, k)
-        SCHED(b_, M0, M2, M3, k)
-        SCHED(a_, M1, M3, M0, k + 4)
-        SCHED(b_, M1, M3, M0, k + 4)
-        SCHED(a_, M2, M0, M1, k + 8)
-        SCHED(b_, M2, M0, M1, k + 8)
-        SCHED(a_, M3, M1, M2, k + 12)
-        SCHED(b_, M3, M1, M2, k + 12)
-    }
-    STORE(a_, st_a)
-    STORE(b_, st_b)
-}
-
-/* Four lanes (as compress_ni2): on AMD Zen the round instructions still have spare throughput at two. */
-__attribute__((target("sha,sse4.1"))) static void compress_ni4(uint32_t st_a[8], const uint8_t *block_a,
-                                                               uint32_t st_b[8], const uint8_t *block_b,
-                                                               uint32_t st_c[8], const uint8_t *block_c,
-                                                               uint32_t st_d[8], const uint8_t *block_d) {
-    const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i a_S0, a_S1, a_T, a_M, a_M0, a_M1, a_M2, a_M3, a_SAVE0, a_SAVE1;
-    __m128i b_S0, b_S1, b_T, b_M, b_M0, b_M1, b_M2, b_M3, b_SAVE0, b_SAVE1;
-    __m128i c_S0, c_S1, c_T, c_M, c_M0, c_M1, c_M2, c_M3, c_SAVE0, c_SAVE1;
-    __m128i d_S0, d_S1, d_T, d_M, d_M0, d_M1, d_M2, d_M3, d_SAVE0, d_SAVE1;
-    LOAD(a_, st_a, block_a)
-    LOAD(b_, st_b, block_b)
-    LOAD(c_, st_c, block_c)
-    LOAD(d_, st_d, block_d)
-    /* rounds 0-15 */
-    RNDS(a_, M0, 0)
-    RNDS(b_, M0, 0)
-    RNDS(c_, M0, 0)
-    RNDS(d_, M0, 0)
-    RNDS(a_, M1, 4)
-    RNDS(b_, M1, 4)
-    RNDS(c_, M1, 4)
-    RNDS(d_, M1, 4)
-    a_M0 = _mm_sha256msg1_epu32(a_M0, a_M1);
-    b_M0 = _mm_sha256msg1_epu32(b_M0, b_M1);
-    c_M0 = _mm_sha256msg1_epu32(c_M0, c_M1);
-    d_M0 = _mm_sha256msg1_epu32(d_M0, d_M1);
-    RNDS(a_, M2, 8)
-    RNDS(b_, M2, 8)
-    RNDS(c_, M2, 8)
-    RNDS(d_, M2, 8)
-    a_M1 = _mm_sha256msg1_epu32(a_M1, a_M2);
-    b_M1 = _mm_sha256msg1_epu32(b_M1, b_M2);
-    c_M1 = _mm_sha256msg1_epu32(c_M1, c_M2);
-    d_M1 = _mm_sha256msg1_epu32(d_M1, d_M2);
-    RNDS(a_, M3, 12)
-    RNDS(b_, M3, 12)
-    RNDS(c_, M3, 12)
-    RNDS(d_, M3, 12)
-    /* rounds 16-63: schedule on the fly */
-    for (int k = 16; k < 64; k += 16) {
-        SCHED(a_, M0, M2, M3, k)
-        SCHED(b_, M0, M2, M3, k)
-        SCHED(c_, M0, M2, M3, k)
-        SCHED(d_, M0, M2, M3, k)
-        SCHED(a_, M1, M3, M0, k + 4)
-        SCHED(b_, M1, M3, M0, k + 4)
-        SCHED(c_, M1, M3, M0, k + 4)
-        SCHED(d_, M1, M3, M0, k + 4)
-        SCHED(a_, M2, M0, M1, k + 8)
-        SCHED(b_, M2, M0, M1, k + 8)
-        SCHED(c_, M2, M0, M1, k + 8)
-        SCHED(d_, M2, M0, M1, k + 8)
-        SCHED(a_, M3, M1, M2, k + 12)
-        SCHED(b_, M3, M1, M2, k + 12)
-        SCHED(c_, M3, M1, M2, k + 12)
-        SCHED(d_, M3, M1, M2, k + 12)
-    }
-    STORE(a_, st_a)
-    STORE(b_, st_b)
-    STORE(c_, st_c)
-    STORE(d_, st_d)
-}
-
-#undef LOAD
-#undef RNDS
-#undef SCHED
-#undef STORE
 
 static int have_sha_ni(void) {
     unsigned int a, b, c, d;
@@ -291,41 +145,16 @@ static int have_sha_ni(void) {
 #endif
 
 typedef void (*compress_fn)(uint32_t *, const uint8_t *);
-typedef void (*compress2_fn)(uint32_t *, const uint8_t *, uint32_t *, const uint8_t *);
-
-typedef void (*compress4_fn)(uint32_t *, const uint8_t *, uint32_t *, const uint8_t *, uint32_t *, const uint8_t *,
-                             uint32_t *, const uint8_t *);
-
-/* The portable multi-lane forms: one lane after the other. */
-static void compress_c2(uint32_t st_a[8], const uint8_t *block_a, uint32_t st_b[8], const uint8_t *block_b) {
-    compress_c(st_a, block_a);
-    compress_c(st_b, block_b);
-}
-
-static void compress_c4(uint32_t st_a[8], const uint8_t *block_a, uint32_t st_b[8], const uint8_t *block_b,
-                        uint32_t st_c[8], const uint8_t *block_c, uint32_t st_d[8], const uint8_t *block_d) {
-    compress_c2(st_a, block_a, st_b, block_b);
-    compress_c2(st_c, block_c, st_d, block_d);
-}
 
 static compress_fn COMPRESS = compress_c;
-static compress2_fn COMPRESS2 = compress_c2;
-static compress4_fn COMPRESS4 = compress_c4;
 
 static void use_compression(int sha_ni) {
 #ifdef ANJU_X86
-    if (sha_ni) {
-        COMPRESS = compress_ni;
-        COMPRESS2 = compress_ni2;
-        COMPRESS4 = compress_ni4;
-        return;
-    }
+    COMPRESS = sha_ni ? compress_ni : compress_c;
 #else
     (void)sha_ni;
-#endif
     COMPRESS = compress_c;
-    COMPRESS2 = compress_c2;
-    COMPRESS4 = compress_c4;
+#endif
 }
 
 /* Hash the final bytes `msg` (len < any) after `prefix_len` bytes already absorbed into `st`. */
@@ -402,43 +231,19 @@ static void digest_out(const uint32_t st[8], uint8_t out[32]) {
     }
 }
 
-/* HMAC of `count` (1..4) values at once from the precompressed pad states: at each block index, the values that
- * still have a block are compressed side by side (four lanes, else pairs and a single one), so that independent
- * round chains overlap; then the outer blocks likewise. */
-static void hmac_lanes(int count, const uint32_t ist[8], const uint32_t ost[8], const uint8_t *const msg[4],
-                       const size_t len[4], uint8_t *const out[4]) {
-    sha_blocks m[4];
-    uint32_t st[4][8];
-    uint8_t ob[4][64];
-    const uint8_t *blk[4];
-    size_t most = 0;
-    for (int j = 0; j < count; j++) {
-        blocks_init(&m[j], msg[j], len[j]);
-        memcpy(st[j], ist, sizeof st[j]);
-        if (m[j].nblocks > most) most = m[j].nblocks;
-    }
-    for (size_t k = 0; k <= most; k++) { /* k == most: the outer blocks */
-        int lane[4], nl = 0;
-        for (int j = 0; j < count; j++) {
-            if (k < m[j].nblocks) {
-                blk[j] = block_at(&m[j], k);
-                lane[nl++] = j;
-            } else if (k == most) {
-                outer_block(st[j], ob[j]);
-                memcpy(st[j], ost, sizeof st[j]);
-                blk[j] = ob[j];
-                lane[nl++] = j;
-            }
-        }
-        int j = 0;
-        if (nl == 4) {
-            COMPRESS4(st[0], blk[0], st[1], blk[1], st[2], blk[2], st[3], blk[3]);
-            continue;
-        }
-        for (; j + 1 < nl; j += 2) COMPRESS2(st[lane[j]], blk[lane[j]], st[lane[j + 1]], blk[lane[j + 1]]);
-        if (j < nl) COMPRESS(st[lane[j]], blk[lane[j]]);
-    }
-    for (int j = 0; j < count; j++) digest_out(st[j], out[j]);
+/* HMAC of one value from the precompressed pad states: the value's blocks after the ipad state, then the outer
+ * block after the opad state. */
+static void hmac_one(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *msg, size_t len, uint8_t out[32]) {
+    sha_blocks m;
+    uint32_t st[8];
+    uint8_t ob[64];
+    blocks_init(&m, msg, len);
+    memcpy(st, ist, sizeof st);
+    for (size_t k = 0; k < m.nblocks; k++) COMPRESS(st, block_at(&m, k));
+    outer_block(st, ob);
+    memcpy(st, ost, sizeof st);
+    COMPRESS(st, ob);
+    digest_out(st, out);
 }
 
 static void hex_out(const uint8_t mac[32], char *p) {
@@ -502,20 +307,11 @@ static PyObject *hmac_sha256(PyObject *Py_UNUSED(self), PyObject *args) {
     for (int i = 0; i < 64; i++) pad[i] = kb[i] ^ 0x5c;
     memcpy(ost, H0, sizeof ost);
     COMPRESS(ost, pad);
-    uint8_t mac[4][32];
-    for (Py_ssize_t i = 0; i < n; i += 4) { /* four values at a time: independent compression chains */
-        int count = n - i < 4 ? (int)(n - i) : 4;
-        const uint8_t *msg[4];
-        size_t len[4];
-        uint8_t *dst[4];
-        for (int j = 0; j < count; j++) {
-            msg[j] = d + o[i + j];
-            len[j] = (size_t)(o[i + j + 1] - o[i + j]);
-            dst[j] = hex ? mac[j] : (uint8_t *)out + (i + j) * 32;
-        }
-        hmac_lanes(count, ist, ost, msg, len, dst);
-        if (hex)
-            for (int j = 0; j < count; j++) hex_out(mac[j], out + (i + j) * 64);
+    uint8_t mac[32];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint8_t *dst = hex ? mac : (uint8_t *)out + i * 32;
+        hmac_one(ist, ost, d + o[i], (size_t)(o[i + 1] - o[i]), dst);
+        if (hex) hex_out(mac, out + i * 64);
     }
     Py_END_ALLOW_THREADS
 done:
@@ -632,7 +428,7 @@ static inline uint64_t digit_bytes(uint64_t w) {
 }
 #endif
 
-/* Does [p, end) hold `run` ASCII digits in a row (with `separated`: one ' ', '-' or '－' allowed between two
+/* Does [p, end) hold `run` ASCII digits in a row (with `separated`: one ' ', '-', '.', '－' or '．' allowed between two
  * digits)? Outside a run the scan skips eight bytes at a time up to the next digit (SWAR), reading whole words
  * while they lie inside the data buffer [.., dend) — bytes past `end` are masked out; inside a run it goes byte by
  * byte. */
@@ -689,8 +485,8 @@ static int has_digit_run(const uint8_t *p, const uint8_t *end, const uint8_t *de
         if (separated) {
             /* a single separator between two digits keeps the run */
             Py_ssize_t w = 0;
-            if (*p == ' ' || *p == '-') w = 1;
-            else if (p + 2 < end && p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8D) w = 3;
+            if (*p == ' ' || *p == '-' || *p == '.') w = 1;
+            else if (p + 2 < end && p[0] == 0xEF && p[1] == 0xBC && (p[2] == 0x8D || p[2] == 0x8E)) w = 3;
             if (w && p + w < end && (uint8_t)(p[w] - '0') < 10) {
                 p += w;
                 continue;
@@ -704,7 +500,7 @@ static int has_digit_run(const uint8_t *p, const uint8_t *end, const uint8_t *de
 
 /* digit_runs(offsets: buffer[int32], data: buffer, n: int, run: int, separated: int) -> bytes (n bytes, 1 where
  * value i contains `run` consecutive ASCII digits: what RE2's \d{run} finds; in UTF-8 the bytes '0'..'9' only ever
- * stand for themselves). With `separated`, one space, '-' or '－' (U+FF0D) between two digits does not break the run,
+ * stand for themselves). With `separated`, one space, '-', '.', '－' (U+FF0D) or '．' (U+FF0E) between two digits does not break the run,
  * so "138 1234 5678" counts as 11 digits (the candidate test of anju.text.mask). Null slots are scanned too (the
  * caller masks them out). */
 static PyObject *digit_runs(PyObject *Py_UNUSED(self), PyObject *args) {
@@ -731,307 +527,6 @@ done:
     PyBuffer_Release(&offs);
     PyBuffer_Release(&data);
     return result;
-}
-
-/* ---- caller names and phone numbers: normalised and masked in one pass (see anju.ingest.pii) ---------------- */
-
-typedef struct {
-    PyObject *bitmap, *norm_offs, *norm_data, *mask_offs, *mask_data;
-} pii_out;
-
-static int pii_out_alloc(pii_out *r, Py_ssize_t n, Py_ssize_t norm_cap, Py_ssize_t mask_cap) {
-    memset(r, 0, sizeof *r);
-    if (norm_cap > INT32_MAX || mask_cap > INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "batch too large for int32 offsets");
-        return -1;
-    }
-    r->bitmap = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
-    r->norm_offs = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
-    r->norm_data = PyBytes_FromStringAndSize(NULL, norm_cap);
-    r->mask_offs = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
-    r->mask_data = PyBytes_FromStringAndSize(NULL, mask_cap);
-    if (!r->bitmap || !r->norm_offs || !r->norm_data || !r->mask_offs || !r->mask_data) return -1;
-    memset(PyBytes_AS_STRING(r->bitmap), 0, (size_t)((n + 7) / 8));
-    return 0;
-}
-
-static PyObject *pii_out_finish(pii_out *r, int ok, Py_ssize_t norm_len, Py_ssize_t mask_len) {
-    PyObject *res = NULL;
-    if (ok && _PyBytes_Resize(&r->norm_data, norm_len) == 0 && _PyBytes_Resize(&r->mask_data, mask_len) == 0)
-        res = PyTuple_Pack(5, r->bitmap, r->norm_offs, r->norm_data, r->mask_offs, r->mask_data);
-    Py_XDECREF(r->bitmap);
-    Py_XDECREF(r->norm_offs);
-    Py_XDECREF(r->norm_data);
-    Py_XDECREF(r->mask_offs);
-    Py_XDECREF(r->mask_data);
-    return res;
-}
-
-/* One value of phone_norm_mask: writes the normalised form to `norm` and the masked form to `mask` (each at most
- * len bytes), returns the normalised length (0 = null) and sets *mask_len. */
-static Py_ssize_t phone_row(const uint8_t *src, Py_ssize_t len, uint8_t *norm, uint8_t *mask, Py_ssize_t *mask_len,
-                            const uint8_t *Py_UNUSED(comp), Py_ssize_t Py_UNUSED(ncomp)) {
-    Py_ssize_t k = 0;
-    for (Py_ssize_t j = 0; j < len; j++)
-        if ((uint8_t)(src[j] - '0') < 10) norm[k++] = src[j];
-    if (k == 13 && memcmp(norm, "861", 3) == 0) { /* 86 + mobile */
-        memmove(norm, norm + 2, 11);
-        k = 11;
-    } else if (k == 15 && memcmp(norm, "00861", 5) == 0) { /* 0086 + mobile */
-        memmove(norm, norm + 4, 11);
-        k = 11;
-    }
-    if (k >= 8) {
-        memcpy(mask, norm, 3);
-        memset(mask + 3, '*', (size_t)(k - 7));
-        memcpy(mask + k - 4, norm + k - 4, 4);
-    } else if (k) {
-        Py_ssize_t keep = k < 2 ? k : 2;
-        memset(mask, '*', (size_t)(k - keep));
-        memcpy(mask + k - keep, norm + k - keep, (size_t)keep);
-    }
-    *mask_len = k;
-    return k;
-}
-
-/* One value of name_norm_mask (see phone_row; the masked form is at most len + 1 bytes). */
-static Py_ssize_t name_row(const uint8_t *src, Py_ssize_t len, uint8_t *norm, uint8_t *mask, Py_ssize_t *mask_len,
-                           const uint8_t *comp, Py_ssize_t ncomp) {
-    Py_ssize_t k = 0, chars = 0, first = 0, second = 0; /* bytes; characters; end of the 1st and 2nd character */
-    for (Py_ssize_t j = 0; j < len; j++) {
-        uint8_t b = src[j];
-        if (b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r') continue;
-        if ((b & 0xC0) != 0x80) { /* a character starts */
-            chars++;
-            if (chars == 2) first = k;
-            else if (chars == 3) second = k;
-        }
-        norm[k++] = b;
-    }
-    if (chars == 1) first = k;
-    if (chars == 2) second = k;
-    *mask_len = 0;
-    if (!k) return 0;
-    Py_ssize_t head = first, head_chars = 1;
-    if (chars <= 1) {
-        head = 0;
-        head_chars = 0;
-    } else if (chars > 2 && second == 6) {
-        for (Py_ssize_t c = 0; c < ncomp; c++)
-            if (memcmp(norm, comp + 6 * c, 6) == 0) {
-                head = 6;
-                head_chars = 2;
-                break;
-            }
-    }
-    Py_ssize_t stars = chars - head_chars < 1 ? 1 : chars - head_chars;
-    memcpy(mask, norm, (size_t)head);
-    memset(mask + head, '*', (size_t)stars);
-    *mask_len = head + stars;
-    return k;
-}
-
-typedef Py_ssize_t (*pii_row)(const uint8_t *, Py_ssize_t, uint8_t *, uint8_t *, Py_ssize_t *, const uint8_t *,
-                              Py_ssize_t);
-
-/* The shared driver: (offsets, data, valid: buffer[uint8] or b"", n[, compound]) -> the Arrow buffers (validity
- * bitmap, norm offsets, norm data, mask offsets, mask data) of two string arrays; null where the input is null
- * (valid[i] == 0) or nothing is left after normalising. */
-static PyObject *norm_mask(PyObject *args, pii_row row, int with_compound) {
-    Py_buffer offs, data, valid, comp = {0};
-    Py_ssize_t n;
-    int ok = with_compound ? PyArg_ParseTuple(args, "y*y*y*ny*", &offs, &data, &valid, &n, &comp)
-                           : PyArg_ParseTuple(args, "y*y*y*n", &offs, &data, &valid, &n);
-    if (!ok) return NULL;
-    PyObject *res = NULL;
-    pii_out r;
-    memset(&r, 0, sizeof r);
-    if (check_offsets(&offs, &data, n) < 0) goto done;
-    if ((valid.len != 0 && valid.len != n) || comp.len % 6 != 0) {
-        PyErr_SetString(PyExc_ValueError, "valid must have one byte per value; compound, 6-byte pairs");
-        goto done;
-    }
-    if (pii_out_alloc(&r, n, data.len, data.len + n) < 0) {
-        res = pii_out_finish(&r, 0, 0, 0);
-        goto done;
-    }
-    {
-        const int32_t *o = (const int32_t *)offs.buf;
-        const uint8_t *d = (const uint8_t *)data.buf, *v = valid.len ? (const uint8_t *)valid.buf : NULL;
-        const uint8_t *cp = (const uint8_t *)comp.buf;
-        Py_ssize_t ncomp = comp.len / 6;
-        uint8_t *bm = (uint8_t *)PyBytes_AS_STRING(r.bitmap);
-        int32_t *no = (int32_t *)PyBytes_AS_STRING(r.norm_offs), *mo = (int32_t *)PyBytes_AS_STRING(r.mask_offs);
-        uint8_t *nd = (uint8_t *)PyBytes_AS_STRING(r.norm_data), *md = (uint8_t *)PyBytes_AS_STRING(r.mask_data);
-        Py_ssize_t nl = 0, ml = 0;
-        Py_BEGIN_ALLOW_THREADS
-        no[0] = mo[0] = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t mk = 0, k = 0;
-            if (!v || v[i]) k = row(d + o[i], o[i + 1] - o[i], nd + nl, md + ml, &mk, cp, ncomp);
-            if (k) {
-                bm[i >> 3] |= (uint8_t)(1u << (i & 7));
-                nl += k;
-                ml += mk;
-            }
-            no[i + 1] = (int32_t)nl;
-            mo[i + 1] = (int32_t)ml;
-        }
-        Py_END_ALLOW_THREADS
-        res = pii_out_finish(&r, 1, nl, ml);
-    }
-done:
-    PyBuffer_Release(&offs);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&valid);
-    if (with_compound) PyBuffer_Release(&comp);
-    return res;
-}
-
-/* phone_norm_mask(offsets, data, valid, n): normalised = the ASCII digits of the value, without a leading 86 / 0086
- * when what follows is a mobile number (1 and ten more digits); masked = 8+ digits keep the first 3 and the last 4
- * (138****5678), shorter keep the last 2 (*10; 1–2 digits stay). */
-static PyObject *phone_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) { return norm_mask(args, phone_row, 0); }
-
-/* name_norm_mask(offsets, data, valid, n, compound): normalised = the value without ASCII whitespace (what RE2's \s
- * matches: tab, LF, FF, CR, space); masked = the surname kept — the first two characters when they are one of
- * `compound` (concatenated 6-byte UTF-8 pairs) and the name is longer than two characters, else the first — and
- * every other character starred (at least one star; a one-character name is just "*"). */
-static PyObject *name_norm_mask(PyObject *Py_UNUSED(self), PyObject *args) { return norm_mask(args, name_row, 1); }
-
-/* ---- decimal numbers (coordinates, amounts): see anju.ingest.enrich.parse_numbers ---------------------------- */
-
-#if defined(__GLIBC__)
-static locale_t C_LOCALE = (locale_t)0; /* strtod in the "C" locale whatever the process's LC_NUMERIC says */
-#endif
-
-/* The ASCII characters Arrow's utf8_trim_whitespace trims (Unicode White_Space by bidi class: TAB, LF, VT, FF, CR,
- * the four information separators 0x1C-0x1F, space); tests/ingest/test_numbers_native.py checks all 128. */
-static inline int trim_space(uint8_t c) { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20); }
-
-static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* One value: 0 and *out set when [p, end) is a number (after trimming ASCII whitespace), 1 when it is not,
- * 2 when a non-ASCII byte is at either end after trimming (Unicode whitespace, possibly: left to the caller). */
-static int parse_one(const uint8_t *p, const uint8_t *end, double *out) {
-    while (p < end && trim_space(*p)) p++;
-    while (end > p && trim_space(end[-1])) end--;
-    if (p == end) return 1;
-    if (*p >= 0x80 || end[-1] >= 0x80) return 2;
-    /* ^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$ */
-    const uint8_t *s = p;
-    int neg = 0;
-    if (*s == '+' || *s == '-') neg = *s++ == '-';
-    uint64_t mant = 0;
-    int sig = 0, scale = 0, ndig = 0, fdig = 0; /* significant digits in mant; decimal point shift; digit counts */
-    for (; s < end && (uint8_t)(*s - '0') < 10; s++, ndig++) {
-        if (sig < 19) {
-            mant = mant * 10 + (uint64_t)(*s - '0');
-            sig += mant != 0;
-        } else {
-            sig = 20; /* too many digits for the exact path */
-        }
-    }
-    if (s < end && *s == '.') {
-        for (s++; s < end && (uint8_t)(*s - '0') < 10; s++, fdig++) {
-            if (sig < 19) {
-                mant = mant * 10 + (uint64_t)(*s - '0');
-                sig += mant != 0;
-                scale--;
-            } else {
-                sig = 20;
-            }
-        }
-    }
-    if (ndig == 0 && fdig == 0) return 1;
-    long exp10 = 0;
-    if (s < end && (*s == 'e' || *s == 'E')) {
-        int eneg = 0, edig = 0;
-        s++;
-        if (s < end && (*s == '+' || *s == '-')) eneg = *s++ == '-';
-        for (; s < end && (uint8_t)(*s - '0') < 10; s++, edig++)
-            if (exp10 < 100000) exp10 = exp10 * 10 + (*s - '0');
-        if (edig == 0) return 1;
-        if (eneg) exp10 = -exp10;
-    }
-    if (s != end) return 1;
-#if FLT_EVAL_METHOD == 0
-    /* Exact path (Clinger): an integer below 2^53 and a power of ten up to 1e22 are both exact doubles, so one
-     * IEEE multiplication or division rounds correctly — the same double as strtod and Arrow's cast. */
-    if (sig <= 19) {
-        long e = exp10 + scale;
-        if (mant == 0) {
-            *out = neg ? -0.0 : 0.0;
-            return 0;
-        }
-        if (mant <= (1ULL << 53) && e >= -22 && e <= 22) {
-            double v = (double)mant;
-            v = e < 0 ? v / POW10[-e] : v * POW10[e];
-            *out = neg ? -v : v;
-            return 0;
-        }
-    }
-#endif
-    /* anything else: strtod (correctly rounded in glibc) on a NUL-terminated copy */
-    size_t len = (size_t)(end - p);
-    char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
-    if (!buf) return 2; /* out of memory: let the caller's path try */
-    memcpy(buf, p, len);
-    buf[len] = 0;
-#if defined(__GLIBC__)
-    *out = C_LOCALE ? strtod_l(buf, NULL, C_LOCALE) : strtod(buf, NULL);
-#else
-    *out = strtod(buf, NULL);
-#endif
-    if (buf != small) free(buf);
-    return 0;
-}
-
-/* parse_decimal(offsets: buffer[int32], data: buffer, validity: buffer or b"", bit_offset: int, n: int,
- *               out: writable buffer[float64], status: writable buffer[uint8]) -> None
- * For each value: out = the number (^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$ after trimming whitespace), NaN when
- * null or not a number; status = 0 (a number, or null), 1 (present but not a number), 2 (a non-ASCII byte at an end
- * after trimming ASCII whitespace: the caller decides, as Unicode whitespace may be trimmed). offsets has n + 1
- * entries already shifted to the array's offset; validity is the Arrow bitmap with the array's offset in bits. */
-static PyObject *parse_decimal(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer offs, data, valid, out, status;
-    Py_ssize_t bit0, n;
-    if (!PyArg_ParseTuple(args, "y*y*y*nnw*w*", &offs, &data, &valid, &bit0, &n, &out, &status)) return NULL;
-    PyObject *res = NULL;
-    if (check_offsets(&offs, &data, n) < 0) goto done;
-    if (bit0 < 0 || (valid.len && valid.len < (bit0 + n + 7) / 8) || out.len < n * (Py_ssize_t)sizeof(double) ||
-        status.len < n) {
-        PyErr_SetString(PyExc_ValueError, "validity, out or status buffer too short");
-        goto done;
-    }
-    {
-        const int32_t *o = (const int32_t *)offs.buf;
-        const uint8_t *d = (const uint8_t *)data.buf, *v = valid.len ? (const uint8_t *)valid.buf : NULL;
-        uint8_t *st = (uint8_t *)status.buf;
-        double *f = (double *)out.buf; /* a numpy float64 array: aligned */
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t b = bit0 + i;
-            double x = (double)NAN;
-            if (v && !((v[b >> 3] >> (b & 7)) & 1)) {
-                st[i] = 0;
-            } else {
-                st[i] = (uint8_t)parse_one(d + o[i], d + o[i + 1], &x);
-                if (st[i]) x = (double)NAN;
-            }
-            f[i] = x;
-        }
-        Py_END_ALLOW_THREADS
-    }
-    res = Py_NewRef(Py_None);
-done:
-    PyBuffer_Release(&offs);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&valid);
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&status);
-    return res;
 }
 
 /* Double-byte transcoding (GBK family → UTF-8) by table. The table is made by iconv(3) itself, one two-byte code
@@ -1163,9 +658,6 @@ static PyMethodDef METHODS[] = {
     {"hmac_sha256", hmac_sha256, METH_VARARGS, "HMAC-SHA256 (digest or hex) of each value of an Arrow string array."},
     {"replace_each", replace_each, METH_VARARGS, "Row-wise substring replacement over Arrow string buffers."},
     {"digit_runs", digit_runs, METH_VARARGS, "Rows of an Arrow string array with a run of ASCII digits."},
-    {"phone_norm_mask", phone_norm_mask, METH_VARARGS, "Phone numbers normalised and masked (Arrow buffers)."},
-    {"name_norm_mask", name_norm_mask, METH_VARARGS, "Caller names normalised and masked (Arrow buffers)."},
-    {"parse_decimal", parse_decimal, METH_VARARGS, "Decimal strings → float64 and a status per value (Arrow buffers)."},
     {"double_byte_table", double_byte_table, METH_VARARGS, "iconv's UTF-8 of every two-byte code of an encoding."},
     {"double_byte_decode", double_byte_decode, METH_VARARGS, "Table-driven double-byte → UTF-8 (prefix)."},
     {"sha_ni", sha_ni, METH_NOARGS, "True when the SHA-NI compression is in use."},
@@ -1176,9 +668,6 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_native", "anju inge
                                     NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__native(void) {
-#if defined(__GLIBC__)
-    if (!C_LOCALE) C_LOCALE = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-#endif
 #ifdef ANJU_X86
     use_compression(have_sha_ni());
 #endif

@@ -21,7 +21,6 @@ from anju.geo.areas import AreaSet
 from anju.geo.coords import convert
 from anju.geo.grid import h3_cells
 from anju.geo.projection import from_metric, metric_crs_for, to_metric
-from anju.ingest import pii  # owns the C kernel's handle (tests switch it off there) and its buffer helpers
 from anju.lake.schema import AREA_LEVELS
 
 __all__ = ["BOUNDS_PAD_M", "GeoContext", "parse_numbers"]
@@ -34,30 +33,24 @@ BOUNDS_PAD_M = 2000.0
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
-def parse_numbers(values: pa.Array, *, native: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Strings → float64 (NaN where null or not a number) and a mask of present-but-unparseable values.
 
-    A number is ``_NUMBER`` after trimming (Unicode) whitespace. With the C kernel (``anju.ingest._native``, the
-    default when built; about 0.05 → 0.01 µs per value) every value whose ends are ASCII is parsed there, to the
-    same double as Arrow's cast (both round correctly); the rest, and everything without the kernel
-    (``native=False``), take the Arrow path: trim, regex, cast.
+    A number is ``_NUMBER`` after trimming (Unicode) whitespace. The whole array goes through Arrow's cast in one
+    call; only when that raises (some value is not a plain number) or gives a NaN/infinity (Arrow reads ``nan`` and
+    ``inf``, which are not numbers here) does the slow path run: trim, regex, cast.
     """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     values = values.cast(pa.string())
-    n = len(values)
-    if pii._use_native(native) and n:
-        assert pii._native is not None
-        offsets, data = pii._string_buffers(values)
-        validity = values.buffers()[0] if values.null_count else None
-        f = np.empty(n, dtype=np.float64)
-        status = np.empty(n, dtype=np.uint8)
-        pii._native.parse_decimal(offsets, data, b"" if validity is None else validity, values.offset, n, f, status)
-        bad = status == 1
-        rest = np.flatnonzero(status == 2)  # a non-ASCII byte at an end: perhaps Unicode whitespace
-        if rest.size:
-            f[rest], bad[rest] = parse_numbers(values.take(pa.array(rest)), native=False)
-        return f, bad
+    try:
+        nums = pc.cast(values, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    else:
+        f = np.asarray(nums.fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        if np.isfinite(f).sum() == len(values) - values.null_count:  # Arrow also reads "nan" and "inf": not ours
+            return f, np.zeros(len(values), dtype=bool)
     v = pc.utf8_trim_whitespace(values)
     present = pc.is_valid(v)
     ok = pc.match_substring_regex(v, _NUMBER)

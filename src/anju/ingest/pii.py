@@ -12,10 +12,9 @@ phones: digits only, a leading 86/0086 country code dropped) and stored twice:
 
 Free text (简要案情) has mobile, landline and ID-card numbers masked in place.
 
-The HMAC (:class:`Hasher`) runs in a small C kernel built with the package (``anju.ingest._native``: the key's pad
-blocks are compressed once, then two SHA-256 compressions per value, with the CPU's SHA instructions when present,
-two values at a time so that their latency-bound round chains overlap), over the Arrow buffers and off Python's
-interpreter lock — about 0.07 µs per value. Where the kernel could not be
+The HMAC (:class:`Hasher`) runs in a small C kernel built with the package (see :mod:`anju.ingest.kernels`: the
+key's pad blocks are compressed once, then two SHA-256 compressions per value, with the CPU's SHA instructions when
+present), over the Arrow buffers and off Python's interpreter lock — about 0.07 µs per value. Where the kernel could not be
 built (no C compiler at install time) the same HMAC runs in DuckDB SQL over each batch's distinct values (about
 1.5 µs per value). ``tests/ingest/test_pii.py`` checks both against Python's :mod:`hmac` for any key and text.
 """
@@ -24,22 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
-from types import ModuleType
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from anju.ingest import kernels
 from anju.lake.duck import quiet_duckdb
 from anju.text.mask import mask_array
-
-_native: ModuleType | None
-try:
-    from anju.ingest import _native  # type: ignore[attr-defined,no-redef]
-except ImportError:  # pragma: no cover - the package was installed without a C compiler
-    _native = None
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -133,49 +125,16 @@ def mask_name(normalized: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(head, stars, "")
 
 
-def phone_forms(values: pa.Array, *, native: bool | None = None) -> tuple[pa.Array, pa.Array]:
-    """``(normalize_phone(values), mask_phone(normalize_phone(values)))`` in one pass of the C kernel when it is
-    built (0.18 → 0.02 µs per value on the demo's phones; the Arrow functions otherwise)."""
-    return _forms(values, native, normalize_phone, mask_phone, "phone_norm_mask")
+def phone_forms(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``(normalize_phone(values), mask_phone(normalize_phone(values)))``: the HMAC input and the stored form."""
+    norm = normalize_phone(_flat(values))
+    return norm, mask_phone(norm)
 
 
-def name_forms(values: pa.Array, *, native: bool | None = None) -> tuple[pa.Array, pa.Array]:
-    """``(normalize_name(values), mask_name(normalize_name(values)))`` in one pass of the C kernel when it is
-    built (0.20 → 0.04 µs per value on the demo's names; the Arrow functions otherwise)."""
-    return _forms(values, native, normalize_name, mask_name, "name_norm_mask", _COMPOUND_BYTES)
-
-
-def _forms(values: pa.Array, native: bool | None, normalize: Callable[[pa.Array], pa.Array],
-           mask: Callable[[pa.Array], pa.Array], kernel: str, *extra: bytes) -> tuple[pa.Array, pa.Array]:
-    """(normalised, masked) by the named C kernel, or by the Arrow functions without it (or past 2 GiB)."""
-    values = _flat(values)
-    if _use_native(native) and len(values):
-        offsets, data = _string_buffers(values)
-        try:
-            bufs = getattr(_native, kernel)(offsets, data, _valid_bytes(values), len(values), *extra)
-        except OverflowError:  # pragma: no cover - > 2 GiB of names in one batch
-            pass
-        else:
-            bitmap, n_offs, n_data, m_offs, m_data = (pa.py_buffer(b) for b in bufs)
-            return (pa.Array.from_buffers(pa.string(), len(values), [bitmap, n_offs, n_data]),
-                    pa.Array.from_buffers(pa.string(), len(values), [bitmap, m_offs, m_data]))
-    norm = normalize(values)
-    return norm, mask(norm)
-
-
-_COMPOUND_BYTES = "".join(COMPOUND_SURNAMES).encode("utf-8")
-assert len(_COMPOUND_BYTES) == 6 * len(COMPOUND_SURNAMES)  # the kernel compares 6-byte pairs
-
-
-def _use_native(native: bool | None) -> bool:
-    return _native is not None if native is None else bool(native and _native is not None)
-
-
-def _valid_bytes(values: pa.Array) -> bytes:
-    """One byte per value, 1 where valid; empty when nothing is null (the kernels' convention)."""
-    if not values.null_count:
-        return b""
-    return np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8).tobytes()
+def name_forms(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``(normalize_name(values), mask_name(normalize_name(values)))``: the HMAC input and the stored form."""
+    norm = normalize_name(_flat(values))
+    return norm, mask_name(norm)
 
 
 def mask_text(values: pa.Array) -> pa.Array:
@@ -192,15 +151,14 @@ def mask_text(values: pa.Array) -> pa.Array:
 
 def _digit_runs(values: pa.Array, run: int, *, native: bool | None = None, separated: bool = False) -> pa.Array:
     """Boolean mask (False for null) of the values containing ``run`` consecutive ASCII digits — RE2's
-    ``\\d{run}``; with ``separated``, one space, ``-`` or ``－`` between digits keeps a run going. A scan in the C
+    ``\\d{run}``; with ``separated``, one space, ``-``, ``.``, ``－`` or ``．`` between digits keeps a run going. A scan in the C
     kernel when it is built, eight bytes at a time outside digit runs (about 0.02 µs per 76-byte text)."""
-    use = _use_native(native)
-    if not use or len(values) == 0:
-        pattern = rf"\d(?:[ \-－]?\d){{{run - 1}}}" if separated else rf"\d{{{run}}}"
+    mod = kernels.native(native)
+    if mod is None or len(values) == 0:
+        pattern = rf"\d(?:[ \-－.．]?\d){{{run - 1}}}" if separated else rf"\d{{{run}}}"
         return pc.match_substring_regex(values, pattern).fill_null(False)
-    assert _native is not None
     offsets, data = _string_buffers(values)
-    mask = np.frombuffer(_native.digit_runs(offsets, data, len(values), run, separated), dtype=np.bool_)
+    mask = np.frombuffer(mod.digit_runs(offsets, data, len(values), run, separated), dtype=np.bool_)
     if values.null_count:
         mask = mask & values.is_valid().to_numpy(zero_copy_only=False)
     return pa.array(mask, pa.bool_())
@@ -254,7 +212,7 @@ class Hasher:
         block = block.ljust(64, b"\0")
         self._ipad = bytes(b ^ 0x36 for b in block)
         self._opad = bytes(b ^ 0x5C for b in block)
-        self.native = (_native is not None) if native is None else bool(native and _native is not None)
+        self.native = kernels.native(native) is not None
         self._threads = threads
         self._con_: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
@@ -285,13 +243,14 @@ class Hasher:
         return self._hmac_duckdb(values, hex_)
 
     def _hmac_native(self, values: pa.Array, hex_: bool) -> pa.Array:
-        assert _native is not None
+        mod = kernels.native()
+        assert mod is not None
         n = len(values)
         if n > self.CHUNK:
             return pa.concat_arrays([self._hmac_native(values.slice(i, self.CHUNK), hex_)
                                      for i in range(0, n, self.CHUNK)])
         offsets, data = _string_buffers(values)
-        out = pa.py_buffer(_native.hmac_sha256(self._key, offsets, data, n, hex_))
+        out = pa.py_buffer(mod.hmac_sha256(self._key, offsets, data, n, hex_))
         if not hex_:
             return pa.Array.from_buffers(self.TYPE, n, [_validity(values), out])
         out_offsets = pa.py_buffer(np.arange(0, 64 * (n + 1), 64, dtype=np.int32))
@@ -330,7 +289,8 @@ class Hasher:
         return self._replace_duckdb(texts, needles, replacements)
 
     def _replace_native(self, texts: pa.Array, needles: pa.Array, replacements: pa.Array) -> pa.Array:
-        assert _native is not None
+        mod = kernels.native()
+        assert mod is not None
         n = len(texts)
         applies = pc.and_(pc.is_valid(needles), pc.greater_equal(pc.utf8_length(needles), 2)).fill_null(False)
         active = pc.and_(applies, pc.is_valid(texts)).fill_null(False)
@@ -338,7 +298,7 @@ class Hasher:
         to, td = _string_buffers(texts)
         no, nd = _string_buffers(needles)
         ro, rd = _string_buffers(replacements)
-        offsets, data = _native.replace_each(to, td, no, nd, ro, rd, act, n)
+        offsets, data = mod.replace_each(to, td, no, nd, ro, rd, act, n)
         out = pa.Array.from_buffers(pa.string(), n, [_validity(texts), pa.py_buffer(offsets), pa.py_buffer(data)])
         if replacements.null_count:
             out = pc.if_else(pc.and_(applies, pc.is_null(replacements)), pa.scalar(None, pa.string()), out)

@@ -7,7 +7,8 @@ Stages overlap so both cores stay busy: a reader thread parses the next batch (f
 (:meth:`~anju.ingest.transform.BatchTransformer.finish`), and a writer thread encodes Parquet. Nearly all the work
 is in pyarrow, NumPy, Shapely, DuckDB and the C kernel, which release Python's interpreter lock. Each stage makes
 at most one batch ahead of the next (:func:`_prefetch`), so memory is bounded by a few batches whatever the file
-size; :func:`arrow_allocator` picks the allocators (measured in docs/performance.md, ``## ingest``).
+size. The allocators suited to an import are a process setting, chosen at the process entry
+(:func:`anju.ingest.allocator.process_allocators`, entered by ``anju``'s ``main``), never here.
 
 Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.py):
 
@@ -20,11 +21,8 @@ Guarantees (tested in tests/ingest/test_pipeline.py and tests/lake/test_atomic.p
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
 import queue
 import secrets
-import sys
 import threading
 import time
 from collections import Counter
@@ -34,8 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-
-import pyarrow as pa
 
 from anju import __version__
 from anju.config import Settings, deployment_secret
@@ -52,7 +48,7 @@ from anju.lake.manifest import Manifest, lake_lock
 from anju.lake.store import LakeWriter, clean_orphans
 from anju.taxonomy import load_mapping, load_taxonomy
 
-__all__ = ["CheckReport", "Progress", "arrow_allocator", "check_file", "file_sha256", "ingest_file", "new_import_id"]
+__all__ = ["CheckReport", "Progress", "check_file", "file_sha256", "ingest_file", "new_import_id"]
 
 #: ``progress(bytes_done, bytes_total, rows_read)``; called after every batch.
 Progress = Callable[[int, int, int], None]
@@ -153,6 +149,12 @@ def _setup(settings: Settings, path: Path, profile: str | Profile, encoding: str
     )
     try:
         resolved = prof.resolve(reader.columns)
+        for fld, col in resolved.items():
+            if col is not None and col in reader.unreadable:
+                raise IngestError(
+                    f"{path.name}: 列 {col!r}（映射为 [columns].{fld}）的类型 {reader.unreadable[col]} 不能作为文本读取 / "
+                    f"column {col!r} (mapped as [columns].{fld}) has type {reader.unreadable[col]}, which cannot "
+                    f"be read as text; map another column in the profile or convert this one to text first")
     except BaseException:
         reader.close()
         raise
@@ -181,59 +183,7 @@ def ingest_file(settings: Settings, path: str | Path, *, profile: str | Profile 
     ImportReport
         Counts of rows read / loaded / quarantined (by reason), unknown categories and unassigned rows.
     """
-    with arrow_allocator():
-        return _ingest(settings, path, profile, progress, encoding)
-
-
-@contextlib.contextmanager
-def arrow_allocator() -> Iterator[None]:
-    """Allocator settings for an import: jemalloc for Arrow buffers, at most two glibc malloc arenas.
-
-    An import allocates and frees a few hundred MB per batch. With pyarrow's default mimalloc pool the freed pages
-    go back to the kernel and are faulted in again, which cost ~1.5 µs of system time per row (measured in
-    docs/performance.md); jemalloc keeps them (the system allocator where pyarrow has no jemalloc). NumPy, DuckDB
-    and Python objects use glibc's malloc, which gives every thread of the pipeline its own arena and keeps freed
-    blocks in each: ~0.25 GB more peak memory at 10 M rows than with two arenas (same CPU time). An explicit
-    ``ARROW_DEFAULT_MEMORY_POOL`` is respected. Buffers keep the pool they came from, so restoring the previous
-    default afterwards is safe; the arena limit goes back to glibc's default (0).
-    """
-    old = pa.default_memory_pool()
-    pool = None
-    if old.backend_name == "mimalloc" and not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        for make in (pa.jemalloc_memory_pool, pa.system_memory_pool):
-            try:
-                pool = make()
-                break
-            except (NotImplementedError, pa.ArrowException):  # pragma: no cover - a build without jemalloc
-                continue
-    mallopt = _mallopt()
-    if mallopt is not None:
-        mallopt(_M_ARENA_MAX, 2)
-    if pool is not None:
-        pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        if pool is not None:
-            pa.set_memory_pool(old)
-        if mallopt is not None:
-            mallopt(_M_ARENA_MAX, 0)
-
-
-_M_ARENA_MAX = -8  # glibc malloc.h
-
-
-def _mallopt() -> Callable[[int, int], int] | None:
-    """glibc's ``mallopt`` (None on other C libraries)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # pragma: no cover - musl and others
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int]
-    fn.restype = ctypes.c_int
-    return fn  # type: ignore[no-any-return]
+    return _ingest(settings, path, profile, progress, encoding)
 
 
 def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progress: Progress | None,
@@ -310,10 +260,12 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
                 unassigned_by_level=dict(totals.unassigned),
                 encoding=reader.encoding,
                 metric_crs=geo.metric_crs,
+                data_lines=reader.data_lines or 0,
+                blank_lines=reader.blank_lines,
+                lines_reread=reader.lines_reread,
+                notes=list(reader.notes),
             )
-            if report.rows_loaded + report.rows_quarantined != report.rows_read:  # pragma: no cover - invariant
-                raise IngestError(f"{p.name}: internal error: {report.rows_read} rows read but "
-                                  f"{report.rows_loaded} loaded + {report.rows_quarantined} quarantined")
+            _check_accounted(p, report, reader)
             report.seconds = time.perf_counter() - started
             entry = {
                 **report.to_dict(),
@@ -343,6 +295,23 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             reader.close()
             hasher.close()
             keys.close()
+
+
+def _check_accounted(p: Path, report: ImportReport, reader: SourceReader) -> None:
+    """Every row and every line of the source is accounted for, or the import fails and writes nothing.
+
+    Rows: ``loaded + quarantined = rows read`` (records the reader gave out). Lines: the lines those records span
+    plus the empty lines equal the file's data lines as counted by the reader independently of the CSV parser
+    (for Excel and Parquet: the sheet's rows, the file's row count). Either failing means a row would be lost in
+    silence.
+    """
+    if report.rows_loaded + report.rows_quarantined != report.rows_read:
+        raise IngestError(f"{p.name}: 内部错误，行数不符 / internal error: {report.rows_read} rows read but "
+                          f"{report.rows_loaded} loaded + {report.rows_quarantined} quarantined; nothing was imported")
+    if reader.data_lines is None or reader.lines_accounted != reader.data_lines:
+        raise IngestError(f"{p.name}: 行数不符，未导入任何数据 / the file has {reader.data_lines} data lines but "
+                          f"{reader.lines_accounted} were accounted for (rows, malformed and empty lines); nothing "
+                          "was imported. Please report this file.")
 
 
 def _write(writer: LakeWriter, result: BatchResult) -> None:

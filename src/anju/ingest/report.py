@@ -39,6 +39,14 @@ class ImportReport:
     encoding: str | None = None
     seconds: float = 0.0
     metric_crs: str | None = None
+    #: data lines of the source counted independently of the parser (rows for Excel/Parquet)
+    data_lines: int = 0
+    #: empty lines (nothing to load)
+    blank_lines: int = 0
+    #: lines re-read one by one after the quoting went out of sync
+    lines_reread: int = 0
+    #: what the reader changed on the way (zh / en)
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_manifest(cls, entry: dict[str, Any], *, skipped: bool = False) -> ImportReport:
@@ -70,6 +78,13 @@ class ImportReport:
         if self.skipped_duplicate_file:
             t.add_row(lab("此文件已导入过，未做任何改动", "file already imported; nothing changed"),
                       self.import_id)
+        if self.data_lines:
+            t.add_row(lab("数据行（独立计数）", "data lines (counted apart)"), f"{self.data_lines:,}")
+        if self.blank_lines:
+            t.add_row(lab("空行", "empty lines"), f"{self.blank_lines:,}")
+        if self.lines_reread:
+            t.add_row(lab("逐行重读（引号不配对）", "re-read line by line (quotes out of sync)"),
+                      f"{self.lines_reread:,}")
         t.add_row(lab("读取", "rows read"), f"{self.rows_read:,}")
         t.add_row(lab("入库", "loaded"), f"{self.rows_loaded:,}")
         t.add_row(lab("隔离", "quarantined"), f"{self.rows_quarantined:,}")
@@ -88,5 +103,8 @@ class ImportReport:
             t.add_row(lab(f"未分配到{z}", f"unassigned ({e})"), f"{count:,}")
         if self.seconds and not self.skipped_duplicate_file:
             t.add_row(lab("用时", "time"), f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
+        for note in self.notes:
+            z, _, e = note.partition(" / ")
+            t.add_row(lab("说明：" + z, "note: " + (e or z)), "")
         t.caption = f"import_id = {self.import_id}"
         return t

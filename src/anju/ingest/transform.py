@@ -328,8 +328,8 @@ class BatchTransformer:
                       "address": mask_text(self._col(t, "address")), "reason": v.reason,
                       "detail": v.detail, **{k: geo[k] for k in ("x", "y", "community_id", "assign_method")}}
         reasons = v.counts()
-        if batch.malformed:
-            reasons["malformed_row"] += len(batch.malformed)
+        for m in batch.malformed:
+            reasons[m.reason] += 1
         return BatchResult(incidents, quarantine, n + len(batch.malformed), reasons, unknown, unassigned, parsed)
 
     def _categories(self, cat: pa.Array, sub: pa.Array | None) -> tuple[pa.Array, pa.Array, np.ndarray]:
@@ -383,9 +383,11 @@ class BatchTransformer:
             "source_file": pa.array([self.source_file] * n, pa.string()),
             "source_row": pa.array(np.concatenate([batch.row_numbers[bad], np.array([r.row for r in m], np.int64)]),
                                    pa.int64()),
-            "reason": pa.array(v.reason[bad].tolist() + ["malformed_row"] * len(m), pa.string()),
+            "reason": pa.array(v.reason[bad].tolist() + [r.reason for r in m], pa.string()),
             "detail": pa.array(v.detail[bad].tolist() + [r.detail for r in m], pa.string()),
-            "raw": pa.array(raws + [None] * len(m), pa.string()),
+            # a malformed line's raw text (cut short), with its personal numbers masked like any text
+            "raw": pa.array(raws + (mask_text(pa.array([r.text for r in m], pa.string())).to_pylist() if m else []),
+                            pa.string()),
         }, schema=QUARANTINE_SCHEMA)
 
 

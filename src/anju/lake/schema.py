@@ -65,6 +65,8 @@ QUARANTINE_REASONS: dict[str, tuple[str, str]] = {
     "outside_areas": ("不在任何区域内", "outside every area"),
     "duplicate_key": ("记录编号重复", "duplicate record key"),
     "malformed_row": ("行格式错误", "malformed row"),
+    "quoting_out_of_sync": ("引号不配对", "quotes out of sync"),
+    "field_too_long": ("字段过长", "field too long"),
 }
 
 QUARANTINE_SCHEMA = pa.schema(
