@@ -4,7 +4,8 @@
 radius) of the plan. Credited presence of *any* unit inside it during the shift (parked time and GPS gaps are
 never credited, see :mod:`anju.duty.tracks`) gives:
 
-* ``minutes``: credited minutes inside the box;
+* ``minutes``: credited unit-minutes inside the box (two units there at once count twice; overlapping boxes each
+  count a fix inside both);
 * ``visits``: presence intervals, where two intervals less than ``merge_gap_minutes`` apart are one visit (drift
   that briefly puts a stopped car outside the circle does not split a stop) and only visits of at least
   ``min_visit_minutes`` count (a drive-through is not a visit);
@@ -78,6 +79,46 @@ def _visits(t0: np.ndarray, t1: np.ndarray, box: np.ndarray, merge_s: float, min
     return v[v["seconds"] >= min_s].reset_index(drop=True)
 
 
+def _window_presence(sub: np.ndarray, boxes: pd.DataFrame, t_all: np.ndarray, x_all: np.ndarray, y_all: np.ndarray,
+                     unit_all: np.ndarray, credit_all: np.ndarray, dt_all: np.ndarray, e_s: float,
+                     rules: DosageRules) -> tuple[pd.DataFrame, np.ndarray]:
+    """Visits and unit-minutes per box of one shift window; a fix inside overlapping boxes counts for each."""
+    nb = len(boxes)
+    tree = cKDTree(np.c_[boxes["x"].to_numpy(float), boxes["y"].to_numpy(float)])
+    rad = boxes["radius_m"].to_numpy(float)
+    kq = min(nb, 8)
+    dist, k = tree.query(np.c_[x_all[sub], y_all[sub]], k=kq, distance_upper_bound=float(rad.max()))
+    dist, k = dist.reshape(len(sub), kq), k.reshape(len(sub), kq)
+    ok = np.isfinite(dist)
+    ok[ok] = dist[ok] <= rad[k[ok]]
+    fi, col = np.nonzero(ok)  # (fix position in sub, neighbour slot) pairs inside a box
+    box = k[fi, col]
+    tt = t_all[sub][fi]
+    cr = np.minimum(credit_all[sub][fi], np.maximum(e_s - tt, 0.0))  # clip at the shift end
+    minutes = np.bincount(box, cr, minlength=nb) / 60.0
+    on = cr > 0
+    fi, box, tt, cr = fi[on], box[on], tt[on], cr[on]
+    if not fi.size:
+        return _visits(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), 0, 0, np.zeros(0)), minutes
+    u = unit_all[sub][fi]
+    order = np.lexsort((fi, u, box))
+    fi, box, tt, cr, u = fi[order], box[order], tt[order], cr[order], u[order]
+    # a run: consecutive fixes (adjacent in the unit's track) of one unit in one box
+    brk = np.ones(fi.size, dtype=bool)
+    brk[1:] = (box[1:] != box[:-1]) | (u[1:] != u[:-1]) | (fi[1:] != fi[:-1] + 1)
+    r = np.cumsum(brk) - 1
+    nr = int(r[-1]) + 1
+    rt0 = np.full(nr, np.inf)
+    rt1 = np.full(nr, -np.inf)
+    np.minimum.at(rt0, r, tt)
+    np.maximum.at(rt1, r, tt + np.minimum(dt_all[sub][fi], cr))
+    rbox = np.zeros(nr, dtype=np.int64)
+    rbox[r] = box
+    rcred = np.bincount(r, cr, minlength=nr)
+    v = _visits(rt0, rt1, rbox, rules.merge_gap_minutes * 60.0, rules.min_visit_minutes * 60.0, rcred)
+    return v, minutes
+
+
 def dosage(track: CleanTrack, plan: pd.DataFrame, rules: DosageRules | None = None) -> pd.DataFrame:
     """Delivered dosage for every plan row: minutes, visits, longest gap, credited minutes and status.
 
@@ -104,38 +145,9 @@ def dosage(track: CleanTrack, plan: pd.DataFrame, rules: DosageRules | None = No
         lo, hi = np.searchsorted(t_sorted, [s_s, e_s], side="left")
         sub = np.sort(order_t[lo:hi])  # back in unit, time order
         if sub.size:
-            tree = cKDTree(np.c_[p.loc[rows, "x"].to_numpy(float), p.loc[rows, "y"].to_numpy(float)])
-            rad = p.loc[rows, "radius_m"].to_numpy(float)
-            dist, k = tree.query(np.c_[x_all[sub], y_all[sub]], k=1, distance_upper_bound=float(rad.max()))
-            inside = np.isfinite(dist)
-            inside[inside] = dist[inside] <= rad[k[inside]]
-            box = np.where(inside, k, -1)
-            cr = np.where(inside, credit_all[sub], 0.0)
-            # clip the credited interval at the shift end
-            tt = t_all[sub]
-            cr = np.minimum(cr, np.maximum(e_s - tt, 0.0))
-            minutes[rows] = np.bincount(box[inside], cr[inside], minlength=rows.size) / 60.0
-            # presence runs: consecutive fixes of one unit in one box with credited time
-            on = inside & (cr > 0)
-            u = unit_all[sub]
-            brk = np.ones(sub.size, dtype=bool)
-            brk[1:] = (u[1:] != u[:-1]) | (box[1:] != box[:-1]) | ~on[:-1]
-            start = on & brk
-            rid = np.cumsum(start) - 1
-            if on.any():
-                r = rid[on]
-                nr = int(r.max()) + 1
-                rt0 = np.full(nr, np.inf)
-                rt1 = np.full(nr, -np.inf)
-                np.minimum.at(rt0, r, tt[on])
-                np.maximum.at(rt1, r, tt[on] + np.minimum(dt_all[sub][on], cr[on]))
-                rbox = np.zeros(nr, dtype=np.int64)
-                rbox[r] = box[on]
-                rcred = np.bincount(r, cr[on], minlength=nr)
-                v = _visits(rt0, rt1, rbox, rules.merge_gap_minutes * 60.0, rules.min_visit_minutes * 60.0,
-                            rcred)
-            else:
-                v = _visits(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), 0, 0, np.zeros(0))
+            v, mins = _window_presence(sub, p.loc[rows], t_all, x_all, y_all, unit_all, credit_all, dt_all, e_s,
+                                       rules)
+            minutes[rows] = mins
         else:
             v = _visits(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), 0, 0, np.zeros(0))
         for j, row in enumerate(rows):

@@ -5,7 +5,8 @@ unit's next fix, ``dt_i``. That interval is credited as patrol presence at fix *
 (thresholds in :class:`TrackRules`, documented in docs/duty-operations.md):
 
 * **no GPS gap**: ``dt_i ≤ max_gap_s`` (default 120 s). A longer interval is *unknown*, not presence: the unit may
-  have been anywhere. Gaps are counted and reported, never filled in.
+  have been anywhere. Gaps are counted and reported, never filled in; a silence longer than ``off_duty_s``
+  (2 h) is the end of a shift, not a gap.
 * **no drift spike**: a fix that is reached *and* left at more than ``max_speed_ms`` (default 33 m/s ≈ 120 km/h)
   while its neighbours are close to each other is a multipath jump; it is dropped before anything else.
 * **not parked**: a *stationary episode* is a run of fixes whose centred speed (displacement over ±``speed_span``
@@ -36,6 +37,8 @@ class TrackRules(BaseModel):
     """Thresholds that decide which GPS time counts as patrol (see the module docstring)."""
 
     max_gap_s: float = Field(120.0, gt=0, description="Longest interval between fixes still counted (s).")
+    off_duty_s: float = Field(7200.0, gt=0, description="A silence longer than this ends the track (off duty), "
+                              "it is not reported as a GPS gap (s).")
     max_speed_ms: float = Field(33.0, gt=0, description="Faster in and out of a fix = drift spike (m/s).")
     stationary_ms: float = Field(0.5, gt=0, description="Centred speed below this = stationary (m/s).")
     speed_span: int = Field(6, ge=1, description="Fixes either side for the centred speed; also the longest "
@@ -134,6 +137,9 @@ def clean_tracks(points: Any, rules: TrackRules | None = None) -> CleanTrack:
     dt = np.zeros(n)
     dt[:-1] = t[1:] - t[:-1]
     dt = np.where(same_next, dt, 0.0)
+    off = same_next & (dt > rules.off_duty_s)
+    same_next &= ~off  # the unit went off duty: the next fix starts a new track
+    dt = np.where(same_next, dt, 0.0)
     gap = same_next & (dt > rules.max_gap_s)
 
     # centred speed over ±k fixes of the same unit (clipped at the track ends)
@@ -148,10 +154,10 @@ def clean_tracks(points: Any, rules: TrackRules | None = None) -> CleanTrack:
     speed = np.hypot(x[hi] - x[lo], y[hi] - y[lo]) / span_t
     stationary = speed < rules.stationary_ms
     stationary = _close_holes(stationary, unit_codes, rules.speed_span)
-    # a new episode starts at a unit change or after a GPS gap
+    # a new episode starts at a unit change, after a GPS gap or after time off duty
     breaks = np.ones(n, dtype=bool)
     if n > 1:
-        breaks[1:] = (unit_codes[1:] != unit_codes[:-1]) | gap[:-1]
+        breaks[1:] = (unit_codes[1:] != unit_codes[:-1]) | gap[:-1] | off[:-1]
     episode = _runs(stationary, breaks)
     parked = np.zeros(n, dtype=bool)
     n_parked = 0
