@@ -34,6 +34,7 @@ class DemoResult:
     layers_loaded: list[str] = field(default_factory=list)
     layers_reused: bool = False
     import_report: Any = None  # anju.ingest ImportReport, None with --no-ingest
+    duty: dict[str, Any] = field(default_factory=dict)  # duty imports (tracks, stop-checks, plan, registry)
 
 
 def default_out_dir(settings: Settings) -> Path:
@@ -124,5 +125,10 @@ def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir:
     from anju.ingest.pipeline import ingest_file
 
     result.import_report = ingest_file(settings, files.csv, profile="cn110", progress=ingest_progress)
+    if on_stage:
+        on_stage("duty")
+    from anju.demo.duty import load_duty_demo
+
+    result.duty = load_duty_demo(settings, out, seed=seed, scale=scale, end_year=end)
     return result
 

@@ -1,0 +1,265 @@
+"""Duty use cases over a data directory: read the lake and the area layers, run the pure duty functions, and keep
+their outputs in ``<data_dir>/duty/`` (briefings, imported tracks and stop-checks).
+
+The briefing of a day is written to ``duty/briefings/<YYYY-MM-DD>/`` (``briefing.json``, ``plan.csv``,
+``briefing.xlsx``) by writing aside and renaming, so a reader never sees half a briefing. Re-running a day
+recomputes it; the output is identical for the same lake (the daily job is idempotent), and ``force=False`` skips a
+day whose briefing exists for the same lake manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anju.config import Settings
+from anju.duty.briefing import Briefing, BriefingConfig, build_briefing, history_days, load_briefing_config
+from anju.errors import DataNotFoundError
+
+__all__ = ["briefing_dir", "clean_stored_tracks", "duty_dir", "kpi_tables", "load_communities", "month_bounds",
+           "plans_used", "read_briefing", "read_events", "registry_worklist", "run_briefing", "write_briefing"]
+
+_EVENT_COLUMNS = ("record_key", "reported_at", "family", "category", "x", "y", "community_id", "police_district_id",
+                  "grid_id", "station_id")
+
+
+def duty_dir(settings: Settings) -> Path:
+    """``<data_dir>/duty``."""
+    return Path(settings.data_dir) / "duty"
+
+
+def briefing_dir(settings: Settings, day: Any) -> Path:
+    """Where the briefing of ``day`` lives."""
+    return duty_dir(settings) / "briefings" / f"{pd.Timestamp(day):%Y-%m-%d}"
+
+
+def load_communities(settings: Settings) -> pd.DataFrame:
+    """Communities with station, households and metric geometry, from the loaded area layers.
+
+    A community's station is the station polygon holding its representative point (the layers need not name it).
+    """
+    import shapely
+
+    from anju.geo.area_layers import project_geometries
+    from anju.geo.areas import AreaSet, require_layers
+
+    areas = AreaSet.from_data_dir(settings.data_dir)
+    require_layers(areas, "community", "station")
+    crs = areas.metric_crs
+    assert crs is not None
+    com = areas.layers["community"]
+    st = areas.layers["station"]
+    cg = project_geometries(com.geometries, crs)
+    sg = project_geometries(st.geometries, crs)
+    rp = shapely.point_on_surface(cg)
+    station = np.full(len(com), None, dtype=object)
+    for i, g in enumerate(sg):
+        station[shapely.contains(g, rp)] = str(st.ids[i])
+    attrs = com.attributes.to_pandas()
+    out = pd.DataFrame({"community_id": [str(x) for x in com.ids], "name": list(com.names), "station_id": station,
+                        "geometry": list(cg)})
+    if "households" in attrs.columns:
+        out["households"] = pd.to_numeric(attrs["households"], errors="coerce").to_numpy()
+    out.attrs["metric_crs"] = crs
+    return out
+
+
+def read_events(settings: Settings, start: Any, end: Any) -> pd.DataFrame:
+    """Incidents in ``[start, end)`` with the columns the duty functions use (x/y metric)."""
+    from anju.lake import connect  # type: ignore[attr-defined]
+
+    lake = connect(settings)
+    t = lake.incidents()
+    t = t.filter(t.reported_at >= pd.Timestamp(start).to_pydatetime(), t.reported_at < pd.Timestamp(end).to_pydatetime())
+    df = t.select(*[c for c in _EVENT_COLUMNS if c in t.columns]).to_pandas()
+    df["reported_at"] = pd.to_datetime(df["reported_at"])
+    return df[np.isfinite(df["x"].to_numpy(float)) & np.isfinite(df["y"].to_numpy(float))]
+
+
+def _manifest_digest(settings: Settings) -> str:
+    import hashlib
+
+    p = settings.paths.manifest
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else ""
+
+
+def run_briefing(settings: Settings, day: Any, *, config_path: str | Path | None = None, force: bool = False,
+                 lang: str | None = None) -> tuple[Briefing | None, Path]:
+    """Build and store the briefing of ``day``; returns ``(briefing, folder)`` (briefing None when skipped)."""
+    cfg: BriefingConfig = load_briefing_config(config_path)
+    d = pd.Timestamp(day).normalize()
+    folder = briefing_dir(settings, d)
+    digest = _manifest_digest(settings)
+    meta_path = folder / "briefing.json"
+    if not force and meta_path.exists():
+        old = json.loads(meta_path.read_text(encoding="utf-8"))
+        if old.get("meta", {}).get("lake_manifest") == digest and old.get("meta", {}).get("config") == \
+                cfg.model_dump(mode="json"):
+            return None, folder
+    events = read_events(settings, d - pd.Timedelta(days=history_days(cfg)), d)
+    if events.empty:
+        raise DataNotFoundError(f"the lake holds no incidents before {d:%Y-%m-%d}; run `anju ingest` (or "
+                                "`anju demo`) first, or choose a later --date.")
+    com = load_communities(settings)
+    b = build_briefing(events, com, d, config=cfg, lang=lang or settings.lang)
+    b.meta["lake_manifest"] = digest
+    write_briefing(b, folder)
+    return b, folder
+
+
+def write_briefing(b: Briefing, folder: Path) -> None:
+    """Write ``briefing.json``, ``plan.csv`` and ``briefing.xlsx`` into ``folder`` atomically."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        (tmp / "briefing.json").write_text(json.dumps(b.to_dict(), ensure_ascii=False, indent=1, sort_keys=True),
+                                           encoding="utf-8")
+        b.plan.to_csv(tmp / "plan.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        with pd.ExcelWriter(tmp / "briefing.xlsx", engine="xlsxwriter") as xw:
+            b.stations.to_excel(xw, sheet_name="派出所等级", index=False)
+            b.alerts.to_excel(xw, sheet_name="预警等级", index=False)
+            rows = [df.assign(station_id=s, table=k) for s, d in b.three_highs.items() for k, df in d.items()]
+            (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()).to_excel(xw, sheet_name="三高",
+                                                                                      index=False)
+            b.areas.to_excel(xw, sheet_name="巡区", index=False)
+            b.plan.to_excel(xw, sheet_name="巡逻热点", index=False)
+            b.stops.to_excel(xw, sheet_name="驻留安排", index=False)
+        if folder.exists():
+            old = folder.with_name(folder.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+            tmp.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_briefing(settings: Settings, day: Any) -> dict[str, Any]:
+    """The stored briefing of ``day`` (JSON form)."""
+    p = briefing_dir(settings, day) / "briefing.json"
+    if not p.exists():
+        raise DataNotFoundError(f"no briefing for {pd.Timestamp(day):%Y-%m-%d}; run `anju briefing --date "
+                                f"{pd.Timestamp(day):%Y-%m-%d}` first.")
+    data: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+    return data
+
+
+# ---- patrols, KPIs, registry --------------------------------------------------------------------------------------
+def clean_stored_tracks(settings: Settings, start: Any, end: Any, rules: Any = None) -> Any:
+    """The imported tracks in ``[start, end)``, cleaned (:func:`anju.duty.tracks.clean_tracks`)."""
+    from anju.duty.imports import read_store
+    from anju.duty.tracks import clean_tracks
+
+    tr = read_store(settings, "tracks")
+    if tr.empty:
+        raise DataNotFoundError("no patrol tracks imported; run `anju duty import tracks FILE` (the demo imports "
+                                "its own).")
+    tr = tr[(tr["t"] >= pd.Timestamp(start)) & (tr["t"] < pd.Timestamp(end))]
+    return clean_tracks(tr, rules)
+
+
+def plans_used(settings: Settings, start: Any, end: Any) -> pd.DataFrame:
+    """The plan actually used for shifts starting in ``[start, end)``.
+
+    An imported (adjusted or issued) plan for a station and shift replaces the briefing's plan for it; shifts with
+    no imported plan use the stored briefing's plan.
+    """
+    from anju.duty.dosage import PLAN_COLUMNS
+    from anju.duty.imports import read_store
+
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    imported = read_store(settings, "plan")
+    frames = []
+    if not imported.empty:
+        imported = imported[(imported["shift_start"] >= lo) & (imported["shift_start"] < hi)]
+        frames.append(imported.assign(source="imported"))
+    root = duty_dir(settings) / "briefings"
+    for day in pd.date_range(lo.normalize(), hi, freq="D"):
+        p = root / f"{day:%Y-%m-%d}" / "plan.csv"
+        if p.exists():
+            b = pd.read_csv(p, parse_dates=["shift_start", "shift_end"], dtype={"community_id": str})
+            b = b[(b["shift_start"] >= lo) & (b["shift_start"] < hi)]
+            frames.append(b.assign(source="briefing"))
+    if not frames:
+        return pd.DataFrame(columns=[*PLAN_COLUMNS, "source"])
+    allp = pd.concat(frames, ignore_index=True)
+    allp["shift_start"] = pd.to_datetime(allp["shift_start"])
+    key = allp["station_id"].astype(str) + "|" + allp["shift_start"].astype(str)
+    has_import = set(key[allp["source"] == "imported"])
+    keep = (allp["source"] == "imported") | ~key.isin(has_import)
+    return allp[keep].reset_index(drop=True)
+
+
+def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First day of ``month`` and of the next month."""
+    p = pd.Period(month, freq="M")
+    return p.start_time, (p + 1).start_time
+
+
+def kpi_tables(settings: Settings, month: str) -> dict[str, pd.DataFrame]:
+    """The input tables of :func:`anju.duty.kpi.compute_kpis` for ``month`` (and the same month a year earlier)."""
+    from anju.duty.dosage import dosage, visibility
+    from anju.duty.imports import read_store
+    from anju.taxonomy import load_taxonomy
+
+    lo, hi = month_bounds(month)
+    ly_lo, ly_hi = month_bounds(str(pd.Period(month, freq="M") - 12))
+    tax = load_taxonomy(data_dir=settings.data_dir)
+    prev = set(tax.codes(preventable=True))
+    inc = pd.concat([read_events(settings, ly_lo, ly_hi), read_events(settings, lo, hi)], ignore_index=True)
+    inc["month"] = inc["reported_at"].dt.strftime("%Y-%m")
+    inc["preventable"] = inc["category"].isin(prev)
+    com = load_communities(settings)
+    communities = com.drop(columns="geometry")
+    station_of = dict(zip(com["community_id"], com["station_id"], strict=True))
+    tables: dict[str, pd.DataFrame] = {"incidents": inc, "communities": communities}
+    plan = plans_used(settings, lo, hi)
+    stops = read_store(settings, "stop_checks")
+    try:
+        track = clean_stored_tracks(settings, lo, hi + pd.Timedelta(hours=8))
+    except DataNotFoundError:
+        track = None
+    if track is not None and len(plan):
+        d = dosage(track, plan)
+        d["month"] = pd.to_datetime(d["shift_start"]).dt.strftime("%Y-%m")
+        tables["dosage"] = d
+    else:
+        tables["dosage"] = pd.DataFrame(columns=["station_id", "month", "planned_minutes", "credited_minutes"])
+    if track is not None and len(track.fixes):
+        v = visibility(track, areas=com["community_id"].tolist())
+        v = v[(v["day"] >= lo) & (v["day"] < hi)]
+        v["station_id"] = v["community_id"].map(station_of)
+        v["month"] = v["day"].dt.strftime("%Y-%m")
+        tables["visibility"] = v
+    else:
+        tables["visibility"] = pd.DataFrame(columns=["station_id", "month", "hours_with_visit", "hours"])
+    if not stops.empty:
+        stops = stops.assign(month=pd.to_datetime(stops["t"]).dt.strftime("%Y-%m"))
+    else:
+        stops = pd.DataFrame(columns=["check_id", "station_id", "month", "arrest"])
+    tables["stop_checks"] = stops
+    return tables
+
+
+def registry_worklist(settings: Settings, as_of: Any, *, lang: str | None = None) -> pd.DataFrame:
+    """Registry flags with evidence (:func:`anju.duty.registry.registry_flags`) over the imported registry."""
+    from anju.duty.imports import read_store
+    from anju.duty.registry import registry_flags
+
+    hh = read_store(settings, "households")
+    ut = read_store(settings, "utilities")
+    if hh.empty:
+        raise DataNotFoundError("no registry imported; run `anju duty import households FILE` and "
+                                "`anju duty import utilities FILE`.")
+    return registry_flags(hh, ut if not ut.empty else pd.DataFrame(columns=["address_code", "month", "water_m3",
+                                                                            "power_kwh"]),
+                          as_of=as_of, lang=lang or settings.lang)
