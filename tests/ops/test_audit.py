@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -43,7 +44,7 @@ def test_chain_verifies(ops_session: Session) -> None:
     assert rep.rows == 5 and rep.head_seq == 5
     evs = ops_session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
     assert evs[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(evs, evs[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(evs))
     assert evs[2].actor_name == "alice" and evs[2].detail == {"title": "通知 2", "n": 2}
 
 
