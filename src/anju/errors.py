@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "AnalyticsError",
+    "AccessDeniedError",
     "AnjuError",
     "ConfigError",
     "DataNotFoundError",
@@ -21,6 +22,7 @@ __all__ = [
     "ModelError",
     "NotFittedError",
     "PeriodError",
+    "OpsError",
     "ProfileError",
     "ReleaseError",
     "TaxonomyError",
@@ -98,3 +100,9 @@ class AnalyticsError(AnjuError, ValueError):
 
 class PeriodError(AnjuError, ValueError):
     """A period text that cannot be parsed or a comparison that cannot be resolved."""
+class OpsError(AnjuError, RuntimeError):
+    """The operations database refused an operation (bad record, broken audit chain, unknown job…)."""
+
+
+class AccessDeniedError(AnjuError, PermissionError):
+    """A user asked to read or write something outside their role's permissions or their data scope."""
