@@ -47,6 +47,9 @@ def web_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
 
             settings = load_settings(data_dir=d, quiet=True)
             run_demo(settings, seed=SEED, scale=0.02, years=2)
+            from anju.release import build_release
+
+            build_release(settings, "latest", formats=["json", "html", "xlsx"])  # the reference the pages must match
             LakeView(settings).release("zh")  # stores the release for the other workers
             (d / ".ready").touch()
     return d
@@ -55,6 +58,19 @@ def web_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
 @pytest.fixture(scope="session")
 def web_settings(web_demo: Path) -> Settings:
     return load_settings(data_dir=web_demo, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def release_json(web_settings: Settings) -> dict[str, Any]:
+    """The release.json that ``anju release`` wrote for the demo (built independently of the web app)."""
+    import json
+
+    (path,) = list(web_settings.paths.releases.glob("*/release.json"))
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def release_rows(release: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    return release["tables"][table]["rows"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")
