@@ -77,31 +77,40 @@ def draw_sample(frame: pd.DataFrame, month: str, *, n: int = 20, seed: int = 0) 
             raise AnalyticsError(f"the survey frame lacks {c!r}; expected community_id, building, resident_ref")
     if n < 1:
         raise AnalyticsError(f"the sample size per community must be at least 1; got {n}")
-    parts = []
-    fr = frame.drop_duplicates("resident_ref").sort_values(["community_id", "building", "resident_ref"])
-    for cid, g in fr.groupby("community_id", sort=True):
+    fr = frame.drop_duplicates("resident_ref").sort_values(["community_id", "building", "resident_ref"],
+                                                          kind="stable")
+    comm = fr["community_id"].astype(str).to_numpy()
+    bld = fr["building"].to_numpy()
+    uc, first = np.unique(comm, return_index=True)
+    bounds = np.append(first, len(fr))
+    take_idx: list[np.ndarray] = []
+    order_no: list[np.ndarray] = []
+    for j, cid in enumerate(uc):
+        lo, hi = bounds[j], bounds[j + 1]
         rng = _stream(seed, month, str(cid))
-        sizes = g.groupby("building", sort=True).size()
-        take_n = min(n, len(g))
+        _, bcode, sizes = np.unique(bld[lo:hi], return_inverse=True, return_counts=True)
+        take_n = min(n, hi - lo)
         quota = sizes / sizes.sum() * take_n
         alloc = np.floor(quota).astype(int)
         rest = take_n - int(alloc.sum())
         if rest:
-            frac = (quota - alloc).to_numpy()
-            order = np.lexsort((np.arange(len(frac)), -frac))
-            alloc.iloc[order[:rest]] += 1
-        picked = []
-        for b, k in alloc.items():
-            if k:
-                rows = g[g["building"] == b]
-                picked.append(rows.iloc[np.sort(rng.choice(len(rows), size=int(k), replace=False))])
-        s = pd.concat(picked)
-        s = s.iloc[rng.permutation(len(s))]
-        s = s.assign(month=month, order=np.arange(1, len(s) + 1))
-        parts.append(s[["community_id", "building", "resident_ref", "month", "order"]])
-    if not parts:
+            frac = quota - alloc
+            alloc[np.lexsort((np.arange(len(frac)), -frac))[:rest]] += 1
+        keys = rng.random(hi - lo)
+        srt = np.lexsort((keys, bcode))  # by building, then at random
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rank = np.empty(hi - lo, dtype=int)
+        rank[srt] = np.arange(hi - lo) - starts[bcode[srt]]
+        chosen = np.flatnonzero(rank < alloc[bcode]) + lo
+        chosen = chosen[rng.permutation(len(chosen))]
+        take_idx.append(chosen)
+        order_no.append(np.arange(1, len(chosen) + 1))
+    if not take_idx:
         return pd.DataFrame(columns=["community_id", "building", "resident_ref", "month", "order"])
-    return pd.concat(parts, ignore_index=True)
+    out = fr.iloc[np.concatenate(take_idx)][["community_id", "building", "resident_ref"]].copy()
+    out["month"] = month
+    out["order"] = np.concatenate(order_no)
+    return out.reset_index(drop=True)
 
 
 def survey_rates(answers: pd.DataFrame, *, by: str = "community_id", alpha: float = 0.05) -> pd.DataFrame:

@@ -34,6 +34,7 @@ class DemoResult:
     layers_loaded: list[str] = field(default_factory=list)
     layers_reused: bool = False
     import_report: Any = None  # anju.ingest ImportReport, None with --no-ingest
+    assessment_reports: list[Any] = field(default_factory=list)  # anju.assess.inputs InputReport per input
 
 
 def default_out_dir(settings: Settings) -> Path:
@@ -90,6 +91,13 @@ def _layers_current(settings: Settings, files: DemoFiles) -> bool:
     return True
 
 
+def _read_truth(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
 def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir: Path | None = None,
              ingest: bool = True, end_year: int | None = None, years: int = 3,
              on_start: Callable[[int], None] | None = None, on_rows: Callable[[int], None] | None = None,
@@ -104,6 +112,9 @@ def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir:
         on_stage("generate")
     files = generate_files(out, seed=seed, scale=scale, end_year=end, years=years, on_start=on_start,
                            on_rows=on_rows)
+    from anju.demo.assessment_data import ensure_assessment_inputs
+
+    ensure_assessment_inputs(out, seed=seed, end_year=end, truth=files.truth or _read_truth(files.truth_path))
     result = DemoResult(files)
     if not ingest:
         return result
@@ -124,5 +135,8 @@ def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir:
     from anju.ingest.pipeline import ingest_file
 
     result.import_report = ingest_file(settings, files.csv, profile="cn110", progress=ingest_progress)
+    from anju.assess.inputs import import_demo_inputs
+
+    result.assessment_reports = import_demo_inputs(settings, out)
     return result
 
