@@ -20,7 +20,7 @@ __all__ = ["camera_status"]
 
 
 def _ts(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+    return pd.to_datetime(s, errors="coerce", format="mixed").astype("datetime64[ns]")
 
 
 def camera_status(inventory: pd.DataFrame, faults: pd.DataFrame, month: Period | str) -> pd.DataFrame:

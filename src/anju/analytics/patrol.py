@@ -38,7 +38,7 @@ def patrol_rounds(scans: pd.DataFrame, *, round_gap_min: float = 30, min_walk_s:
     ``fast_scans`` (scans following the previous one by less than ``min_walk_s`` seconds)."""
     _check(scans, SCAN_COLUMNS, "patrol scan")
     s = scans[list(SCAN_COLUMNS)].copy()
-    s["scanned_at"] = pd.to_datetime(s["scanned_at"])
+    s["scanned_at"] = pd.to_datetime(s["scanned_at"], format="mixed")
     s = s.sort_values(["community_id", "guard_id", "scanned_at"], kind="stable").reset_index(drop=True)
     same = (s["community_id"].eq(s["community_id"].shift())) & (s["guard_id"].eq(s["guard_id"].shift()))
     gap = (s["scanned_at"] - s["scanned_at"].shift()).dt.total_seconds()
