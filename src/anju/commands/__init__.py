@@ -15,4 +15,5 @@ COMMAND_MODULES = (
     "duty",
     "ops",
     "serve",
+    "assess",
 )

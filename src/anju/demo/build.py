@@ -35,6 +35,7 @@ class DemoResult:
     layers_reused: bool = False
     import_report: Any = None  # anju.ingest ImportReport, None with --no-ingest
     duty: dict[str, Any] = field(default_factory=dict)  # duty imports (tracks, stop-checks, plan, registry)
+    assessment_reports: list[Any] = field(default_factory=list)  # anju.assess.inputs InputReport per input
 
 
 def default_out_dir(settings: Settings) -> Path:
@@ -91,6 +92,13 @@ def _layers_current(settings: Settings, files: DemoFiles) -> bool:
     return True
 
 
+def _read_truth(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
 def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir: Path | None = None,
              ingest: bool = True, end_year: int | None = None, years: int = 3,
              on_start: Callable[[int], None] | None = None, on_rows: Callable[[int], None] | None = None,
@@ -105,6 +113,9 @@ def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir:
         on_stage("generate")
     files = generate_files(out, seed=seed, scale=scale, end_year=end, years=years, on_start=on_start,
                            on_rows=on_rows)
+    from anju.demo.assessment_data import ensure_assessment_inputs
+
+    ensure_assessment_inputs(out, seed=seed, end_year=end, truth=files.truth or _read_truth(files.truth_path))
     result = DemoResult(files)
     if not ingest:
         return result
@@ -130,5 +141,8 @@ def run_demo(settings: Settings, *, seed: int = 42, scale: float = 1.0, out_dir:
     from anju.demo.duty import load_duty_demo
 
     result.duty = load_duty_demo(settings, out, seed=seed, scale=scale, end_year=end)
+    from anju.assess.inputs import import_demo_inputs
+
+    result.assessment_reports = import_demo_inputs(settings, out)
     return result
 
