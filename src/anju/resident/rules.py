@@ -59,6 +59,7 @@ class Department(_Strict):
     zh: str
     en: str
     kind: Literal["police", "department", "mediation", "dispatcher"]
+    org: str = ""  # organisation code of its queue; "" for police = the community's station
 
 
 class Route(_Strict):
