@@ -31,7 +31,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings, *, config: WebConfig | None = None, database_url: str | None = None,
-               upgrade: bool = True) -> FastAPI:
+               upgrade: bool = True, lake: LakeView | None = None) -> FastAPI:
     """The FastAPI app of one deployment.
 
     Parameters
@@ -40,6 +40,7 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
     config : web limits (timeouts, lockout, upload size); defaults in :class:`~anju.web.security.WebConfig`.
     database_url : overrides the ops database URL (tests pass a PostgreSQL URL here).
     upgrade : bring the database schema to the latest migration first (Alembic).
+    lake : a :class:`LakeView` to share (tests share one across apps; default a new one on ``settings``).
     """
     from anju.web import routes
     from anju.web.open311 import create_open311_app
@@ -49,7 +50,7 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
         db.upgrade_to_head(url)
     engine = db.make_engine(url)
     state = AppState(settings=settings, config=config or WebConfig(), engine=engine,
-                     sessions=db.session_factory(engine), lake=LakeView(settings),
+                     sessions=db.session_factory(engine), lake=lake or LakeView(settings),
                      secret=deployment_secret(settings), templates=make_templates())
     app = FastAPI(
         title="anju 安居",

@@ -49,8 +49,9 @@ class LakeView:
     ``builds`` counts release assemblies (the benchmark and tests read it to show the cache works).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, persist: bool = True) -> None:
         self.settings = settings
+        self.persist = persist
         self.builds = 0
         self._lock = threading.Lock()
         self._stamp: tuple[Any, ...] | None = None
@@ -100,10 +101,50 @@ class LakeView:
         def build() -> Release:
             from anju.release.assemble import assemble_release
 
+            stored = self._load(f"release-{lang}")
+            if stored is not None:
+                return stored  # type: ignore[no-any-return]
             self.builds += 1
-            return assemble_release(self.settings, "latest", lang=lang)  # type: ignore[arg-type]
+            rel = assemble_release(self.settings, "latest", lang=lang)  # type: ignore[arg-type]
+            self._store(f"release-{lang}", rel)
+            return rel
 
         return self._cached(f"release:{lang}", build)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ on-disk copy (survives restarts)
+    def _cache_file(self, name: str) -> Any:
+        return self.settings.data_dir / "cache" / "web" / f"{name}-{self._key}.pickle"
+
+    def _load(self, name: str) -> Any:
+        """The stored object of this data key, if a previous process built it (the data directory is trusted
+        like the lake itself; the key is a digest of the manifest, so a stale file is never read)."""
+        import pickle
+
+        if not self.persist or self._key is None:
+            return None
+        f = self._cache_file(name)
+        if not f.exists():
+            return None
+        try:
+            with f.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # a torn or outdated file is rebuilt, never trusted
+            return None
+
+    def _store(self, name: str, obj: Any) -> None:
+        import os
+        import pickle
+
+        if not self.persist or self._key is None:
+            return
+        f = self._cache_file(name)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        for old in f.parent.glob(f"{name}-*.pickle"):
+            old.unlink(missing_ok=True)
+        tmp = f.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, f)
 
     def geojson(self) -> bytes:
         """The community boundary layer of the release as GeoJSON bytes (display names joined by ECharts)."""
