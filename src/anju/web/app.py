@@ -43,6 +43,7 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
     lake : a :class:`LakeView` to share (tests share one across apps; default a new one on ``settings``).
     """
     from anju.web import routes
+    from anju.web.open311 import create_open311_app
 
     url = database_url or db.database_url(settings)
     if upgrade:
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routes.ROUTERS:
         app.include_router(router)
+    app.mount("/open311/v2", create_open311_app(app))  # Open311 GeoReport v2 (resident services)
     _error_handlers(app)
     return app
 

@@ -23,6 +23,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "imports": ("数据导入", "Imports"),
     "notices": ("通知通告", "Notices"),
     "tasks": ("任务交办", "Tasks"),
+    "orders": ("居民诉求", "Resident reports"),
     "users": ("用户与角色", "Users and roles"),
     "audit": ("审计日志", "Audit log"),
     "jobs": ("后台任务", "Jobs"),

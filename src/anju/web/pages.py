@@ -30,6 +30,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("imports", "/imports", "run_imports"),
     ("notices", "/notices", "login"),
     ("tasks", "/tasks", "login"),
+    ("orders", "/orders", "login"),
     ("users", "/users", "manage_users"),
     ("audit", "/audit", "read_audit"),
 )

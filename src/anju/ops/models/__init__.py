@@ -12,7 +12,11 @@ from anju.ops.models.community import (
 )
 from anju.ops.models.job import JOB_STATUSES, Job
 from anju.ops.models.notice import Notice
+from anju.ops.models.open311_partner import Open311Partner
 from anju.ops.models.organisation import ORG_KINDS, Organisation
+from anju.ops.models.plate import DoorPlate
+from anju.ops.models.resident_report import ReportEvent, ResidentReport
+from anju.ops.models.safe_house import SAFE_HOUSE_STATUSES, SafeHouse
 from anju.ops.models.session import LoginAttempt, WebSession
 from anju.ops.models.task import TASK_STATUSES, Task, TaskReply
 from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
@@ -21,6 +25,7 @@ __all__ = [
     "JOB_STATUSES",
     "ORG_KINDS",
     "PROFILE_FIELDS",
+    "SAFE_HOUSE_STATUSES",
     "SCOPE_LEVELS",
     "TASK_STATUSES",
     "AuditEvent",
@@ -28,10 +33,15 @@ __all__ = [
     "Community",
     "CommunityGrid",
     "CommunityProfile",
+    "DoorPlate",
     "Job",
     "LoginAttempt",
     "Notice",
+    "Open311Partner",
     "Organisation",
+    "ReportEvent",
+    "ResidentReport",
+    "SafeHouse",
     "Task",
     "TaskReply",
     "UTCDateTime",

@@ -15,11 +15,14 @@ from anju.web.routes import (
     overview,
     rankings,
     releases,
+    resident_orders,
+    resident_public,
     tasks,
     users,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
-                       users, audit_log)
+                       users, audit_log,
+                       resident_public, resident_orders)
 )

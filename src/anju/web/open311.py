@@ -1,0 +1,201 @@
+"""Open311 GeoReport v2 at ``/open311/v2/`` so other city systems (12345, 城运中心) exchange requests with us.
+
+Methods: ``GET services.json`` (our report kinds), ``GET services/{code}.json`` (service definition),
+``POST requests.json`` (submit), ``GET requests.json`` (list, with ``service_request_id``, ``status``,
+``start_date``, ``end_date``, ``page``, ``page_size``), ``GET requests/{id}.json`` (one request). Requests carry
+``status`` open|closed, ``status_notes``, ``agency_responsible``, ``expected_datetime`` (from the SLA),
+``requested_datetime`` and ``updated_datetime`` (ISO 8601 with offset).
+
+A POST without ``api_key`` is a public submission, with the same checks and rate limits as the public page; a
+partner's ``api_key`` lifts the per-client limit and, as the FixMyStreet extension does, may post status updates
+(``POST requests/{id}/updates.json`` with ``status`` and ``status_notes``). The API authenticates no browser
+session, so it lives in its own sub-application without the session-CSRF check (no cookie is ever read).
+Phone numbers are never returned; ``description`` is the resident's text as written (clients must escape it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import func, select
+
+from anju.ops.models import DoorPlate, ResidentReport
+from anju.ops.resident import (
+    ResidentDesk,
+    act,
+    partner_by_key,
+    plate_by_code,
+    submit_report,
+)
+from anju.resident.abuse import InputError
+from anju.resident.orders import OPEN, Status
+from anju.resident.plates import is_plate_code
+
+__all__ = ["create_open311_app"]
+
+TZ_FMT = "%Y-%m-%dT%H:%M:%S%z"
+
+
+def _iso(dt: datetime | None, tz: Any) -> str | None:
+    if dt is None:
+        return None
+    s = dt.astimezone(tz).strftime(TZ_FMT)
+    return s[:-2] + ":" + s[-2:]
+
+
+def _err(status: int, code: int, text: str) -> JSONResponse:
+    return JSONResponse([{"code": code, "description": text}], status_code=status)
+
+
+def create_open311_app(parent: FastAPI) -> FastAPI:
+    """The Open311 sub-application; it shares the parent's database and resident desk."""
+    app = FastAPI(title="anju Open311 GeoReport v2", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+
+    def state() -> Any:
+        return parent.state.anju
+
+    def desk() -> ResidentDesk:
+        d = getattr(parent.state, "resident_desk", None)
+        if d is None:
+            st = state()
+            d = ResidentDesk.load(st.settings.data_dir, st.secret)
+            parent.state.resident_desk = d
+        return d  # type: ignore[no-any-return]
+
+    def service(k: Any) -> dict[str, Any]:
+        return {"service_code": k.code, "service_name": k.zh, "description": k.en, "metadata": True,
+                "type": "realtime", "keywords": k.code, "group": "resident"}
+
+    def as_request(r: ResidentReport, d: ResidentDesk) -> dict[str, Any]:
+        dept = d.rules.departments().get(r.department)
+        notes = r.events[-1].note if r.events else ""
+        return {"service_request_id": r.receipt, "status": "open" if Status(r.status) in OPEN or
+                r.status == Status.MODERATION.value else "closed",
+                "status_notes": notes, "service_name": d.rules.kinds()[r.kind].zh if r.kind in d.rules.kinds()
+                else r.kind, "service_code": r.kind, "description": r.text,
+                "agency_responsible": dept.zh if dept else r.department, "service_notice": "",
+                "requested_datetime": _iso(r.created_at, d.tz), "updated_datetime": _iso(r.updated_at, d.tz),
+                "expected_datetime": _iso(r.deadline, d.tz), "address": r.address, "lat": r.lat, "long": r.lon,
+                "extended_attributes": {"state": r.status, "resolution": r.resolution, "matter": r.matter}}
+
+    @app.get("/services.json")
+    def services() -> list[dict[str, Any]]:
+        return [service(k) for k in desk().rules.kind]
+
+    @app.get("/services/{code}.json")
+    def service_definition(code: str) -> Response:
+        kinds = desk().rules.kinds()
+        if code not in kinds:
+            return _err(404, 404, f"unknown service_code {code!r}")
+        return JSONResponse({"service_code": code, "attributes": [
+            {"variable": True, "code": "plate", "datatype": "string", "required": False,
+             "datatype_description": "门牌二维码编号 / door-plate code", "order": 1, "description": "门牌编号"},
+            {"variable": True, "code": "phone", "datatype": "string", "required": False,
+             "datatype_description": "7–15 digits", "order": 2, "description": "联系电话"}]})
+
+    @app.post("/requests.json")
+    def post_request(request: Request, service_code: Annotated[str, Form(max_length=32)],
+                     description: Annotated[str, Form(max_length=20000)],
+                     api_key: Annotated[str | None, Form(max_length=200)] = None,
+                     address_string: Annotated[str, Form(max_length=300)] = "",
+                     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+                     long: Annotated[float | None, Form(ge=-180, le=180)] = None,
+                     phone: Annotated[str | None, Form(max_length=40)] = None,
+                     plate: Annotated[str | None, Form(alias="attribute[plate]", max_length=32)] = None
+                     ) -> Response:
+        d = desk()
+        ip = request.client.host if request.client else "?"
+        with state().sessions() as session:
+            partner = partner_by_key(session, api_key) if api_key else None
+            if api_key and partner is None:
+                return _err(403, 403, "invalid api_key")
+            key = f"partner:{partner.id}" if partner else f"ip:{ip}"
+            if partner is None and not d.per_client.hit(key):
+                return JSONResponse([{"code": 429, "description": "rate limit exceeded"}], status_code=429,
+                                    headers={"Retry-After": str(d.per_client.retry_after(key))})
+            p: DoorPlate | None = None
+            if plate:
+                p = plate_by_code(session, plate) if is_plate_code(plate) else None
+                if p is None:
+                    return _err(400, 400, "unknown or revoked plate")
+                if partner is None and not d.per_plate.hit(f"plate:{plate}"):
+                    return JSONResponse([{"code": 429, "description": "rate limit exceeded for this plate"}],
+                                        status_code=429, headers={"Retry-After": "60"})
+            try:
+                r = submit_report(session, d, kind=service_code, text=description, phone=phone, plate=p,
+                                  address=address_string, lon=long, lat=lat, client_ip=ip,
+                                  source="partner" if partner else "open311", partner=partner)
+                session.commit()
+            except InputError as exc:
+                session.rollback()
+                return _err(400, 400, str(exc))
+            return JSONResponse([{"service_request_id": r.receipt, "service_notice": "",
+                                  "account_id": None}], status_code=201)
+
+    @app.get("/requests.json")
+    def get_requests(service_request_id: str | None = None, service_code: str | None = None,
+                     status: str | None = None, start_date: datetime | None = None,
+                     end_date: datetime | None = None, page: int = 1, page_size: int = 50) -> Response:
+        d = desk()
+        page_size = max(1, min(page_size, 200))
+        with state().sessions() as session:
+            stmt = select(ResidentReport).where(ResidentReport.status.not_in(["hidden", "moderation"]))
+            if service_request_id:
+                ids = [x.strip().upper() for x in service_request_id.split(",")][:200]
+                stmt = stmt.where(ResidentReport.receipt.in_(ids))
+            if service_code:
+                stmt = stmt.where(ResidentReport.kind == service_code)
+            if status in ("open", "closed"):
+                opens = [s.value for s in OPEN]
+                stmt = stmt.where(ResidentReport.status.in_(opens) if status == "open"
+                                  else ResidentReport.status.not_in(opens))
+            if start_date:
+                stmt = stmt.where(ResidentReport.created_at >= start_date.astimezone(UTC))
+            if end_date:
+                stmt = stmt.where(ResidentReport.created_at <= end_date.astimezone(UTC))
+            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            rows = session.scalars(stmt.order_by(ResidentReport.created_at.desc(), ResidentReport.id.desc())
+                                   .offset((max(page, 1) - 1) * page_size).limit(page_size)).all()
+            return JSONResponse([as_request(r, d) for r in rows], headers={"X-Total-Count": str(total)})
+
+    @app.get("/requests/{receipt}.json")
+    def get_request(receipt: str) -> Response:
+        d = desk()
+        with state().sessions() as session:
+            r = session.scalars(select(ResidentReport).where(ResidentReport.receipt == receipt.upper()[:32],
+                                                             ResidentReport.status != "hidden")).first()
+            if r is None:
+                return _err(404, 404, "no such service_request_id")
+            return JSONResponse([as_request(r, d)])
+
+    @app.post("/requests/{receipt}/updates.json")
+    def post_update(request: Request, receipt: str, api_key: Annotated[str, Form(max_length=200)],
+                    status_notes: Annotated[str, Form(max_length=1000)],
+                    status: Annotated[str, Form(pattern="^(open|closed)$")]) -> Response:
+        d = desk()
+        with state().sessions() as session:
+            partner = partner_by_key(session, api_key)
+            if partner is None:
+                return _err(403, 403, "status updates need a partner api_key")
+            r = session.scalars(select(ResidentReport).where(ResidentReport.receipt == receipt.upper()[:32])).first()
+            if r is None or r.partner_id != partner.id:
+                return _err(404, 404, "no such service_request_id from this partner")
+            try:
+                if status == "closed" and Status(r.status) in (Status.SIGNED, Status.IN_PROGRESS):
+                    act(session, d, r, "close", actor=None, note=f"[{partner.name}] {status_notes}",
+                        resolution="fixed", check_permission=False)
+                elif Status(r.status) in OPEN:
+                    act(session, d, r, "urge", actor=None, note=f"[{partner.name}] {status_notes}",
+                        check_permission=False)
+                else:
+                    return _err(409, 409, f"request is {r.status}; no update possible")
+                session.commit()
+            except (InputError, ValueError) as exc:
+                session.rollback()
+                return _err(400, 400, str(exc))
+            return JSONResponse([as_request(r, d)])
+
+    return app
