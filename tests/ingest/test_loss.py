@@ -14,8 +14,23 @@ def _floats(a: pa.Array) -> list[float | None]:
 
 
 def test_loss_formats() -> None:
-    raw = ["5000", "5,000元", "1.2万", "￥300", " 2 500 ", "约三千", "0", "3，000"]
-    assert _floats(_parse_loss(pa.array(raw))) == [5000.0, 5000.0, 12000.0, 300.0, 2500.0, None, 0.0, 3000.0]
+    raw = ["5000", "5,000元", "1.2万", "￥300", " 2 500 ", "约三千", "0", "3，000", "约5000元", "五千元", "１２００",
+           "两万五千元", "5000余元", "一千五", "若干", "不详", "5千"]
+    assert _floats(_parse_loss(pa.array(raw))) == [5000.0, 5000.0, 12000.0, 300.0, 2500.0, 3000.0, 0.0, 3000.0,
+                                                   5000.0, 5000.0, 1200.0, 25000.0, 5000.0, 1500.0, None, None,
+                                                   None]
+
+
+def test_unreadable_loss_values_are_counted_in_the_report(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    from anju.ingest import ingest_file
+    from anju.ingest.sample import cn110_sample, write_csv
+
+    t = cn110_sample(100, seed=5)
+    loss = ["若干"] * 3 + ["五千元", "1.2万"] + [None] * 95
+    t = t.set_column(t.schema.get_field_index("涉案金额"), "涉案金额", pa.array(loss, pa.string()))
+    report = ingest_file(settings, write_csv(t, tmp_path / "loss.csv"))
+    assert report.unparsed_values == {"loss": 3}
+    assert report.rows_loaded == 100  # the rows load; only the amount is empty
 
 
 def test_loss_sparse_values_land_on_their_rows() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import calendar
 import zoneinfo
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -111,11 +113,64 @@ def test_impossible_dates_with_offsets_and_slashes() -> None:
 
 
 def test_garbage_and_nulls() -> None:
-    out = parse_times(pa.array(["", "  ", "不是时间", None, "2024年3月2日", "2024-13-01 00:00:00", " 2024/3/2 14:30 "]),
+    out = parse_times(pa.array(["", "  ", "不是时间", None, "2024-13-01 00:00:00", "2024年2月30日", " 2024/3/2 14:30 "]),
                       CN, "Asia/Shanghai")
     assert out.local.to_pylist()[:6] == [None] * 6
     assert out.local[6].as_py() == datetime(2024, 3, 2, 14, 30)
     assert out.ok.tolist() == [False] * 6 + [True]
+    assert out.precision is not None and out.precision.to_pylist() == [None] * 6 + ["minute"]
+
+
+# the spellings seen in Chinese exports, each with the wall-clock time and the precision it must give
+CHINESE_SPELLINGS = [
+    ("2025/3/1 下午2:05", datetime(2025, 3, 1, 14, 5), "minute"),
+    ("2025/3/1 上午11:59", datetime(2025, 3, 1, 11, 59), "minute"),
+    ("2025年3月1日 晚上11点20分", datetime(2025, 3, 1, 23, 20), "minute"),
+    ("2025年3月1日 凌晨12点30分", datetime(2025, 3, 1, 0, 30), "minute"),
+    ("2025年3月1日 中午12:10", datetime(2025, 3, 1, 12, 10), "minute"),
+    ("2025.3.1 14:05", datetime(2025, 3, 1, 14, 5), "minute"),
+    ("2025年3月1日", datetime(2025, 3, 1), "day"),
+    ("2025年3月1日 14时", datetime(2025, 3, 1, 14), "hour"),
+    ("2025年3月1日 14点05分", datetime(2025, 3, 1, 14, 5), "minute"),
+    ("2025-3-1 14点半", datetime(2025, 3, 1, 14, 30), "minute"),
+    ("45717.5", datetime(2025, 3, 1, 12), "minute"),  # an Excel serial number
+    ("45717", datetime(2025, 3, 1), "day"),
+    ("２０２５/３/１ １４：０５", datetime(2025, 3, 1, 14, 5), "minute"),
+    ("202503011405", datetime(2025, 3, 1, 14, 5), "minute"),
+    ("20250301", datetime(2025, 3, 1), "day"),
+    ("2025-03-01 14:05:06.789", datetime(2025, 3, 1, 14, 5, 6), "minute"),
+    ("2025/03/01 14:05:06,5", datetime(2025, 3, 1, 14, 5, 6), "minute"),
+]
+
+
+@pytest.mark.parametrize("text,want,precision", CHINESE_SPELLINGS, ids=[c[0] for c in CHINESE_SPELLINGS])
+def test_chinese_export_spellings(text: str, want: datetime, precision: str) -> None:
+    out = parse_times(pa.array(["2024年3月2日 14时30分", text]), CN, "Asia/Shanghai")
+    assert out.local[1].as_py() == want
+    assert out.precision is not None and out.precision.to_pylist() == ["minute", precision]
+
+
+def test_date_and_time_of_day_columns_with_chinese_clock(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a profile with a date column and a "14点05分" time column; a row without a time keeps its date (day precision)
+    from anju.ingest import ingest_file
+    from anju.ingest.profile import load_profile
+    from anju.lake import connect
+
+    prof_text = (Path(__file__).parents[2] / "src/anju/ingest/profiles/cn110.toml").read_text(encoding="utf-8")
+    prof_text = prof_text.replace('time = ["报警时间", "接警时间"]', 'time = ["日期"]\ntime_of_day = ["时间"]')
+    prof_text = prof_text.replace('name = "cn110"', 'name = "split"')
+    pp = tmp_path / "split.toml"
+    pp.write_text(prof_text, encoding="utf-8")
+    csv = tmp_path / "split.csv"
+    csv.write_text("接警编号,日期,时间,警情类别\nA1,2025年3月1日,14点05分,盗窃\nA2,2025/3/2,,盗窃\n"
+                   "A3,2025.3.3,下午3点,盗窃\n", encoding="utf-8")
+    report = ingest_file(settings, csv, profile=load_profile(str(pp)))
+    assert report.rows_loaded == 3
+    with connect(settings) as lake:
+        got = lake.incidents().select("record_key", "reported_at", "time_precision").order_by("record_key").execute()
+    assert [str(x) for x in got["reported_at"]] == ["2025-03-01 14:05:00", "2025-03-02 00:00:00",
+                                                    "2025-03-03 15:00:00"]
+    assert got["time_precision"].tolist() == ["minute", "day", "hour"]
 
 
 def test_daylight_saving_changes() -> None:

@@ -124,6 +124,7 @@ class _Totals:
     reasons: Counter[str] = field(default_factory=Counter)
     unknown: Counter[str] = field(default_factory=Counter)
     unassigned: Counter[str] = field(default_factory=Counter)
+    unparsed: Counter[str] = field(default_factory=Counter)
 
     def add(self, r: BatchResult) -> None:
         self.rows_read += r.rows_read
@@ -131,6 +132,7 @@ class _Totals:
         self.reasons.update(r.reasons)
         self.unknown.update(r.unknown_categories)
         self.unassigned.update(r.unassigned)
+        self.unparsed.update(r.unparsed)
 
 
 def _setup(settings: Settings, path: Path, profile: str | Profile, encoding: str | None
@@ -264,6 +266,7 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
                 blank_lines=reader.blank_lines,
                 lines_reread=reader.lines_reread,
                 notes=list(reader.notes),
+                unparsed_values=dict(totals.unparsed),
             )
             _check_accounted(p, report, reader)
             report.seconds = time.perf_counter() - started

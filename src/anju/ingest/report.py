@@ -22,6 +22,9 @@ LEVEL_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+_UNPARSED_LABELS = {"loss": ("涉案金额", "loss amounts")}
+
+
 @dataclass
 class ImportReport:
     """Outcome of :func:`anju.ingest.pipeline.ingest_file` (also what the manifest records for the import)."""
@@ -47,6 +50,8 @@ class ImportReport:
     lines_reread: int = 0
     #: what the reader changed on the way (zh / en)
     notes: list[str] = field(default_factory=list)
+    #: loaded rows with a value given but unreadable (kept as null), per field: e.g. ``{"loss": 3}``
+    unparsed_values: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_manifest(cls, entry: dict[str, Any], *, skipped: bool = False) -> ImportReport:
@@ -103,6 +108,9 @@ class ImportReport:
             t.add_row(lab(f"未分配到{z}", f"unassigned ({e})"), f"{count:,}")
         if self.seconds and not self.skipped_duplicate_file:
             t.add_row(lab("用时", "time"), f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
+        for fld, count in sorted(self.unparsed_values.items()):
+            z, e = _UNPARSED_LABELS.get(fld, (fld, fld))
+            t.add_row(lab(f"无法识别的{z}（留空）", f"unreadable {e} (kept empty)"), f"{count:,}")
         for note in self.notes:
             z, _, e = note.partition(" / ")
             t.add_row(lab("说明：" + z, "note: " + (e or z)), "")

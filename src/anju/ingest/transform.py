@@ -51,6 +51,8 @@ class BatchResult:
     unknown_categories: Counter[str] = field(default_factory=Counter)
     unassigned: Counter[str] = field(default_factory=Counter)
     parsed: dict[str, Any] | None = None
+    #: loaded rows whose value of a field was given but could not be read (kept as null): field → count
+    unparsed: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -171,8 +173,9 @@ class BatchTransformer:
         # 2. time
         raw_time = self._col(t, "time")
         time_name = str(self.resolved["time"])
-        if self.resolved.get("time_of_day"):
-            raw_time = pc.binary_join_element_wise(raw_time, self._col(t, "time_of_day"), " ")
+        if self.resolved.get("time_of_day"):  # a date column and a time column; a missing time leaves the date
+            tod = self._col(t, "time_of_day")
+            raw_time = pc.if_else(pc.is_valid(tod), pc.binary_join_element_wise(raw_time, tod, " "), raw_time)
             time_name += "+" + str(self.resolved["time_of_day"])
         times = parse_times(raw_time, prof.time.formats, prof.time.timezone)
         missing, bad, impossible = time_problems(raw_time, times.local, min_date=self.min_date,
@@ -300,8 +303,18 @@ class BatchTransformer:
         cols["address"] = base(mask_text(self._col(t, "address")))
         cols["text"] = text
         cols["unit"] = base(self._col(t, "unit"))
-        cols["loss_yuan"] = _parse_loss(base(self._col(t, "loss"))) if self.resolved.get("loss") else \
-            pa.nulls(m, pa.float64())
+        unparsed: Counter[str] = Counter()
+        if self.resolved.get("loss"):
+            raw_loss = base(self._col(t, "loss"))
+            cols["loss_yuan"] = _parse_loss(raw_loss)
+            # a value given but not a number: kept as null, never silently — counted for the report
+            given = pc.and_(pc.is_valid(raw_loss), pc.not_equal(pc.utf8_trim_whitespace(raw_loss), ""))
+            lost = pc.sum(pc.and_(given, pc.is_null(cols["loss_yuan"])).cast(pa.int64())).as_py() or 0
+            if lost:
+                unparsed["loss"] = int(lost)
+        else:
+            cols["loss_yuan"] = pa.nulls(m, pa.float64())
+        cols["time_precision"] = base(times.precision)
         cols["caller_hash"] = base(caller_hash)
         cols["phone_hash"] = base(phone_hash)
         cols["caller_masked"] = base(caller_masked_all)
@@ -330,7 +343,8 @@ class BatchTransformer:
         reasons = v.counts()
         for m in batch.malformed:
             reasons[m.reason] += 1
-        return BatchResult(incidents, quarantine, n + len(batch.malformed), reasons, unknown, unassigned, parsed)
+        return BatchResult(incidents, quarantine, n + len(batch.malformed), reasons, unknown, unassigned, parsed,
+                           unparsed)
 
     def _categories(self, cat: pa.Array, sub: pa.Array | None) -> tuple[pa.Array, pa.Array, np.ndarray]:
         """``(codes, families, known)`` of each row: the mapping is applied to the distinct (category, subcategory)
@@ -421,9 +435,12 @@ def _lookup(codes: pa.Array, table: dict[str, str]) -> pa.Array:
 
 
 def _parse_loss(values: pa.Array) -> pa.Array:
-    """Loss amounts in yuan: '5000', '5,000元', '1.2万' → 5000.0, 5000.0, 12000.0; anything else → null.
+    """Loss amounts in yuan: '5000', '5,000元', '约5000元', '1.2万', '１２００', '五千元' → numbers; else null.
 
     Most calls have no loss: only the given values are parsed, then spread back to their rows.
+
+    >>> _parse_loss(pa.array(["5,000元", "约5000元", "1.2万", "１２００", "五千元", "三万五", "若干", None])).to_pylist()
+    [5000.0, 5000.0, 12000.0, 1200.0, 5000.0, 35000.0, None, None]
     """
     values = values.cast(pa.string())
     if values.null_count:
@@ -435,9 +452,47 @@ def _parse_loss(values: pa.Array) -> pa.Array:
     return _float(_loss_values(values))
 
 
+_FULL_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "，": ","}
+_LOSS_NOISE = r"[元,，\s¥￥]|人民币|大约|约|左右|余|多|许|块钱|块|rmb|RMB"
+
+
 def _loss_values(values: pa.Array) -> np.ndarray:
     """:func:`_parse_loss` of non-null strings, NaN where unparseable."""
-    s = pc.replace_substring_regex(values, r"[元,，\s¥￥]", "")
+    if pc.any(pc.match_substring_regex(values, "[０-９．]")).as_py():
+        for a, b in _FULL_DIGITS.items():
+            values = pc.replace_substring(values, a, b)
+    s = pc.replace_substring_regex(values, _LOSS_NOISE, "")
     wan = pc.match_substring(s, "万").fill_null(False).to_numpy(zero_copy_only=False)
     f, _bad = parse_numbers(pc.replace_substring(s, "万", ""))
-    return np.where(wan, f * 10_000.0, f)
+    out = np.where(wan, f * 10_000.0, f)
+    rest = np.flatnonzero(np.isnan(out))
+    if rest.size:  # Chinese numerals (五千, 三万五, 一万二千): rare, one by one
+        texts = s.take(pa.array(rest)).to_pylist()
+        out[rest] = [_chinese_amount(x) for x in texts]
+    return out
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _chinese_amount(text: str | None) -> float:
+    """``五千`` → 5000, ``三万五`` → 35000, ``一万二千三百`` → 12300; NaN when not a Chinese numeral amount."""
+    if not text or any(c not in _CN_DIGITS and c not in _CN_UNITS and c not in "万亿" for c in text):
+        return float("nan")
+    total, section, digit = 0, 0, None
+    last_unit = 1
+    for c in text:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        elif c in _CN_UNITS:
+            section += (1 if digit is None else digit) * _CN_UNITS[c]
+            last_unit, digit = _CN_UNITS[c], None
+        else:  # 万 / 亿
+            big = 10_000 if c == "万" else 100_000_000
+            total += (section + (digit or 0)) * big
+            section, digit, last_unit = 0, None, big
+    if digit is not None:  # a trailing digit after a unit counts one step down: 三万五 = 35000, 一千五 = 1500
+        section += digit * (last_unit // 10 if last_unit >= 10 else 1)
+    return float(total + section)

@@ -85,7 +85,9 @@ class Lake:
                                 "Restore the file or remove its import from lake/manifest.json")
         cols = ", ".join(f'"{f.name}"' for f in INCIDENT_SCHEMA)
         if inc:
-            body = f"SELECT {cols} FROM read_parquet({_sql_list(inc)}, {_HIVE})"
+            # files of a version-2 lake lack time_precision: read by name, the column null there
+            legacy = ", union_by_name = true" if self.manifest.legacy_files else ""
+            body = f"SELECT {cols} FROM read_parquet({_sql_list(inc)}, {_HIVE}{legacy})"
         else:
             body = _empty_select(INCIDENT_SCHEMA)
         self.duckdb.execute(f"CREATE OR REPLACE VIEW incidents AS {body}")

@@ -1,6 +1,6 @@
 """The lake's manifest: the single source of truth about which imports (and files) are committed.
 
-``lake/manifest.json`` is ``{"version": 2, "imports": [...], "files": {"incidents": [...], "quarantine": [...]}}``
+``lake/manifest.json`` is ``{"version": 3, "imports": [...], "files": {"incidents": [...], "quarantine": [...]}}``
 with file paths relative to ``lake/``. It is rewritten whole, atomically (temp file, fsync, ``os.replace``), and
 only after an import's files are in place — so a reader either sees an import completely or not at all.
 """
@@ -21,7 +21,11 @@ from anju.errors import LakeError
 __all__ = ["MANIFEST_VERSION", "Manifest", "lake_lock"]
 
 #: 2: caller_hash/phone_hash are 32-byte digests (version 1 stored them as 64 hex characters).
-MANIFEST_VERSION = 2
+#: 3: incident files carry ``time_precision``. A version-2 lake is still read (its files listed under
+#: ``legacy_files`` read the column as null) and becomes version 3 at its next write.
+MANIFEST_VERSION = 3
+#: versions this anju reads
+READABLE_VERSIONS = (2, 3)
 
 
 class Manifest:
@@ -48,11 +52,21 @@ class Manifest:
             raise LakeError(f"{p}: this lake was written by an older anju (lake version 1: caller and phone hashes "
                             f"as hex text); this anju reads version {MANIFEST_VERSION} (32-byte digests). Import "
                             "the source files again into a new data directory (--data-dir), or run the older anju")
-        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or \
+        if not isinstance(data, dict) or data.get("version") not in READABLE_VERSIONS or \
                 not isinstance(data.get("imports"), list):
-            raise LakeError(f"{p}: unexpected manifest layout (version {data.get('version')!r}); "
-                            f"this anju reads version {MANIFEST_VERSION}")
+            version = data.get("version") if isinstance(data, dict) else None
+            raise LakeError(f"{p}: unexpected manifest layout (version {version!r}); this anju reads versions "
+                            f"{READABLE_VERSIONS}. Run `anju lake check` for details, or restore the file from a "
+                            "backup")
+        if data["version"] == 2:  # every file so far lacks time_precision; upgraded in memory, saved on write
+            data["version"] = MANIFEST_VERSION
+            data["legacy_files"] = sorted(set(data.get("files", {}).get("incidents", [])))
         return cls(p, data)
+
+    @property
+    def legacy_files(self) -> set[str]:
+        """Incident files written before lake version 3 (no ``time_precision`` column)."""
+        return set(self.data.get("legacy_files", []))
 
     @property
     def imports(self) -> list[dict[str, Any]]:
@@ -87,6 +101,8 @@ class Manifest:
         gone = set(old)
         kept = [f for f in self.data["files"].get(table, []) if f not in gone]
         self.data["files"][table] = kept + list(new)
+        if "legacy_files" in self.data:
+            self.data["legacy_files"] = [f for f in self.data["legacy_files"] if f not in gone]
 
     def save(self) -> None:
         """Write atomically: temp file in the same directory, fsync, ``os.replace``, fsync the directory."""

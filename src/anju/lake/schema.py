@@ -47,6 +47,9 @@ INCIDENT_FILE_SCHEMA = pa.schema(
         pa.field("phone_hash", pa.binary(32)),
         pa.field("caller_masked", pa.string()),
         pa.field("phone_masked", pa.string()),
+        # what the source time said: "minute" (or finer), "hour", or "day" (a date only, placed at midnight);
+        # null in files written before lake version 3 (see anju.lake.manifest)
+        pa.field("time_precision", pa.string()),
     ]
 )
 

@@ -249,7 +249,12 @@ def compact(lake_dir: Path, manifest: Manifest, *, min_files: int = 2) -> dict[s
             for rel in files:
                 pf = pq.ParquetFile(lake_dir / rel)
                 for rg in range(pf.num_row_groups):
-                    t = pf.read_row_group(rg, columns=INCIDENT_FILE_SCHEMA.names).cast(INCIDENT_FILE_SCHEMA)
+                    have = [n for n in INCIDENT_FILE_SCHEMA.names if n in pf.schema_arrow.names]
+                    t = pf.read_row_group(rg, columns=have)
+                    for f in INCIDENT_FILE_SCHEMA:  # a version-2 file: time_precision unknown (null)
+                        if f.name not in have:
+                            t = t.append_column(f, pa.nulls(t.num_rows, f.type))
+                    t = t.select(INCIDENT_FILE_SCHEMA.names).cast(INCIDENT_FILE_SCHEMA)
                     pending.append(t)
                     pending_rows += t.num_rows
                     if pending_rows >= ROW_GROUP_ROWS:
