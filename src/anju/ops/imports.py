@@ -239,7 +239,11 @@ def _community(session: Session, rec: dict[str, str | None], rep: ImportReport) 
         return "created"
     changed = _apply(c, values)
     if grids and sorted(c.grid_codes) != grids:
-        c.grids = [CommunityGrid(grid_code=g) for g in grids]
+        have = {g.grid_code: g for g in c.grids}
+        for code_, row in have.items():
+            if code_ not in grids:
+                c.grids.remove(row)
+        c.grids.extend(CommunityGrid(grid_code=g) for g in grids if g not in have)
         changed = True
     return "updated" if changed else "unchanged"
 
@@ -303,8 +307,12 @@ def _user(session: Session, rec: dict[str, str | None], rep: ImportReport) -> st
             rep.new_passwords[username] = password
         return "created"
     changed = _apply(u, values)
-    if sorted((s.area_level, s.area_code) for s in u.scopes) != scopes:
-        u.scopes = [UserScope(area_level=lv, area_code=cd) for lv, cd in scopes]
+    have = {(s.area_level, s.area_code): s for s in u.scopes}
+    if set(have) != set(scopes):  # change only the difference (unique rows: no delete-then-insert of the same)
+        for key, row in have.items():
+            if key not in scopes:
+                u.scopes.remove(row)
+        u.scopes.extend(UserScope(area_level=lv, area_code=cd) for lv, cd in scopes if (lv, cd) not in have)
         changed = True
     return "updated" if changed else "unchanged"
 
