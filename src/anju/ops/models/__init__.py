@@ -14,10 +14,22 @@ from anju.ops.models.job import JOB_STATUSES, Job
 from anju.ops.models.notice import Notice
 from anju.ops.models.organisation import ORG_KINDS, Organisation
 from anju.ops.models.session import LoginAttempt, WebSession
+from anju.ops.models.supervision import (
+    CASE_STATUSES,
+    MEASURE_CATEGORIES,
+    SupervisionCase,
+    SupervisionMeasure,
+    SupervisionSnapshot,
+)
 from anju.ops.models.task import TASK_STATUSES, Task, TaskReply
 from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
 
 __all__ = [
+    "CASE_STATUSES",
+    "MEASURE_CATEGORIES",
+    "SupervisionCase",
+    "SupervisionMeasure",
+    "SupervisionSnapshot",
     "JOB_STATUSES",
     "ORG_KINDS",
     "PROFILE_FIELDS",
