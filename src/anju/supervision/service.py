@@ -90,8 +90,8 @@ def open_case(session: Session, incidents: ibis.Table, *, actor: User | None, co
     session.add(case)
     session.flush()
     prof = risk_profile(session, incidents, com, opened_on, families=families)
-    session.add(SupervisionSnapshot(case_id=case.id, kind="opening", as_of=opened_on, profile=prof, progress=None,
-                                    author_id=case.created_by))
+    case.snapshots.append(SupervisionSnapshot(kind="opening", as_of=opened_on, profile=prof, progress=None,
+                                              author_id=case.created_by))
     audit.record(session, actor=actor, action="supervision.open", target_type="supervision_case", target_id=case.id,
                  detail={"community": com.code, "official": case.official, "goal_change": goal_change,
                          "base_period": base_period})
@@ -119,9 +119,9 @@ def review_case(session: Session, incidents: ibis.Table, case_id: int, *, actor:
                         goal_change=case.goal_change, n=n)
     except ValueError as exc:
         raise SupervisionError(str(exc)) from None
-    snap = SupervisionSnapshot(case_id=case.id, kind="review", as_of=as_of, profile=prof, progress=prog,
+    snap = SupervisionSnapshot(kind="review", as_of=as_of, profile=prof, progress=prog,
                                author_id=actor.id if actor is not None else None)
-    session.add(snap)
+    case.snapshots.append(snap)
     case.status = "reviewing"
     audit.record(session, actor=actor, action="supervision.review", target_type="supervision_case",
                  target_id=case.id, detail={"as_of": as_of.isoformat(), "change": prog["change"],
@@ -164,10 +164,10 @@ def add_measure(session: Session, settings: Settings, case_id: int, *, actor: Us
     if cost_yuan is not None and cost_yuan < 0:
         raise SupervisionError(f"the cost cannot be negative; got {cost_yuan}")
     ev = _evidence(settings, evidence) if evidence is not None else (None, None, None, None)
-    m = SupervisionMeasure(case_id=case.id, on_date=on_date, category=cat, what=what.strip(), who=who.strip(),
+    m = SupervisionMeasure(on_date=on_date, category=cat, what=what.strip(), who=who.strip(),
                            cost_yuan=cost_yuan, evidence_name=ev[0], evidence_type=ev[1], evidence_size=ev[2],
                            evidence_sha256=ev[3], author_id=actor.id if actor is not None else None)
-    session.add(m)
+    case.measures.append(m)
     session.flush()
     audit.record(session, actor=actor, action="supervision.measure", target_type="supervision_case",
                  target_id=case.id, detail={"measure": m.id, "category": cat, "evidence": ev[3]})
