@@ -24,7 +24,7 @@ from anju.supervision.access import assessment_view, case_dict, visible_case, vi
 from anju.supervision.report import write_case_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analytics"))
-from analytics_synth import lake_frame  # noqa: E402
+from analytics_synth import lake_frame
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -68,12 +68,12 @@ def write_case_report(case: SupervisionCase, path: str | Path, *, issued: dt.dat
     else:
         _para(doc, "尚未登记整治措施。")
     _para(doc, "四、整治成效", font=HEAD_FONT)
-    reviews = [s for s in case.snapshots if s.kind == "review" and s.progress]
+    reviews = [(s.as_of, s.progress) for s in case.snapshots if s.kind == "review" and s.progress]
     if reviews:
         _table(doc, ["评估日期", "统计时段", "发案", "去年同期", "同比", "P值", "全区排名", "是否达标"],
-               [[str(s.as_of), s.progress["span"], s.progress["count"], s.progress["count_prev"],
-                 _v(s.progress["change"], True), f"{s.progress['p_value']:.3g}" if s.progress["p_value"] is not None
-                 else "—", s.progress["rank"], "是" if s.progress["goal_met"] else "否"] for s in reviews])
+               [[str(day), pr["span"], pr["count"], pr["count_prev"], _v(pr["change"], True),
+                 f"{pr['p_value']:.3g}" if pr["p_value"] is not None else "—", pr["rank"],
+                 "是" if pr["goal_met"] else "否"] for day, pr in reviews])
         _para(doc, "注：同比变化含回归均值成分（因上一年发案多而列管的小区，即便不整治次年也会有所下降），"
                    "整体净效果见挂牌督导成效评估。")
     else:

@@ -26,11 +26,8 @@ from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
 
 __all__ = [
     "CASE_STATUSES",
-    "MEASURE_CATEGORIES",
-    "SupervisionCase",
-    "SupervisionMeasure",
-    "SupervisionSnapshot",
     "JOB_STATUSES",
+    "MEASURE_CATEGORIES",
     "ORG_KINDS",
     "PROFILE_FIELDS",
     "SCOPE_LEVELS",
@@ -44,6 +41,9 @@ __all__ = [
     "LoginAttempt",
     "Notice",
     "Organisation",
+    "SupervisionCase",
+    "SupervisionMeasure",
+    "SupervisionSnapshot",
     "Task",
     "TaskReply",
     "UTCDateTime",
