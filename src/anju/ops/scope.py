@@ -199,10 +199,12 @@ def visible_area_codes(session: Session, user: User, level: str) -> frozenset[st
 
 def require_area_in_scope(session: Session, user: User, level: str, code: str | None) -> None:
     """Refuse (:class:`~anju.errors.AccessDeniedError`) an area the user may not address as a whole: a notice to the
-    whole district from a station, or to a street of which some communities are outside the user's scope."""
-    if is_district_wide(user):
-        return
+    whole district from a station, to a street of which some communities are outside the user's scope, or to an
+    area that holds no known community (whoever asks)."""
+    wide = is_district_wide(user)
     if level == "district" or code is None:
+        if wide:
+            return
         raise AccessDeniedError("only district-wide roles may address the whole district")
     if level == "grid":
         in_area: ColumnElement[bool] = Community.id.in_(
@@ -212,7 +214,11 @@ def require_area_in_scope(session: Session, user: User, level: str, code: str | 
     else:
         raise AccessDeniedError(f"unknown area level {level!r}")
     total = session.scalar(select(func.count()).select_from(Community).where(in_area)) or 0
+    if total == 0:
+        raise AccessDeniedError(f"{level} {code!r} holds no known community")
+    if wide:
+        return
     outside = session.scalar(select(func.count()).select_from(Community)
                              .where(in_area, ~community_filter(user))) or 0
-    if total == 0 or outside:
+    if outside:
         raise AccessDeniedError(f"{level} {code!r} is outside your data scope")
