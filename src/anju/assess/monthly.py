@@ -193,7 +193,7 @@ def assess_month(settings: Settings, month: str | Period, *, lake: Any = None,
         ss["name"] = ss["street_id"].map(street_names)
     sd = detail.get("survey_district")
     totals = {
-        "communities": int(len(scores)),
+        "communities": len(scores),
         "preventable": int(scores["preventable"].sum()),
         "preventable_prev": int(scores["preventable_prev"].sum()),
         "zero_case": int((scores["title"] == "zero_case").sum()),

@@ -16,4 +16,5 @@ COMMAND_MODULES = (
     "ops",
     "serve",
     "assess",
+    "supervise",
 )

@@ -18,11 +18,20 @@ from anju.ops.models.plate import DoorPlate
 from anju.ops.models.resident_report import ReportEvent, ResidentReport
 from anju.ops.models.safe_house import SAFE_HOUSE_STATUSES, SafeHouse
 from anju.ops.models.session import LoginAttempt, WebSession
+from anju.ops.models.supervision import (
+    CASE_STATUSES,
+    MEASURE_CATEGORIES,
+    SupervisionCase,
+    SupervisionMeasure,
+    SupervisionSnapshot,
+)
 from anju.ops.models.task import TASK_STATUSES, Task, TaskReply
 from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
 
 __all__ = [
+    "CASE_STATUSES",
     "JOB_STATUSES",
+    "MEASURE_CATEGORIES",
     "ORG_KINDS",
     "PROFILE_FIELDS",
     "SAFE_HOUSE_STATUSES",
@@ -42,6 +51,9 @@ __all__ = [
     "ReportEvent",
     "ResidentReport",
     "SafeHouse",
+    "SupervisionCase",
+    "SupervisionMeasure",
+    "SupervisionSnapshot",
     "Task",
     "TaskReply",
     "UTCDateTime",
