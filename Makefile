@@ -55,6 +55,8 @@ $(WEB_VENDOR)/.copied: node_modules/.package-lock.json
 
 demo: setup
 	$(ANJU) --data-dir $(DATA_DIR) demo
+	$(ANJU) --data-dir $(DATA_DIR) ops seed-demo
+	$(ANJU) --data-dir $(DATA_DIR) resident seed-demo
 
 test: setup
 	$(VENV)/bin/ruff check src tests benchmarks

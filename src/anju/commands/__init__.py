@@ -17,4 +17,5 @@ COMMAND_MODULES = (
     "serve",
     "assess",
     "supervise",
+    "resident",
 )

@@ -103,8 +103,15 @@ def route_reports(clf: TextClassifier | None, texts: Sequence[str], kinds: Seque
     free = np.flatnonzero(fixed == "")
     if len(free) and clf is not None:
         sub = [texts[int(i)] for i in free]
-        res = clf.classify(sub, threshold=rules.routing.threshold)
-        proba = clf.predict_proba(sub)
+        if clf.rules is not None:  # keyword rules may confirm low-confidence guesses: the classifier decides
+            res = clf.classify(sub, threshold=rules.routing.threshold)
+            proba = clf.predict_proba(sub)
+        else:  # one pass: the same decision as TextClassifier.classify without rules
+            proba = clf.predict_proba(sub)
+            best = proba.max(axis=1)
+            res = pd.DataFrame({"needs_review": best < rules.routing.threshold, "confidence": best,
+                                "suggestion": np.asarray(clf.classes_, dtype=object)[proba.argmax(axis=1)],
+                                "method": np.where(best >= rules.routing.threshold, "model", "review")})
         classes = np.asarray(clf.classes_, dtype=object)
         top3 = np.argsort(-proba, axis=1)[:, :3]
         for j, i in enumerate(free):
