@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ANJU := $(VENV)/bin/anju
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := fonts-noto-cjk chromium poppler-utils
+APT_PACKAGES := fonts-noto-cjk chromium poppler-utils postgresql
 DATA_DIR ?= anju-data
 
 .PHONY: setup system python-deps bytecode assets demo test test-fast bench lint clean

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         None, description="HMAC secret for personal data; default: generated once into <data_dir>/secret.key."
     )
     quiet: bool = Field(False, description="Silence progress bars.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the operations database (e.g. postgresql+psycopg://user@host/anju); "
+                          "default: SQLite <data_dir>/ops.sqlite3."
+    )
 
     @cached_property
     def paths(self) -> DataDir:

@@ -9,6 +9,7 @@ what was expected and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "AnjuError",
     "ConfigError",
     "DataNotFoundError",
@@ -17,6 +18,7 @@ __all__ = [
     "IngestError",
     "LakeError",
     "NotFittedError",
+    "OpsError",
     "ProfileError",
     "TaxonomyError",
 ]
@@ -73,3 +75,11 @@ class GeoError(AnjuError, ValueError):
 
 class NotFittedError(AnjuError, ValueError, AttributeError):
     """A model was used before ``fit``."""
+
+
+class OpsError(AnjuError, RuntimeError):
+    """The operations database refused an operation (bad record, broken audit chain, unknown job…)."""
+
+
+class AccessDeniedError(AnjuError, PermissionError):
+    """A user asked to read or write something outside their role's permissions or their data scope."""

@@ -1,0 +1,44 @@
+"""The operations database's models, one module per resource; importing this package registers them all."""
+
+from anju.ops.models.audit import AuditEvent
+from anju.ops.models.base import Base, UTCDateTime, utcnow
+from anju.ops.models.community import (
+    PROFILE_FIELDS,
+    Community,
+    CommunityGrid,
+    CommunityProfile,
+    profile_as_of,
+    profile_history,
+)
+from anju.ops.models.job import JOB_STATUSES, Job
+from anju.ops.models.notice import Notice
+from anju.ops.models.organisation import ORG_KINDS, Organisation
+from anju.ops.models.session import LoginAttempt, WebSession
+from anju.ops.models.task import TASK_STATUSES, Task, TaskReply
+from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
+
+__all__ = [
+    "JOB_STATUSES",
+    "ORG_KINDS",
+    "PROFILE_FIELDS",
+    "SCOPE_LEVELS",
+    "TASK_STATUSES",
+    "AuditEvent",
+    "Base",
+    "Community",
+    "CommunityGrid",
+    "CommunityProfile",
+    "Job",
+    "LoginAttempt",
+    "Notice",
+    "Organisation",
+    "Task",
+    "TaskReply",
+    "UTCDateTime",
+    "User",
+    "UserScope",
+    "WebSession",
+    "profile_as_of",
+    "profile_history",
+    "utcnow",
+]
