@@ -35,11 +35,23 @@ bytecode: python-deps
 
 # Front-end libraries for the offline release (index.html inlines them): npm ci, then copy into the package.
 RELEASE_ASSETS := src/anju/release/assets
-assets: $(RELEASE_ASSETS)/echarts.min.js $(RELEASE_ASSETS)/echarts-wordcloud.min.js
+# The web platform serves its own copies (src/anju/web/static/vendor): ECharts, htmx, Pico CSS, Swagger UI.
+WEB_VENDOR := src/anju/web/static/vendor
+WEB_ASSETS := echarts.min.js:echarts/dist/echarts.min.js htmx.min.js:htmx.org/dist/htmx.min.js \
+	pico.min.css:@picocss/pico/css/pico.min.css swagger-ui-bundle.js:swagger-ui-dist/swagger-ui-bundle.js \
+	swagger-ui.css:swagger-ui-dist/swagger-ui.css
+assets: $(RELEASE_ASSETS)/echarts.min.js $(RELEASE_ASSETS)/echarts-wordcloud.min.js $(WEB_VENDOR)/.copied
 
-$(RELEASE_ASSETS)/%.min.js: package-lock.json
-	@test -d node_modules/echarts -a node_modules -nt package-lock.json || npm ci --no-audit --no-fund --loglevel=error
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+$(RELEASE_ASSETS)/%.min.js: node_modules/.package-lock.json
 	cp node_modules/$(if $(findstring wordcloud,$*),echarts-wordcloud,echarts)/dist/$*.min.js $@
+
+$(WEB_VENDOR)/.copied: node_modules/.package-lock.json
+	@mkdir -p $(WEB_VENDOR)
+	@for pair in $(WEB_ASSETS); do cp node_modules/$${pair#*:} $(WEB_VENDOR)/$${pair%%:*}; done
+	@touch $@
 
 demo: setup
 	$(ANJU) --data-dir $(DATA_DIR) demo

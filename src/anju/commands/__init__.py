@@ -3,4 +3,5 @@
 Keeping one module per part lets the parts grow without touching each other's code.
 """
 
-COMMAND_MODULES = ("lake", "areas", "ingest", "demo", "text", "spatial", "forecast", "release", "ops", "duty")
+COMMAND_MODULES = ("lake", "areas", "ingest", "demo", "text", "spatial", "forecast", "release", "ops", "serve",
+                   "duty")

@@ -1,0 +1,75 @@
+"""CLI verb ``anju serve``: the web platform (FastAPI + uvicorn), with a worker process for background jobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from anju.commands._common import console, err_console, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``anju serve`` to the root app."""
+
+    @app.command("serve")
+    def serve_cmd(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option("--host", help="监听地址 / address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="端口 / port.")] = 8000,
+        worker: Annotated[bool, typer.Option("--worker/--no-worker", help="同时启动后台任务进程 / also start a "
+                                             "worker process for background jobs.")] = True,
+        get: Annotated[str | None, typer.Option("--get", help="只请求一个地址并打印结果（不启动服务）/ run one GET "
+                                                "request in-process, print it, exit 1 unless 200.")] = None,
+    ) -> None:
+        """启动平台网站与接口 / serve the web platform and its API."""
+        from anju.web import create_app
+
+        settings = settings_from(ctx)
+        app_ = create_app(settings)
+        if get is not None:
+            from fastapi.testclient import TestClient
+
+            with TestClient(app_) as client:
+                resp = client.get(get, follow_redirects=False)
+            typer.echo(resp.text)
+            raise typer.Exit(0 if resp.status_code == 200 else 1)
+        import uvicorn
+
+        state = app_.state.anju
+        threading.Thread(target=_warm, args=(state,), name="anju-warm", daemon=True).start()
+        child = _start_worker(settings) if worker else None
+        console.print(f"[bold green]anju[/] http://{host}:{port}/  (API: http://{host}:{port}/api/v1/docs)",
+                      highlight=False)
+        try:
+            uvicorn.run(app_, host=host, port=port, log_level="warning", proxy_headers=True,
+                        forwarded_allow_ips="127.0.0.1", server_header=False)
+        finally:
+            if child is not None and child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+
+def _warm(state: object) -> None:
+    """Build the overview's numbers before the first visitor asks (no data yet is fine)."""
+    try:
+        state.lake.release(state.settings.lang)  # type: ignore[attr-defined]
+    except Exception as exc:  # the server must start whatever the lake holds
+        err_console.print(f"[yellow]overview not prepared:[/] {exc}", highlight=False)
+
+
+def _start_worker(settings: object) -> subprocess.Popen[bytes] | None:
+    """``anju worker`` as a child process (long jobs never run in the web process)."""
+    from anju.commands import COMMAND_MODULES
+
+    if "ops" not in COMMAND_MODULES:
+        err_console.print("[yellow]no worker command in this build; background jobs stay queued[/]")
+        return None
+    cmd = [sys.executable, "-m", "anju.cli", "--quiet", "--data-dir", str(settings.data_dir), "worker"]  # type: ignore[attr-defined]
+    return subprocess.Popen(cmd)

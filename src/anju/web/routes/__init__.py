@@ -1,0 +1,25 @@
+"""One router per resource; :data:`ROUTERS` is the order ``create_app`` includes them in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from anju.web.routes import (
+    audit_log,
+    auth,
+    communities,
+    health,
+    imports,
+    jobs,
+    notices,
+    overview,
+    rankings,
+    releases,
+    tasks,
+    users,
+)
+
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
+                       users, audit_log)
+)
