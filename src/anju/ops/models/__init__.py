@@ -10,14 +10,20 @@ from anju.ops.models.community import (
     profile_as_of,
     profile_history,
 )
+from anju.ops.models.duty_adjustment import ADJUSTMENT_KINDS, DutyAdjustment
 from anju.ops.models.job import JOB_STATUSES, Job
 from anju.ops.models.notice import Notice
 from anju.ops.models.organisation import ORG_KINDS, Organisation
+from anju.ops.models.registry_check import CHECK_OUTCOMES, RegistryCheck
 from anju.ops.models.session import LoginAttempt, WebSession
 from anju.ops.models.task import TASK_STATUSES, Task, TaskReply
 from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
 
 __all__ = [
+    "ADJUSTMENT_KINDS",
+    "CHECK_OUTCOMES",
+    "DutyAdjustment",
+    "RegistryCheck",
     "JOB_STATUSES",
     "ORG_KINDS",
     "PROFILE_FIELDS",

@@ -8,6 +8,7 @@ from anju.web.routes import (
     audit_log,
     auth,
     communities,
+    duty,
     health,
     imports,
     jobs,
@@ -22,4 +23,4 @@ from anju.web.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
                        users, audit_log)
-)
+) + (duty.router,)
