@@ -11,8 +11,9 @@ Planted facts (``duty_truth.json``):
   parked car); unit ``gap`` loses GPS for 25 minutes during a stop; unit ``skipper`` never goes to its second hot box
   (it drives around a point 800 m away instead). Every other unit follows its plan (stops 0–1 minute shorter or
   longer than planned). About one fix in 2,000 is a multipath spike 1–3 km away.
-* stop-checks: station ``PS04`` arrests in 15 % of checks, the others in 4 %.
-* registry (40 households per community): 12 zombie records, 8 suspected group rentals, 10 undeclared occupancies,
+* stop-checks: about 25 a day per station; station ``PS04`` arrests in 25 % of checks, the others in 4 %.
+* registry (40 households per community): 12 zombie records, 8 suspected group rentals (1–2 registered,
+  9–13 living), 10 undeclared occupancies,
   15 stale records, each at a distinct household; 3 utility rows have an unknown address code and 1 an invalid month.
 """
 
@@ -186,8 +187,8 @@ def _stop_checks(d: District, seed: int, days: list[pd.Timestamp]) -> tuple[pd.D
     for day in days:
         for s in range(n_st):
             sid = str(d.layers["station"].ids[s])
-            p = 0.15 if sid == "PS04" else 0.04
-            for _ in range(int(rng.poisson(8))):
+            p = 0.25 if sid == "PS04" else 0.04
+            for _ in range(int(rng.poisson(25))):
                 xy = _station_boxes(d, s, rng, 1)[0] + rng.normal(0, 20, 2)
                 arrest = bool(rng.random() < p)
                 t = day + pd.Timedelta(seconds=int(rng.integers(0, 86400)))
@@ -195,7 +196,7 @@ def _stop_checks(d: District, seed: int, days: list[pd.Timestamp]) -> tuple[pd.D
                              "result": "抓获在逃人员" if arrest else rng.choice(["无异常", "批评教育", "登记核查"])})
     df = pd.DataFrame(rows)
     df.insert(0, "check_id", [f"PC{i + 1:06d}" for i in range(len(df))])
-    truth = {"high_arrest_station": "PS04", "arrest_p": {"PS04": 0.15, "other": 0.04},
+    truth = {"high_arrest_station": "PS04", "arrest_p": {"PS04": 0.25, "other": 0.04},
              "checks": int(len(df)), "arrests": int(df["arrest"].sum())}
     return df, truth
 
@@ -212,8 +213,10 @@ def _registry(d: District, seed: int, end_year: int) -> tuple[pd.DataFrame, pd.D
     reg = rng.choice([0, 1, 2, 3, 4, 5, 6], size=n, p=[0.08, 0.2, 0.3, 0.22, 0.12, 0.05, 0.03])
     as_of = pd.Timestamp(f"{end_year + 1}-01-01")
     verified_days = rng.integers(10, 300, n)  # normal: verified within the last ten months
-    picks = rng.permutation(np.flatnonzero(reg > 0))
-    zombie, group, stale = picks[:12], picks[12:20], picks[20:35]
+    small = rng.permutation(np.flatnonzero((reg >= 1) & (reg <= 2)))  # a group rental registers one or two tenants
+    group = small[:8]
+    picks = rng.permutation(np.setdiff1d(np.flatnonzero(reg > 0), group))
+    zombie, stale = picks[:12], picks[12:27]
     empty = np.flatnonzero(reg == 0)
     undeclared = rng.permutation(empty)[:10]
     verified_days[stale] = rng.integers(400, 900, stale.size)

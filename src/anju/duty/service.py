@@ -167,11 +167,12 @@ def clean_stored_tracks(settings: Settings, start: Any, end: Any, rules: Any = N
     return clean_tracks(tr, rules)
 
 
-def plans_used(settings: Settings, start: Any, end: Any) -> pd.DataFrame:
+def plans_used(settings: Settings, start: Any, end: Any, adjustments: pd.DataFrame | None = None) -> pd.DataFrame:
     """The plan actually used for shifts starting in ``[start, end)``.
 
-    An imported (adjusted or issued) plan for a station and shift replaces the briefing's plan for it; shifts with
-    no imported plan use the stored briefing's plan.
+    An imported (issued) plan for a station and shift replaces the briefing's plan for it; shifts with no imported
+    plan use the stored briefing's plan with the station's recorded adjustments applied
+    (:func:`anju.duty.adjust.apply_adjustments`; ``adjustments`` from :func:`anju.duty.adjust.day_adjustments`).
     """
     from anju.duty.dosage import PLAN_COLUMNS
     from anju.duty.imports import read_store
@@ -188,7 +189,13 @@ def plans_used(settings: Settings, start: Any, end: Any) -> pd.DataFrame:
         if p.exists():
             b = pd.read_csv(p, parse_dates=["shift_start", "shift_end"], dtype={"community_id": str})
             b = b[(b["shift_start"] >= lo) & (b["shift_start"] < hi)]
-            frames.append(b.assign(source="briefing"))
+            if adjustments is not None and len(adjustments):
+                from anju.duty.adjust import apply_adjustments
+
+                mine = adjustments[pd.to_datetime(adjustments["day"]) == day]
+                if len(mine):
+                    b = apply_adjustments(b, mine).assign(source="adjusted")
+            frames.append(b.assign(source=b.get("source", "briefing")))
     if not frames:
         return pd.DataFrame(columns=[*PLAN_COLUMNS, "source"])
     allp = pd.concat(frames, ignore_index=True)
@@ -205,7 +212,7 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return p.start_time, (p + 1).start_time
 
 
-def kpi_tables(settings: Settings, month: str) -> dict[str, pd.DataFrame]:
+def kpi_tables(settings: Settings, month: str, adjustments: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The input tables of :func:`anju.duty.kpi.compute_kpis` for ``month`` (and the same month a year earlier)."""
     from anju.duty.dosage import dosage, visibility
     from anju.duty.imports import read_store
@@ -222,7 +229,7 @@ def kpi_tables(settings: Settings, month: str) -> dict[str, pd.DataFrame]:
     communities = com.drop(columns="geometry")
     station_of = dict(zip(com["community_id"], com["station_id"], strict=True))
     tables: dict[str, pd.DataFrame] = {"incidents": inc, "communities": communities}
-    plan = plans_used(settings, lo, hi)
+    plan = plans_used(settings, lo, hi, adjustments)
     stops = read_store(settings, "stop_checks")
     try:
         track = clean_stored_tracks(settings, lo, hi + pd.Timedelta(hours=8))

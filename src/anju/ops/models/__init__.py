@@ -10,6 +10,7 @@ from anju.ops.models.community import (
     profile_as_of,
     profile_history,
 )
+from anju.ops.models.duty_adjustment import ADJUSTMENT_KINDS, DutyAdjustment
 from anju.ops.models.job import JOB_STATUSES, Job
 from anju.ops.models.notice import Notice
 from anju.ops.models.open311_partner import Open311Partner
@@ -17,6 +18,7 @@ from anju.ops.models.organisation import ORG_KINDS, Organisation
 from anju.ops.models.plate import DoorPlate
 from anju.ops.models.resident_report import ReportEvent, ResidentReport
 from anju.ops.models.safe_house import SAFE_HOUSE_STATUSES, SafeHouse
+from anju.ops.models.registry_check import CHECK_OUTCOMES, RegistryCheck
 from anju.ops.models.session import LoginAttempt, WebSession
 from anju.ops.models.supervision import (
     CASE_STATUSES,
@@ -30,6 +32,10 @@ from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
 
 __all__ = [
     "CASE_STATUSES",
+    "ADJUSTMENT_KINDS",
+    "CHECK_OUTCOMES",
+    "DutyAdjustment",
+    "RegistryCheck",
     "JOB_STATUSES",
     "MEASURE_CATEGORIES",
     "ORG_KINDS",

@@ -8,6 +8,7 @@ from anju.web.routes import (
     audit_log,
     auth,
     communities,
+    duty,
     health,
     imports,
     jobs,
@@ -25,4 +26,4 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
                        users, audit_log,
                        resident_public, resident_orders)
-)
+) + (duty.router,)

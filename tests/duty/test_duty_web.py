@@ -1,0 +1,137 @@
+"""Duty pages and API over the real app and a real (SQLite) ops database: scope per role, audited writes and views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+SEED = 42
+
+
+@pytest.fixture(scope="module")
+def app_db(duty_demo: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> str:
+    from anju.duty.service import run_briefing
+    from anju.ops.db import make_engine, session_factory, upgrade_to_head
+    from anju.ops.demo import seed_demo
+
+    run_briefing(duty_demo["settings"], "2025-12-31")
+    url = f"sqlite:///{Path(tmp_path_factory.mktemp('duty-ops')) / 'ops.sqlite3'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as s:
+        seed_demo(s, duty_demo["settings"], seed=SEED, end_year=2025)
+        s.commit()
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def login(duty_demo: dict[str, Any], app_db: str) -> Iterator[Any]:
+    from anju.ops.demo import demo_password
+    from anju.web import create_app
+
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        app = create_app(duty_demo["settings"], database_url=app_db, upgrade=False)
+        c = TestClient(app)
+        pre = c.get("/api/v1/auth/csrf").json()["csrf_token"]
+        r = c.post("/api/v1/auth/login", json={"username": role, "password": demo_password(SEED, role)},
+                   headers={"X-CSRF-Token": pre})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.app.state.anju.engine.dispose()  # type: ignore[attr-defined]
+        c.close()
+
+
+def _audit(app_db: str) -> list[Any]:
+    from anju.ops.db import make_engine, session_factory
+    from anju.ops.models import AuditEvent
+
+    engine = make_engine(app_db)
+    with session_factory(engine)() as s:
+        rows = list(s.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+        out = [(e.action, e.target_type, e.detail) for e in rows]
+    engine.dispose()
+    return out
+
+
+def test_station_sees_only_its_station(login: Any) -> None:
+    leader = login("leader").get("/api/v1/duty/briefing", params={"day": "2025-12-31"}).json()
+    station = login("station").get("/api/v1/duty/briefing", params={"day": "2025-12-31"}).json()
+    assert len({s["station_id"] for s in leader["stations"]}) == 6
+    assert {s["station_id"] for s in station["stations"]} == {"PS03"}
+    assert {p["station_id"] for p in station["plan_used"]} == {"PS03"}
+    assert {a["station_id"] for a in station["alerts"]} <= {"PS03"}
+    assert set(station["three_highs"]) == {"PS03"}
+    page = login("station").get("/duty", params={"day": "2025-12-31"})
+    assert page.status_code == 200 and "PS03" in page.text and 'data-station="PS01"' not in page.text
+
+
+def test_adjustment_needs_reason_scope_and_is_audited(login: Any, app_db: str) -> None:
+    st = login("station")
+    b = st.get("/api/v1/duty/briefing", params={"day": "2025-12-31"}).json()
+    box = b["plan_used"][0]["box_id"]
+    no_reason = st.post("/api/v1/duty/adjustments", json={"day": "2025-12-31", "station_id": "PS03",
+                                                         "kind": "drop_box", "target": box, "reason": ""})
+    assert no_reason.status_code in (400, 422)
+    other = st.post("/api/v1/duty/adjustments", json={"day": "2025-12-31", "station_id": "PS01", "kind": "level",
+                                                     "target": "PS01-01", "value": {"level": 0}, "reason": "x"})
+    assert other.status_code == 403
+    hostile = "<script>alert(1)</script> 道路施工"
+    ok = st.post("/api/v1/duty/adjustments", json={"day": "2025-12-31", "station_id": "PS03", "kind": "drop_box",
+                                                  "target": box, "reason": hostile})
+    assert ok.status_code == 201, ok.text
+    after = st.get("/api/v1/duty/briefing", params={"day": "2025-12-31"}).json()
+    assert box not in {p["box_id"] for p in after["plan_used"]}  # the plan actually used
+    assert len(after["plan_used"]) == len(b["plan_used"]) - 1
+    assert after["adjustments"][-1]["reason"] == hostile
+    page = st.get("/duty", params={"day": "2025-12-31"}).text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    events = [e for e in _audit(app_db) if e[0] == "duty.adjust"]
+    assert events and events[-1][2]["target"] == box and events[-1][2]["reason"] == hostile
+    assert login("analyst").post("/api/v1/duty/adjustments", json={
+        "day": "2025-12-31", "station_id": "PS03", "kind": "drop_box", "target": box, "reason": "r"}).status_code == 403
+
+
+def test_registry_worklist_scoped_and_view_audited(login: Any, app_db: str, duty_demo: dict[str, Any]) -> None:
+    as_of = duty_demo["truth"]["registry"]["as_of"]
+    cp = login("community_police")
+    rows = cp.get("/api/v1/duty/registry", params={"as_of": as_of}).json()["data"]
+    admin_rows = login("admin").get("/api/v1/duty/registry", params={"as_of": as_of}).json()["data"]
+    assert len(admin_rows) == 45
+    mine = {c for c in {r["community_id"] for r in admin_rows}}
+    assert {r["community_id"] for r in rows} < mine or not rows
+    assert login("analyst").get("/api/v1/duty/registry", params={"as_of": as_of}).status_code == 403
+    views = [e for e in _audit(app_db) if e[0] == "registry.view"]
+    assert len(views) >= 2
+    outside = next(r for r in admin_rows if r["community_id"] not in {x["community_id"] for x in rows})
+    refused = cp.post("/api/v1/duty/registry/checks", json={
+        "household_id": outside["household_id"], "community_id": outside["community_id"], "flag": outside["flag"],
+        "outcome": "confirmed"})
+    assert refused.status_code == 403
+    if rows:
+        r = rows[0]
+        ok = cp.post("/api/v1/duty/registry/checks", json={"household_id": r["household_id"],
+                                                          "community_id": r["community_id"], "flag": r["flag"],
+                                                          "outcome": "false_alarm", "note": "已核实"})
+        assert ok.status_code == 201
+        assert any(e[0] == "registry.check" for e in _audit(app_db))
+
+
+def test_kpi_api_scoped(login: Any) -> None:
+    lead = login("leader").get("/api/v1/duty/kpi", params={"month": "2025-12"}).json()["data"]
+    st = login("station").get("/api/v1/duty/kpi", params={"month": "2025-12"}).json()["data"]
+    assert "全区" in {r["station_id"] for r in lead} and {r["station_id"] for r in st} == {"PS03"}
+    fulfil = {r["station_id"]: r["value"] for r in lead if r["kpi"] == "duty_fulfilment"}
+    assert fulfil["PS03"] == next(r["value"] for r in st if r["kpi"] == "duty_fulfilment")
