@@ -1,7 +1,7 @@
 """supervision register: cases, snapshots, measures
 
-Revision ID: 0002_supervision
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-07 14:02:20.360492
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0002_supervision'
-down_revision: str | None = '0001'
+revision: str = '0003'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
