@@ -47,9 +47,10 @@ def web_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
 
             settings = load_settings(data_dir=d, quiet=True)
             run_demo(settings, seed=SEED, scale=0.02, years=2)
-            from anju.release import build_release
+            from anju.deployment import load_deployment
+            from anju.services.release import build_release
 
-            build_release(settings, "latest", formats=["json", "html", "xlsx"])  # the reference the pages must match
+            build_release(load_deployment(settings), "latest", formats=["json", "html", "xlsx"])  # the reference the pages must match
             LakeView(settings).release("zh")  # stores the release for the other workers
             (d / ".ready").touch()
     return d

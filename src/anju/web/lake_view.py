@@ -1,8 +1,9 @@
 """What the web pages read from the lake: the numbers of the Safety Index release, cached per data change.
 
 The dashboard must show the numbers of the release, so it reads them from the very :class:`~anju.release.Release`
-object that ``anju release`` renders (:func:`anju.release.assemble.assemble_release`), not from a second
-computation. Assembling takes seconds, so the object is cached, keyed on the lake's manifest and the area layers:
+object that ``anju release`` renders (:func:`anju.services.release.release_model`), not from a second
+computation. Assembling takes seconds, so the object is cached, keyed on the lake's manifest, the area layers and
+the deployment's configuration files (an override of the index weights changes the key):
 it is built at most once per data change (and language), whatever the number of requests. This module is the only
 place the web app touches the lake, so it can be rewired onto the service layer in one go.
 """
@@ -62,7 +63,9 @@ class LakeView:
     def data_key(self) -> str | None:
         """A digest of the lake manifest and the area layers' metadata; ``None`` when the lake is empty."""
         paths = self.settings.paths
-        files = [paths.manifest, paths.areas / "_meta.json"]
+        from anju.deployment import config_files
+
+        files = [paths.manifest, paths.areas / "_meta.json", *config_files(self.settings.data_dir).values()]
         stamp = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else None for f in files)
         if stamp == self._stamp:
             return self._key
@@ -99,13 +102,17 @@ class LakeView:
         lang = "en" if lang == "en" else "zh"
 
         def build() -> Release:
-            from anju.release.assemble import assemble_release
+            from anju.deployment import load_deployment
+            from anju.services.lake import open_lake
+            from anju.services.release import release_model
 
             stored = self._load(f"release-{lang}")
             if stored is not None:
                 return stored  # type: ignore[no-any-return]
             self.builds += 1
-            rel = assemble_release(self.settings, "latest", lang=lang)  # type: ignore[arg-type]
+            dep = load_deployment(self.settings)
+            with open_lake(dep) as lake:
+                rel = release_model(dep, lake, "latest", lang=lang)  # type: ignore[arg-type]
             self._store(f"release-{lang}", rel)
             return rel
 
@@ -200,16 +207,15 @@ class LakeView:
         """Incidents per community and month over the lake's whole span (one query, cached)."""
         def build() -> pd.DataFrame:
             from anju.analytics import monthly
-            from anju.lake import connect
+            from anju.deployment import load_deployment
+            from anju.services.lake import open_lake
 
-            lake = connect(self.settings)
-            try:
+            dep = load_deployment(self.settings)
+            with open_lake(dep) as lake:
                 t = lake.incidents()
                 span = t.aggregate(a=t.reported_at.min(), b=t.reported_at.max()).to_pandas().iloc[0]
                 start, end = pd.Timestamp(span["a"]).strftime("%Y-%m"), pd.Timestamp(span["b"]).strftime("%Y-%m")
-                df = monthly(t, start, end, level="community")
-            finally:
-                lake.close()
+                df = monthly(t, start, end, level="community", taxonomy=dep.taxonomy)
             df["month"] = pd.to_datetime(df["month"]).dt.strftime("%Y-%m")
             return df
 

@@ -38,10 +38,11 @@ def _ingest(settings: Settings, params: dict[str, Any], report: Report) -> dict[
 
 def _release(settings: Settings, params: dict[str, Any], report: Report) -> dict[str, Any]:
     """Build a Safety Index release (``period`` = latest, optional ``compare``, ``lang``, ``public``, ``formats``)."""
-    from anju.release import build_release
+    from anju.deployment import load_deployment
+    from anju.services.release import build_release
 
     report(0.05, "assembling the release")
-    folder = build_release(settings, str(params.get("period", "latest")), compare=params.get("compare"),
+    folder = build_release(load_deployment(settings), str(params.get("period", "latest")), compare=params.get("compare"),
                            lang=str(params.get("lang", settings.lang)), public=bool(params.get("public", False)),
                            formats=params.get("formats"), by=params.get("by"))
     return {"folder": str(folder), "files": sorted(p.name for p in Path(folder).iterdir() if p.is_file())}
@@ -49,10 +50,11 @@ def _release(settings: Settings, params: dict[str, Any], report: Report) -> dict
 
 def _train_text(settings: Settings, params: dict[str, Any], report: Report) -> dict[str, Any]:
     """Train a text model (``task``, optional ``data`` path) and evaluate it on the held-out split."""
-    from anju.text.tasks import train_task
+    from anju.deployment import load_deployment
+    from anju.services.text import train
 
     report(0.05, f"training {params['task']}")
-    info = train_task(settings, str(params["task"]), params.get("data"))
+    info = train(load_deployment(settings), str(params["task"]), params.get("data"))
     return {"task": info.task, "version": info.version, "n_train": info.n_train, "n_test": info.n_test,
             "metrics": info.metrics}
 
