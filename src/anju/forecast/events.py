@@ -110,7 +110,9 @@ class Shift:
         first = np.floor(start) - 1.0
         days = np.arange(first, np.ceil(end) + 1.0)
         s = days + self.start_hour / 24.0
-        e = s + self.hours / 24.0
+        # day + hour/24 for both ends (not s + hours/24): an event at exactly the end hour rounds the same way as the
+        # bound, so it falls outside the shift as `contains` says
+        e = days + (self.start_hour + self.hours) / 24.0
         lo = np.maximum(s, start)
         hi = np.minimum(e, end)
         keep = hi > lo
