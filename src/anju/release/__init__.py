@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anju.release.model import Column, Figure, GeoLayer, Note, Release, ReleaseError, ReleaseMeta, Table
+from anju.release.output import atomic_folder
 from anju.release.renderers import RENDERERS, RenderWorker, check_formats, register_renderer, render_all
 
 if TYPE_CHECKING:
@@ -77,5 +78,6 @@ def build_release(
             release = release.public()
         out_dir = Path(out) if out is not None else default_out_dir(settings, release.meta.period, lang=lang,
                                                                     public=public)
-        render_all(release, out_dir, wanted, worker=worker)
+        with atomic_folder(out_dir) as tmp:  # written aside, swapped in whole; one writer at a time
+            render_all(release, tmp, wanted, worker=worker)
     return out_dir
