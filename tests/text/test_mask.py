@@ -150,3 +150,19 @@ def test_property_ordinary_numbers_survive(parts: list[str]) -> None:
     text = "，".join(parts)
     assert mask_one(text) == text
     assert not pii_found([text]).any()
+
+
+def test_text_classify_output_keeps_id_columns_and_masks_the_rest() -> None:
+    import pandas as pd
+
+    from anju.text.tasks import _mask_frame
+
+    df = pd.DataFrame({"接警编号": ["320105202403020001", "320105202403030001"], "incident_id": ["13812345678", None],
+                       "报警电话": ["13812345678", "13912345678"], "身份证号": ["110101199003071234", None],
+                       "简要案情": ["电话13812345678", "本人赵六称"]})
+    out = _mask_frame(df)
+    assert out["接警编号"].tolist() == ["320105202403020001", "320105202403030001"]  # two ids stay two ids
+    assert out["incident_id"].iloc[0] == "13812345678"
+    assert out["报警电话"].tolist() == ["138****5678", "139****5678"]
+    assert out["身份证号"].tolist()[0] == "1101**********1234"
+    assert out["简要案情"].tolist() == ["电话138****5678", "本人赵**称"]
