@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from anju import __version__
 from anju.commands import COMMAND_MODULES
@@ -82,7 +83,8 @@ def main() -> None:
         with process_allocators():  # process-wide settings belong to the process entry, restored on exit
             app()
     except AnjuError as exc:
-        err_console.print(f"[bold red]错误 / error:[/] {exc}", highlight=False)
+        # the message is plain text: escaped, so that "[columns.time]" is printed, not taken for Rich markup
+        err_console.print(f"[bold red]错误 / error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("已取消 / interrupted")

@@ -1,4 +1,5 @@
-"""Masking personal numbers: examples and property tests (no mobile or ID survives; idempotent)."""
+"""Masking personal data: examples, and property tests that generate each form of number and name (nothing of it
+survives but what the masked form keeps) and ordinary numbers (they all survive)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anju.text.mask import mask_one, mask_pii, pii_found
-
-MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-ID18 = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9Xx])")
+from anju.text.mask import mask_array, mask_one, mask_pii, pii_found
 
 
 @pytest.mark.parametrize(("raw", "masked"), [
@@ -20,103 +18,151 @@ ID18 = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9Xx])")
     ("电话+86 138 1234 5678。", "电话+86 138****5678。"),
     ("电话8613812345678", "电话86138****5678"),
     ("电话138-1234-5678", "电话138****5678"),
+    ("电话138.1234.5678", "电话138****5678"),
+    ("电话138 123 45678", "电话138****5678"),
+    ("电话１３８１２３４５６７８", "电话138****5678"),
     ("身份证11010119900307123X", "身份证1101**********123X"),
     ("身份证110101199003071234，", "身份证1101**********1234，"),
+    ("身份证430102 19850612 118X", "身份证4301**********118X"),
     ("座机021-64381234", "座机021-****1234"),
     ("座机0571 88881234", "座机0571 ****1234"),
+    ("座机(021)64871234", "座机(021)****1234"),
+    ("座机0731-8456-7890转801", "座机0731-****7890转801"),
     ("卡号6222021234567890123", "卡号************0123"),
     ("卡号6222 0212 3456 7890", "卡号************7890"),
+    ("卡号6222-0212-3456-7890", "卡号************7890"),
+    ("卡号6222 0212 3456 7890 123", "卡号************123"),
     ("旧身份证110101900307123", "旧身份证1101*******7123"),
+    ("报警人张三称被盗", "报警人张**称被盗"),
+    ("当事人：欧阳小明在场", "当事人：欧**在场"),
+    ("我叫王小明，家住", "我叫王**，家住"),
+    ("本人赵六", "本人赵**"),
 ])
-def test_examples(raw, masked):
+def test_examples(raw: str, masked: str) -> None:
     assert mask_one(raw) == masked
     assert mask_pii([raw]) == [masked]
 
 
-@pytest.mark.parametrize("keep", ["被骗3万元", "2024年3月2日14时30分", "接警编号J3101122024030100012345678",
-                                  "12号楼3单元502室", "价值12800元", "110报警", "138****5678"])
-def test_non_personal_numbers_untouched(keep):
+@pytest.mark.parametrize("keep", [
+    "被骗3万元", "2024年3月2日14时30分", "接警编号J3101122024030100012345678", "12号楼3单元502室", "价值12800元",
+    "110报警", "138****5678", "2017 2018 2019 2020年", "J320105202403020001", "J320105202403030001",
+    "订单号2024030212345678", "案件编号A2024030100123", "本人称被骗", "报警人称家中被盗", "当事人双方协商",
+])
+def test_non_personal_numbers_untouched(keep: str) -> None:
     assert mask_pii([keep]) == [keep]
 
 
-def test_found_and_none():
+def test_found_and_none() -> None:
     assert pii_found(["无", "13812345678", None, "138****5678"]).tolist() == [False, True, False, False]
     assert mask_pii([None, ""]) == ["", ""]
     assert mask_pii([]) == []
 
 
-def _id_number(draw_digits: str, check: str) -> str:
-    return draw_digits + check
+def test_arrow_masking_keeps_nulls_and_chunks() -> None:
+    arr = pa.chunked_array([["电话13812345678", None], ["无号码"]])
+    assert mask_array(arr).to_pylist() == ["电话138****5678", None, "无号码"]
 
 
-mobiles = st.builds(lambda p, rest: p + rest, st.sampled_from(["13", "14", "15", "16", "17", "18", "19"]),
-                    st.text(alphabet="0123456789", min_size=9, max_size=9))
-ids = st.builds(_id_number, st.builds(lambda a, b: a + b, st.sampled_from("123456789"),
-                                      st.text(alphabet="0123456789", min_size=16, max_size=16)),
-                st.sampled_from("0123456789Xx"))
-noise = st.text(alphabet=st.sampled_from(list("被盗骗电话号码身份证，。 :：-+ab元万")), max_size=6)
-short_digits = st.text(alphabet="0123456789", max_size=5)
+# ------------------------------------------------------------------------------------------ property tests
+_D = "0123456789"
+_SEPS = st.sampled_from([" ", "-", ".", "－"])
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=_D, min_size=n, max_size=n)
+
+
+def _groups(parts: list[str], sep: str) -> str:
+    return sep.join(parts)
+
+
+mobiles = st.builds(lambda a, b, c, d, sep, form: (
+    a + b + c + d if form == 0 else _groups([a + b, c, d], sep) if form == 1 else _groups([a + b, c[:3], c[3:] + d], sep)
+), st.just("1"), st.sampled_from("3456789").map(lambda x: x + "8"), _digits(4), _digits(4), _SEPS, st.integers(0, 2))
+dates = st.builds(lambda y, m, d: f"{y:04d}{m:02d}{d:02d}", st.integers(1930, 2024), st.integers(1, 12),
+                  st.integers(1, 28))
+ids18 = st.builds(lambda area, date, seq, chk, sep, grouped: (
+    _groups([area, date, seq + chk], sep) if grouped == 1 else
+    _groups([area, date[:4], date[4:], seq + chk], sep) if grouped == 2 else area + date + seq + chk
+), st.sampled_from("123456789").flatmap(lambda f: _digits(5).map(lambda r: f + r)), dates, _digits(3),
+    st.sampled_from("0123456789X"), st.sampled_from([" ", "-"]), st.integers(0, 2))
+landlines = st.builds(lambda area, a, b, sep, paren, ext: (
+    (f"({area})" if paren else area + sep) + a + b + (f"转{ext}" if ext else "")
+), st.sampled_from(["010", "021", "0731", "0571", "0755"]), _digits(4), _digits(4), st.sampled_from(["-", " ", ""]),
+    st.booleans(), st.one_of(st.none(), _digits(3)))
+cards = st.builds(lambda first, rest, sep, grouped: (
+    first + rest if not grouped else sep.join((first + rest)[i:i + 4] for i in range(0, len(first + rest), 4))
+), st.sampled_from(["62", "4", "5", "35", "9"]), st.integers(14, 17).flatmap(lambda n: _digits(n)),
+    st.sampled_from([" ", "-"]), st.booleans()).filter(lambda c: 16 <= sum(ch.isdigit() for ch in c) <= 19)
+names = st.builds(lambda kw, sur, given_: (kw, sur + given_), st.sampled_from(["报警人", "当事人", "我叫", "本人"]),
+                  st.sampled_from(list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")),
+                  st.text(alphabet="伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚", min_size=1, max_size=2))
+_FULL = str.maketrans(_D, "０１２３４５６７８９")
+_BETWEEN = st.sampled_from(["，", "。", "电话", "卡号", " 身份证 ", "；联系", "\n"])
+
+
+def _only_digits(s: str) -> str:
+    return re.sub(r"\D", "", s.translate(str.maketrans("０１２３４５６７８９", _D)))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(mobiles, ids, noise, short_digits), min_size=1, max_size=8))
-def test_property_no_mobile_or_id_survives_and_idempotent(parts):
-    # numbers are separated by a non-digit (as in real text), so each is recognisable on its own
-    text = "".join(p + "，" for p in parts)
-    once = mask_pii([text])[0]
-    assert not MOBILE.search(once), once
-    assert not ID18.search(once), once
-    assert mask_pii([once])[0] == once
-    assert len(once) == len(text) or "+" in text or "-" in text or " " in text  # masking keeps length
+@given(st.lists(st.tuples(st.sampled_from(["mobile", "id", "landline", "card"]), st.booleans(), _BETWEEN),
+                min_size=1, max_size=4), st.data())
+def test_property_no_personal_number_survives(parts: list[tuple[str, bool, str]], data: st.DataObject) -> None:
+    """Each generated number (any grouping, full-width or not) loses its middle digits; ordinary text survives."""
+    strategies = {"mobile": mobiles, "id": ids18, "landline": landlines, "card": cards}
+    numbers, text = [], "报案："
+    for kind, wide, between in parts:
+        num = data.draw(strategies[kind])
+        numbers.append((kind, num))
+        text += (num.translate(_FULL) if wide else num) + between
+    masked = mask_one(text)
+    # what a masked form keeps is a head or tail of at most four digits (138****5678, 4301**********118X,
+    # 021-****1234, ************0123): no run of digits and separators between stars or words holds more
+    runs = re.split(r"[^0-9０-９ \-.－()Xx]", masked)
+    assert max(len(_only_digits(r)) for r in runs) <= 4, (numbers, masked)
+    assert "报案：" in masked and mask_one(masked) == masked  # idempotent
 
 
-def test_consistent_with_ingest_masking_for_plain_numbers():
-    pa = pytest.importorskip("pyarrow")
-    pii = pytest.importorskip("anju.ingest.pii")
-    texts = ["联系电话13812345678，身份证110101199003071234", "无号码", "座机021-64381234"]
-    assert mask_pii(texts) == pii.mask_text(pa.array(texts)).to_pylist()
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(names, st.sampled_from(["称", "在", "于", "，", "被", "说"])), min_size=1, max_size=3))
+def test_property_names_after_keywords_are_masked(parts: list[tuple[tuple[str, str], str]]) -> None:
+    text = "".join(kw + name + stop + "情况" for (kw, name), stop in parts)
+    masked = mask_one(text)
+    for (kw, name), stop in parts:
+        assert kw + name + stop not in masked
+        assert kw + name[0] + "**" + stop in masked  # the surname stays, the given name goes
 
 
-_NUMBERS = st.one_of(
-    st.text(alphabet="0123456789", min_size=1, max_size=20),
-    st.from_regex(r"(\+86 ?)?1[3-9][0-9]{9}", fullmatch=True),
-    st.from_regex(r"1[3-9][0-9][ \-－][0-9]{4}[ \-－][0-9]{4}", fullmatch=True),
-    st.from_regex(r"[1-9][0-9]{16}[0-9X]", fullmatch=True),
-    st.from_regex(r"0[1-9][0-9]{1,2}-?[0-9]{7,8}", fullmatch=True),
-    st.from_regex(r"([0-9]{4} ){3}[0-9]{4,7}", fullmatch=True),
+ordinary = st.one_of(
+    st.integers(1, 99_999).map(lambda n: f"被骗{n}元"),
+    st.integers(1990, 2030).map(lambda y: f"{y}年"),
+    st.lists(st.integers(1990, 2030), min_size=2, max_size=4).map(lambda ys: " ".join(map(str, ys)) + "年"),
+    st.builds(lambda a, b: f"{a}号楼{b}室", st.integers(1, 99), st.integers(101, 2999)),
+    st.builds(lambda p, d: p + d, st.sampled_from(["J", "A", "NO", "订单号JD", "单号SF"]), _digits(18)),
+    st.integers(0, 23).map(lambda h: f"{h}时30分"),
 )
-# numbers with words between them, as in call texts
-_TEXTS = st.lists(st.tuples(st.sampled_from(["", "电话", "，", "身份证", "卡号", "\n"]), _NUMBERS),
-                  max_size=5).map(lambda parts: "".join(w + n for w, n in parts) + "。")
-# anything: digits, separators and numbers jammed together
-_JAMMED = st.lists(st.one_of(_NUMBERS, st.sampled_from(["+86", " ", "-", "－", "X", "x", "0", "1", "电话"])),
-                   max_size=8).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_TEXTS, min_size=1, max_size=6))
-def test_arrow_masking_equals_the_python_patterns(texts: list[str]) -> None:
-    """mask_array (RE2, captured boundaries, passes to a fixpoint) masks exactly as mask_pii (Python look-arounds)."""
-    from anju.text.mask import mask_array
-
-    assert mask_array(pa.array(texts)).to_pylist() == mask_pii(texts)
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_JAMMED, min_size=1, max_size=6))
-def test_both_maskings_leave_no_number_when_numbers_touch(texts: list[str]) -> None:
-    """Numbers that touch (shared separators, overlapping card groups) may be cut differently by the two engines,
-    but neither leaves a recognisable personal number, and both are idempotent."""
-    from anju.text.mask import mask_array
-
-    arrow = mask_array(pa.array(texts)).to_pylist()
-    python = mask_pii(texts)
-    assert not pii_found(arrow).any() and not pii_found(python).any()
-    assert mask_array(pa.array(arrow)).to_pylist() == arrow and mask_pii(python) == python
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ordinary, min_size=1, max_size=5))
+def test_property_ordinary_numbers_survive(parts: list[str]) -> None:
+    text = "，".join(parts)
+    assert mask_one(text) == text
+    assert not pii_found([text]).any()
 
 
-def test_arrow_masking_keeps_nulls_and_chunks() -> None:
-    from anju.text.mask import mask_array
+def test_text_classify_output_keeps_id_columns_and_masks_the_rest() -> None:
+    import pandas as pd
 
-    arr = pa.chunked_array([["电话13812345678", None], ["无号码"]])
-    assert mask_array(arr).to_pylist() == ["电话138****5678", None, "无号码"]
+    from anju.text.tasks import _mask_frame
+
+    df = pd.DataFrame({"接警编号": ["320105202403020001", "320105202403030001"], "incident_id": ["13812345678", None],
+                       "报警电话": ["13812345678", "13912345678"], "身份证号": ["110101199003071234", None],
+                       "简要案情": ["电话13812345678", "本人赵六称"]})
+    out = _mask_frame(df)
+    assert out["接警编号"].tolist() == ["320105202403020001", "320105202403030001"]  # two ids stay two ids
+    assert out["incident_id"].iloc[0] == "13812345678"
+    assert out["报警电话"].tolist() == ["138****5678", "139****5678"]
+    assert out["身份证号"].tolist()[0] == "1101**********1234"
+    assert out["简要案情"].tolist() == ["电话138****5678", "本人赵**称"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from anju.commands._common import console, deployment_from, settings_from
@@ -101,6 +102,34 @@ def compact_cmd(ctx: typer.Context) -> None:
     console.print(_l(settings.lang, f"已合并 {out['partitions']} 个月分区：文件 {out['files_before']} → {out['files_after']}",
                      f"compacted {out['partitions']} month partitions: files {out['files_before']} → "
                      f"{out['files_after']}"))
+
+
+@lake_app.command("check")
+def check_cmd(ctx: typer.Context) -> None:
+    """检查数据湖清单与文件 / check the lake manifest and the files it lists (changes nothing)."""
+    from anju.lake.repair import check_lake
+
+    settings = settings_from(ctx)
+    res = check_lake(settings.paths.lake, settings.paths.manifest)
+    for p in res.problems:
+        console.print(f"- {escape(p)}", highlight=False)
+    if not res.ok:
+        console.print(_l(settings.lang, "发现问题；运行 `anju lake repair` 修复", "problems found; run `anju lake repair`"))
+        raise typer.Exit(2)
+    console.print(_l(settings.lang, "数据湖完好", "the lake is sound"))
+
+
+@lake_app.command("repair")
+def repair_cmd(ctx: typer.Context) -> None:
+    """修复数据湖清单 / restore or rebuild a damaged manifest, drop files that are missing."""
+    from anju.lake.repair import repair_lake
+
+    settings = settings_from(ctx)
+    res = repair_lake(settings.paths.lake, settings.paths.manifest)
+    for a in res.actions:
+        console.print(f"- {escape(a)}", highlight=False)
+    if not res.actions:
+        console.print(_l(settings.lang, "无需修复", "nothing to repair"))
 
 
 def register(app: typer.Typer) -> None:

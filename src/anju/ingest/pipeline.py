@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from anju import __version__
-from anju.config import Settings, deployment_secret
+from anju.config import Settings
 from anju.errors import IngestError
 from anju.files import file_blake3, file_sha256
 from anju.ingest.enrich import GeoContext
@@ -43,6 +43,7 @@ from anju.ingest.pii import Hasher
 from anju.ingest.profile import Profile, ResolvedColumns, load_profile
 from anju.ingest.readers import SourceReader, open_source
 from anju.ingest.report import ImportReport
+from anju.ingest.secret import fingerprint, lake_key
 from anju.ingest.transform import BatchResult, BatchTransformer
 from anju.lake.manifest import Manifest, lake_lock
 from anju.lake.store import LakeWriter, clean_orphans
@@ -221,7 +222,8 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
         geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
                                profile_bounds=_bounds(prof))
         keys = KeyIndex.from_lake([paths.lake / f for f in manifest.files("incidents")], prof.source)
-        hasher = Hasher(deployment_secret(settings))
+        key = lake_key(settings, manifest.data)  # checked against the lake's key fingerprint
+        hasher = Hasher(key)
         transformer = BatchTransformer(
             profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
             hasher=hasher, keys=keys, import_id=import_id, source_file=p.name,
@@ -283,6 +285,7 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
                 "anju_version": __version__,
             }
             entry.pop("skipped_duplicate_file", None)
+            manifest.data.setdefault("key_fingerprint", fingerprint(key))
             writer.commit(manifest, entry)
             report.seconds = time.perf_counter() - started
             return report

@@ -120,15 +120,19 @@ class BatchTransformer:
         self._pool.shutdown(wait=True)
         self._con.close()
 
-    def _hash_pii(self, caller: pa.Array, phone: pa.Array, text: pa.Array, caller_masked: pa.Array
-                  ) -> tuple[pa.Array, pa.Array, pa.Array]:
-        """HMACs of caller and phone, and the text with the caller's own name masked (runs in the pool)."""
+    def _hash_pii(self, caller: pa.Array, phone: pa.Array, text: pa.Array, address: pa.Array,
+                  caller_masked: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+        """HMACs of caller and phone, and the text and address with the caller's own name masked ("王小明家")
+        (runs in the pool)."""
         n = len(caller)
         caller_hash = self.hasher.digest(caller) if self.resolved.get("caller") else pa.nulls(n, Hasher.TYPE)
         phone_hash = self.hasher.digest(phone) if self.resolved.get("phone") else pa.nulls(n, Hasher.TYPE)
+        # the caller's own name first (its exact masked form), then the rules of anju.text.mask
         if self.resolved.get("caller") and self.resolved.get("text"):
             text = self.hasher.replace_each(text, caller, caller_masked)
-        return caller_hash, phone_hash, text
+        if self.resolved.get("caller") and self.resolved.get("address"):
+            address = self.hasher.replace_each(address, caller, caller_masked)
+        return caller_hash, phone_hash, mask_text(text), mask_text(address)
 
     def _col(self, table: pa.Table, fld: str) -> pa.Array:
         name = self.resolved.get(fld)
@@ -157,8 +161,8 @@ class BatchTransformer:
         # checks below run; every row is masked, since rejected rows go to the quarantine masked too.
         caller_all, caller_masked_all = name_forms(self._col(t, "caller"))
         phone_all, phone_masked_all = phone_forms(self._col(t, "phone"))
-        text_all = mask_text(self._col(t, "text"))
-        pii = self._pool.submit(self._hash_pii, caller_all, phone_all, text_all, caller_masked_all)
+        pii = self._pool.submit(self._hash_pii, caller_all, phone_all, self._col(t, "text"),
+                                self._col(t, "address"), caller_masked_all)
 
         # 1. record key
         if prof.key.hash:
@@ -273,7 +277,7 @@ class BatchTransformer:
             for item in pc.value_counts(label).to_pylist():
                 unknown[item["values"]] = int(item["counts"])
 
-        caller_hash, phone_hash, text_all = pii.result()
+        caller_hash, phone_hash, text_all, address_all = pii.result()
         text = base(text_all)
         local = base(times.local)
         h3 = nbase(geo["h3_9"])
@@ -290,7 +294,7 @@ class BatchTransformer:
             "family": family_arr,
             "category_known": pa.array(known, pa.bool_()),
             "source_category": cat,
-            "source_subcategory": sub if sub is not None else pa.nulls(m, pa.string()),
+            "source_subcategory": mask_text(sub) if sub is not None else pa.nulls(m, pa.string()),
             "lon": _float(nbase(lon)),
             "lat": _float(nbase(lat)),
             "x": _float(nbase(geo["x"])),
@@ -300,9 +304,9 @@ class BatchTransformer:
         for lv in AREA_LEVELS:
             cols[f"{lv}_id"] = base(geo[f"{lv}_id"])
         cols["assign_method"] = base(geo["assign_method"])
-        cols["address"] = base(mask_text(self._col(t, "address")))
+        cols["address"] = base(address_all)
         cols["text"] = text
-        cols["unit"] = base(self._col(t, "unit"))
+        cols["unit"] = base(mask_text(self._col(t, "unit")))  # every stored text column is masked
         unparsed: Counter[str] = Counter()
         if self.resolved.get("loss"):
             raw_loss = base(self._col(t, "loss"))
@@ -330,7 +334,7 @@ class BatchTransformer:
         for lv in levels:
             unassigned[lv] = int(np.count_nonzero((nbase(geo[f"{lv}_idx"]) < 0) & loads))
 
-        quarantine = self._quarantine(t, v, batch, caller_masked_all, phone_masked_all, text_all)
+        quarantine = self._quarantine(t, v, batch, caller_masked_all, phone_masked_all, text_all, address_all)
         parsed = None
         if self.keep_parsed:
             sub_all = pc.utf8_trim_whitespace(self._col(t, "subcategory")) if self.resolved.get("subcategory") \
@@ -338,7 +342,7 @@ class BatchTransformer:
             parsed = {"record_key": rk, "time": times.local, "lon": lon, "lat": lat,
                       "category": self.mapping.map(pc.utf8_trim_whitespace(self._col(t, "category")), sub_all)[0],
                       "caller": caller_masked_all, "phone": phone_masked_all, "text": text_all,
-                      "address": mask_text(self._col(t, "address")), "reason": v.reason,
+                      "address": address_all, "reason": v.reason,
                       "detail": v.detail, **{k: geo[k] for k in ("x", "y", "community_id", "assign_method")}}
         reasons = v.counts()
         for m in batch.malformed:
@@ -368,7 +372,7 @@ class BatchTransformer:
 
     # ------------------------------------------------------------------ quarantine rows
     def _quarantine(self, t: pa.Table, v: Verdicts, batch: SourceBatch, caller_masked: pa.Array,
-                    phone_masked: pa.Array, text: pa.Array) -> pa.Table:
+                    phone_masked: pa.Array, text: pa.Array, address: pa.Array) -> pa.Table:
         bad = np.flatnonzero(~v.ok)
         idx = pa.array(bad, pa.int64())
         raws: list[str] = []
@@ -385,6 +389,8 @@ class BatchTransformer:
                     col = pc.if_else(pc.is_valid(col), "***", _NULL_STR)
                 elif name == self.resolved.get("text"):
                     col = text.take(idx)
+                elif name == self.resolved.get("address"):
+                    col = address.take(idx)
                 else:
                     col = mask_text(col)
                 masked_cols[name] = col

@@ -20,6 +20,7 @@ import pyarrow as pa
 from anju.config import Settings
 from anju.errors import DataNotFoundError, LakeError
 from anju.lake.manifest import Manifest
+from anju.lake.readers import hold_reader, release_reader
 from anju.lake.schema import INCIDENT_SCHEMA, QUARANTINE_SCHEMA
 
 __all__ = ["Lake", "connect"]
@@ -71,8 +72,15 @@ class Lake:
         self.duckdb: Any = self.con.con
         self.duckdb.execute("SET TimeZone = 'UTC'")
         self.duckdb.execute("SET enable_progress_bar = false")
-        self.manifest = Manifest.load(self.paths.manifest)
-        self._define_views()
+        # a shared lock for as long as this reader is open: compaction keeps the files of its manifest snapshot
+        self._reader = hold_reader(self.paths.lake)
+        try:
+            self.manifest = Manifest.load(self.paths.manifest)
+            self._define_views()
+        except BaseException:
+            release_reader(self._reader)
+            self.con.disconnect()
+            raise
 
     # ------------------------------------------------------------------ views
     def _define_views(self) -> None:
@@ -81,12 +89,16 @@ class Lake:
         qua = [lake / f for f in self.manifest.files("quarantine")]
         for p in inc + qua:
             if not p.exists():
-                raise LakeError(f"{p}: listed in the manifest but missing; the lake was modified by hand. "
-                                "Restore the file or remove its import from lake/manifest.json")
+                raise LakeError(f"{p}: 数据湖清单列出的文件不存在 / listed in the lake manifest but missing. Run "
+                                "`anju lake check` to see every problem and `anju lake repair` to drop the missing "
+                                "files from the manifest (their rows are lost), or restore the file from a backup")
         cols = ", ".join(f'"{f.name}"' for f in INCIDENT_SCHEMA)
+        legacy_files = self.manifest.legacy_files
+        if inc and legacy_files and all(f in legacy_files for f in self.manifest.files("incidents")):
+            cols = cols.replace('"time_precision"', 'CAST(NULL AS VARCHAR) AS "time_precision"')
         if inc:
             # files of a version-2 lake lack time_precision: read by name, the column null there
-            legacy = ", union_by_name = true" if self.manifest.legacy_files else ""
+            legacy = ", union_by_name = true" if legacy_files else ""
             body = f"SELECT {cols} FROM read_parquet({_sql_list(inc)}, {_HIVE}{legacy})"
         else:
             body = _empty_select(INCIDENT_SCHEMA)
@@ -138,6 +150,8 @@ class Lake:
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self.con.disconnect()
+        release_reader(self._reader)
+        self._reader = None
 
     def __enter__(self) -> Lake:
         return self

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,31 @@ __all__ = ["MANIFEST_VERSION", "Manifest", "lake_lock"]
 MANIFEST_VERSION = 3
 #: versions this anju reads
 READABLE_VERSIONS = (2, 3)
+
+
+#: the copy of the manifest before its last save
+PREVIOUS_NAME = "manifest.prev.json"
+
+
+def layout_problem(data: Any) -> str | None:
+    """What is wrong with a parsed manifest's layout (None when it is sound)."""
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {type(data).__name__}"
+    if data.get("version") not in READABLE_VERSIONS:
+        return f"version {data.get('version')!r} is not one of {READABLE_VERSIONS}"
+    imports = data.get("imports")
+    if not isinstance(imports, list) or not all(isinstance(i, dict) and isinstance(i.get("import_id"), str)
+                                                for i in imports):
+        return "'imports' must be a list of objects, each with an 'import_id' string"
+    files = data.get("files", {})
+    if not isinstance(files, dict) or not all(
+            isinstance(v, list) and all(isinstance(f, str) for f in v) for v in files.values()):
+        return "'files' must map 'incidents' and 'quarantine' to lists of file names"
+    for key in ("retired", "legacy_files"):
+        v = data.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(f, str) for f in v):
+            return f"{key!r} must be a list of file names"
+    return None
 
 
 class Manifest:
@@ -46,18 +72,18 @@ class Manifest:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise LakeError(f"{p}: the lake manifest is not valid JSON ({exc}); restore it from a backup — "
-                            "without it the lake's files cannot be trusted") from exc
+            raise LakeError(f"{p}: 数据湖清单已损坏 / the lake manifest is not valid JSON ({exc}). Run `anju lake "
+                            "check` for details and `anju lake repair` to restore the previous copy or rebuild it "
+                            "from the lake's files") from exc
         if isinstance(data, dict) and data.get("version") == 1:
             raise LakeError(f"{p}: this lake was written by an older anju (lake version 1: caller and phone hashes "
                             f"as hex text); this anju reads version {MANIFEST_VERSION} (32-byte digests). Import "
                             "the source files again into a new data directory (--data-dir), or run the older anju")
-        if not isinstance(data, dict) or data.get("version") not in READABLE_VERSIONS or \
-                not isinstance(data.get("imports"), list):
-            version = data.get("version") if isinstance(data, dict) else None
-            raise LakeError(f"{p}: unexpected manifest layout (version {version!r}); this anju reads versions "
-                            f"{READABLE_VERSIONS}. Run `anju lake check` for details, or restore the file from a "
-                            "backup")
+        problem = layout_problem(data)
+        if problem is not None:
+            raise LakeError(f"{p}: 数据湖清单格式错误 / the lake manifest is damaged: {problem}. Run `anju lake "
+                            "check` for details and `anju lake repair` to restore the previous copy or rebuild it "
+                            "from the lake's files")
         if data["version"] == 2:  # every file so far lacks time_precision; upgraded in memory, saved on write
             data["version"] = MANIFEST_VERSION
             data["legacy_files"] = sorted(set(data.get("files", {}).get("incidents", [])))
@@ -105,8 +131,13 @@ class Manifest:
             self.data["legacy_files"] = [f for f in self.data["legacy_files"] if f not in gone]
 
     def save(self) -> None:
-        """Write atomically: temp file in the same directory, fsync, ``os.replace``, fsync the directory."""
+        """Write atomically: temp file in the same directory, fsync, ``os.replace``, fsync the directory.
+
+        The manifest being replaced is kept as ``manifest.prev.json`` (what ``anju lake repair`` restores)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            with contextlib.suppress(OSError):
+                shutil.copyfile(self.path, self.path.with_name(PREVIOUS_NAME))
         fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

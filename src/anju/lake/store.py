@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from anju.lake.manifest import Manifest
+from anju.lake.readers import sweep_retired
 from anju.lake.schema import INCIDENT_FILE_SCHEMA, QUARANTINE_SCHEMA
 
 __all__ = ["MAX_ROWS_PER_FILE", "LakeWriter", "clean_orphans", "compact"]
@@ -205,8 +206,9 @@ def clean_orphans(lake_dir: Path, manifest: Manifest) -> list[str]:
                 shutil.rmtree(d, ignore_errors=True)
             else:
                 d.unlink(missing_ok=True)
+    retired = set(manifest.data.get("retired", []))
     for table in ("incidents", "quarantine"):
-        known = set(manifest.files(table))
+        known = set(manifest.files(table)) | retired  # retired files go only when no reader is open
         root = lake_dir / table
         if not root.exists():
             continue
@@ -218,14 +220,15 @@ def clean_orphans(lake_dir: Path, manifest: Manifest) -> list[str]:
         for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 d.rmdir()  # only succeeds when empty
+    removed += sweep_retired(lake_dir, manifest)
     return removed
 
 
 def compact(lake_dir: Path, manifest: Manifest, *, min_files: int = 2) -> dict[str, int]:
     """Merge each month's files into one (call while holding the lake lock).
 
-    The merged file is written aside, the manifest is switched to it atomically, and only then are the old files
-    deleted, so readers never see a row twice or miss one. Returns ``{"partitions": k, "files_before": a,
+    The merged file is written aside and the manifest is switched to it atomically, so readers never see a row twice
+    or miss one; the old files are retired and deleted only once no reader is open (:mod:`anju.lake.readers`). Returns ``{"partitions": k, "files_before": a,
     "files_after": b}``.
     """
     lake_dir = Path(lake_dir)
@@ -265,10 +268,11 @@ def compact(lake_dir: Path, manifest: Manifest, *, min_files: int = 2) -> dict[s
         dst = lake_dir / part_dir / name
         os.replace(tmp, dst)
         manifest.replace_files("incidents", files, [dst.relative_to(lake_dir).as_posix()])
+        # the old files are retired, not deleted: an open reader may still be reading them (anju.lake.readers)
+        manifest.data.setdefault("retired", []).extend(files)
         manifest.save()
-        for rel in files:
-            (lake_dir / rel).unlink(missing_ok=True)
         merged += 1
     shutil.rmtree(lake_dir / "_staging" / "compact", ignore_errors=True)
+    sweep_retired(lake_dir, manifest)
     after = len(manifest.files("incidents"))
     return {"partitions": merged, "files_before": before, "files_after": after}

@@ -23,6 +23,7 @@ import jinja2
 
 from anju.errors import AnjuError
 from anju.release.model import Release, ReleaseError
+from anju.release.output import die_with_parent
 
 __all__ = ["RENDERERS", "RenderWorker", "Renderer", "check_formats", "register_renderer", "render_all", "template_env"]
 
@@ -122,7 +123,8 @@ class RenderWorker:
         if self.enabled:
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods and self.fork else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            # the worker dies with this process (a killed release leaves no orphan writing report.pdf)
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent)
             mods = [m for f in self.formats if (m := RENDERERS[f].module) is not None]
             self._pool.submit(_warm, mods)  # an import error there shows again when a file is submitted
         return self

@@ -158,6 +158,7 @@ def build_release(
     formats : subset of ``html``, ``pdf``, ``xlsx``, ``json`` (default all).
     by : level of the per-area sections (see :func:`release_inputs`).
     """
+    from anju.release.output import atomic_folder
     from anju.release.renderers import RenderWorker, check_formats, render_all
 
     language = lang or dep.lang
@@ -171,5 +172,6 @@ def build_release(
             release = release.public()
         out_dir = Path(out) if out is not None else default_out_dir(dep, release.meta.period, lang=language,
                                                                     public=public)
-        render_all(release, out_dir, wanted, worker=worker)
+        with atomic_folder(out_dir) as tmp:  # written aside, swapped in whole; one writer at a time
+            render_all(release, tmp, wanted, worker=worker)
     return out_dir

@@ -1,159 +1,193 @@
-"""Mask personal numbers in free text before it is stored or shown.
+"""Mask personal data in free text before it is stored or shown: the one set of masking rules.
 
-Call texts and citizen messages often carry a phone number ("联系电话13812345678") or an ID-card number. anju
-masks them everywhere text leaves this package (lake, reports, exported files, CLI output):
+Call texts, addresses, unit names and citizen messages can carry a phone number ("联系电话13812345678"), an ID-card
+number, a bank card or a person's name. anju masks them everywhere text leaves this package (lake, reports,
+exported files, CLI output), with the rules below — written once, in RE2 over Arrow arrays (:func:`mask_array`);
+:func:`mask_one`, :func:`mask_pii` and :func:`pii_found` are that same function on Python strings.
 
-=================  ==========================================  =========================
-what               recognised as                               masked form
-=================  ==========================================  =========================
-resident ID        18 characters: 17 digits + digit/X;         ``1101**********1234``
-                   old 15-digit IDs
-mobile             ``1[3-9]`` + 9 digits, optional ``+86``/``86``  ``138****5678``
-                   prefix, optional space/hyphen groups
-                   (``138-1234-5678``, ``138 1234 5678``)
-landline           area code ``0xx``/``0xxx`` + 7–8 digits,    ``021-****1234``
-                   optional hyphen or space
-bank card          16–19 digits (contiguous or 4-digit groups)  ``************1234``
-=================  ==========================================  =========================
+=================  ===================================================  ===============================
+what               recognised as                                        masked form
+=================  ===================================================  ===============================
+resident ID        18 characters: 6 digits, a birth date (19xx/20xx),   ``4301**********118X``
+                   3 digits + digit/X; groups 6-8-4 or 6-4-4-4 with a
+                   space, ``-`` or ``.``; old 15-digit IDs (6 digits,
+                   a YYMMDD date, 3 digits)
+mobile             ``1[3-9]`` + 9 digits, optional ``+86``/``86``;       ``138****5678``
+                   groups 3-4-4 or 3-3-5 with a space, ``-`` or ``.``
+landline           area code ``0xx``/``0xxx`` (optionally in            ``021-****1234``,
+                   parentheses) + 7–8 digits, optional hyphen/space      ``0731-****7890转801``
+                   groups and an extension (``转801``)
+bank card          16–19 digits starting 3–6 or 9 (contiguous or in     ``************1234``
+                   groups of 4, the last group 1–4 digits)
+name               two to four Chinese characters after 报警人,         ``张**``
+                   当事人, 受害人, 嫌疑人, 联系人, 我叫, 本人 (not a
+                   verb or preposition such as 称, 在, 于)
+=================  ===================================================  ===============================
 
-A number only counts when it is not part of a longer digit run (``(?<!\\d) … (?!\\d)``), so case numbers and amounts
-are left alone. Masking is idempotent: masked forms contain no run of seven digits, so a second pass changes
-nothing. The ID format (4 + 10 stars + 4) and the phone format (3 + 4 stars + 4) are those of
-:mod:`anju.ingest.pii`, so text masked here and there looks the same.
+Full-width digits (``１３８…``) are read as digits: a text holding them is rewritten with ASCII digits before the
+rules run, so they are masked like any other number.
 
-Vectorised: a pyarrow RE2 scan finds the texts holding a candidate digit run; only those go through the Python
-patterns (which need look-arounds RE2 lacks).
+What is left alone: a number that is part of a longer digit run, or that follows an ASCII letter (record ids
+such as ``J320105202403020001``, order numbers with a prefix), years (``2017 2018 2019 2020年``: a card starts
+with 3–6 or 9, an ID needs a date in its place), amounts and case numbers. Masking is idempotent: masked forms
+hold no maskable number, so a second pass changes nothing.
+
+Vectorised: cheap tests pick the texts that may hold something (a run of seven digits, full-width digits, a
+keyword followed by a character that could start a name); only those go through the RE2 rules. The RE2 rules have
+no look-arounds: the boundary on each side is a captured group (a non-digit or the text's edge) put back by the
+replacement, and each rule runs to a fixpoint so that two numbers one character apart are both found.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["PII_PATTERNS", "mask_array", "mask_one", "mask_pii", "pii_found"]
+__all__ = ["NAME_KEYWORDS", "mask_array", "mask_one", "mask_pii", "pii_found"]
 
-_SEP = r"[ \-－]?"
+#: words after which a name is masked
+NAME_KEYWORDS = ("报警人", "当事人", "受害人", "嫌疑人", "联系人", "我叫", "本人")
+# characters that cannot start (or continue) a name after a keyword: verbs, prepositions, particles
+_STOP = "称在于被的是家报发从向和与因说将已未没不也都就到对把系双等们及某自现之为来去所要均前后今昨电手其该此"
 
-#: (name, compiled pattern, replacement) applied in this order: IDs before phones so the mobile pattern cannot bite
-#: into an ID, bank cards last.
-PII_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("id18", re.compile(r"(?<![0-9])([1-9][0-9]{3})[0-9]{10}([0-9]{3}[0-9Xx])(?![0-9Xx])"), r"\1**********\2"),
-    ("mobile", re.compile(rf"(?<![0-9])((?:\+?86{_SEP})?)(1[3-9][0-9]){_SEP}([0-9]{{4}}){_SEP}([0-9]{{4}})(?![0-9])"),
-     r"\1\2****\4"),
-    ("landline", re.compile(r"(?<![0-9])(0[1-9][0-9]{1,2})([\-－ ]?)[0-9]{3,4}([0-9]{4})(?![0-9])"), r"\1\2****\3"),
-    ("id15", re.compile(r"(?<![0-9])([1-9][0-9]{3})[0-9]{7}([0-9]{4})(?![0-9])"), r"\1*******\2"),
-    ("bank_card", re.compile(r"(?<![0-9])(?:[0-9]{12,15}|(?:[0-9]{4} ){3}(?:[0-9]{0,3} ?))([0-9]{4})(?![0-9])"),
-     r"************\1"),
+_S = r"[ \-－.．]?"  # one optional separator between digit groups
+_L, _R = r"(^|[^0-9A-Za-z])", r"([^0-9]|$)"
+_DATE8 = r"(?:19|20)[0-9]{2}" + _S + r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_NAME_CHAR = rf"[^{_STOP}\P{{Han}}]"
+
+#: (RE2 pattern, replacement), applied in this order: IDs before phones so that the mobile rule cannot bite into an
+#: ID; bank cards before landlines (a card group such as 0212 would pass for an area code); names last
+RULES: tuple[tuple[str, str], ...] = (
+    (_L + r"([1-9][0-9]{3})[0-9]{2}" + _S + _DATE8 + _S + r"([0-9]{3}[0-9Xx])([^0-9Xx]|$)", r"\1\2**********\3\4"),
+    (_L + rf"((?:\+?86{_S})?)(1[3-9][0-9]){_S}[0-9]{{4}}{_S}([0-9]{{4}})" + _R, r"\1\2\3****\4\5"),
+    (_L + rf"((?:\+?86{_S})?)(1[3-9][0-9]){_S}[0-9]{{3}}{_S}[0-9]([0-9]{{4}})" + _R, r"\1\2\3****\4\5"),
+    (_L + r"([1-9][0-9]{3})[0-9]{4}(?:0[1-9]|1[0-2])[0-3]([0-9]{4})" + _R, r"\1\2*******\3\4"),
+    (_L + r"[3-69][0-9]{11,14}([0-9]{4})" + _R, r"\1************\2\3"),
+    (_L + r"[3-69][0-9]{3}(?:[ \-－][0-9]{4}){2,3}[ \-－]([0-9]{1,4})" + _R, r"\1************\2\3"),
+    (_L + r"(\(?0[1-9][0-9]{1,2}\)?)([\-－ ]?)[0-9]{3,4}[\-－ ]?([0-9]{4})((?:转[0-9]{1,6})?)" + _R,
+     r"\1\2\3****\4\5\6"),
+    # a name already masked (欧阳**) is not a name to mask again: the character after it may not be a star
+    ("(" + "|".join(NAME_KEYWORDS) + r")([:：]?\s*)(" + _NAME_CHAR + ")" + _NAME_CHAR + r"{1,3}([^*]|$)",
+     r"\1\2\3**\4"),
 )
 
-# The same rules for RE2 (pyarrow), which has no look-arounds: the digit boundary on each side is a captured group
-# (a non-digit or the text's edge) put back by the replacement. A boundary character consumed by one match cannot
-# start the next, so two numbers one character apart need a second pass of the same pattern; mask_array repeats
-# each pattern, and both implementations the whole sequence, to a fixpoint (tested against mask_one).
-_L, _R = r"(^|[^0-9])", r"([^0-9]|$)"
-_RE2_PATTERNS: tuple[tuple[str, str], ...] = (
-    (_L + r"([1-9][0-9]{3})[0-9]{10}([0-9]{3}[0-9Xx])([^0-9Xx]|$)", r"\1\2**********\3\4"),
-    (_L + rf"((?:\+?86{_SEP})?)(1[3-9][0-9]){_SEP}([0-9]{{4}}){_SEP}([0-9]{{4}})" + _R, r"\1\2\3****\5\6"),
-    (_L + r"(0[1-9][0-9]{1,2})([\-－ ]?)[0-9]{3,4}([0-9]{4})" + _R, r"\1\2\3****\4\5"),
-    (_L + r"([1-9][0-9]{3})[0-9]{7}([0-9]{4})" + _R, r"\1\2*******\3\4"),
-    (_L + r"(?:[0-9]{12,15}|(?:[0-9]{4} ){3}(?:[0-9]{0,3} ?))([0-9]{4})" + _R, r"\1************\2\3"),
-)
+_FULL_WIDTH = [(chr(0xFF10 + i), str(i)) for i in range(10)]
+# RE2 prefilter of the number rules (a superset: any text that could hold one of the numbers above)
+_CANDIDATE = r"[0-9](?:[ \-－.．]?[0-9]){6}"
+_STOP_CODES = np.array([int.from_bytes(c.encode(), "big") for c in _STOP], dtype=np.int64)
 
-# RE2 prefilter (no look-arounds): any text that could hold one of the numbers above
-_CANDIDATE = r"[0-9]{7}|[0-9]{3}[ \-－][0-9]{4}[ \-－][0-9]{4}|[0-9]{4} [0-9]{4} [0-9]{4}|[0-9]{3,4}[\-－ ][0-9]{7}"
+
+def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | None = None) -> pa.Array:
+    """Mask the personal data of every text of an Arrow string array (nulls stay null).
+
+    ``candidates`` (a boolean array, e.g. from ingest's C digit scan) replaces the RE2 prefilter of the number
+    rules; it must flag at least every text holding seven digits in a row (one separator allowed between two).
+
+    >>> mask_array(pa.array(["联系电话13812345678,13912345678", "被骗3万元", None, "报警人张三丰称"])).to_pylist()
+    ['联系电话138****5678,139****5678', '被骗3万元', None, '报警人张**称']
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.string())
+    if len(values) == 0:
+        return values
+    hit = pc.match_substring_regex(values, _CANDIDATE).fill_null(False) if candidates is None else candidates
+    wide = _full_width_digits(values)
+    names = _name_candidates(values)
+    rows = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool) | wide | names
+    if not rows.any():
+        return values
+    mask = pa.array(rows)
+    sub = values.filter(mask)
+    if wide.any():
+        for a, b in _FULL_WIDTH:
+            sub = pc.replace_substring(sub, a, b)
+    while True:  # to a fixpoint (each pass masks at least one more item, so this ends)
+        before = sub
+        for pattern, repl in RULES:
+            while True:  # each rule to its own fixpoint: a boundary consumed by one match can start the next
+                again = pc.replace_substring_regex(sub, pattern, repl)
+                if again.equals(sub):
+                    break
+                sub = again
+        if sub.equals(before):
+            return pc.replace_with_mask(values, mask, sub)
+
+
+def _full_width_digits(values: pa.Array) -> np.ndarray:
+    """Texts holding a full-width ０, １ or ２ (every full-width phone, ID or card number has one of them)."""
+    out = np.zeros(len(values), dtype=bool)
+    for d in "０１２":
+        out |= np.asarray(pc.match_substring(values, d).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
+def _name_candidates(values: pa.Array) -> np.ndarray:
+    """Texts where a name keyword is followed by a Chinese character that could start a name.
+
+    Literal searches (fast) find each keyword's first occurrence; the three bytes after it are read from the
+    array's buffers with NumPy and compared with the stop characters. A keyword that occurs twice in a text
+    makes the text a candidate whatever follows.
+    """
+    out = np.zeros(len(values), dtype=bool)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] is not None else None
+    if data is None:
+        return out
+    for kw in NAME_KEYWORDS:
+        pos = pc.find_substring(values, kw).fill_null(-1).to_numpy(zero_copy_only=False)
+        found = np.flatnonzero(pos >= 0)
+        if found.size == 0:
+            continue
+        start = offsets[found].astype(np.int64) + pos[found] + len(kw.encode())
+        end = offsets[found + 1].astype(np.int64)
+        # skip one ':' / '：' / space after the keyword
+        b0 = np.where(start < end, data[np.minimum(start, data.size - 1)], 0)
+        colon3 = (start + 2 < end) & (b0 == 0xEF)
+        colon3 &= data[np.minimum(start + 1, data.size - 1)] == 0xBC
+        colon3 &= data[np.minimum(start + 2, data.size - 1)] == 0x9A
+        start = np.where(colon3, start + 3, np.where((b0 == ord(":")) | (b0 == ord(" ")), start + 1, start))
+        ok = start + 2 < end
+        s = np.minimum(start, data.size - 3)
+        code = (data[s].astype(np.int64) << 16) | (data[s + 1].astype(np.int64) << 8) | data[s + 2]
+        han = (code >= 0xE4B880) & (code <= 0xE9BFBF)  # U+4E00..U+9FFF
+        cand = ok & han & ~np.isin(code, _STOP_CODES)
+        out[found[cand]] = True
+        twice = pc.count_substring(values.take(pa.array(found)), kw).to_numpy(zero_copy_only=False) > 1
+        out[found[twice]] = True
+    return out
 
 
 def mask_one(text: str) -> str:
-    """Mask the personal numbers of one text.
+    """Mask the personal data of one text (:func:`mask_array` on one value).
 
     >>> mask_one("联系电话13812345678，身份证11010119900307123X，座机021-64381234")
     '联系电话138****5678，身份证1101**********123X，座机021-****1234'
     >>> mask_one("+86 138 1234 5678 / 6222021234567890123")
     '+86 138****5678 / ************0123'
     """
-    while True:  # to a fixpoint: masking a bank card can leave a landline-shaped tail (a second pass masks it)
-        before = text
-        for _, pat, repl in PII_PATTERNS:
-            text = pat.sub(repl, text)
-        if text == before:
-            return text
-
-
-def _candidates(texts: list[str]) -> np.ndarray:
-    arr = pa.array(texts, type=pa.string())
-    hit = pc.match_substring_regex(arr, _CANDIDATE).fill_null(False)
-    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+    return mask_array(pa.array([text], pa.string()))[0].as_py()  # type: ignore[no-any-return]
 
 
 def mask_pii(texts: Iterable[str | None]) -> list[str]:
-    """Mask phone, ID-card and bank-card numbers in a batch of texts (``None`` → ``""``).
+    """Mask the personal data of a batch of texts (``None`` → ``""``); texts without any come back unchanged.
 
-    Parameters
-    ----------
-    texts
-        Any iterable of strings.
-
-    Returns
-    -------
-    list[str]
-        The texts with every recognised number masked (see the module table); texts without one are returned
-        unchanged. ``mask_pii(mask_pii(x)) == mask_pii(x)``.
-
-    Examples
-    --------
     >>> mask_pii(["报警人电话13812345678", "被骗3万元", None])
     ['报警人电话138****5678', '被骗3万元', '']
     """
     out = ["" if t is None else str(t) for t in texts]
     if not out:
         return out
-    for i in np.flatnonzero(_candidates(out)):
-        out[i] = mask_one(out[i])
-    return out
+    return mask_array(pa.array(out, pa.string())).to_pylist()  # type: ignore[no-any-return]
 
 
 def pii_found(texts: Iterable[str | None]) -> np.ndarray:
-    """Boolean array: does each text still hold a recognisable phone, ID-card or bank-card number?"""
+    """Boolean array: does each text still hold personal data the rules would mask?"""
     vals = ["" if t is None else str(t) for t in texts]
-    found = np.zeros(len(vals), dtype=bool)
     if not vals:
-        return found
-    for i in np.flatnonzero(_candidates(vals)):
-        found[i] = any(pat.search(vals[i]) for _, pat, _ in PII_PATTERNS)
-    return found
-
-
-def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | None = None) -> pa.Array:
-    """:func:`mask_pii` over an Arrow string array, in pyarrow's RE2 without Python strings (nulls stay null).
-
-    The ingest path uses this for call texts and addresses: a prefilter finds the few texts holding a candidate
-    digit run, and only those go through the patterns. ``candidates`` (a boolean array, e.g. from the ingest's C
-    byte scan) replaces the RE2 prefilter; it must flag at least every text the prefilter would.
-
-    >>> mask_array(pa.array(["联系电话13812345678,13912345678", "被骗3万元", None])).to_pylist()
-    ['联系电话138****5678,139****5678', '被骗3万元', None]
-    """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    values = values.cast(pa.string())
-    hit = pc.match_substring_regex(values, _CANDIDATE).fill_null(False) if candidates is None else candidates
-    if not pc.any(hit).as_py():
-        return values
-    sub = values.filter(hit)
-    while True:  # to a fixpoint, as mask_one (each pass masks at least one more number, so this ends)
-        before = sub
-        for pattern, repl in _RE2_PATTERNS:
-            # each pattern to its own fixpoint before the next, as Python's non-consuming look-arounds find every
-            # match in one scan: a number whose left boundary the previous match consumed is found by the next pass
-            # of the same pattern, not bitten by a later one
-            while True:
-                again = pc.replace_substring_regex(sub, pattern, repl)
-                if again.equals(sub):
-                    break
-                sub = again
-        if sub.equals(before):
-            return pc.replace_with_mask(values, hit, sub)
+        return np.zeros(0, dtype=bool)
+    arr = pa.array(vals, pa.string())
+    return np.asarray(pc.not_equal(mask_array(arr), arr).to_numpy(zero_copy_only=False), dtype=bool)

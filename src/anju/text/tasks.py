@@ -327,6 +327,16 @@ PERSONAL_NAME_COLUMNS = ("报警人", "caller", "姓名", "留言用户", "当�
 PERSONAL_PHONE_COLUMNS = ("报警电话", "phone", "联系电话", "手机", "电话")
 
 
+ID_COLUMN_HINTS = ("编号", "单号", "序号", "流水号", "id", "key", "no")
+
+
+def _is_id_column(name: object) -> bool:
+    """A record-id column by its name (接警编号, 警情编号, 订单号, incident_id, record_key, No.)."""
+    n = str(name).strip().lower().replace(".", "").replace("_", " ")
+    return any(h in n for h in ID_COLUMN_HINTS[:4]) or (n.endswith("号") and "电话" not in n and "证" not in n) \
+        or n.split(" ")[-1] in ID_COLUMN_HINTS[4:]
+
+
 def _mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Mask personal columns (names, phones) and personal numbers inside every text column."""
     from anju.text.mask import mask_pii
@@ -340,6 +350,8 @@ def _mask_frame(df: pd.DataFrame) -> pd.DataFrame:
         elif col in PERSONAL_PHONE_COLUMNS:
             s = vals.fillna("").astype(str).str.replace(r"\D", "", regex=True)
             out[col] = [(v[:3] + "*" * (len(v) - 7) + v[-4:]) if len(v) >= 8 else ("*" * len(v)) for v in s]
+        elif _is_id_column(col):
+            continue  # record ids and order numbers are not personal data (J320105202403020001 stays whole)
         elif vals.dtype == object or pd.api.types.is_string_dtype(vals):
             mask = vals.notna().to_numpy()
             masked = mask_pii(vals[mask].astype(str).tolist())
