@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from anju.ops.db import make_engine
 
-from .test_imports import xlsx
+from .test_ops_imports import xlsx
 
 
 def anju(data_dir: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
