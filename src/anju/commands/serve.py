@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -64,12 +63,8 @@ def _warm(state: object) -> None:
         err_console.print(f"[yellow]overview not prepared:[/] {exc}", highlight=False)
 
 
-def _start_worker(settings: object) -> subprocess.Popen[bytes] | None:
-    """``anju worker`` as a child process (long jobs never run in the web process)."""
-    from anju.commands import COMMAND_MODULES
+def _start_worker(settings: Any) -> subprocess.Popen[bytes]:
+    """``anju worker`` as a child process: long jobs (ingest, release, training) never run in the web process."""
+    from anju.worker.runner import spawn_worker
 
-    if "ops" not in COMMAND_MODULES:
-        err_console.print("[yellow]no worker command in this build; background jobs stay queued[/]")
-        return None
-    cmd = [sys.executable, "-m", "anju.cli", "--quiet", "--data-dir", str(settings.data_dir), "worker"]  # type: ignore[attr-defined]
-    return subprocess.Popen(cmd)
+    return spawn_worker(settings)
