@@ -96,6 +96,12 @@ def _seed(url: str, settings: Settings) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def seed_ops() -> Callable[[str, Settings], None]:
+    """``seed_ops(url, settings)``: migrate a database and write the demo district's records into it."""
+    return _seed
+
+
 @pytest.fixture
 def web_db(request: pytest.FixtureRequest, backend: str, tmp_path: Path, web_settings: Settings,
            tmp_path_factory: pytest.TempPathFactory, _seeded_templates: dict[str, Any]) -> str:
