@@ -21,14 +21,18 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option("--port", help="端口 / port.")] = 8000,
         worker: Annotated[bool, typer.Option("--worker/--no-worker", help="同时启动后台任务进程 / also start a "
                                              "worker process for background jobs.")] = True,
+        workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="网站进程数 / web processes "
+                                             "(each keeps its own copy of the overview's numbers).")] = 1,
         get: Annotated[str | None, typer.Option("--get", help="只请求一个地址并打印结果（不启动服务）/ run one GET "
                                                 "request in-process, print it, exit 1 unless 200.")] = None,
     ) -> None:
         """启动平台网站与接口 / serve the web platform and its API."""
+        from anju.ops.db import database_url, upgrade_to_head
         from anju.web import create_app
 
         settings = settings_from(ctx)
-        app_ = create_app(settings)
+        upgrade_to_head(database_url(settings))
+        app_ = create_app(settings, upgrade=False)
         if get is not None:
             from fastapi.testclient import TestClient
 
@@ -43,9 +47,17 @@ def register(app: typer.Typer) -> None:
         child = _start_worker(settings) if worker else None
         console.print(f"[bold green]anju[/] http://{host}:{port}/  (API: http://{host}:{port}/api/v1/docs)",
                       highlight=False)
+        opts = {"host": host, "port": port, "log_level": "warning", "proxy_headers": True,
+                "forwarded_allow_ips": "127.0.0.1", "server_header": False}
         try:
-            uvicorn.run(app_, host=host, port=port, log_level="warning", proxy_headers=True,
-                        forwarded_allow_ips="127.0.0.1", server_header=False)
+            if workers > 1:
+                import os
+
+                os.environ["ANJU_DATA_DIR"] = str(settings.data_dir)
+                os.environ["ANJU_LANG"] = settings.lang
+                uvicorn.run("anju.web.app:app_from_env", factory=True, workers=workers, **opts)  # type: ignore[arg-type]
+            else:
+                uvicorn.run(app_, **opts)  # type: ignore[arg-type]
         finally:
             if child is not None and child.poll() is None:
                 child.terminate()

@@ -25,7 +25,7 @@ from anju.web.lake_view import LakeView
 from anju.web.pages import make_templates, render
 from anju.web.security import SecurityHeaders, WebConfig
 
-__all__ = ["STATIC_DIR", "create_app"]
+__all__ = ["STATIC_DIR", "app_from_env", "create_app"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -66,6 +66,14 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
         app.include_router(router)
     _error_handlers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of the deployment named by the ``ANJU_*`` environment (for ``uvicorn --factory`` with several worker
+    processes, which ``anju serve --workers N`` starts; the schema is already upgraded by then)."""
+    from anju.config import load_settings
+
+    return create_app(load_settings(), upgrade=False)
 
 
 def _is_api(request: Request) -> bool:

@@ -127,8 +127,31 @@ def _lookup(request: Request, session: Session) -> Viewer | None:
     if (now - ws.last_seen_at).total_seconds() > 30:  # at most one write per 30 s per session
         ws.last_seen_at = now
         session.commit()
-    communities = allowed_community_codes(session, user)
+    communities = _scope(session, user)
     return Viewer(user=user, web_session=ws, role=user.role, communities=communities, csrf=ws.csrf_token or "")
+
+
+_SCOPE_TTL_S = 60.0
+_scope_cache: dict[tuple[Any, ...], tuple[float, frozenset[str] | None]] = {}
+
+
+def _scope(session: Session, user: User) -> frozenset[str] | None:
+    """The user's visible community codes, reused for up to a minute while the user's role, organisation and
+    scope rows are unchanged (they are part of the key, so an admin's change applies at once; a newly imported
+    community appears within the minute)."""
+    import time
+
+    key = (id(session.get_bind()), user.id, user.role, user.organisation_id, user.active,
+           tuple(sorted((s.area_level, s.area_code) for s in user.scopes)))
+    now = time.monotonic()
+    hit = _scope_cache.get(key)
+    if hit is not None and now - hit[0] < _SCOPE_TTL_S:
+        return hit[1]
+    codes = allowed_community_codes(session, user)
+    if len(_scope_cache) > 10_000:
+        _scope_cache.clear()
+    _scope_cache[key] = (now, codes)
+    return codes
 
 
 def current_viewer(request: Request, session: DbSession) -> Viewer | None:
