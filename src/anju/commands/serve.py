@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
 def _warm(state: object) -> None:
     """Build the overview's numbers before the first visitor asks (no data yet is fine)."""
     try:
-        state.lake.release(state.settings.lang)  # type: ignore[attr-defined]
+        state.lake.warm(state.settings.lang)  # type: ignore[attr-defined]
     except Exception as exc:  # the server must start whatever the lake holds
         err_console.print(f"[yellow]overview not prepared:[/] {exc}", highlight=False)
 

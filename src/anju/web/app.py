@@ -71,9 +71,14 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
 def app_from_env() -> FastAPI:
     """The app of the deployment named by the ``ANJU_*`` environment (for ``uvicorn --factory`` with several worker
     processes, which ``anju serve --workers N`` starts; the schema is already upgraded by then)."""
+    import threading
+
     from anju.config import load_settings
 
-    return create_app(load_settings(), upgrade=False)
+    settings = load_settings()
+    app = create_app(settings, upgrade=False)
+    threading.Thread(target=app.state.anju.lake.warm, args=(settings.lang,), daemon=True).start()
+    return app
 
 
 def _is_api(request: Request) -> bool:

@@ -111,6 +111,21 @@ class LakeView:
 
         return self._cached(f"release:{lang}", build)  # type: ignore[no-any-return]
 
+    def warm(self, lang: str = "zh") -> None:
+        """Prepare everything the pages read (release, its rows, per-community numbers, monthly counts), so the
+        first visitors do not wait behind the one-off work; no data yet is fine."""
+        try:
+            codes = list(self.community_names())
+            if codes:
+                self.community(codes[0], lang)
+            self.index_rows(lang)
+            self.headline(lang)
+            self.trend(lang)
+            for t in self.ranking_tables(lang):
+                self.records(t.key, lang)
+        except NoData:
+            return
+
     # ------------------------------------------------------------------ on-disk copy (survives restarts)
     def _cache_file(self, name: str) -> Any:
         return self.settings.data_dir / "cache" / "web" / f"{name}-{self._key}.pickle"
