@@ -53,10 +53,15 @@ $(WEB_VENDOR)/.copied: node_modules/.package-lock.json
 	@for pair in $(WEB_ASSETS); do cp node_modules/$${pair#*:} $(WEB_VENDOR)/$${pair%%:*}; done
 	@touch $@
 
+# The demo district, its release and its operational records, then the platform in the foreground (Ctrl-C stops
+# it). A second `make demo` reuses the files, the lake, the release and the records, and only starts the server.
+PORT ?= 8000
 demo: setup
-	$(ANJU) --data-dir $(DATA_DIR) demo
+	@if ls $(DATA_DIR)/releases/*/release.json >/dev/null 2>&1; then \
+	  $(ANJU) --data-dir $(DATA_DIR) demo --no-release; else $(ANJU) --data-dir $(DATA_DIR) demo; fi
 	$(ANJU) --data-dir $(DATA_DIR) ops seed-demo
 	$(ANJU) --data-dir $(DATA_DIR) resident seed-demo
+	$(ANJU) --data-dir $(DATA_DIR) serve --host 127.0.0.1 --port $(PORT)
 
 test: setup
 	$(VENV)/bin/ruff check src tests benchmarks

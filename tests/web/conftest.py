@@ -97,6 +97,12 @@ def _seed(url: str, settings: Settings) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def seed_ops() -> Callable[[str, Settings], None]:
+    """``seed_ops(url, settings)``: migrate a database and write the demo district's records into it."""
+    return _seed
+
+
 @pytest.fixture
 def web_db(request: pytest.FixtureRequest, backend: str, tmp_path: Path, web_settings: Settings,
            tmp_path_factory: pytest.TempPathFactory, _seeded_templates: dict[str, Any]) -> str:
@@ -149,13 +155,15 @@ class Client(TestClient):
 
 @pytest.fixture
 def make_client(web_settings: Settings, web_db: str, lake_view: LakeView) -> Iterator[Callable[..., Client]]:
-    """``make_client(config=None, https=False)`` → a client of a fresh app on the seeded database."""
+    """``make_client(config=None, https=False, settings=None)`` → a client of a fresh app on the seeded database
+    (``settings``: another data directory, e.g. a copy that a test may change)."""
     from anju.web import create_app
 
     clients: list[Client] = []
 
-    def make(config: WebConfig | None = None, https: bool = False) -> Client:
-        app = create_app(web_settings, config=config, database_url=web_db, upgrade=False, lake=lake_view)
+    def make(config: WebConfig | None = None, https: bool = False, settings: Settings | None = None) -> Client:
+        lake = lake_view if settings is None else LakeView(settings)
+        app = create_app(settings or web_settings, config=config, database_url=web_db, upgrade=False, lake=lake)
         c = Client(app, base_url="https://testserver" if https else "http://testserver")
         clients.append(c)
         return c

@@ -153,7 +153,7 @@ def test_security_headers_on_pages_and_api(client) -> None:
         assert h["content-security-policy"] == CSP
         assert h["x-content-type-options"] == "nosniff" and h["x-frame-options"] == "DENY"
         assert "no-store" in h["cache-control"]
-    script_src = [d for d in CSP.split(";") if d.strip().startswith("script-src")][0]
+    script_src = next(d for d in CSP.split(";") if d.strip().startswith("script-src"))
     assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
     assert "frame-ancestors 'none'" in CSP
 

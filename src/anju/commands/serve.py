@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,14 +21,18 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option("--port", help="端口 / port.")] = 8000,
         worker: Annotated[bool, typer.Option("--worker/--no-worker", help="同时启动后台任务进程 / also start a "
                                              "worker process for background jobs.")] = True,
+        workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="网站进程数 / web processes "
+                                             "(each keeps its own copy of the overview's numbers).")] = 1,
         get: Annotated[str | None, typer.Option("--get", help="只请求一个地址并打印结果（不启动服务）/ run one GET "
                                                 "request in-process, print it, exit 1 unless 200.")] = None,
     ) -> None:
         """启动平台网站与接口 / serve the web platform and its API."""
+        from anju.ops.db import database_url, upgrade_to_head
         from anju.web import create_app
 
         settings = settings_from(ctx)
-        app_ = create_app(settings)
+        upgrade_to_head(database_url(settings))
+        app_ = create_app(settings, upgrade=False)
         if get is not None:
             from fastapi.testclient import TestClient
 
@@ -44,9 +47,17 @@ def register(app: typer.Typer) -> None:
         child = _start_worker(settings) if worker else None
         console.print(f"[bold green]anju[/] http://{host}:{port}/  (API: http://{host}:{port}/api/v1/docs)",
                       highlight=False)
+        opts = {"host": host, "port": port, "log_level": "warning", "proxy_headers": True,
+                "forwarded_allow_ips": "127.0.0.1", "server_header": False}
         try:
-            uvicorn.run(app_, host=host, port=port, log_level="warning", proxy_headers=True,
-                        forwarded_allow_ips="127.0.0.1", server_header=False)
+            if workers > 1:
+                import os
+
+                os.environ["ANJU_DATA_DIR"] = str(settings.data_dir)
+                os.environ["ANJU_LANG"] = settings.lang
+                uvicorn.run("anju.web.app:app_from_env", factory=True, workers=workers, **opts)  # type: ignore[arg-type]
+            else:
+                uvicorn.run(app_, **opts)  # type: ignore[arg-type]
         finally:
             if child is not None and child.poll() is None:
                 child.terminate()
@@ -59,17 +70,13 @@ def register(app: typer.Typer) -> None:
 def _warm(state: object) -> None:
     """Build the overview's numbers before the first visitor asks (no data yet is fine)."""
     try:
-        state.lake.release(state.settings.lang)  # type: ignore[attr-defined]
+        state.lake.warm(state.settings.lang)  # type: ignore[attr-defined]
     except Exception as exc:  # the server must start whatever the lake holds
         err_console.print(f"[yellow]overview not prepared:[/] {exc}", highlight=False)
 
 
-def _start_worker(settings: object) -> subprocess.Popen[bytes] | None:
-    """``anju worker`` as a child process (long jobs never run in the web process)."""
-    from anju.commands import COMMAND_MODULES
+def _start_worker(settings: Any) -> subprocess.Popen[bytes]:
+    """``anju worker`` as a child process: long jobs (ingest, release, training) never run in the web process."""
+    from anju.worker.runner import spawn_worker
 
-    if "ops" not in COMMAND_MODULES:
-        err_console.print("[yellow]no worker command in this build; background jobs stay queued[/]")
-        return None
-    cmd = [sys.executable, "-m", "anju.cli", "--quiet", "--data-dir", str(settings.data_dir), "worker"]  # type: ignore[attr-defined]
-    return subprocess.Popen(cmd)
+    return spawn_worker(settings)

@@ -25,7 +25,7 @@ from anju.web.lake_view import LakeView
 from anju.web.pages import make_templates, render
 from anju.web.security import SecurityHeaders, WebConfig
 
-__all__ = ["STATIC_DIR", "create_app"]
+__all__ = ["STATIC_DIR", "app_from_env", "create_app"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -67,6 +67,19 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
         app.include_router(router)
     app.mount("/open311/v2", create_open311_app(app))  # Open311 GeoReport v2 (resident services)
     _error_handlers(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of the deployment named by the ``ANJU_*`` environment (for ``uvicorn --factory`` with several worker
+    processes, which ``anju serve --workers N`` starts; the schema is already upgraded by then)."""
+    import threading
+
+    from anju.config import load_settings
+
+    settings = load_settings()
+    app = create_app(settings, upgrade=False)
+    threading.Thread(target=app.state.anju.lake.warm, args=(settings.lang,), daemon=True).start()
     return app
 
 

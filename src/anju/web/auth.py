@@ -22,7 +22,7 @@ from anju.web.security import WebConfig, new_token, token_hash
 __all__ = ["LoginFailed", "LoginResult", "login", "logout", "revoke_user_sessions"]
 
 
-class LoginFailed(Exception):  # noqa: N818
+class LoginFailed(Exception):
     """Login refused; ``reason`` is ``bad_login``, ``locked`` or ``too_many`` (a key of the UI texts)."""
 
     def __init__(self, reason: str) -> None:

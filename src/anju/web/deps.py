@@ -22,8 +22,16 @@ from anju.ops.models import User, WebSession, utcnow
 from anju.ops.scope import allowed_community_codes
 from anju.web.i18n import request_lang
 from anju.web.lake_view import LakeView
-from anju.web.security import CSRF_FIELD, CSRF_HEADER, PRE_COOKIE, WebConfig, csrf_matches, is_https, \
-    session_cookie_name, token_hash
+from anju.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    PRE_COOKIE,
+    WebConfig,
+    csrf_matches,
+    is_https,
+    session_cookie_name,
+    token_hash,
+)
 
 __all__ = ["AppState", "DbSession", "Forbidden", "LoginRequired", "Viewer", "ViewerDep", "app_state", "client_ip",
            "current_viewer", "db_session", "require", "require_user"]
@@ -31,18 +39,18 @@ __all__ = ["AppState", "DbSession", "Forbidden", "LoginRequired", "Viewer", "Vie
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class LoginRequired(Exception):  # noqa: N818 - a control-flow signal turned into 401 / a redirect
+class LoginRequired(Exception):
     """No valid session: pages redirect to the login page, the API answers 401."""
 
 
-class Forbidden(Exception):  # noqa: N818
+class Forbidden(Exception):
     """The user is logged in but their role or scope does not allow this (403)."""
 
     def __init__(self, message: str = "forbidden") -> None:
         super().__init__(message)
 
 
-class CsrfFailed(Exception):  # noqa: N818
+class CsrfFailed(Exception):
     """A state-changing request without the right CSRF token (403)."""
 
 
@@ -119,15 +127,38 @@ def _lookup(request: Request, session: Session) -> Viewer | None:
     if (now - ws.last_seen_at).total_seconds() > 30:  # at most one write per 30 s per session
         ws.last_seen_at = now
         session.commit()
-    communities = allowed_community_codes(session, user)
+    communities = _scope(session, user)
     return Viewer(user=user, web_session=ws, role=user.role, communities=communities, csrf=ws.csrf_token or "")
+
+
+_SCOPE_TTL_S = 60.0
+_scope_cache: dict[tuple[Any, ...], tuple[float, frozenset[str] | None]] = {}
+
+
+def _scope(session: Session, user: User) -> frozenset[str] | None:
+    """The user's visible community codes, reused for up to a minute while the user's role, organisation and
+    scope rows are unchanged (they are part of the key, so an admin's change applies at once; a newly imported
+    community appears within the minute)."""
+    import time
+
+    key = (id(session.get_bind()), user.id, user.role, user.organisation_id, user.active,
+           tuple(sorted((s.area_level, s.area_code) for s in user.scopes)))
+    now = time.monotonic()
+    hit = _scope_cache.get(key)
+    if hit is not None and now - hit[0] < _SCOPE_TTL_S:
+        return hit[1]
+    codes = allowed_community_codes(session, user)
+    if len(_scope_cache) > 10_000:
+        _scope_cache.clear()
+    _scope_cache[key] = (now, codes)
+    return codes
 
 
 def current_viewer(request: Request, session: DbSession) -> Viewer | None:
     """The logged-in viewer, or None (no cookie, expired, revoked, disabled user)."""
-    cached = getattr(request.state, "viewer", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(request.state, "viewer"):
+        cached: Viewer | None = request.state.viewer
+        return cached
     viewer = _lookup(request, session)
     request.state.viewer = viewer
     return viewer

@@ -118,6 +118,21 @@ class LakeView:
 
         return self._cached(f"release:{lang}", build)  # type: ignore[no-any-return]
 
+    def warm(self, lang: str = "zh") -> None:
+        """Prepare everything the pages read (release, its rows, per-community numbers, monthly counts), so the
+        first visitors do not wait behind the one-off work; no data yet is fine."""
+        try:
+            codes = list(self.community_names())
+            if codes:
+                self.community(codes[0], lang)
+            self.index_rows(lang)
+            self.headline(lang)
+            self.trend(lang)
+            for t in self.ranking_tables(lang):
+                self.records(t.key, lang)
+        except NoData:
+            return
+
     # ------------------------------------------------------------------ on-disk copy (survives restarts)
     def _cache_file(self, name: str) -> Any:
         return self.settings.data_dir / "cache" / "web" / f"{name}-{self._key}.pickle"
@@ -165,15 +180,21 @@ class LakeView:
         return self._cached("geojson", build)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ pieces the pages show
+    def records(self, table: str, lang: str) -> list[dict[str, Any]]:
+        """The rows of a release table as JSON-ready dicts (converted once per data change; treat as read-only)."""
+        lang = "en" if lang == "en" else "zh"
+        return self._cached(f"records:{lang}:{table}",  # type: ignore[no-any-return]
+                            lambda: _records(self.release(lang).tables.get(table)))
+
     def headline(self, lang: str) -> list[dict[str, Any]]:
-        return _records(self.release(lang).tables.get("headline"))
+        return self.records("headline", lang)
 
     def trend(self, lang: str) -> list[dict[str, Any]]:
-        return _records(self.release(lang).tables.get("trend"))
+        return self.records("trend", lang)
 
     def index_rows(self, lang: str, allowed: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Rows of the community safety index table (release order), limited to ``allowed`` codes if given."""
-        return _filter(_records(self.release(lang).tables.get("index_community")), allowed)
+        return _filter(self.records("index_community", lang), allowed)
 
     def problem_communities(self, lang: str, allowed: Iterable[str] | None = None,
                             n: int = TOP_PROBLEMS) -> list[dict[str, Any]]:
@@ -190,7 +211,7 @@ class LakeView:
         if key not in tables:
             raise DataNotFoundError(f"no ranking {key!r}; the release has {sorted(tables)}")
         t = tables[key]
-        return t, _filter(_records(t), allowed)
+        return t, _filter(self.records(key, lang), allowed)
 
     def community_names(self) -> dict[str, str]:
         """Community code → display name (from the release's boundary layer or index table)."""
@@ -226,16 +247,30 @@ class LakeView:
         names = self.community_names()
         if code not in names:
             raise DataNotFoundError(f"no community {code!r} in the area layer")
-        idx = self.index_rows(lang, [code])
-        ranks: list[dict[str, Any]] = []
+        lang = "en" if lang == "en" else "zh"
+        by_code = self._cached(f"by_code:{lang}", lambda: self._by_code(lang))
+        monthly = self._cached("monthly_by_code", self._monthly_by_code)
+        idx, ranks = by_code.get(code, (None, []))
+        return CommunityNumbers(code=code, name=names[code], index_row=idx, rankings=list(ranks),
+                                monthly=list(monthly.get(code, [])))
+
+    def _by_code(self, lang: str) -> dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
+        """Community code → (its index row, its rows in every ranking), for the community pages."""
+        out: dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]]]] = {}
+        for r in self.records("index_community", lang):
+            out[str(r["area_id"])] = (r, [])
         for t in self.ranking_tables(lang):
-            for r in _filter(_records(t), [code]):
-                ranks.append({"ranking": t.key, "title": t.title(lang), "of": len(t.data), **r})
+            for r in self.records(t.key, lang):
+                entry = out.setdefault(str(r["area_id"]), (None, []))
+                entry[1].append({"ranking": t.key, "title": t.title(lang), "of": len(t.data), **r})
+        return out
+
+    def _monthly_by_code(self) -> dict[str, list[dict[str, Any]]]:
         m = self.monthly_counts()
-        m = m[m["area_id"] == code]
-        return CommunityNumbers(code=code, name=names[code], index_row=idx[0] if idx else None, rankings=ranks,
-                                monthly=[{"month": a, "count": int(b)} for a, b in zip(m["month"], m["count"],
-                                                                                        strict=True)])
+        out: dict[str, list[dict[str, Any]]] = {}
+        for code, month, n in zip(m["area_id"], m["month"], m["count"], strict=True):
+            out.setdefault(str(code), []).append({"month": month, "count": int(n)})
+        return out
 
 
 def _records(t: Table | None) -> list[dict[str, Any]]:

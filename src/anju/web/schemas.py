@@ -8,9 +8,26 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "ColumnOut", "CommunityOut", "JobOut", "LoginIn", "MeOut", "NoticeIn", "NoticeOut", "OverviewOut",
-    "ProfileIn", "ProfileOut", "ReleaseOut", "TableOut", "TaskIn", "TaskOut", "TaskReplyIn", "TaskReplyOut",
-    "TaskStatusIn", "UserIn", "UserOut", "Listing",
+    "ColumnOut",
+    "CommunityOut",
+    "JobOut",
+    "Listing",
+    "LoginIn",
+    "MeOut",
+    "NoticeIn",
+    "NoticeOut",
+    "OverviewOut",
+    "ProfileIn",
+    "ProfileOut",
+    "ReleaseOut",
+    "TableOut",
+    "TaskIn",
+    "TaskOut",
+    "TaskReplyIn",
+    "TaskReplyOut",
+    "TaskStatusIn",
+    "UserIn",
+    "UserOut",
 ]
 
 

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "CSP",
     "CSRF_FIELD",
     "CSRF_HEADER",
-    "CSP",
     "PRE_COOKIE",
     "SecurityHeaders",
     "WebConfig",

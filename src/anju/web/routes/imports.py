@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -54,23 +55,20 @@ async def save_upload(upload: UploadFile, root: Path, max_bytes: int) -> Path:
     folder.mkdir(parents=True, exist_ok=False)
     dest = folder / safe
     size = 0
-    first = True
-    with dest.open("wb") as fh:
-        while chunk := await upload.read(CHUNK):
-            if first:
-                _check_magic(ext, chunk)
-                first = False
-            size += len(chunk)
-            if size > max_bytes:
-                fh.close()
-                dest.unlink(missing_ok=True)
-                folder.rmdir()
-                raise UploadRejected(f"the file is larger than {max_bytes // (1 << 20)} MiB")
-            fh.write(chunk)
-    if size == 0:
-        dest.unlink(missing_ok=True)
-        folder.rmdir()
-        raise UploadRejected("the file is empty")
+    try:
+        with dest.open("wb") as fh:
+            while chunk := await upload.read(CHUNK):
+                if size == 0:
+                    _check_magic(ext, chunk)
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadRejected(f"the file is larger than {max_bytes // (1 << 20)} MiB")
+                fh.write(chunk)
+        if size == 0:
+            raise UploadRejected("the file is empty")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused upload leaves nothing behind
+        raise
     return dest
 
 
@@ -91,8 +89,7 @@ async def _queue_import(request: Request, session: DbSession, viewer: Viewer, fi
         raise UploadRejected(f"unknown source profile {profile!r}; choose one of {', '.join(_profiles())}")
     state = app_state(request)
     path = await save_upload(file, state.settings.data_dir / "uploads", state.config.max_upload_mb << 20)
-    return queue_job(request, session, viewer, "ingest", {"path": str(path), "profile": profile,
-                                                          "filename": file.filename or path.name})
+    return queue_job(request, session, viewer, "ingest", {"path": str(path), "profile": profile})
 
 
 @router.post("/imports", include_in_schema=False)

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from anju.errors import DataNotFoundError
-from anju.ops import audit
 from anju.ops.models import Job
 from anju.web.deps import DbSession, Forbidden, Viewer, ViewerDep, client_ip
 from anju.web.pages import render
@@ -24,12 +23,11 @@ JOB_PERMISSION = {"release": "build_releases", "ingest": "run_imports"}
 
 
 def queue_job(request: Request, session: Session, viewer: Viewer, kind: str, params: dict[str, Any]) -> Job:
-    """Queue a job for the worker and audit it (the caller has checked the permission)."""
-    job = Job(kind=kind, params=params, status="queued", progress=0.0, created_by=viewer.user.id)
-    session.add(job)
-    session.flush()
-    audit.record(session, actor=viewer.user, action=f"job.{kind}", target_type="job", target_id=str(job.id),
-                 detail=params, ip=client_ip(request))
+    """Queue a job for the worker through :func:`anju.worker.jobs.enqueue` (parameters checked now, request
+    audited); the caller has checked the permission."""
+    from anju.worker.jobs import enqueue
+
+    job = enqueue(session, kind, params, created_by=viewer.user, ip=client_ip(request))
     session.commit()
     return job
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from anju.web.deps import Viewer, app_state, require
+from anju.web.deps import Viewer, ViewerDep, app_state, require
 from anju.web.lake_view import NoData
 from anju.web.pages import render
 from anju.web.schemas import OverviewOut
@@ -35,9 +35,14 @@ def overview_data(request: Request, viewer: Viewer, lang: str) -> OverviewOut:
 
 
 @router.get("/", include_in_schema=False)
-def overview_page(request: Request, viewer: Reader) -> Response:
+def overview_page(request: Request, viewer: ViewerDep) -> Response:
+    """The home page; roles without analytics (functional departments) land on their tasks instead."""
+    from fastapi.responses import RedirectResponse
+
     from anju.web.i18n import request_lang
 
+    if not viewer.can("read_analytics"):
+        return RedirectResponse("/tasks", status_code=303)
     lang = request_lang(request, viewer.user.lang)
     try:
         data: dict[str, Any] | None = overview_data(request, viewer, lang).model_dump()

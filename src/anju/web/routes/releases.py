@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -81,13 +81,18 @@ def release_file(request: Request, session: DbSession, viewer: Reader, name: str
     return FileResponse(path, media_type=FILES[filename], headers=headers)
 
 
-def _release_params(period: str, lang: str) -> dict[str, str]:
+def _release_params(period: str, lang: str, formats: str | None = None) -> dict[str, Any]:
     period = period.strip() or "latest"
     if not _PERIOD.match(period):
         raise AnjuError(f"period {period!r} is not understood; use latest, 2025H2, 2025Q3 or 2025-07")
     if lang not in ("zh", "en"):
         raise AnjuError(f"language must be zh or en; got {lang!r}")
-    return {"period": period, "lang": lang}
+    params: dict[str, Any] = {"period": period, "lang": lang}
+    if formats:
+        from anju.release.renderers import check_formats
+
+        params["formats"] = check_formats([f.strip() for f in formats.split(",") if f.strip()])
+    return params
 
 
 @router.post("/releases", include_in_schema=False)
@@ -100,6 +105,7 @@ def build_release_form(request: Request, session: DbSession, viewer: Builder,
 
 @router.post("/api/v1/releases", response_model=JobOut, status_code=202)
 def build_release_api(request: Request, session: DbSession, viewer: Builder, period: str = "latest",
-                      lang: str = "zh") -> JobOut:
-    """Queue a release build (a background job; poll ``/api/v1/jobs/{id}``)."""
-    return JobOut.model_validate(queue_job(request, session, viewer, "release", _release_params(period, lang)))
+                      lang: str = "zh", formats: str | None = None) -> JobOut:
+    """Queue a release build (a background job; poll ``/api/v1/jobs/{id}``); ``formats`` e.g. ``json,html``."""
+    params = _release_params(period, lang, formats)
+    return JobOut.model_validate(queue_job(request, session, viewer, "release", params))

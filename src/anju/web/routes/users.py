@@ -98,7 +98,8 @@ def user_form(request: Request, session: DbSession, viewer: Admin, username: Ann
               scope_code: Annotated[str, Form(max_length=64)] = "") -> Response:
     scopes = [(scope_level, scope_code.strip())] if scope_level and scope_code.strip() else []
     body = UserIn(username=username.strip(), display_name=display_name.strip(), password=password, role=role,
-                  organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None, scopes=scopes)
+                  organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None, scopes=scopes,
+                  lang="zh")
     create_user(request, session, viewer, body)
     return RedirectResponse("/users", status_code=303)
 
