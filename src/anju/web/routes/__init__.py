@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from anju.web.routes import (
+    assessment,
     audit_log,
     auth,
     communities,
@@ -15,11 +16,12 @@ from anju.web.routes import (
     overview,
     rankings,
     releases,
+    supervision,
     tasks,
     users,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
-                       users, audit_log)
+                       users, audit_log, supervision, assessment)
 )
