@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +29,21 @@ def december(demo: dict[str, Any]) -> Any:
     from anju.assess.monthly import assess_month
 
     return assess_month(demo["settings"], "2025-12")
+
+
+# the web fixtures (demo data directory, seeded ops database on SQLite and PostgreSQL, logged-in clients)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from web.conftest import (  # noqa: E402
+    _seeded_templates,
+    client,
+    engine_of,
+    lake_view,
+    make_client,
+    pw,
+    web_db,
+    web_demo,
+    web_settings,
+)
+
+__all__ = ["_seeded_templates", "client", "engine_of", "lake_view", "make_client", "pw", "web_db", "web_demo",
+           "web_settings"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from anju.web.routes import (
+    assessment,
     audit_log,
     auth,
     communities,
@@ -18,12 +19,13 @@ from anju.web.routes import (
     releases,
     resident_orders,
     resident_public,
+    supervision,
     tasks,
     users,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
-                       users, audit_log,
+                       users, audit_log, supervision, assessment,
                        resident_public, resident_orders)
 ) + (duty.router,)
