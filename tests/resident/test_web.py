@@ -233,3 +233,18 @@ def test_open311_public_view_keeps_private_matters_out(site):
     partner_list = {x["service_request_id"] for x in c.get("/open311/v2/requests.json",
                                                             params={"api_key": key, "page_size": 200}).json()}
     assert uid in partner_list
+
+
+def test_diversion_and_stats_pages(site):
+    c, code = site["client"], site["code"]
+    for text in ("商店卖假货不退款", "电梯坏了物业不修", "和邻居因为漏水吵架想请社区调解"):
+        assert _submit(c, code, text).status_code == 303
+    _login(c, "analyst")
+    page = c.get("/orders/diversion")
+    assert page.status_code == 200
+    row = re.search(r"<tr><td>莲花新村</td><td>(\d{4}-\d{2})</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page.text)
+    assert row and row.group(2) == "3" and row.group(3) == "3" and row.group(4) == "0"  # no lake: no 110 calls
+    stats = c.get("/orders/stats")
+    assert stats.status_code == 200 and "市场监管所" in stats.text and "房管办" in stats.text
+    one = c.get("/orders/stats", params={"department": "market"})
+    assert "市场监管所" in one.text and "房管办（物业监管）</a>" not in one.text
