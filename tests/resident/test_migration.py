@@ -1,4 +1,4 @@
-"""The resident-services migration (0002): matches the models, and goes head → 0001 → head on both backends."""
+"""The resident-services migration (0002_resident): matches the models, and goes head → 0001 → head on both backends."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_resident_tables_up_down_up(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     try:
         upgrade_to_head(empty_db_url)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0002_resident"
         assert set(inspect(engine).get_table_names()) >= TABLES
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
