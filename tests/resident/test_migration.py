@@ -1,4 +1,4 @@
-"""The resident-services migration (0002): matches the models, and goes head → 0001 → head on both backends."""
+"""The resident-services migration (0002_resident): matches the models, and goes head → 0001 → head on both backends."""
 
 from __future__ import annotations
 

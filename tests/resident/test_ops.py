@@ -234,3 +234,18 @@ def test_partner_keys_and_safe_houses(world):
     s.commit()
     near = nearest_safe_houses(s, 121.401, 31.100, n=2)
     assert [h.code for h, _ in near] == ["SH1", "SH2"] and 90 < near[0][1] < 100
+
+
+def test_moderation_hold_then_approve_goes_to_its_route(world, desk):
+    s, users = world["s"], world["users"]
+    m = submit_report(s, desk, kind="dispute", text="商家卖假货 详情见 www.example.com", plate=world["plates"][0],
+                      now=T0)
+    s.commit()
+    assert m.status == "moderation" and m.events[-1].action == "hold"
+    assert m.id not in set(s.scalars(select(ResidentReport.id).where(report_filter(users["market"]))))
+    act(s, desk, m, "approve", actor=users["analyst"], note="内容属实，放行", now=T0)
+    s.commit()
+    assert (m.status, m.org_code) == ("dispatched", "DEPT-MARKET") and m.deadline is not None
+    u = submit_report(s, desk, kind="dispute", text="嗯嗯 www.example.com", plate=world["plates"][0], now=T0)
+    act(s, desk, u, "approve", actor=users["analyst"], note="放行，人工派单", now=T0)
+    assert u.status == "new"  # unsure: approved to the dispatcher, not dispatched to "dispatch"

@@ -212,3 +212,39 @@ def test_open311_public_posts_rate_limited(site):
                                                     "description": f"噪音扰民第{i}次 {i * 31}"}).status_code
            for i in range(7)]
     assert got[:5] == [201] * 5 and got[5:] == [429, 429]
+
+
+def test_open311_public_view_keeps_private_matters_out(site):
+    c, key = site["client"], site["key"]
+    r = c.post("/open311/v2/requests.json", data={"service_code": "dispute", "api_key": key,
+                                                  "description": "超市卖假货，老板电话13912345678"})
+    rid = r.json()[0]["service_request_id"]
+    u = c.post("/open311/v2/requests.json", data={"service_code": "urgent", "api_key": key,
+                                                  "description": "家里有人打架"})
+    uid = u.json()[0]["service_request_id"]
+    public = c.get("/open311/v2/requests.json", params={"page_size": 200}).json()
+    ids = {x["service_request_id"] for x in public}
+    assert rid in ids and uid not in ids
+    mine = next(x for x in public if x["service_request_id"] == rid)
+    assert "13912345678" not in mine["description"] and "139****5678" in mine["description"]
+    assert mine["lat"] is None
+    full = c.get(f"/open311/v2/requests/{rid}.json", params={"api_key": key}).json()[0]
+    assert "13912345678" in full["description"]
+    partner_list = {x["service_request_id"] for x in c.get("/open311/v2/requests.json",
+                                                            params={"api_key": key, "page_size": 200}).json()}
+    assert uid in partner_list
+
+
+def test_diversion_and_stats_pages(site):
+    c, code = site["client"], site["code"]
+    for text in ("商店卖假货不退款", "电梯坏了物业不修", "和邻居因为漏水吵架想请社区调解"):
+        assert _submit(c, code, text).status_code == 303
+    _login(c, "analyst")
+    page = c.get("/orders/diversion")
+    assert page.status_code == 200
+    row = re.search(r"<tr><td>莲花新村</td><td>(\d{4}-\d{2})</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page.text)
+    assert row and row.group(2) == "3" and row.group(3) == "3" and row.group(4) == "0"  # no lake: no 110 calls
+    stats = c.get("/orders/stats")
+    assert stats.status_code == 200 and "市场监管所" in stats.text and "房管办" in stats.text
+    one = c.get("/orders/stats", params={"department": "market"})
+    assert "市场监管所" in one.text and "房管办（物业监管）</a>" not in one.text

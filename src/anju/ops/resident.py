@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, select, true
 from sqlalchemy.orm import Session
 
 from anju.errors import AccessDeniedError, AnjuError
@@ -230,8 +230,8 @@ def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str,
         _event(r, ev, None)
     elif r.moderation:
         state = O.OrderState(O.Status.MODERATION, None if routed["to_dispatcher"] else dept, None)
-        _event(r, O.Event(O.Action.HIDE, O.Status.NEW, O.Status.MODERATION, "待审核：" + "、".join(r.moderation),
-                          now), None)
+        r.events.append(ReportEvent(action="hold", from_status="new", to_status="moderation", at=now,
+                                    note="待审核：" + "、".join(r.moderation), detail={"reasons": r.moderation}))
     elif not routed["to_dispatcher"]:
         state, ev = O.apply(state, O.Action.DISPATCH, note=f"自动派单（{routed['method']}，置信度 "
                             f"{float(routed['confidence']):.2f}）", at=now, department=dept,
@@ -263,8 +263,10 @@ def report_filter(user: User) -> ColumnElement[bool]:
     if is_district_wide(user):
         return true()
     org_code = user.organisation.code if user.organisation is not None else None
-    if role is Role.DEPARTMENT:
-        return ResidentReport.org_code == org_code if org_code else false()
+    if role is Role.DEPARTMENT:  # its queue, without what a moderator still holds or has hidden
+        return and_(ResidentReport.org_code == org_code,
+                    ResidentReport.status.not_in([O.Status.MODERATION.value, O.Status.HIDDEN.value])) \
+            if org_code else false()
     visible = select(Community.id).where(community_filter(user))
     return ResidentReport.community_id.in_(visible)
 
@@ -300,8 +302,10 @@ def show_phone(session: Session, user: User, report: ResidentReport, *, ip: str 
 
 
 # ------------------------------------------------------------------------------------------------ actions
-def _state(r: ResidentReport) -> O.OrderState:
-    return O.OrderState(O.Status(r.status), r.department if r.status != O.Status.NEW.value else None, r.deadline,
+def _state(r: ResidentReport, dispatcher: str) -> O.OrderState:
+    """The machine's view of a stored order (an order with the dispatcher has no department yet)."""
+    dept = None if r.status == O.Status.NEW.value or r.department == dispatcher else r.department
+    return O.OrderState(O.Status(r.status), dept, r.deadline,
                         O.Resolution(r.resolution) if r.resolution else None, r.reopened, r.escalated,
                         r.extensions, None, r.satisfied)
 
@@ -329,7 +333,7 @@ def act(session: Session, desk: ResidentDesk, report: ResidentReport, action: st
         new_deadline = datetime.combine(day, base.time(), tzinfo=desk.tz).astimezone(UTC)  # type: ignore[arg-type]
     elif act_ is O.Action.REOPEN or act_ is O.Action.APPROVE:
         new_deadline = desk.deadline(now, report.matter)
-    state, ev = O.apply(_state(report), act_, note=note, at=now, department=department, resolution=resolution,
+    state, ev = O.apply(_state(report, desk.rules.routing.dispatcher), act_, note=note, at=now, department=department, resolution=resolution,
                         new_deadline=new_deadline, satisfied=satisfied,
                         duplicate_of=str(report.duplicate_of_id) if report.duplicate_of_id else None)
     if act_ is O.Action.APPROVE and state.status is O.Status.DISPATCHED:

@@ -10,7 +10,9 @@ A POST without ``api_key`` is a public submission, with the same checks and rate
 partner's ``api_key`` lifts the per-client limit and, as the FixMyStreet extension does, may post status updates
 (``POST requests/{id}/updates.json`` with ``status`` and ``status_notes``). The API authenticates no browser
 session, so it lives in its own sub-application without the session-CSRF check (no cookie is ever read).
-Phone numbers are never returned; ``description`` is the resident's text as written (clients must escape it).
+Phone numbers are never returned. Without a partner key the list leaves out police, missing-person and family
+matters, masks personal numbers in the text and gives the community instead of the door; ``description`` is the
+resident's text as written otherwise (clients must escape it).
 """
 
 from __future__ import annotations
@@ -33,10 +35,13 @@ from anju.ops.resident import (
 from anju.resident.abuse import InputError
 from anju.resident.orders import OPEN, Status
 from anju.resident.plates import is_plate_code
+from anju.text.mask import mask_pii
 
 __all__ = ["create_open311_app"]
 
 TZ_FMT = "%Y-%m-%dT%H:%M:%S%z"
+PUBLIC_MATTERS = ("market", "property", "street_order", "consult")
+"""Matters listed publicly by ``GET requests.json`` (not police, missing persons or family disputes)."""
 
 
 def _iso(dt: datetime | None, tz: Any) -> str | None:
@@ -69,16 +74,23 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
         return {"service_code": k.code, "service_name": k.zh, "description": k.en, "metadata": True,
                 "type": "realtime", "keywords": k.code, "group": "resident"}
 
-    def as_request(r: ResidentReport, d: ResidentDesk) -> dict[str, Any]:
+    def as_request(r: ResidentReport, d: ResidentDesk, full: bool) -> dict[str, Any]:
+        """One request; ``full`` (a partner) gets the text and door-level address, the public gets the text with
+        personal numbers masked and the community only."""
         dept = d.rules.departments().get(r.department)
         notes = r.events[-1].note if r.events else ""
+        if not full:
+            notes = mask_pii([notes])[0] or ""
         return {"service_request_id": r.receipt, "status": "open" if Status(r.status) in OPEN or
                 r.status == Status.MODERATION.value else "closed",
                 "status_notes": notes, "service_name": d.rules.kinds()[r.kind].zh if r.kind in d.rules.kinds()
-                else r.kind, "service_code": r.kind, "description": r.text,
+                else r.kind, "service_code": r.kind,
+                "description": r.text if full else (mask_pii([r.text])[0] or ""),
                 "agency_responsible": dept.zh if dept else r.department, "service_notice": "",
                 "requested_datetime": _iso(r.created_at, d.tz), "updated_datetime": _iso(r.updated_at, d.tz),
-                "expected_datetime": _iso(r.deadline, d.tz), "address": r.address, "lat": r.lat, "long": r.lon,
+                "expected_datetime": _iso(r.deadline, d.tz),
+                "address": r.address if full else (r.community.name if r.community is not None else ""),
+                "lat": r.lat if full else None, "long": r.lon if full else None,
                 "extended_attributes": {"state": r.status, "resolution": r.resolution, "matter": r.matter}}
 
     @app.get("/services.json")
@@ -138,11 +150,15 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
     @app.get("/requests.json")
     def get_requests(service_request_id: str | None = None, service_code: str | None = None,
                      status: str | None = None, start_date: datetime | None = None,
-                     end_date: datetime | None = None, page: int = 1, page_size: int = 50) -> Response:
+                     end_date: datetime | None = None, page: int = 1, page_size: int = 50,
+                     api_key: str | None = None) -> Response:
         d = desk()
         page_size = max(1, min(page_size, 200))
         with state().sessions() as session:
+            partner = partner_by_key(session, api_key)
             stmt = select(ResidentReport).where(ResidentReport.status.not_in(["hidden", "moderation"]))
+            if partner is None:  # the public list leaves out police, missing-person and family matters
+                stmt = stmt.where(ResidentReport.matter.in_(PUBLIC_MATTERS))
             if service_request_id:
                 ids = [x.strip().upper() for x in service_request_id.split(",")][:200]
                 stmt = stmt.where(ResidentReport.receipt.in_(ids))
@@ -159,17 +175,20 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
             total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
             rows = session.scalars(stmt.order_by(ResidentReport.created_at.desc(), ResidentReport.id.desc())
                                    .offset((max(page, 1) - 1) * page_size).limit(page_size)).all()
-            return JSONResponse([as_request(r, d) for r in rows], headers={"X-Total-Count": str(total)})
+            return JSONResponse([as_request(r, d, partner is not None) for r in rows],
+                                headers={"X-Total-Count": str(total)})
 
     @app.get("/requests/{receipt}.json")
-    def get_request(receipt: str) -> Response:
+    def get_request(receipt: str, api_key: str | None = None) -> Response:
+        """One request by its receipt (the receipt is unguessable: whoever holds it may follow it)."""
         d = desk()
         with state().sessions() as session:
+            partner = partner_by_key(session, api_key)
             r = session.scalars(select(ResidentReport).where(ResidentReport.receipt == receipt.upper()[:32],
                                                              ResidentReport.status != "hidden")).first()
             if r is None:
                 return _err(404, 404, "no such service_request_id")
-            return JSONResponse([as_request(r, d)])
+            return JSONResponse([as_request(r, d, partner is not None and r.partner_id == partner.id)])
 
     @app.post("/requests/{receipt}/updates.json")
     def post_update(request: Request, receipt: str, api_key: Annotated[str, Form(max_length=200)],
@@ -196,6 +215,6 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
             except (InputError, ValueError) as exc:
                 session.rollback()
                 return _err(400, 400, str(exc))
-            return JSONResponse([as_request(r, d)])
+            return JSONResponse([as_request(r, d, True)])
 
     return app

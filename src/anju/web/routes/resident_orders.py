@@ -113,6 +113,48 @@ def stats_page(request: Request, session: DbSession, viewer: ViewerDep, departme
                                                    "department": department})
 
 
+def _dispute_calls(request: Request) -> pd.DataFrame:
+    """110 dispute calls per community and month from the lake (cached per app; empty without a lake)."""
+    cached = getattr(request.app.state, "resident_dispute_calls", None)
+    if cached is None:
+        from anju.lake.connection import connect
+        from anju.web.deps import app_state
+
+        try:
+            lake = connect(app_state(request).settings)
+            cached = lake.duckdb.execute(
+                "SELECT community_id AS community_code, strftime(reported_at, '%Y-%m') AS month, "
+                "count(*) AS dispute_calls FROM incidents WHERE family = 'dispute' AND community_id IS NOT NULL "
+                "GROUP BY 1, 2").df()
+        except Exception:  # no lake yet: the page shows the plate reports only
+            cached = pd.DataFrame({"community_code": [], "month": [], "dispute_calls": []})
+        request.app.state.resident_dispute_calls = cached
+    return cached  # type: ignore[no-any-return]
+
+
+@router.get("/orders/diversion", include_in_schema=False)
+def diversion_page(request: Request, session: DbSession, viewer: ViewerDep) -> Response:
+    """Plate reports and 110 dispute calls per community and month: the share diverted from 110."""
+    from anju.resident.metrics import diversion_by_community_month
+
+    police = {c for c, d in desk_of(request).rules.departments().items() if d.kind == "police"}
+    rows = session.execute(select(Community.code, ResidentReport.created_at, ResidentReport.department)
+                           .join(Community, ResidentReport.community_id == Community.id)
+                           .where(report_filter(viewer.user), ResidentReport.kind != "urgent")).all()
+    reports = pd.DataFrame(rows, columns=["community_code", "created_at", "department"])
+    reports["police"] = reports["department"].isin(police)
+    months = sorted(set(pd.to_datetime(reports["created_at"], utc=True).dt.strftime("%Y-%m"))) if len(reports) \
+        else []
+    calls = _dispute_calls(request)
+    calls = calls[calls["month"].isin(months)] if months else calls.iloc[:0]
+    if viewer.communities is not None:
+        calls = calls[calls["community_code"].isin(viewer.communities)]
+    table = diversion_by_community_month(reports[["community_code", "created_at", "police"]], calls)
+    table = table[table["reports"] > 0].sort_values(["diverted", "community_code"], ascending=[False, True])
+    names = {c.code: c.name for c in session.scalars(select(Community))}
+    return render(request, "resident_diversion.html", {"rows": table.head(300).to_dict("records"), "names": names})
+
+
 @router.get("/orders/{report_id}", include_in_schema=False)
 def order_page(request: Request, session: DbSession, viewer: ViewerDep, report_id: int) -> Response:
     r = get_report(session, viewer.user, report_id)

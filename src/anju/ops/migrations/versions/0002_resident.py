@@ -1,6 +1,6 @@
 """resident services: door plates, reports and work orders, Open311 partners, safe houses
 
-Revision ID: 0002
+Revision ID: 0002_resident
 Revises: 0001
 Create Date: 2026-12-07 13:49:46.672486
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0002'
+revision: str = '0002_resident'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """supervision register: cases, snapshots, measures
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0002_resident
 Create Date: 2026-12-07 14:02:20.360492
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003'
-down_revision: str | None = '0002'
+down_revision: str | None = '0002_resident'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
