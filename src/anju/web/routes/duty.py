@@ -182,7 +182,7 @@ def registry_view(request: Request, session: Session, viewer: Viewer, as_of: str
     if viewer.communities is not None:
         w = w[w["community_id"].isin(viewer.communities)]
     audit.record(session, actor=viewer.user, action="registry.view", target_type="registry_worklist",
-                 target_id=as_of, detail={"rows": int(len(w))}, ip=client_ip(request))
+                 target_id=as_of, detail={"rows": len(w)}, ip=client_ip(request))
     session.commit()
     cols = ["household_id", "address_code", "community_id", "flag", "label", "evidence", "registered"]
     return json.loads(w[cols].to_json(orient="records", force_ascii=False))  # type: ignore[no-any-return]
