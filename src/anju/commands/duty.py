@@ -114,9 +114,9 @@ def import_cmd(
     zh = _zh(settings)
     r = import_file(settings, path, kind, crs=crs)
     if r.skipped:
-        console.print(("该文件已导入过,未改变任何数据" if zh else "this file was imported before; nothing changed"))
-    console.print((f"{kind}: 共 {r.rows} 行,导入 {r.loaded} 行,拒绝 {len(r.rejected)} 行" if zh else
-                   f"{kind}: {r.rows} rows, {r.loaded} loaded, {len(r.rejected)} rejected"))
+        console.print("该文件已导入过,未改变任何数据" if zh else "this file was imported before; nothing changed")
+    console.print(f"{kind}: 共 {r.rows} 行,导入 {r.loaded} 行,拒绝 {len(r.rejected)} 行" if zh else
+                   f"{kind}: {r.rows} rows, {r.loaded} loaded, {len(r.rejected)} rejected")
     for rec in r.rejected.head(20).to_dict("records"):
         console.print(f"  row {rec['row']}: {rec['reason']}")
 
