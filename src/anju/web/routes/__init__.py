@@ -22,5 +22,5 @@ from anju.web.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
-                       users, audit_log)
-) + (duty.router,)
+                       users, audit_log, duty)
+)
