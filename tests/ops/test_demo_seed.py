@@ -94,3 +94,16 @@ def test_seed_demo_is_deterministic(tmp_path: Path) -> None:
             snaps.append(_snapshot(s))
         engine.dispose()
     assert snaps[0] == snaps[1]
+
+
+def test_seed_and_year_follow_the_built_demo(tmp_path: Path) -> None:
+    import json
+
+    from anju.ops.demo import demo_seed_of
+
+    settings = load_settings(data_dir=tmp_path / "d")
+    assert demo_seed_of(settings) == 42
+    (tmp_path / "d" / "demo").mkdir(parents=True)
+    (tmp_path / "d" / "demo" / "demo.json").write_text(json.dumps({"params": {"seed": 7, "end_year": 2024}}),
+                                                       encoding="utf-8")
+    assert demo_seed_of(settings) == 7

@@ -54,6 +54,8 @@ def test_organisations_every_row_accounted_and_idempotent(ops_session: Session, 
     assert "kind" in reasons[5] and "duplicate" in reasons[6] and "NOPE" in reasons[7] and "empty" in reasons[8]
     ps1 = ops_session.scalars(select(Organisation).where(Organisation.code == "PS1")).one()
     assert ps1.kind == "station" and ps1.parent is not None and ps1.parent.code == "B"
+    pm = ops_session.scalars(select(Organisation).where(Organisation.code == "PM")).one()
+    assert pm.name == "<script>alert(1)</script>物业"  # stored verbatim (bound parameter); escaping is on output
     n = _count(ops_session, Organisation)
     again = import_records(ops_session, f, "organisations")
     ops_session.commit()

@@ -143,3 +143,12 @@ def test_worker_cli_once(ops_url: str, ops_session: Session, tmp_path: Path) -> 
     ops_session.expire_all()
     j = ops_session.get(Job, job.id)
     assert j is not None and j.status == "failed" and j.message  # empty lake: a clear error on the job
+
+
+def test_results_are_made_json() -> None:
+    import numpy as np
+
+    from anju.worker.runner import _jsonable
+
+    out = _jsonable({"f": np.float64(0.5), "n": np.int64(3), "a": np.arange(2), "p": Path("/x"), "s": "安居"})
+    assert out == {"f": 0.5, "n": 3, "a": [0, 1], "p": "/x", "s": "安居"}

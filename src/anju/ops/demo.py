@@ -76,15 +76,19 @@ def demo_password(seed: int, role: str) -> str:
     return f"Demo-{role}-{tag}"
 
 
-def demo_seed_of(settings: Settings, default: int = 42) -> int:
-    """The seed of the demo built into the data directory (``<data_dir>/demo/demo.json``), else ``default``."""
+def _demo_params(settings: Settings) -> dict[str, Any]:
     from anju.demo.build import default_out_dir
     from anju.demo.generate import read_manifest
 
     manifest = read_manifest(default_out_dir(settings))
-    if manifest and isinstance(manifest.get("params"), dict) and "seed" in manifest["params"]:
-        return int(manifest["params"]["seed"])
-    return default
+    params = manifest.get("params") if manifest else None
+    return params if isinstance(params, dict) else {}
+
+
+def demo_seed_of(settings: Settings, default: int = 42) -> int:
+    """The seed of the demo built into the data directory (``<data_dir>/demo/demo.json``), else ``default``."""
+    seed = _demo_params(settings).get("seed")
+    return int(seed) if seed is not None else default
 
 
 def _at(d: date, hour: int = 9) -> datetime:
@@ -105,15 +109,18 @@ def seed_demo(session: Session, settings: Settings, *, seed: int | None = None,
               end_year: int | None = None) -> DemoSeedResult:
     """Write the demo district's operational records (idempotent; the caller commits).
 
-    ``seed`` defaults to the demo built into the data directory (else 42); ``end_year`` (the last full year of the
-    demo, default last year) dates the current profiles.
+    ``seed`` and ``end_year`` (the demo's last full year, which dates the current profiles) default to those of the
+    demo built into the data directory (``demo/demo.json``), else 42 and last year.
     """
     from anju.demo.geography import district_for
     from anju.demo.names import BUREAU, DISTRICT_CODE
     from anju.demo.truth import default_end_year
 
     seed = demo_seed_of(settings) if seed is None else seed
-    end = default_end_year() if end_year is None else end_year
+    if end_year is None:
+        built = _demo_params(settings).get("end_year")
+        end_year = int(built) if built is not None else default_end_year()
+    end = end_year
     res = DemoSeedResult(seed=seed, created=False)
     res.accounts = _accounts(seed)
     bureau_code = f"{DISTRICT_CODE}-BUREAU"

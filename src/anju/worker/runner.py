@@ -8,6 +8,7 @@ runs. A job whose worker died (no heartbeat for :data:`STALE_AFTER`) is marked f
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -60,6 +61,18 @@ def claim_next(factory: sessionmaker[Session], worker: str | None = None) -> int
         # another worker took it first: try the next one
 
 
+def _default(v: Any) -> Any:
+    tolist = getattr(v, "tolist", None)  # NumPy scalars and arrays
+    if callable(tolist):
+        return tolist()
+    return str(v)  # paths, dates, anything else
+
+
+def _jsonable(result: Any) -> Any:
+    """The result as plain JSON (NumPy numbers, paths and dates converted), so storing it cannot fail."""
+    return json.loads(json.dumps(result, ensure_ascii=False, default=_default))
+
+
 def _set(factory: sessionmaker[Session], jid: int, **values: Any) -> None:
     with factory() as s:
         s.execute(update(Job).where(Job.id == jid).values(**values))
@@ -86,7 +99,10 @@ def run_job(settings: Settings, factory: sessionmaker[Session], jid: int) -> str
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_S):
-            _set(factory, jid, heartbeat_at=utcnow())
+            try:
+                _set(factory, jid, heartbeat_at=utcnow())
+            except Exception:  # a missed beat is retried; the job itself goes on
+                log.exception("heartbeat of job %d failed", jid)
 
     hb = threading.Thread(target=beat, name=f"job-{jid}-heartbeat", daemon=True)
     hb.start()
@@ -100,7 +116,7 @@ def run_job(settings: Settings, factory: sessionmaker[Session], jid: int) -> str
         status = "failed"
     else:
         stop.set()
-        _set(factory, jid, status="done", progress=1.0, result=result, finished_at=utcnow(),
+        _set(factory, jid, status="done", progress=1.0, result=_jsonable(result), finished_at=utcnow(),
              message="完成 / done")
         status = "done"
     hb.join(timeout=1)
