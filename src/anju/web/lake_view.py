@@ -53,7 +53,7 @@ class LakeView:
         self.settings = settings
         self.persist = persist
         self.builds = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # builds call each other (names → release)
         self._stamp: tuple[Any, ...] | None = None
         self._key: str | None = None
         self._cache: dict[tuple[str, str], Any] = {}
