@@ -17,11 +17,13 @@ def _run(duty_demo: dict[str, Any], *args: str) -> Any:
 
 
 def test_kpi_and_briefing_commands(duty_demo: dict[str, Any]) -> None:
-    r = _run(duty_demo, "kpi", "--month", "2025-12", "--explain", "arrest_rate", "--station", "PS04")
+    r = _run(duty_demo, "kpi", "--month", "2025-12", "--explain", "arrest_rate", "--station", "PS04", "--trend", "2")
     assert "盘查抓获率" in r.output and "arrest_rate numerator" in r.output
     x = duty_demo["settings"].data_dir / "duty" / "kpi" / "kpi-2025-12.xlsx"
     k = pd.read_excel(x, sheet_name="指标", engine="calamine")
     assert set(k["kpi"]) == {"call_decline", "preventable_rate", "duty_fulfilment", "arrest_rate", "visibility"}
+    trend = pd.read_excel(x, sheet_name="趋势", engine="calamine")
+    assert {"2025-10", "2025-11", "2025-12"} <= set(map(str, trend.columns))
     r = _run(duty_demo, "briefing", "--date", "2025-12-30")
     assert "PS01" in r.output and (duty_demo["settings"].data_dir / "duty" / "briefings" / "2025-12-30" /
                                    "briefing.xlsx").exists()

@@ -60,6 +60,7 @@ def kpi(
     explain: Annotated[str | None, typer.Option("--explain", help="列出某指标背后的记录 / rows behind a KPI")] = None,
     station: Annotated[str | None, typer.Option("--station", help="派出所 / station for --explain")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 Excel / output .xlsx")] = None,
+    trend: Annotated[int, typer.Option("--trend", help="趋势月数 / months of trend before --month")] = 0,
 ) -> None:
     """四率与见警率 / the 四率 and visibility KPIs per station for a month (printed and written to Excel)."""
     import pandas as pd
@@ -92,6 +93,12 @@ def kpi(
         wide.reset_index().to_excel(xw, sheet_name="汇总", index=False)
         pd.DataFrame([{"code": d.code, "name": d.zh, "en": d.en, "method": d.method_zh, "method_en": d.method_en}
                       for d in defs.kpi]).to_excel(xw, sheet_name="口径", index=False)
+        if trend > 0:
+            months = [str(pd.Period(month, freq="M") - i) for i in range(trend, 0, -1)]
+            past = [compute_kpis(defs, kpi_tables(settings, m), m, lang=settings.lang) for m in months]
+            tr = pd.concat([*past, k], ignore_index=True)
+            tr.pivot_table(index=["station_id", "name"], columns="month", values="value").reset_index().to_excel(
+                xw, sheet_name="趋势", index=False)
     console.print(("已写出: " if zh else "wrote: ") + str(target))
     if explain:
         parts = rows_behind(defs, tables, explain, month, station)

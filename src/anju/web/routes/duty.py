@@ -164,6 +164,20 @@ def kpi_page(request: Request, session: DbSession, viewer: Reader,
     return render(request, "duty_kpi.html", {"month": m, "rows": rows})
 
 
+@router.get("/duty/kpi.xlsx", include_in_schema=False)
+def kpi_xlsx(request: Request, session: DbSession, viewer: Reader,
+             month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> Response:
+    import io
+
+    rows = pd.DataFrame(kpi_view(request, session, viewer, month))
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+        rows.to_excel(xw, sheet_name="四率", index=False)
+    return Response(buf.getvalue(),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="kpi-{month}.xlsx"'})
+
+
 @router.get("/api/v1/duty/kpi")
 def kpi_api(request: Request, session: DbSession, viewer: Reader,
             month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> dict[str, Any]:
