@@ -31,7 +31,7 @@ def _user(session: Any, role: str) -> Any:
     return session.scalars(select(User).where(User.role == role)).first()
 
 
-def test_adjustments_scoped_reasoned_audited(session: Any) -> None:
+def test_adjustments_scoped_reasoned_audited(session: Any, ops_url: str, duty_demo: dict[str, Any]) -> None:
     from anju.ops import audit
 
     st = _user(session, "station")
@@ -59,6 +59,12 @@ def test_adjustments_scoped_reasoned_audited(session: Any) -> None:
                          "planned_minutes": 20.0, "planned_visits": 2})
     used = apply_adjustments(plan, adj)
     assert list(used["box_id"]) == ["B2", "NEW"] and used["planned_minutes"].tolist() == [20.0, 30.0]
+    from anju.duty.service import stored_adjustments
+
+    settings = duty_demo["settings"].model_copy(update={"database_url": ops_url})
+    stored = stored_adjustments(settings, "2025-12-01", "2026-01-01")
+    assert stored is not None and list(stored["target"]) == ["B1", "NEW"]
+    assert stored_adjustments(duty_demo["settings"], "2025-12-01", "2026-01-01") is None  # no ops database there
 
 
 def test_registry_check_scope(session: Any) -> None:

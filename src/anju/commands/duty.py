@@ -66,7 +66,7 @@ def kpi(
     import pandas as pd
 
     from anju.duty.kpi import compute_kpis, load_kpis, rows_behind
-    from anju.duty.service import duty_dir, kpi_tables
+    from anju.duty.service import duty_dir, kpi_tables, month_bounds, stored_adjustments
 
     settings = settings_from(ctx)
     zh = _zh(settings)
@@ -76,7 +76,7 @@ def kpi(
 
         raise ConfigError(f"--month must be YYYY-MM. Got {month!r}.", key="month")
     with console.status("计算指标…" if zh else "computing KPIs…"):
-        tables = kpi_tables(settings, month)
+        tables = kpi_tables(settings, month, stored_adjustments(settings, *month_bounds(month)))
         k = compute_kpis(defs, tables, month, lang=settings.lang)
     wide = k.pivot(index="station_id", columns="name", values="value")
     tab = Table(title=f"{month} 四率 / duty KPIs")
@@ -139,13 +139,13 @@ def dosage_cmd(
     import pandas as pd
 
     from anju.duty.dosage import dosage
-    from anju.duty.service import clean_stored_tracks, duty_dir, plans_used
+    from anju.duty.service import clean_stored_tracks, duty_dir, plans_used, stored_adjustments
     from anju.errors import DataNotFoundError
 
     settings = settings_from(ctx)
     zh = _zh(settings)
     lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
-    plan = plans_used(settings, lo, hi)
+    plan = plans_used(settings, lo, hi, stored_adjustments(settings, lo, hi))
     if plan.empty:
         raise DataNotFoundError(f"no patrol plan for {start}–{end}; run `anju briefing --date` or import a plan.")
     track = clean_stored_tracks(settings, lo, hi + pd.Timedelta(hours=8))

@@ -35,6 +35,7 @@ __all__ = [
     "read_events",
     "registry_worklist",
     "run_briefing",
+    "stored_adjustments",
     "write_briefing",
 ]
 
@@ -295,3 +296,25 @@ def briefing_job(settings: Settings, params: dict[str, Any], report: Any) -> dic
     b, folder = run_briefing(settings, day, force=bool(params.get("force", False)))
     return {"day": f"{day:%Y-%m-%d}", "folder": str(folder), "rebuilt": b is not None,
             "plan_rows": None if b is None else len(b.plan)}
+
+
+def stored_adjustments(settings: Settings, start: Any, end: Any) -> pd.DataFrame | None:
+    """Briefing adjustments of the days in ``[start, end)`` from the ops database; None when it has none yet
+    (no database file, or not migrated), so the CLI works on a data directory without the platform."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from anju.ops import db
+
+    url = db.database_url(settings)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    from anju.duty.adjust import day_adjustments
+
+    engine = db.make_engine(url)
+    try:
+        with db.session_factory(engine)() as session:
+            return day_adjustments(session, start, until=pd.Timestamp(end) - pd.Timedelta(days=1))
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
