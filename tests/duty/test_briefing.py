@@ -79,5 +79,5 @@ def test_bad_configuration_names_the_key(tmp_path: Any) -> None:
     with pytest.raises(ConfigError, match="shift"):
         load_briefing_config(p)
     p.write_text("[patrol]\ncell_size_m = 'big'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="patrol.cell_size_m"):
+    with pytest.raises(ConfigError, match=r"patrol\.cell_size_m"):
         load_briefing_config(p)

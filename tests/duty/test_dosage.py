@@ -16,7 +16,7 @@ T0 = pd.Timestamp("2025-12-01 08:00")
 def _leg(unit: str, start: pd.Timestamp, minutes: float, x0: float, y0: float, x1: float, y1: float,
          every_s: float = 10.0) -> pd.DataFrame:
     """Fixes every ``every_s`` seconds moving in a straight line from (x0, y0) to (x1, y1) over ``minutes``."""
-    n = int(round(minutes * 60 / every_s))
+    n = round(minutes * 60 / every_s)
     f = np.arange(n) / max(n, 1)
     return pd.DataFrame({"unit": unit, "t": start + pd.to_timedelta(np.arange(n) * every_s, unit="s"),
                          "x": x0 + (x1 - x0) * f, "y": y0 + (y1 - y0) * f})

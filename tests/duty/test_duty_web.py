@@ -135,3 +135,10 @@ def test_kpi_api_scoped(login: Any) -> None:
     assert "全区" in {r["station_id"] for r in lead} and {r["station_id"] for r in st} == {"PS03"}
     fulfil = {r["station_id"]: r["value"] for r in lead if r["kpi"] == "duty_fulfilment"}
     assert fulfil["PS03"] == next(r["value"] for r in st if r["kpi"] == "duty_fulfilment")
+    x = login("station").get("/duty/kpi.xlsx", params={"month": "2025-12"})
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    import io
+
+    import pandas as pd
+
+    assert set(pd.read_excel(io.BytesIO(x.content), engine="calamine")["station_id"]) == {"PS03"}

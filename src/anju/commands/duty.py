@@ -60,12 +60,13 @@ def kpi(
     explain: Annotated[str | None, typer.Option("--explain", help="列出某指标背后的记录 / rows behind a KPI")] = None,
     station: Annotated[str | None, typer.Option("--station", help="派出所 / station for --explain")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 Excel / output .xlsx")] = None,
+    trend: Annotated[int, typer.Option("--trend", help="趋势月数 / months of trend before --month")] = 0,
 ) -> None:
     """四率与见警率 / the 四率 and visibility KPIs per station for a month (printed and written to Excel)."""
     import pandas as pd
 
     from anju.duty.kpi import compute_kpis, load_kpis, rows_behind
-    from anju.duty.service import duty_dir, kpi_tables
+    from anju.duty.service import duty_dir, kpi_tables, month_bounds, stored_adjustments
 
     settings = settings_from(ctx)
     zh = _zh(settings)
@@ -75,7 +76,7 @@ def kpi(
 
         raise ConfigError(f"--month must be YYYY-MM. Got {month!r}.", key="month")
     with console.status("计算指标…" if zh else "computing KPIs…"):
-        tables = kpi_tables(settings, month)
+        tables = kpi_tables(settings, month, stored_adjustments(settings, *month_bounds(month)))
         k = compute_kpis(defs, tables, month, lang=settings.lang)
     wide = k.pivot(index="station_id", columns="name", values="value")
     tab = Table(title=f"{month} 四率 / duty KPIs")
@@ -92,6 +93,12 @@ def kpi(
         wide.reset_index().to_excel(xw, sheet_name="汇总", index=False)
         pd.DataFrame([{"code": d.code, "name": d.zh, "en": d.en, "method": d.method_zh, "method_en": d.method_en}
                       for d in defs.kpi]).to_excel(xw, sheet_name="口径", index=False)
+        if trend > 0:
+            months = [str(pd.Period(month, freq="M") - i) for i in range(trend, 0, -1)]
+            past = [compute_kpis(defs, kpi_tables(settings, m), m, lang=settings.lang) for m in months]
+            tr = pd.concat([*past, k], ignore_index=True)
+            tr.pivot_table(index=["station_id", "name"], columns="month", values="value").reset_index().to_excel(
+                xw, sheet_name="趋势", index=False)
     console.print(("已写出: " if zh else "wrote: ") + str(target))
     if explain:
         parts = rows_behind(defs, tables, explain, month, station)
@@ -114,9 +121,9 @@ def import_cmd(
     zh = _zh(settings)
     r = import_file(settings, path, kind, crs=crs)
     if r.skipped:
-        console.print(("该文件已导入过,未改变任何数据" if zh else "this file was imported before; nothing changed"))
-    console.print((f"{kind}: 共 {r.rows} 行,导入 {r.loaded} 行,拒绝 {len(r.rejected)} 行" if zh else
-                   f"{kind}: {r.rows} rows, {r.loaded} loaded, {len(r.rejected)} rejected"))
+        console.print("该文件已导入过,未改变任何数据" if zh else "this file was imported before; nothing changed")
+    console.print(f"{kind}: 共 {r.rows} 行,导入 {r.loaded} 行,拒绝 {len(r.rejected)} 行" if zh else
+                   f"{kind}: {r.rows} rows, {r.loaded} loaded, {len(r.rejected)} rejected")
     for rec in r.rejected.head(20).to_dict("records"):
         console.print(f"  row {rec['row']}: {rec['reason']}")
 
@@ -132,13 +139,13 @@ def dosage_cmd(
     import pandas as pd
 
     from anju.duty.dosage import dosage
-    from anju.duty.service import clean_stored_tracks, duty_dir, plans_used
+    from anju.duty.service import clean_stored_tracks, duty_dir, plans_used, stored_adjustments
     from anju.errors import DataNotFoundError
 
     settings = settings_from(ctx)
     zh = _zh(settings)
     lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
-    plan = plans_used(settings, lo, hi)
+    plan = plans_used(settings, lo, hi, stored_adjustments(settings, lo, hi))
     if plan.empty:
         raise DataNotFoundError(f"no patrol plan for {start}–{end}; run `anju briefing --date` or import a plan.")
     track = clean_stored_tracks(settings, lo, hi + pd.Timedelta(hours=8))

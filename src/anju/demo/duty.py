@@ -197,7 +197,7 @@ def _stop_checks(d: District, seed: int, days: list[pd.Timestamp]) -> tuple[pd.D
     df = pd.DataFrame(rows)
     df.insert(0, "check_id", [f"PC{i + 1:06d}" for i in range(len(df))])
     truth = {"high_arrest_station": "PS04", "arrest_p": {"PS04": 0.25, "other": 0.04},
-             "checks": int(len(df)), "arrests": int(df["arrest"].sum())}
+             "checks": len(df), "arrests": int(df["arrest"].sum())}
     return df, truth
 
 

@@ -48,39 +48,39 @@ class AlertConfig(BaseModel):
 
 class ThreeHighsConfig(BaseModel):
     model_config = {"extra": "forbid"}
-    days: int = Field(28, ge=1)
-    top: int = Field(5, ge=1)
+    days: int = Field(default=28, ge=1)
+    top: int = Field(default=5, ge=1)
     hour_band: int = 2
 
 
 class SurgeConfig(BaseModel):
     model_config = {"extra": "forbid"}
-    level: int = Field(2, ge=1, le=3)
-    units: int = Field(1, ge=0)
+    level: int = Field(default=2, ge=1, le=3)
+    units: int = Field(default=1, ge=0)
 
 
 class PatrolConfig(BaseModel):
     model_config = {"extra": "forbid"}
     shifts: list[str] = Field(default_factory=lambda: ["day", "evening", "night"])
-    cell_size_m: float = Field(150.0, gt=10)
-    lookback_days: float = Field(56.0, gt=0)
-    bandwidth_m: float = Field(400.0, gt=0)
+    cell_size_m: float = Field(default=150.0, gt=10)
+    lookback_days: float = Field(default=56.0, gt=0)
+    bandwidth_m: float = Field(default=400.0, gt=0)
     stop_minutes: tuple[float, float] = (10.0, 16.0)
     revisit_minutes: float = 120.0
-    speed_kmh: float = Field(15.0, gt=0)
-    risk_weight: float = Field(1.0, ge=0)
-    min_communities: int = Field(2, ge=1)
+    speed_kmh: float = Field(default=15.0, gt=0)
+    risk_weight: float = Field(default=1.0, ge=0)
+    min_communities: int = Field(default=2, ge=1)
     units: dict[str, int] = Field(default_factory=lambda: {"day": 2, "evening": 3, "night": 2})
-    surge: SurgeConfig = Field(default_factory=SurgeConfig)
+    surge: SurgeConfig = Field(default_factory=lambda: SurgeConfig())
 
 
 class BriefingConfig(BaseModel):
     """The briefing's rules (``anju/duty/data/briefing.toml``)."""
 
     model_config = {"extra": "forbid"}
-    alerts: AlertConfig = Field(default_factory=AlertConfig)
-    three_highs: ThreeHighsConfig = Field(default_factory=ThreeHighsConfig)
-    patrol: PatrolConfig = Field(default_factory=PatrolConfig)
+    alerts: AlertConfig = Field(default_factory=lambda: AlertConfig())
+    three_highs: ThreeHighsConfig = Field(default_factory=lambda: ThreeHighsConfig())
+    patrol: PatrolConfig = Field(default_factory=lambda: PatrolConfig())
 
 
 def load_briefing_config(path: str | Path | None = None) -> BriefingConfig:
@@ -237,7 +237,8 @@ def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
         c = com[com["station_id"].astype(str) == s]
         geoms = np.asarray(c["geometry"].to_list(), dtype=object)
         union = shapely.union_all(geoms)
-        grid = RegularGrid.from_bounds(*union.bounds, cfg.patrol.cell_size_m).restrict_to(union)
+        bx0, by0, bx1, by1 = union.bounds
+        grid = RegularGrid.from_bounds(bx0, by0, bx1, by1, cfg.patrol.cell_size_m).restrict_to(union)
         xc, yc = grid.centres()
         cell_comm = np.full(grid.n_cells, -1)
         for i, g in enumerate(geoms):
@@ -273,7 +274,7 @@ def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
             keep = [i for i, cells in enumerate(cells_by_area) if cells.size]
             seed = zlib.crc32(f"{d:%Y-%m-%d}|{s}|{sh.name}".encode())
             sched = koper_schedule([cells_by_area[i] for i in keep], surface, grid, start=start, hours=sh.hours,
-                                   stop_minutes=tuple(cfg.patrol.stop_minutes), revisit_minutes=cfg.patrol.revisit_minutes,
+                                   stop_minutes=(cfg.patrol.stop_minutes[0], cfg.patrol.stop_minutes[1]), revisit_minutes=cfg.patrol.revisit_minutes,
                                    speed_kmh=cfg.patrol.speed_kmh, random_state=seed)
             sched["area"] = [area_ids[keep[u - 1]] for u in sched["unit"]]
             unit_label = [f"{s}-{sh.name}-{a}" for a in sched["area"]]
@@ -301,7 +302,7 @@ def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
     if len(stops):
         stops = stops[["station_id", "shift", "unit", "visit", "box_id", "cell_id", "x", "y", "arrive", "depart",
                        "stop_minutes", "risk"]]
-    meta = {"data_through": f"{d - pd.Timedelta(days=1):%Y-%m-%d}", "events": int(len(ev)),
+    meta = {"data_through": f"{d - pd.Timedelta(days=1):%Y-%m-%d}", "events": len(ev),
             "config": cfg.model_dump(mode="json"), "method": "alerts: Poisson control limits; areas: SKATER "
             "(spopt) over communities; stops: Koper 10–16 min, revisit ≤ 2 h"}
     return Briefing(day=d, alerts=alerts, stations=st_df, three_highs=th, areas=areas, plan=plan, stops=stops,

@@ -39,9 +39,9 @@ PLAN_COLUMNS = ("plan_id", "station_id", "shift", "shift_start", "shift_end", "u
 class DosageRules(BaseModel):
     """How presence in a box becomes visits (see the module docstring)."""
 
-    min_visit_minutes: float = Field(2.0, ge=0, description="Shortest presence that counts as a visit.")
-    merge_gap_minutes: float = Field(3.0, ge=0, description="Intervals closer than this are one visit.")
-    fulfilled_share: float = Field(0.8, gt=0, le=1, description="Share of planned minutes for 'fulfilled'.")
+    min_visit_minutes: float = Field(default=2.0, ge=0, description="Shortest presence that counts as a visit.")
+    merge_gap_minutes: float = Field(default=3.0, ge=0, description="Intervals closer than this are one visit.")
+    fulfilled_share: float = Field(default=0.8, gt=0, le=1, description="Share of planned minutes for 'fulfilled'.")
 
 
 def _check_plan(plan: pd.DataFrame) -> pd.DataFrame:
@@ -150,14 +150,26 @@ def dosage(track: CleanTrack, plan: pd.DataFrame, rules: DosageRules | None = No
             minutes[rows] = mins
         else:
             v = _visits(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), 0, 0, np.zeros(0))
-        for j, row in enumerate(rows):
-            vb = v[v["box"] == j].sort_values("start")
-            visits[row] = len(vb)
-            edges = np.r_[s_s, np.ravel(np.c_[vb["start"].to_numpy(), vb["end"].to_numpy()]), e_s]
-            gaps = edges[1::2] - edges[0::2]
-            longest[row] = float(np.max(gaps)) / 60.0
-            if len(vb):
-                first_visit[row] = float(vb["start"].iloc[0])
+        nb = rows.size
+        span = (e_s - s_s) / 60.0
+        if len(v):
+            v = v.sort_values(["box", "start"], kind="stable")
+            vb = v["box"].to_numpy()
+            vs, ve = v["start"].to_numpy(float), v["end"].to_numpy(float)
+            first_of_box = np.r_[True, vb[1:] != vb[:-1]]
+            prev_end = np.where(first_of_box, s_s, np.r_[s_s, ve[:-1]])
+            gap_in = np.zeros(nb)
+            np.maximum.at(gap_in, vb, vs - prev_end)
+            last_end = np.full(nb, s_s)
+            np.maximum.at(last_end, vb, ve)
+            first = np.full(nb, np.nan)
+            first[vb[first_of_box]] = vs[first_of_box]
+            cnt = np.bincount(vb, minlength=nb)
+            longest[rows] = np.where(cnt > 0, np.maximum(gap_in, e_s - last_end) / 60.0, span)
+            visits[rows] = cnt
+            first_visit[rows] = first
+        else:
+            longest[rows] = span
     out = p.assign(minutes=minutes, visits=visits, longest_gap_min=longest)
     out["first_visit"] = pd.to_datetime(first_visit * 1e9, unit="ns")
     planned = out["planned_minutes"].to_numpy(float)

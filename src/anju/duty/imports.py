@@ -126,9 +126,9 @@ def _prepare(settings: Settings, kind: str, df: pd.DataFrame, crs: str) -> tuple
         assert mcrs is not None
         x, y = to_metric(np.nan_to_num(wlon), np.nan_to_num(wlat), mcrs)
         # a patrol may leave the district for a moment (fixes kept, no community); a fix far away is bad data
-        b = areas.bounds
-        assert b is not None
-        bx, by = to_metric(np.array([b[0], b[2]]), np.array([b[1], b[3]]), mcrs)
+        box = areas.bounds
+        assert box is not None
+        bx, by = to_metric(np.array([box[0], box[2]]), np.array([box[1], box[3]]), mcrs)
         far = (x < bx.min() - _FAR_M) | (x > bx.max() + _FAR_M) | (y < by.min() - _FAR_M) | (y > by.max() + _FAR_M)
         _reject(reason, far, f"距辖区超过 {_FAR_M / 1000:.0f} 公里 / more than {_FAR_M / 1000:.0f} km from the district")
         out = pd.DataFrame({key: df[key].str.strip(), "t": t, "lon": wlon, "lat": wlat, "x": x, "y": y})
@@ -200,7 +200,7 @@ def import_file(settings: Settings, path: str | Path, kind: str, *, crs: str = "
     store.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
     good.to_parquet(tmp, index=False)
-    meta = {"file": str(p), "sha256": digest, "kind": kind, "crs": crs, "loaded": int(len(good)),
+    meta = {"file": str(p), "sha256": digest, "kind": kind, "crs": crs, "loaded": len(good),
             "rejected": rejected.astype({"row": int}).to_dict("records")}
     (store / f"{digest[:16]}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.rename(target)  # the parquet appears last: a half import is never read

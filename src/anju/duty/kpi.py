@@ -41,7 +41,7 @@ class Measure(BaseModel):
     agg: Literal["count", "sum"]
     column: str | None = None
     where: dict[str, bool | int | str] = Field(default_factory=dict)
-    lag_months: int = Field(0, ge=0)
+    lag_months: int = Field(default=0, ge=0)
     monthly: bool = True
 
     @model_validator(mode="after")
@@ -119,7 +119,7 @@ def load_kpis(path: str | Path | None = None) -> KpiSet:
 
 
 def _shift_month(month: str, back: int) -> str:
-    return str((pd.Period(month, freq="M") - back))
+    return str(pd.Period(month, freq="M") - back)
 
 
 def _rows(m: Measure, tables: dict[str, pd.DataFrame], month: str, station: str | None) -> pd.DataFrame:

@@ -39,16 +39,16 @@ FLAGS = {
 class RegistryRules(BaseModel):
     """Thresholds of the registry checks (see the module docstring)."""
 
-    stale_months: int = Field(12, ge=1)
-    zombie_kwh_year: float = Field(20.0, ge=0)
-    zombie_account_months: int = Field(12, ge=1)
-    occupied_months: int = Field(6, ge=1, le=12)
-    occupied_kwh: float = Field(30.0, ge=0)
-    occupied_water_m3: float = Field(1.0, ge=0)
-    water_m3_per_person: float = Field(3.0, gt=0)
-    group_factor: float = Field(3.0, gt=1)
-    group_min_extra: float = Field(4.0, ge=0)
-    group_power_factor: float = Field(2.0, gt=0)
+    stale_months: int = Field(default=12, ge=1)
+    zombie_kwh_year: float = Field(default=20.0, ge=0)
+    zombie_account_months: int = Field(default=12, ge=1)
+    occupied_months: int = Field(default=6, ge=1, le=12)
+    occupied_kwh: float = Field(default=30.0, ge=0)
+    occupied_water_m3: float = Field(default=1.0, ge=0)
+    water_m3_per_person: float = Field(default=3.0, gt=0)
+    group_factor: float = Field(default=3.0, gt=1)
+    group_min_extra: float = Field(default=4.0, ge=0)
+    group_power_factor: float = Field(default=2.0, gt=0)
 
 
 def _norm_code(s: pd.Series) -> pd.Series:

@@ -22,8 +22,22 @@ from anju.config import Settings
 from anju.duty.briefing import Briefing, BriefingConfig, build_briefing, history_days, load_briefing_config
 from anju.errors import DataNotFoundError
 
-__all__ = ["briefing_dir", "clean_stored_tracks", "duty_dir", "kpi_tables", "load_communities", "month_bounds",
-           "plans_used", "read_briefing", "read_events", "registry_worklist", "run_briefing", "write_briefing"]
+__all__ = [
+    "briefing_dir",
+    "briefing_job",
+    "clean_stored_tracks",
+    "duty_dir",
+    "kpi_tables",
+    "load_communities",
+    "month_bounds",
+    "plans_used",
+    "read_briefing",
+    "read_events",
+    "registry_worklist",
+    "run_briefing",
+    "stored_adjustments",
+    "write_briefing",
+]
 
 _EVENT_COLUMNS = ("record_key", "reported_at", "family", "category", "x", "y", "community_id", "police_district_id",
                   "grid_id", "station_id")
@@ -270,3 +284,37 @@ def registry_worklist(settings: Settings, as_of: Any, *, lang: str | None = None
     return registry_flags(hh, ut if not ut.empty else pd.DataFrame(columns=["address_code", "month", "water_m3",
                                                                             "power_kwh"]),
                           as_of=as_of, lang=lang or settings.lang)
+
+
+def briefing_job(settings: Settings, params: dict[str, Any], report: Any) -> dict[str, Any]:
+    """The worker job of the morning briefing (``date``, default today): the same call as ``anju briefing``.
+
+    Signature of an ``anju.worker.jobs`` handler; registered there as the ``briefing`` job kind.
+    """
+    day = pd.Timestamp(params.get("date") or pd.Timestamp.now().normalize())
+    report(0.05, f"building the briefing of {day:%Y-%m-%d}")
+    b, folder = run_briefing(settings, day, force=bool(params.get("force", False)))
+    return {"day": f"{day:%Y-%m-%d}", "folder": str(folder), "rebuilt": b is not None,
+            "plan_rows": None if b is None else len(b.plan)}
+
+
+def stored_adjustments(settings: Settings, start: Any, end: Any) -> pd.DataFrame | None:
+    """Briefing adjustments of the days in ``[start, end)`` from the ops database; None when it has none yet
+    (no database file, or not migrated), so the CLI works on a data directory without the platform."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from anju.ops import db
+
+    url = db.database_url(settings)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    from anju.duty.adjust import day_adjustments
+
+    engine = db.make_engine(url)
+    try:
+        with db.session_factory(engine)() as session:
+            return day_adjustments(session, start, until=pd.Timestamp(end) - pd.Timedelta(days=1))
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()

@@ -36,15 +36,15 @@ __all__ = ["CleanTrack", "TrackRules", "clean_tracks"]
 class TrackRules(BaseModel):
     """Thresholds that decide which GPS time counts as patrol (see the module docstring)."""
 
-    max_gap_s: float = Field(120.0, gt=0, description="Longest interval between fixes still counted (s).")
-    off_duty_s: float = Field(7200.0, gt=0, description="A silence longer than this ends the track (off duty), "
+    max_gap_s: float = Field(default=120.0, gt=0, description="Longest interval between fixes still counted (s).")
+    off_duty_s: float = Field(default=7200.0, gt=0, description="A silence longer than this ends the track (off duty), "
                               "it is not reported as a GPS gap (s).")
-    max_speed_ms: float = Field(33.0, gt=0, description="Faster in and out of a fix = drift spike (m/s).")
-    stationary_ms: float = Field(0.5, gt=0, description="Centred speed below this = stationary (m/s).")
-    speed_span: int = Field(6, ge=1, description="Fixes either side for the centred speed; also the longest "
+    max_speed_ms: float = Field(default=33.0, gt=0, description="Faster in and out of a fix = drift spike (m/s).")
+    stationary_ms: float = Field(default=0.5, gt=0, description="Centred speed below this = stationary (m/s).")
+    speed_span: int = Field(default=6, ge=1, description="Fixes either side for the centred speed; also the longest "
                             "moving blip (in fixes) inside a stationary episode that drift may cause.")
-    park_radius_m: float = Field(50.0, gt=0, description="A stationary episode stays within this radius (m).")
-    park_minutes: float = Field(30.0, gt=0, description="Stationary longer than this = parked, not credited.")
+    park_radius_m: float = Field(default=50.0, gt=0, description="A stationary episode stays within this radius (m).")
+    park_minutes: float = Field(default=30.0, gt=0, description="Stationary longer than this = parked, not credited.")
 
 
 @dataclass
@@ -121,9 +121,12 @@ def clean_tracks(points: Any, rules: TrackRules | None = None) -> CleanTrack:
     missing = [c for c in ("unit", "t", "x", "y") if c not in df.columns]
     if missing:
         raise ConfigError(f"tracks need the columns unit, t, x, y; missing {missing}.", key="tracks")
-    df = df.assign(t=pd.to_datetime(df["t"]).astype("datetime64[ns]"), unit=df["unit"].astype(str))
-    df = df[np.isfinite(df["x"].to_numpy(float)) & np.isfinite(df["y"].to_numpy(float))]
-    df = df.sort_values(["unit", "t"], kind="stable").drop_duplicates(["unit", "t"]).reset_index(drop=True)
+    unit = df["unit"] if isinstance(df["unit"].dtype, pd.CategoricalDtype) else df["unit"].astype(str)
+    df = df.assign(t=pd.to_datetime(df["t"]).astype("datetime64[ns]"), unit=unit)
+    finite = np.isfinite(df["x"].to_numpy(float)) & np.isfinite(df["y"].to_numpy(float))
+    if not finite.all():
+        df = df[finite]
+    df = _sorted_unique(df)
     n_in = len(df)
     df, spikes = _drop_spikes(df, rules)
     n = len(df)
@@ -205,6 +208,21 @@ def clean_tracks(points: Any, rules: TrackRules | None = None) -> CleanTrack:
         "credited_hours": float(credited.sum() / 3600.0),
     }
     return CleanTrack(fixes=out, stats=stats, rules=rules)
+
+
+def _sorted_unique(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows ordered by unit and time, one fix per unit and instant; skips the sort when the input is in order."""
+    codes = pd.factorize(df["unit"], sort=True)[0]
+    t = df["t"].to_numpy("datetime64[ns]").astype(np.int64)
+    dc, dtt = np.diff(codes), np.diff(t)
+    if not ((dc > 0) | ((dc == 0) & (dtt >= 0))).all():
+        order = np.lexsort((t, codes))
+        df, codes, t = df.iloc[order], codes[order], t[order]
+        dc, dtt = np.diff(codes), np.diff(t)
+    dup = np.r_[False, (dc == 0) & (dtt == 0)]
+    if dup.any():
+        df = df[~dup]
+    return df.reset_index(drop=True)
 
 
 def _drop_spikes(df: pd.DataFrame, rules: TrackRules) -> tuple[pd.DataFrame, int]:

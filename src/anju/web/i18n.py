@@ -22,6 +22,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "releases": ("平安指数发布", "Releases"),
     "imports": ("数据导入", "Imports"),
     "notices": ("通知通告", "Notices"),
+    "duty": ("勤务", "Duty"),
     "tasks": ("任务交办", "Tasks"),
     "orders": ("居民诉求", "Resident reports"),
     "users": ("用户与角色", "Users and roles"),

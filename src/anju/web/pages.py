@@ -28,6 +28,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("communities", "/communities", "read_communities"),
     ("releases", "/releases", "read_releases"),
     ("imports", "/imports", "run_imports"),
+    ("duty", "/duty", "read_analytics"),
     ("notices", "/notices", "login"),
     ("tasks", "/tasks", "login"),
     ("orders", "/orders", "login"),

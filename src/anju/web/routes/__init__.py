@@ -26,6 +26,6 @@ from anju.web.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
-                       users, audit_log, supervision, assessment,
+                       users, audit_log, supervision, assessment, duty,
                        resident_public, resident_orders)
-) + (duty.router,)
+)

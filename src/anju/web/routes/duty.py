@@ -164,6 +164,20 @@ def kpi_page(request: Request, session: DbSession, viewer: Reader,
     return render(request, "duty_kpi.html", {"month": m, "rows": rows})
 
 
+@router.get("/duty/kpi.xlsx", include_in_schema=False)
+def kpi_xlsx(request: Request, session: DbSession, viewer: Reader,
+             month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> Response:
+    import io
+
+    rows = pd.DataFrame(kpi_view(request, session, viewer, month))
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+        rows.to_excel(xw, sheet_name="四率", index=False)
+    return Response(buf.getvalue(),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="kpi-{month}.xlsx"'})
+
+
 @router.get("/api/v1/duty/kpi")
 def kpi_api(request: Request, session: DbSession, viewer: Reader,
             month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> dict[str, Any]:
@@ -182,7 +196,7 @@ def registry_view(request: Request, session: Session, viewer: Viewer, as_of: str
     if viewer.communities is not None:
         w = w[w["community_id"].isin(viewer.communities)]
     audit.record(session, actor=viewer.user, action="registry.view", target_type="registry_worklist",
-                 target_id=as_of, detail={"rows": int(len(w))}, ip=client_ip(request))
+                 target_id=as_of, detail={"rows": len(w)}, ip=client_ip(request))
     session.commit()
     cols = ["household_id", "address_code", "community_id", "flag", "label", "evidence", "registered"]
     return json.loads(w[cols].to_json(orient="records", force_ascii=False))  # type: ignore[no-any-return]
