@@ -89,7 +89,7 @@ def _choropleth(fig: Figure, table: Table, release: Release) -> dict[str, Any]:
         bands = list(e["bands"])
         ramp = SAFETY if len(bands) > 2 else [SAFETY[0], SAFETY[-1]]
         step = (len(ramp) - 1) / max(len(bands) - 1, 1)
-        visual = {"type": "piecewise", "left": 10, "bottom": 10, "text": [unit, ""] if unit else None,
+        visual = {"type": "piecewise", "left": 10, "bottom": 10, "text": [unit, ""] if unit else None, "showLabel": True,
                   "pieces": [{"min": b["min"], "max": b["max"], "label": b["zh" if lang == "zh" else "en"],
                               "color": ramp[round(k * step)]} for k, b in enumerate(bands)]}
     else:
@@ -277,9 +277,10 @@ def _wordcloud(fig: Figure, table: Table, release: Release) -> dict[str, Any]:
         "grid": {"left": 0, "right": 0, "top": 0, "bottom": 0},
         "xAxis": {"type": "value", "min": -_CLOUD_W / 2, "max": _CLOUD_W / 2, "show": False},
         "yAxis": {"type": "value", "min": -_CLOUD_H / 2, "max": _CLOUD_H / 2, "show": False},
-        "series": [{"type": "scatter", "symbolSize": 1, "itemStyle": {"opacity": 0}, "data": data,
+        "series": [{"type": "scatter", "symbolSize": 1, "itemStyle": {"color": "rgba(0,0,0,0)"}, "data": data,
+                    "labelLayout": {"hideOverlap": False},
                     "label": {"show": True, "formatter": "{b}", "position": "inside", "fontFamily": FONT_STACK,
-                              "fontWeight": "bold"}, "emphasis": {"scale": False}}],
+                              "fontWeight": "bold", "opacity": 1}, "emphasis": {"scale": False}}],
     }
 
 
@@ -312,8 +313,8 @@ def layout_words(items: list[tuple[str, float]], *, width: float, height: float,
         size = max(min_px, max_px * math.sqrt(max(v, 0.0) / top))
         bw, bh = _text_width(w, size) + 4, size * 1.15
         t = 0.0
-        while t < 200:
-            x, y = 0.6 * t * math.cos(t) * (width / height), 0.6 * t * math.sin(t)
+        while t < 400:
+            x, y = 0.5 * t * math.cos(t) * (width / height), 0.5 * t * math.sin(t)
             box = (x - bw / 2, y - bh / 2, x + bw / 2, y + bh / 2)
             if box[0] < -width / 2 or box[2] > width / 2 or box[1] < -height / 2 or box[3] > height / 2:
                 if abs(x) > width and abs(y) > height:
@@ -322,7 +323,7 @@ def layout_words(items: list[tuple[str, float]], *, width: float, height: float,
                 boxes.append(box)
                 out.append((w, v, x, y, size))
                 break
-            t += 0.12
+            t += 0.08
     return out
 
 
