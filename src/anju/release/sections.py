@@ -101,7 +101,9 @@ def headline_section(inp: ReleaseInputs) -> Part:
     df = headline(inp.incidents, inp.period, comparison=_cmp(inp), taxonomy=inp.taxonomy)
     out = pd.DataFrame({
         "metric": df["metric"].to_numpy(),
-        "indicator": _lab(df, inp).to_numpy(),
+        # money is shown as 万元/亿元 by the renderers, so the label names no unit of its own
+        "indicator": _lab(df, inp).str.replace("（元）", "", regex=False).str.replace(" (yuan)", "", regex=False)
+        .to_numpy(),
         "kind": [_HEADLINE_KIND.get(m, "count") for m in df["metric"]],
         "value": df["value"].to_numpy(),
         "compare": df["value_prev"].to_numpy() if "value_prev" in df.columns else np.nan,
