@@ -110,7 +110,6 @@ def run(n_per_year: int, *, words: bool = True) -> None:
     from anju.analytics import (
         compare,
         counts,
-        dispute_share,
         fraud_techniques,
         headline,
         hour_weekday,
@@ -123,8 +122,9 @@ def run(n_per_year: int, *, words: bool = True) -> None:
         supervision,
         top_terms,
     )
+    from anju.config import load_settings
+    from anju.deployment import load_deployment
     from anju.spatial.kde import extent_of, heat_map, heat_maps
-    from anju.text.segment import Segmenter
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -138,23 +138,27 @@ def run(n_per_year: int, *, words: bool = True) -> None:
         t = con.read_parquet(str(d / "*.parquet"), table_name="incidents")
         total = t.count().to_pandas()
         print(f"calls: {total:,} ({n_per_year:,} a year × 2), synthesis + Parquet {gen:.1f} s")
+        dep = load_deployment(load_settings(data_dir=d / "deployment"))  # the shipped configuration
+        tax, seg = dep.taxonomy, dep.segmenter
         P, C = "2025H2", "2024H2"
         rows: list[tuple[str, float, float]] = []
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        timed("headline (10 metrics, tests, fraud loss)", lambda: headline(t, P), rows)
-        timed("counts community × family + rates", lambda: counts(t, P, areas=com), rows)
-        timed("compare community × family (yoy, tests)", lambda: compare(t, P, areas=com), rows)
-        timed("compare street (pop)", lambda: compare(t, P, comparison="pop", level="street", by=None), rows)
-        timed("shares family + dispute share by community",
-              lambda: (shares(t, P), dispute_share(t, P, level="community", areas=com)), rows)
-        timed("monthly trend 24 months × family", lambda: monthly(t, "2024", "2025", by="family"), rows)
-        timed("night counts + hour × weekday", lambda: (night_counts(t, P, areas=com), hour_weekday(t, P)), rows)
-        timed("5 rankings (shrinkage, rank change)", lambda: rankings(t, P, areas=com), rows)
+        timed("headline (10 metrics, tests, fraud loss)", lambda: headline(t, P, taxonomy=tax), rows)
+        timed("counts community × family + rates", lambda: counts(t, P, areas=com, taxonomy=tax), rows)
+        timed("compare community × family (yoy, tests)", lambda: compare(t, P, areas=com, taxonomy=tax), rows)
+        timed("compare street (pop)", lambda: compare(t, P, comparison="pop", level="street", by=None, taxonomy=tax), rows)
+        timed("shares family, and by community (dispute share per area)",
+              lambda: (shares(t, P, taxonomy=tax), shares(t, P, level="community", taxonomy=tax)), rows)
+        timed("monthly trend 24 months × family", lambda: monthly(t, "2024", "2025", by="family", taxonomy=tax), rows)
+        timed("night counts + hour × weekday", lambda: (night_counts(t, P, areas=com, taxonomy=tax, window=dep.night),
+                                                               hour_weekday(t, P, taxonomy=tax)), rows)
+        timed("5 rankings (shrinkage, rank change)", lambda: rankings(t, P, areas=com, definitions=dep.rankings, taxonomy=tax), rows)
         timed("safety index community + street",
-              lambda: (safety_index(t, P, areas=com), safety_index(t, P, areas=streets, level="street",
-                                                                     child_areas=com)), rows)
-        timed("supervision top-10", lambda: supervision(t, "2024", P, areas=com), rows)
-        timed("fraud techniques (+ yoy)", lambda: fraud_techniques(t, P, comparison=C), rows)
+              lambda: (safety_index(t, P, areas=com, taxonomy=tax, config=dep.index),
+                       safety_index(t, P, areas=streets, level="street", child_areas=com, taxonomy=tax,
+                                    config=dep.index)), rows)
+        timed("supervision top-10", lambda: supervision(t, "2024", P, areas=com, taxonomy=tax), rows)
+        timed("fraud techniques (+ yoy)", lambda: fraud_techniques(t, P, comparison=C, taxonomy=tax), rows)
 
         def maps() -> Any:
             ext = extent_of(t, P)
@@ -168,11 +172,10 @@ def run(n_per_year: int, *, words: bool = True) -> None:
         print(f"ANALYTICS (numbers) total: {core_wall:.2f} s wall, {core_cpu:.2f} s cpu "
               f"→ {total / core_wall / 1e6:.2f} M calls/s; peak RSS {peak_rss_mb():.0f} MB")
         if words:
-            seg = Segmenter()
             wrows: list[tuple[str, float, float]] = []
             w0 = time.perf_counter()
-            timed("top terms per family (≤ 20 k texts each)", lambda: top_terms(t, P, segmenter=seg), wrows)
-            timed("rising terms (≤ 20 k texts per period)", lambda: rising_terms(t, P, segmenter=seg), wrows)
+            timed("top terms per family (≤ 20 k texts each)", lambda: top_terms(t, P, segmenter=seg, taxonomy=tax), wrows)
+            timed("rising terms (≤ 20 k texts per period)", lambda: rising_terms(t, P, segmenter=seg, taxonomy=tax), wrows)
             for label, w, c in wrows:
                 print(f"  {label:<45} {w:7.2f} s wall {c:7.2f} s cpu")
             print(f"WORDS total: {time.perf_counter() - w0:.2f} s wall; peak RSS {peak_rss_mb():.0f} MB")

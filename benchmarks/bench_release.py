@@ -27,11 +27,12 @@ def prepare(data_dir: Path, scale: float, end_year: int) -> int:
     """Build the demo district (two years) into ``data_dir`` (a no-op when already there); returns lake rows."""
     from anju.config import load_settings
     from anju.demo.build import run_demo
-    from anju.lake import connect
+    from anju.lake.engine import open_lake
 
     settings = load_settings(data_dir=data_dir, quiet=True)
     run_demo(settings, seed=42, scale=scale, years=2, end_year=end_year, out_dir=data_dir.parent / "files")
-    return int(connect(settings).incidents().count().execute())
+    with open_lake(settings) as lake:
+        return int(lake.incidents().count().execute())
 
 
 def main(argv: list[str] | None = None) -> int:

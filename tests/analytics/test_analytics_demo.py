@@ -104,7 +104,7 @@ def test_planted_nightlife_disputes_show_at_night(demo: dict[str, Any]) -> None:
 
     zone = shapely.from_geojson((demo["dir"] / "nightlife.geojson").read_text(encoding="utf-8"))
     g = heat_map(demo["t"], "2025H2", night=True, families=["dispute"], crs="EPSG:32651", cell_size=100,
-                 bandwidth=200)
+                 bandwidth=200, taxonomy=TAX)
     lon, lat = g.centres_wgs84()
     i = int(np.argmax(g.density.ravel()))
     assert shapely.contains_xy(shapely.buffer(shapely.union_all(shapely.get_parts(zone)), 0.003), lon[i], lat[i])

@@ -9,7 +9,7 @@ import pytest
 from analytics_synth import lake_frame
 from scipy import stats
 
-from anju.analytics import compare, counts, dispute_share, headline, monthly, shares
+from anju.analytics import compare, counts, headline, monthly, shares
 from anju.analytics._common import AnalyticsError
 from shipped import DEFS, TAX
 
@@ -87,9 +87,12 @@ def test_shares_and_dispute_share(random_table: ibis.Table, random_df: pd.DataFr
     for _, r in s.iterrows():
         assert r["share"] == pytest.approx(ref[r["family"]])
     assert s["count"].is_monotonic_decreasing
-    d = dispute_share(random_table, "2025H2")
-    assert d["share"].iloc[0] == pytest.approx((sub.family == "dispute").mean())
-    per = dispute_share(random_table, "2025H2", level="community", areas=random_areas)
+    # the dispute share (纠纷类警情占比) has one district-wide number, the headline's; per area it is a family share
+    head = headline(random_table, "2025H2", taxonomy=TAX, include_loss=False).set_index("metric")
+    assert head.loc["dispute_share", "value"] == pytest.approx((sub.family == "dispute").mean())
+    assert head.loc["dispute_share", "value"] == pytest.approx(s.set_index("family").loc["dispute", "share"])
+    per = shares(random_table, "2025H2", by="family", level="community", taxonomy=TAX)
+    per = per[per["family"] == "dispute"]
     g = sub.groupby("community_id")["family"].apply(lambda f: (f == "dispute").mean())
     for _, r in per.dropna(subset=["area_id"]).iterrows():
         assert r["share"] == pytest.approx(g[r["area_id"]])

@@ -12,7 +12,8 @@ from analytics_synth import lake_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anju.analytics import index_from_counts, load_index_config, safety_index, score_ratio
+from anju.analytics import index_from_counts, safety_index, score_ratio
+from anju.deployment.loaders import load_index_config
 from anju.errors import ConfigError
 from shipped import INDEX, TAX
 

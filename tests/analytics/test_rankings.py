@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from analytics_synth import lake_frame
 
-from anju.analytics import load_rankings, ranking, rankings
+from anju.analytics import ranking, rankings
 from anju.analytics.rankings import RankingDef
+from anju.deployment.loaders import load_rankings
 from anju.errors import ConfigError
 from shipped import DEFS, TAX
 

@@ -5,6 +5,7 @@ headless Chromium (one-shot section screenshots, no waiting for the page to sett
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -118,7 +119,7 @@ def test_pdf_numbers_are_never_split(rel: dict[str, Any]) -> None:
     for n in streets["count"]:
         assert f"{int(n):,}" in text
     lines = text.splitlines()
-    for a, b in zip(lines, lines[1:], strict=False):
+    for a, b in itertools.pairwise(lines):
         # a number cut after its thousands comma or between digits would end one line with "1," and start the
         # next at the margin with digits
         assert not (re.search(r"\d,$", a.rstrip()) and re.match(r"^\d{3}\b", b.strip())), (a, b)

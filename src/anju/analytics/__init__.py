@@ -20,12 +20,12 @@ Examples
 
 from anju.analytics._common import LEVELS, AnalyticsError, rollup_attributes
 from anju.analytics.change import bh_adjust, change_table, poisson_test, rate_ratio_ci
-from anju.analytics.counts import aggregate, compare, counts, counts_many, dispute_share, monthly, shares
+from anju.analytics.counts import aggregate, compare, counts, counts_many, monthly, shares
 from anju.analytics.headline import headline
-from anju.analytics.index import IndexConfig, index_from_counts, load_index_config, safety_index, score_ratio
+from anju.analytics.index import IndexConfig, index_from_counts, safety_index, score_ratio
 from anju.analytics.night import WEEKDAY_LABELS, hour_weekday, night_counts
 from anju.analytics.periods import Period, PeriodError, in_period, resolve_comparison
-from anju.analytics.rankings import RankingDef, load_rankings, ranking, rankings
+from anju.analytics.rankings import RankingDef, ranking, rankings
 from anju.analytics.shrinkage import GammaPrior, eb_rates, fit_gamma_prior
 from anju.analytics.supervision import supervision
 from anju.analytics.window import DEFAULT_NIGHT, NightWindow
@@ -48,7 +48,6 @@ __all__ = [
     "compare",
     "counts",
     "counts_many",
-    "dispute_share",
     "eb_rates",
     "fit_gamma_prior",
     "fraud_techniques",
@@ -56,8 +55,6 @@ __all__ = [
     "hour_weekday",
     "in_period",
     "index_from_counts",
-    "load_index_config",
-    "load_rankings",
     "monthly",
     "night_counts",
     "poisson_test",

@@ -33,7 +33,7 @@ from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.window import NightWindow, as_window
 from anju.taxonomy import Taxonomy
 
-__all__ = ["aggregate", "compare", "counts", "counts_many", "dispute_share", "monthly", "shares"]
+__all__ = ["aggregate", "compare", "counts", "counts_many", "monthly", "shares"]
 
 _ATTRS = ("population", "households")
 
@@ -289,38 +289,6 @@ def shares(
     sort = (["area_id"] if level is not None else []) + ["count"]
     asc = ([True] if level is not None else []) + [False]
     return df.sort_values(sort, ascending=asc, na_position="last", kind="stable").reset_index(drop=True)
-
-
-def dispute_share(
-    incidents: ir.Table,
-    period: Period | str,
-    *,
-    level: str | None = None,
-    areas: Any = None,
-    family: str = "dispute",
-) -> pd.DataFrame:
-    """纠纷类警情占比: disputes among all calls, district-wide (one row) or per area.
-
-    Returns ``[area_id, name], disputes, total, share``.
-    """
-    t = in_period(incidents, as_period(period))
-    acol = area_column(level)
-    is_d = (t.family == family).cast("int64")
-    if acol:
-        agg = t.group_by(acol).aggregate(disputes=is_d.sum(), total=ibis._.count()).rename(area_id=acol)
-    else:
-        agg = t.aggregate(disputes=is_d.sum(), total=ibis._.count())
-    df = agg.to_pandas()
-    df["disputes"] = df["disputes"].fillna(0).astype("int64")
-    df["total"] = df["total"].astype("int64")
-    a = areas_frame(areas) if acol else None
-    if a is not None:
-        df = a[["area_id", "name"]].merge(df, on="area_id", how="outer")
-        df[["disputes", "total"]] = df[["disputes", "total"]].fillna(0).astype("int64")
-    df["share"] = np.where(df["total"] > 0, df["disputes"] / df["total"].where(df["total"] > 0, 1), np.nan)
-    if acol:
-        df = df.sort_values("area_id", na_position="last").reset_index(drop=True)
-    return df
 
 
 def monthly(

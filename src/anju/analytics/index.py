@@ -17,8 +17,6 @@ is monotone: more harm never raises it. Formula, weights and reasons: ``docs/saf
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import ibis
@@ -39,11 +37,9 @@ from anju.analytics._common import (
 )
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import fit_gamma_prior
-from anju.config import merge_tables, read_toml, validate_config
-from anju.errors import ConfigError
 from anju.taxonomy import Taxonomy
 
-__all__ = ["IndexConfig", "index_from_counts", "load_index_config", "safety_index", "score_ratio"]
+__all__ = ["IndexConfig", "index_from_counts", "safety_index", "score_ratio"]
 
 _MAX_STRENGTH = 1e9
 
@@ -103,31 +99,6 @@ class IndexConfig(BaseModel):
             raise ValueError("grades must include one with min = 0 so every index gets a grade")
         self.grade = sorted(self.grade, key=lambda g: -g.min)
         return self
-
-
-def default_index_path() -> Path:
-    """The shipped index.toml."""
-    return Path(str(resources.files("anju.analytics") / "data" / "index.toml"))
-
-
-def load_index_config(path: str | Path | None = None, *, data_dir: str | Path | None = None) -> IndexConfig:
-    """The shipped index.toml (or ``path``), with keys overridden by ``<data_dir>/index.toml`` if present.
-
-    Examples
-    --------
-    >>> cfg = load_index_config()
-    >>> cfg.weights.rate, [g.zh for g in cfg.grade]
-    (0.6, ['优', '良', '中', '差'])
-    """
-    files = [Path(path) if path is not None else default_index_path()]
-    if data_dir is not None and (Path(data_dir) / "index.toml").exists():
-        files.append(Path(data_dir) / "index.toml")
-    raw: dict[str, Any] = {}
-    for f in files:
-        if not f.exists():
-            raise ConfigError("index file not found", path=f)
-        raw = merge_tables(raw, read_toml(f))
-    return validate_config(IndexConfig, raw, path=files[-1])
 
 
 def score_ratio(r: ArrayLike, half_point: float = 1.5, steepness: float = 2.0) -> NDArray[np.float64]:

@@ -1,7 +1,7 @@
 """Rankings (排行榜) defined in TOML, with empirical-Bayes shrinkage and rank changes.
 
 A ranking names what is counted (families, leaf codes, preventable only, night only), per what (households,
-residents or nothing) and at which area level; the shipped definitions are in ``anju/analytics/data/rankings.toml``
+residents or nothing) and at which area level; the shipped definitions are in ``anju/data/rankings.toml`` (loaded by :mod:`anju.deployment.loaders`)
 (最受小偷欢迎小区, 耳根子最软居民区, dispute hot spots, night trouble, preventable cases). Rates are shrunk with the
 Poisson–gamma model of :mod:`anju.analytics.shrinkage` and carry 95 % posterior intervals, so a tiny community cannot
 top a list by chance; each entry shows its rank change against the comparison period.
@@ -10,8 +10,6 @@ top a list by chance; each entry shows its rank change against the comparison pe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import ibis
@@ -33,11 +31,9 @@ from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.shrinkage import eb_rates
 from anju.analytics.window import NightWindow, as_window
-from anju.config import read_toml, validate_config
-from anju.errors import ConfigError
 from anju.taxonomy import Taxonomy
 
-__all__ = ["RankingDef", "default_rankings_path", "load_rankings", "ranking", "rankings"]
+__all__ = ["RankingDef", "ranking", "rankings"]
 
 
 class RankingDef(BaseModel):
@@ -90,7 +86,15 @@ class RankingDef(BaseModel):
         return as_window(self.night)
 
     def leaf_codes(self, taxonomy: Taxonomy) -> list[str]:
-        """The leaf codes this ranking counts."""
+        """The leaf codes this ranking counts.
+
+        Examples
+        --------
+        >>> from anju.taxonomy import load_taxonomy
+        >>> d = RankingDef(id="burglary", zh="入室盗窃", en="Burglaries", categories=("theft.burglary",))
+        >>> d.leaf_codes(load_taxonomy()), d.denominator
+        (['theft.burglary'], 'population')
+        """
         tax = taxonomy
         chosen = [c for c in tax.categories if c in self.categories or tax.family_of(c) in self.families]
         if not self.families and not self.categories:
@@ -98,74 +102,6 @@ class RankingDef(BaseModel):
         if self.preventable is not None:
             chosen = [c for c in chosen if tax[c].preventable == self.preventable]
         return chosen
-
-
-def default_rankings_path() -> Path:
-    """The shipped rankings.toml."""
-    return Path(str(resources.files("anju.analytics") / "data" / "rankings.toml"))
-
-
-def _read(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise ConfigError("rankings file not found", path=path)
-    raw = read_toml(path)
-    extra = set(raw) - {"ranking", "meta"}
-    if extra:
-        raise ConfigError(f"unknown top-level keys {sorted(extra)}; expected [ranking.<id>] tables", path=path)
-    tables = raw.get("ranking", {})
-    if not isinstance(tables, dict):
-        raise ConfigError("expected [ranking.<id>] tables", path=path, key="ranking")
-    return tables
-
-
-def _validate(path: Path, rid: str, body: Any, taxonomy: Taxonomy) -> RankingDef:
-    if not isinstance(body, dict):
-        raise ConfigError("expected a table of settings", path=path, key=f"ranking.{rid}")
-    d = validate_config(RankingDef, {"id": rid, **body}, path=path, key_prefix=f"ranking.{rid}")
-    for f in d.families:
-        if f not in taxonomy.families:
-            raise ConfigError(f"unknown family {f!r}; known families: {', '.join(taxonomy.families)}", path=path,
-                              key=f"ranking.{rid}.families")
-    for c in d.categories:
-        if c not in taxonomy:
-            raise ConfigError(f"unknown category code {c!r}; see docs/taxonomy.md", path=path,
-                              key=f"ranking.{rid}.categories")
-    if not d.leaf_codes(taxonomy):
-        raise ConfigError("selects no category at all", path=path, key=f"ranking.{rid}")
-    return d
-
-
-def load_rankings(
-    path: str | Path | None = None,
-    *,
-    data_dir: str | Path | None = None,
-    taxonomy: Taxonomy,
-    include_disabled: bool = False,
-) -> dict[str, RankingDef]:
-    """Ranking definitions: the shipped file (or ``path``) merged by id with ``<data_dir>/rankings.toml``.
-
-    A deployment entry replaces the shipped entry of the same id entirely; ``enabled = false`` removes it.
-    Errors name the file and the key, e.g. ``rankings.toml: [ranking.thief_favourite.per]: Input should be
-    'households', 'residents' or 'none' (got 'homes')``.
-
-    Examples
-    --------
-    >>> from anju.taxonomy import load_taxonomy
-    >>> defs = load_rankings(taxonomy=load_taxonomy())
-    >>> defs["thief_favourite"].zh, defs["thief_favourite"].per
-    ('最受小偷欢迎小区', 'households')
-    """
-    tax = taxonomy
-    files = [Path(path) if path is not None else default_rankings_path()]
-    if data_dir is not None and (Path(data_dir) / "rankings.toml").exists():
-        files.append(Path(data_dir) / "rankings.toml")
-    out: dict[str, RankingDef] = {}
-    for f in files:
-        if not f.exists():
-            raise ConfigError("rankings file not found", path=f)
-        for rid, body in _read(f).items():
-            out[rid] = _validate(f, rid, body, tax)
-    return out if include_disabled else {k: v for k, v in out.items() if v.enabled}
 
 
 def _resolve(definition: RankingDef | str, definitions: Mapping[str, RankingDef] | None,

@@ -21,8 +21,8 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="随机种子 / random seed (same seed → same files).")] = 42,
     scale: Annotated[float, typer.Option("--scale", help="规模倍数 / volume multiplier (1 ≈ 450k calls a year; "
                                                           "7.5 → 10M+ rows; 0.02 for a quick run).")] = 1.0,
-    out: Annotated[Path | None, typer.Option("--out", help="输出目录 / where to write the files "
-                                                           "(default <data_dir>/demo).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="输出目录 / output directory of the "
+                                                           "generated files (default <data_dir>/demo).")] = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="只生成文件 / only write the files.")] = False,
     years: Annotated[int, typer.Option("--years", help="年数 / number of full years.")] = 3,
     end: Annotated[int | None, typer.Option("--end", help="最后一年 / last full year (default: last year).")] = None,

@@ -21,7 +21,7 @@ text_app = typer.Typer(
     no_args_is_help=True,
 )
 
-TaskOpt = Annotated[str, typer.Option("--task", "-t", help="category | fraud | department | charge")]
+TaskOpt = Annotated[str, typer.Option("--task", "-t", help="任务 / task: category | fraud | department | charge")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="训练数据（CSV/XLSX 或数据目录）/ labelled data "
                                                              "(CSV/XLSX, Teddy Cup or CAIL2018 folder)")]
 TextColOpt = Annotated[str | None, typer.Option("--text-column", help="文本列 / text column")]

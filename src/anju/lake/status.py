@@ -8,7 +8,7 @@ from typing import Any
 from anju.lake.connection import Lake
 from anju.taxonomy import Taxonomy
 
-__all__ = ["LakeStatus", "lake_status"]
+__all__ = ["LakeStatus", "lake_status", "year_family_counts"]
 
 
 @dataclass
@@ -24,12 +24,19 @@ class LakeStatus:
     imports: list[dict[str, Any]]
     quarantine_by_reason: list[dict[str, Any]]
     files: int
+    by_year_family: dict[tuple[int, str], int]
 
 
 def _rows(lake: Lake, sql: str) -> list[dict[str, Any]]:
     cur = lake.duckdb.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def year_family_counts(lake: Lake) -> dict[tuple[int, str], int]:
+    """Incidents per (year, family): the one count behind ``anju status`` and ``anju demo``'s summary."""
+    return {(int(r["year"]), str(r["family"])): int(r["n"]) for r in
+            _rows(lake, "SELECT year, family, count(*) AS n FROM incidents GROUP BY ALL ORDER BY year, family")}
 
 
 def lake_status(lake: Lake, taxonomy: Taxonomy, lang: str = "zh") -> LakeStatus:
@@ -47,5 +54,5 @@ def lake_status(lake: Lake, taxonomy: Taxonomy, lang: str = "zh") -> LakeStatus:
     return LakeStatus(
         rows=int(tot["n"]), first=tot["first"], last=tot["last"], by_month=by_month, by_category=by_cat,
         by_source=by_source, imports=lake.imports(), quarantine_by_reason=qr,
-        files=len(lake.manifest.files("incidents")),
+        files=len(lake.manifest.files("incidents")), by_year_family=year_family_counts(lake),
     )

@@ -412,11 +412,7 @@ def categories_section(inp: ReleaseInputs) -> Part:
         part.tables.append(Table("streets", "各街镇警情", "Calls by street", "categories", scols, sout,
                                  note_zh="按本期警情数由多到少排列。" + CHANGE_NOTE_ZH,
                                  note_en="Listed from most to fewest calls. " + CHANGE_NOTE_EN))
-    by = out.set_index("family")
-    if "dispute" in by.index:
-        r = by.loc["dispute"]
-        part.notes.append(Note("categories", f"纠纷类警情 {r['count']:,.0f} 起，占全部警情的 {r['share'] * 100:.1f}%。",
-                               f"{r['count']:,.0f} dispute calls, {r['share'] * 100:.1f}% of all calls."))
+    # the dispute share (纠纷类警情占比) is a headline metric: quoted once, in the headline note
     return part
 
 

@@ -167,7 +167,7 @@ def incident_frame(dep: Deployment, lake: Lake, selection: Selection, *, columns
 
 
 def year_family_counts(lake: Lake) -> dict[tuple[int, str], int]:
-    """Incidents per (year, family): the one count behind ``anju demo``'s summary and ``anju status``."""
-    t = lake.incidents()
-    df = t.group_by(["year", "family"]).aggregate(n=t.count()).to_pandas()
-    return {(int(r.year), str(r.family)): int(r.n) for r in df.itertuples()}
+    """Incidents per (year, family) (:func:`anju.lake.status.year_family_counts`, also in ``anju status``)."""
+    from anju.lake.status import year_family_counts as count
+
+    return count(lake)

@@ -186,8 +186,7 @@ def load_deployment(settings: Settings) -> Deployment:
     >>> dep.index.weights.rate, dep.night.label(), "thief_favourite" in dep.rankings
     (0.6, '21:00–03:00', True)
     """
-    from anju.analytics.index import load_index_config
-    from anju.analytics.rankings import load_rankings
+    from anju.deployment.loaders import load_index_config, load_rankings
     from anju.taxonomy import load_taxonomy
     from anju.text.audit import load_audit_rules
     from anju.text.segment import Segmenter
