@@ -374,7 +374,9 @@ class Release:
             if missing:
                 raise ReleaseError(f"table {key!r}: data lacks columns {missing}")
         allowed = set(EDITIONS[self.meta.edition])
-        stray = sorted({x.section for x in (*self.tables.values(), *self.figures, *self.notes)} - allowed)
+        used = {t.section for t in self.tables.values()} | {f.section for f in self.figures} | \
+            {n.section for n in self.notes}
+        stray = sorted(used - allowed)
         if stray:
             raise ReleaseError(f"the {self.meta.edition} edition may not show section(s) {stray}; it shows "
                                f"{list(EDITIONS[self.meta.edition])}")

@@ -772,6 +772,11 @@ def supervision_section(inp: ReleaseInputs) -> Part:
 
 
 # ---------------------------------------------------------------------------------------------------- method
+def _spaced(zh: str) -> str:
+    """A space before a term that starts with a digit ("的 110 警情"), none before Chinese."""
+    return f" {zh}" if zh[:1].isdigit() else zh
+
+
 _WARNINGS = {
     "date_only": ("{v:.0%} 的记录只有日期、没有时刻（记为 00:00），小时分布与夜间占比偏向午夜，仅供参考。",
                   "{v:.0%} of the records carry a date but no time (shown as 00:00), so the hour-of-day figures "
@@ -813,7 +818,8 @@ def _data_notes(inp: ReleaseInputs) -> list[tuple[str, str]]:
     if not inp.has_loss:
         out.append(("数据提示：数据源没有损失金额，诈骗损失显示为“—”（无数据）。",
                     "Data note: the source has no loss amounts, so fraud losses show “—” (no data)."))
-    out.append((f"记录类型：本发布中的“警情”指{rt_zh}。", f"Record type: a “call” in this release is one of the {rt_en}."))
+    out.append((f"记录类型：本发布中的“警情”指{_spaced(rt_zh)}。",
+                f"Record type: a “call” in this release is one of the {rt_en}."))
     return out
 
 
@@ -826,12 +832,12 @@ def method_section(inp: ReleaseInputs) -> Part:
     w_sum = (wt.rate + wt.preventable + wt.trend) or 1.0
     w_rate, w_prev, w_trend = wt.rate / w_sum, wt.preventable / w_sum, wt.trend / w_sum
     data_note = (
-        (f"数据：本期及对比期的{rt_zh}；地区按记录所载管辖单位分组（无辖区边界）；未注明管辖单位的记录计入总数、"
+        (f"数据：本期及对比期的{_spaced(rt_zh)}；地区按记录所载管辖单位分组（无辖区边界）；未注明管辖单位的记录计入总数、"
          "不计入地区排名。",
          f"Data: the {rt_en} of the period and the comparison period, grouped by the responsible unit each record "
          "names (no boundaries); records without a unit count in totals but not in area rankings.")
         if inp.base_level == "unit" else
-        (f"数据：本期及对比期的{rt_zh}；按案发坐标归属社区、街镇与网格；无坐标的记录计入总数、不计入地区排名；"
+        (f"数据：本期及对比期的{_spaced(rt_zh)}；按案发坐标归属社区、街镇与网格；无坐标的记录计入总数、不计入地区排名；"
          "坐标超出辖区或不在任何区域内的记录在导入时已被隔离，不计入总数（见下方“排除的数据”）。",
          f"Data: the {rt_en} of the period and the comparison period, assigned to communities, streets and grids by "
          "their coordinates; records without a location count in totals but not in area rankings; records outside "
@@ -870,10 +876,10 @@ def method_section(inp: ReleaseInputs) -> Part:
          "Words: every call text of the period is counted (no sampling), segmented with a police dictionary, with "
          "police-domain stop words removed (e.g. “both parties”, “the caller”); rising terms by weighted log-odds "
          "(Monroe, Colaresi & Quinn 2008), |z| > 1.96 ≈ 95% sure."),
-        ("公众版：只含公众版栏目（不含降格审计等内部复核内容）；1–2 起的数字显示为“<3”，由其推算的比率不予显示；"
+        ("公众版：只含公众版栏目（不含内部复核栏目）；1–2 起的数字显示为“<3”，由其推算的比率不予显示；"
          "不含任何个人信息。",
-         "Public edition: only the public sections (no internal review such as the downgrading audit); counts of 1–2 "
-         "show as “<3” and rates derived from them are blank; no personal data."),
+         "Public edition: only the public sections (no internal review sections); counts of 1–2 show as “<3” and "
+         "rates derived from them are blank; no personal data."),
     ]
     if not has_residents(inp):
         texts[3] = ("排行榜：缺少人口或户数时按警情数排名，并给出 95% 精确泊松区间。",
