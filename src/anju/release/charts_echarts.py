@@ -218,14 +218,35 @@ def _dataset_series(fig: Figure, table: Table, release: Release, kind: str) -> d
     if horizontal:
         for s in series:
             s["data"] = s["data"][::-1]
+    value_axis = _value_axis(table.column(series_keys[0]).kind, release.lang)
+    if kind == "line":
+        value_axis["scale"] = True  # not forced to zero: monthly counts of a few thousand would flatten
     return {
-        "grid": {"left": 10, "right": 30, "top": 40, "bottom": 20, "containLabel": True},
+        "grid": {"left": 10, "right": 30, "top": 40, "bottom": 30, "containLabel": True},
         "legend": {"top": 0} if len(series) > 1 else {"show": False},
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "value"} if horizontal else cat_axis,
-        "yAxis": cat_axis if horizontal else {"type": "value"},
+        "xAxis": value_axis if horizontal else cat_axis,
+        "yAxis": cat_axis if horizontal else value_axis,
         "series": series,
     }
+
+
+def _value_axis(kind: str, lang: str) -> dict[str, Any]:
+    """A value axis titled with its unit; money in 万元 (thousand yuan), counts as integers."""
+    ax: dict[str, Any] = {"type": "value", "nameLocation": "end", "nameTextStyle": {"color": "#6b7785"}}
+    if kind in ("count", "int"):
+        ax["name"] = "起" if lang == "zh" else "calls"
+        ax["minInterval"] = 1
+    elif kind == "money":
+        ax["name"] = "万元" if lang == "zh" else "thousand yuan"
+        ax["axisLabel"] = {"formatter": _MONEY_JS_ZH if lang == "zh" else _MONEY_JS_EN}
+    return ax
+
+
+# A JSON option cannot carry a function and an ECharts template cannot divide, so money axes name a formatter
+# ("fmt:wan") that the page script (index.html.j2) replaces with its function before setOption.
+_MONEY_JS_ZH = "fmt:wan"
+_MONEY_JS_EN = "fmt:thousand"
 
 
 @_builder("bar")

@@ -28,7 +28,11 @@ def table_view(t: Table, lang: str, *, max_rows: int | None = None, brief: bool 
     columns = [c for c in t.columns if c.kind != "id" and not (brief and c.detail)]
 
     def cells(r: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"text": format_value(r[c.key], c, lang), "num": c.kind in _NUMERIC_KINDS} for c in columns]
+        out = []
+        for c in columns:
+            txt = format_value(r[c.key], c, lang)
+            out.append({"text": txt, "num": c.kind in _NUMERIC_KINDS, "wrap": len(txt) > 16})
+        return out
 
     hidden = len(records) - len(before) - len(after)
     rows = [cells(records[i]) for i in before]

@@ -134,9 +134,8 @@ def headline_section(inp: ReleaseInputs) -> Part:
     by = out.set_index("metric")
     if "total" in by.index:
         r = by.loc["total"]
-        zh = f"本期共有{inp.record_type[0]}{r['value']:,.0f} 起" if not inp.record_type[0][:1].isdigit() else \
-            f"本期共接报 {inp.record_type[0]} {r['value']:,.0f} 起"
-        en = f"{r['value']:,.0f} {inp.record_type[1]} this period"
+        zh = f"本期共接报{_spaced(inp.record_type[0])} {r['value']:,.0f} 起"
+        en = f"{inp.record_type[1]} this period: {r['value']:,.0f}"
         if inp.comparison is not None and pd.notna(r["compare"]):
             zh += f"，对比期 {r['compare']:,.0f} 起，变化 {_fmt_pct(r['change_pct'])}（{r['verdict']}）"
             en += f", against {r['compare']:,.0f} in the comparison period: {_fmt_pct(r['change_pct'])} ({r['verdict']})"
