@@ -222,8 +222,8 @@ def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], 
     # issue 16: what the reader is told about this source
     keys = {f.key for f in release.figures}
     assert {"heat_all", "heat_night"} <= keys  # heat maps drawn on lon/lat axes without a boundary layer
-    hl = pd.DataFrame(rel["tables"]["headline"]["rows"]).set_index("metric")
-    assert hl.loc["fraud_loss_yuan", "value"] is None  # SF has no loss column: no data, not "0 yuan"
+    loss = next(r for r in rel["tables"]["headline"]["rows"] if r["metric"] == "fraud_loss_yuan")
+    assert loss["value"] is None and loss["verdict"] == "no data"  # SF has no loss column: not "0 yuan"
     head_note = " ".join(n["text"] for n in rel["notes"] if n["section"] == "headline")
     assert "SFPD incident reports" in head_note and "110" not in head_note
     assert "supervision" not in {t["section"] for t in rel["tables"].values()}  # districts were never supervised
