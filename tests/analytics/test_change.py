@@ -11,6 +11,7 @@ from scipy import stats
 from statsmodels.stats import rates as sm_rates
 from statsmodels.stats.multitest import multipletests
 
+from anju.analytics._common import AnalyticsError
 from anju.analytics.change import bh_adjust, change_table, poisson_test, rate_ratio_ci
 
 counts = st.integers(0, 400)
@@ -93,13 +94,28 @@ def test_bh_matches_statsmodels() -> None:
 
 def test_change_table_flags_and_verdicts() -> None:
     df = pd.DataFrame({"count": [30, 3, 0, 9, 100, 5], "count_prev": [50, 1, 0, 0, 100, 0]})
-    out = change_table(df, exposure=184, exposure_prev=184)
+    out = change_table(df, exposure=184, exposure_prev=184, adjust="none")
     assert out["change_pct"].iloc[0] == pytest.approx(-40.0)
     assert out["significant"].tolist() == [True, False, False, True, False, False]
     assert out["small"].tolist() == [False, True, True, True, False, True]
     assert np.isnan(out["change_pct"].iloc[3])  # no raw % against zero
     assert out["verdict_zh"].tolist() == ["显著下降", "样本过少", "样本过少", "显著上升", "无显著变化", "样本过少"]
     assert out["direction"].tolist() == ["down", "up", "flat", "up", "flat", "up"]
+
+
+def test_change_table_verdict_uses_bh_q_per_family() -> None:
+    """By default one call is one family of tests: 显著 follows the Benjamini–Hochberg q-value, not the raw p."""
+    df = pd.DataFrame({"count": [30, 3, 0, 9, 100, 5], "count_prev": [50, 1, 0, 0, 100, 0]})
+    out = change_table(df, exposure=184, exposure_prev=184)
+    ref_q = multipletests(out["p_value"].to_numpy(), method="fdr_bh")[1]
+    np.testing.assert_allclose(out["q_value"].to_numpy(), ref_q)
+    assert out["significant"].tolist() == (ref_q < 0.05).tolist()
+    # 30 vs 50 has p = 0.033 alone, but not among six tests (q = 0.099): no longer called a fall
+    assert out["p_value"].iloc[0] < 0.05 < out["q_value"].iloc[0]
+    assert not out["significant"].iloc[0] and out["verdict_zh"].iloc[0] == "无显著变化"
+    assert out["significant"].iloc[3] and out.attrs["adjust"] == "bh"
+    with pytest.raises(AnalyticsError, match="adjust"):
+        change_table(df, adjust="holm")  # type: ignore[arg-type]
 
 
 def test_change_table_adjusts_for_exposure() -> None:

@@ -198,11 +198,15 @@ def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], 
     # days, so the conditional binomial has p = 1/2)
     assert rows["count"].is_monotonic_decreasing
     from scipy.stats import binomtest
+    from statsmodels.stats.multitest import multipletests
 
+    want_p = {uid: binomtest(int(r["count"]), int(r["count"] + r["count_prev"]), 0.5).pvalue
+              for uid, r in rows.iterrows()}
+    want_q = dict(zip(want_p, multipletests(list(want_p.values()), method="fdr_bh")[1], strict=True))
     for uid, r in rows.iterrows():
-        want = binomtest(int(r["count"]), int(r["count"] + r["count_prev"]), 0.5).pvalue
-        assert r["p_value"] == pytest.approx(want, rel=1e-6, abs=1e-300), uid
-        assert bool(r["significant"]) == (want < 0.05), uid
+        assert r["p_value"] == pytest.approx(want_p[uid], rel=1e-6, abs=1e-300), uid
+        assert r["q_value"] == pytest.approx(want_q[uid], rel=1e-6, abs=1e-300), uid
+        assert bool(r["significant"]) == (want_q[uid] < 0.05), uid  # BH over the ten districts
         assert r["change_pct"] == pytest.approx(100 * (r["count"] / r["count_prev"] - 1)), uid
     # the per-area ranking uses the same units and the same counts
     rk = pd.DataFrame(rel["tables"]["ranking_dispute_hotspots"]["rows"])
@@ -215,6 +219,19 @@ def test_sf_release_by_pddistrict(sf_lake: tuple[Settings, pd.DataFrame, Path], 
     # SF's records carry no call text: no empty word cloud, a note instead
     assert "terms" not in rel["tables"] and not any(f.kind == "wordcloud" for f in release.figures)
     assert any(n["section"] == "words" and "no call text" in n["text"] for n in rel["notes"])
+    # issue 16: what the reader is told about this source
+    keys = {f.key for f in release.figures}
+    assert {"heat_all", "heat_night"} <= keys  # heat maps drawn on lon/lat axes without a boundary layer
+    loss = next(r for r in rel["tables"]["headline"]["rows"] if r["metric"] == "fraud_loss_yuan")
+    assert loss["value"] is None and loss["verdict"] == "no data"  # SF has no loss column: not "0 yuan"
+    head_note = " ".join(n["text"] for n in rel["notes"] if n["section"] == "headline")
+    assert "SFPD incident reports" in head_note and "110" not in head_note
+    assert "supervision" not in {t["section"] for t in rel["tables"].values()}  # districts were never supervised
+    titles = {s["key"]: s["title"] for s in rel["sections"]}
+    assert "ommunit" not in titles["map"] and "unit" in titles["map"].lower()
+    method = " ".join(n["text"] for n in rel["notes"] if n["section"] == "method")
+    assert "weeks hold no record" in method  # the Kaggle train set holds alternate weeks only
+    assert "docs/" not in method
     check_offline_page(out / "index.html", tmp_path / "sf-by-unit.png", len(release.figures))
 
 

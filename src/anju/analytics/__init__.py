@@ -25,11 +25,12 @@ from anju.analytics.headline import headline
 from anju.analytics.index import IndexConfig, index_from_counts, safety_index, score_ratio
 from anju.analytics.night import WEEKDAY_LABELS, hour_weekday, night_counts
 from anju.analytics.periods import Period, PeriodError, in_period, resolve_comparison
+from anju.analytics.quality import data_warnings, excluded_rows
 from anju.analytics.rankings import RankingDef, ranking, rankings
 from anju.analytics.shrinkage import GammaPrior, eb_rates, fit_gamma_prior
-from anju.analytics.supervision import supervision
+from anju.analytics.supervision import supervision, supervision_total
 from anju.analytics.window import DEFAULT_NIGHT, NightWindow
-from anju.analytics.words import fraud_techniques, rising_terms, top_terms
+from anju.analytics.words import distinctive_terms, fraud_techniques, rising_terms, top_terms
 
 __all__ = [
     "DEFAULT_NIGHT",
@@ -48,7 +49,10 @@ __all__ = [
     "compare",
     "counts",
     "counts_many",
+    "data_warnings",
+    "distinctive_terms",
     "eb_rates",
+    "excluded_rows",
     "fit_gamma_prior",
     "fraud_techniques",
     "headline",
@@ -68,5 +72,6 @@ __all__ = [
     "score_ratio",
     "shares",
     "supervision",
+    "supervision_total",
     "top_terms",
 ]

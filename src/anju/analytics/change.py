@@ -25,10 +25,11 @@ from scipy import stats
 
 from anju.analytics._common import AnalyticsError
 
-__all__ = ["bh_adjust", "change_table", "poisson_test", "rate_ratio_ci"]
+__all__ = ["Adjust", "bh_adjust", "change_table", "poisson_test", "rate_ratio_ci"]
 
 Method = Literal["binom", "etest"]
 Alternative = Literal["two-sided", "larger", "smaller"]
+Adjust = Literal["bh", "none"]
 
 _RERR = 1 + 1e-7
 _ETEST_MAX_MEAN = 5000.0
@@ -234,20 +235,26 @@ def change_table(
     min_total: int = 10,
     method: Method = "binom",
     level: float = 0.95,
+    adjust: Adjust = "bh",
 ) -> pd.DataFrame:
     """Add change columns with an exact test to a frame holding two counts per row.
 
     Adds ``change`` (difference), ``change_pct`` (exposure-adjusted rate change in percent; NaN when the comparison
     count is 0), ``ratio_low_pct``/``ratio_high_pct`` (the exact ``level`` interval of that change, percent),
-    ``p_value``, ``q_value`` (Benjamini–Hochberg over the rows), ``significant`` (``p_value < alpha``), ``small``
+    ``p_value``, ``q_value`` (Benjamini–Hochberg over the rows), ``significant``, ``small``
     (``count + count_prev < min_total``: show the flag, not the percentage), ``direction`` (up/down/flat) and
     ``verdict_zh``/``verdict_en``.
 
+    The rows of one call are one *family* of tests (the streets of a district, the categories of a release): with
+    ``adjust="bh"`` (default) ``significant`` is ``q_value < alpha``, so the false discovery rate of the family is
+    held at ``alpha``; ``adjust="none"`` uses ``p_value < alpha`` (for a single test, or a caller that adjusts over a
+    larger family itself). ``.attrs["adjust"]`` records which.
+
     Examples
     --------
-    >>> out = change_table(pd.DataFrame({"count": [30, 3], "count_prev": [50, 1]}))
+    >>> out = change_table(pd.DataFrame({"count": [30, 3], "count_prev": [60, 1]}))
     >>> out[["change_pct", "significant", "small", "verdict_zh"]].to_dict("records")[0]
-    {'change_pct': -40.0, 'significant': True, 'small': False, 'verdict_zh': '显著下降'}
+    {'change_pct': -50.0, 'significant': True, 'small': False, 'verdict_zh': '显著下降'}
     >>> bool(out.loc[1, "small"]), out.loc[1, "verdict_en"]
     (True, 'too few to tell')
     """
@@ -267,8 +274,11 @@ def change_table(
     out["ratio_low_pct"] = (lo - 1.0) * 100.0
     out["ratio_high_pct"] = np.where(np.isinf(hi), np.inf, (hi - 1.0) * 100.0)
     out["p_value"] = p
-    out["q_value"] = bh_adjust(p)
-    out["significant"] = p < alpha
+    q = bh_adjust(p)
+    out["q_value"] = q
+    if adjust not in ("bh", "none"):
+        raise AnalyticsError(f"adjust must be 'bh' or 'none'; got {adjust!r}")
+    out["significant"] = (q if adjust == "bh" else p) < alpha
     out["small"] = (k + k0) < min_total
     direction = np.where(r1 > r0, "up", np.where(r1 < r0, "down", "flat"))
     out["direction"] = direction
@@ -276,4 +286,5 @@ def change_table(
                    np.where(out["small"], "small", "none"))
     out["verdict_zh"] = [VERDICTS[x][0] for x in key]
     out["verdict_en"] = [VERDICTS[x][1] for x in key]
+    out.attrs["adjust"] = adjust
     return out

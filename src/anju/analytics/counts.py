@@ -398,8 +398,15 @@ def compare(
     if a is not None and df["name"].isna().any():
         names = a.set_index("area_id")["name"]
         df["name"] = df["name"].fillna(df["area_id"].map(names))
-    out = change_table(df, exposure=p.days, exposure_prev=c.days, alpha=alpha, min_total=min_total,
-                       method=method)
+    kw_change: dict[str, Any] = dict(exposure=p.days, exposure_prev=c.days, alpha=alpha, min_total=min_total,
+                                     method=method)
+    unassigned = df["area_id"].isna() if level is not None and "area_id" in df.columns else None
+    if unassigned is not None and unassigned.any():
+        # the calls without an area are not one of the areas: the areas alone are the family of tests (BH q)
+        out = pd.concat([change_table(df[~unassigned], **kw_change),
+                         change_table(df[unassigned], **kw_change, adjust="none")], ignore_index=True)
+    else:
+        out = change_table(df, **kw_change)
     out.attrs.update(period=p.code, comparison=c.code)
     if on:
         out = out.sort_values(on, na_position="last", kind="stable").reset_index(drop=True)

@@ -98,7 +98,8 @@ def headline(
     Returns one row per metric (``total``, ``police``, ``preventable``, ``theft``, ``fraud``, ``dispute``,
     ``night``, ``dispute_share``, ``night_share``, ``fraud_loss_yuan``): ``metric``, ``label_zh``, ``label_en``,
     ``unit`` (``count|share|yuan``), ``value``, ``value_prev``, ``change`` (difference; for shares in fractions),
-    ``change_pct`` (counts and yuan only), ``p_value``, ``significant``, ``small``, ``direction``, ``verdict_zh``,
+    ``change_pct`` (counts and yuan only), ``p_value``, ``q_value`` (Benjamini–Hochberg over the seven counts, the
+    headline's family of tests; NaN for shares and money), ``significant`` (counts: ``q_value < alpha``), ``small``, ``direction``, ``verdict_zh``,
     ``verdict_en``. ``.attrs``: ``period``, ``comparison``, ``window``.
     """
     tax = taxonomy
@@ -113,7 +114,7 @@ def headline(
                         "count_prev": [prev[k] for k in names]})
     cnt = change_table(cnt, exposure=p.days, exposure_prev=c.days, method=method, alpha=alpha)
     cnt = cnt.rename(columns={"count": "value", "count_prev": "value_prev"})
-    cnt = cnt.drop(columns=["ratio_low_pct", "ratio_high_pct", "q_value"])
+    cnt = cnt.drop(columns=["ratio_low_pct", "ratio_high_pct"])
     rows = [
         _share_row("dispute_share", cur["dispute"], cur["total"], prev["dispute"], prev["total"], alpha),
         _share_row("night_share", cur["night"], cur["total"], prev["night"], prev["total"], alpha),

@@ -2,7 +2,11 @@
 
 The bureau lists the N communities with the most thefts in a base period, gives each a supervising official, and
 follows them: for the release period, each listed community's change (with its exact test), its rank movement and
-whether it left the top N.
+whether it left the top N; :func:`supervision_total` gives the listed set's total change with its test.
+
+Seasonality: a base *year* next to a release *half-year* compares different months (thefts peak in summer), so
+a release compares each area with the same months a year earlier (``comparison="yoy"``, 同比) and uses the base
+year only to draw the list and its ranks.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period, resolve_comparison
 from anju.taxonomy import Taxonomy
 
-__all__ = ["supervision"]
+__all__ = ["supervision", "supervision_total"]
 
 
 def _ranked(df: pd.DataFrame) -> pd.DataFrame:
@@ -102,3 +106,28 @@ def supervision(
     out = out[first + [x for x in out.columns if x not in first]]
     out.attrs.update(base_period=b.code, period=p.code, comparison=c.code, n=n)
     return out.reset_index(drop=True)
+
+
+def supervision_total(sup: pd.DataFrame, *, alpha: float = 0.05, method: Method = "binom") -> pd.DataFrame:
+    """The listed set's total: one row with ``areas``, ``count`` and ``count_prev`` summed over the list and the
+    change columns of :func:`~anju.analytics.change.change_table` (one test, exposures of the two periods).
+
+    ``sup`` is a frame from :func:`supervision` (its ``.attrs`` name the periods).
+
+    Examples
+    --------
+    >>> sup = pd.DataFrame({"count": [20, 10], "count_prev": [40, 30]})
+    >>> sup.attrs.update(period="2025H2", comparison="2024H2")
+    >>> r = supervision_total(sup).iloc[0]
+    >>> int(r["count"]), int(r["count_prev"]), round(float(r["change_pct"]), 1), r["verdict_zh"]
+    (30, 70, -57.1, '显著下降')
+    """
+    for key in ("period", "comparison"):
+        if key not in sup.attrs:
+            raise AnalyticsError(f"supervision_total needs the frame of supervision() (attrs lack {key!r})")
+    p, c = as_period(sup.attrs["period"]), as_period(sup.attrs["comparison"])
+    tot = pd.DataFrame({"areas": [len(sup)], "count": [int(sup["count"].sum())],
+                        "count_prev": [int(sup["count_prev"].sum())]})
+    out = change_table(tot, exposure=p.days, exposure_prev=c.days, alpha=alpha, method=method, adjust="none")
+    out.attrs.update(sup.attrs)
+    return out

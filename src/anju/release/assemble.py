@@ -50,7 +50,10 @@ def assemble_from(inp: ReleaseInputs) -> Release:
         night_window=sections.night_label(inp),
         incidents=total,
         extra={"heat_cell_m": inp.deployment.analysis.heat.cell_m,
-               "heat_bandwidth_m": inp.deployment.analysis.heat.bandwidth_m, "metric_crs": inp.metric_crs},
+               "heat_bandwidth_m": inp.deployment.analysis.heat.bandwidth_m, "metric_crs": inp.metric_crs,
+               "base_level": inp.base_level, "section_titles": _section_titles(inp)},
+        record_type_zh=inp.record_type[0],
+        record_type_en=inp.record_type[1],
     )
     return Release(
         meta=meta,
@@ -59,6 +62,16 @@ def assemble_from(inp: ReleaseInputs) -> Release:
         geo={k: v for k, v in inp.geo.items() if k in ("community", "street", inp.base_level) or k in drawn},
         notes=tuple(n for part in parts for n in part.notes),
     )
+
+
+def _section_titles(inp: ReleaseInputs) -> dict[str, tuple[str, str]]:
+    """Section titles that depend on the base level (the map section names the level it maps)."""
+    if inp.base_level == "community":
+        return {}
+    zh, en = sections.level_label(inp.base_level)
+    if sections.has_residents(inp):
+        return {"map": (f"{zh}平安指数", f"Safety index by {en.lower()}")}
+    return {"map": (f"各{zh}警情", f"Calls by {en.lower()}")}
 
 
 def _headline_total(tables: dict[str, Table]) -> int:

@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
 from anju.release.model import Figure, GeoLayer, Release, Table
@@ -140,6 +141,27 @@ def _nums(table: Table, key: str) -> np.ndarray:
     return np.array([np.nan if (x := num(v)) is None else x for v in table.values(key)], dtype=float)
 
 
+def _int_fmt(v: float, _pos: object = None) -> str:
+    return f"{v:,.0f}"
+
+
+_INT_FMT = FuncFormatter(_int_fmt)
+
+
+def _value_axis(axis: Any, kind: str, lang: str) -> None:
+    """Tick labels as a reader writes the numbers (integers with separators; money in 万元 / thousand yuan, never
+    "1e8") and the axis titled with its unit."""
+    if kind == "money":
+        div, unit = (1e4, "万元") if lang == "zh" else (1e3, "thousand yuan")
+        axis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v / div:,.0f}"))
+        axis.set_label_text(unit, fontsize=7)
+    elif kind in ("count", "int"):
+        axis.set_major_formatter(_INT_FMT)
+        axis.set_label_text("起" if lang == "zh" else "calls", fontsize=7)
+    elif kind == "index":
+        axis.set_major_formatter(_INT_FMT)
+
+
 def _cmap(colors: list[str], name: str) -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list(name, colors)
 
@@ -171,21 +193,62 @@ def _choropleth(mfig: MplFigure, fig: Figure, table: Table, release: Release) ->
     finite = vals[np.isfinite(vals)]
     vmin = fig.enc.get("vmin", float(finite.min()) if finite.size else 0.0)
     vmax = fig.enc.get("vmax", float(finite.max()) if finite.size else 1.0)
-    cmap = _cmap(SAFETY if fig.enc.get("palette", "safety") == "safety" else HEAT, "anju")
-    norm = Normalize(vmin=vmin, vmax=vmax)
+    lang = release.lang
+    e = fig.enc
+    unit = str(e.get("unit_zh" if lang == "zh" else "unit_en", "")) or table.column(e["value"]).label(lang)
     rings, idx = _polys(layer)
     rv = vals[idx]
-    colors = [cmap(norm(v)) if np.isfinite(v) else (0.93, 0.93, 0.93, 1) for v in rv]
-    ax.add_collection(PolyCollection(rings, facecolors=colors, edgecolors="white", linewidths=0.4))
-    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-    mfig.colorbar(sm, ax=ax, shrink=0.6, fraction=0.05, pad=0.02,
-                  label=table.column(fig.enc["value"]).label(release.lang))
+    if e.get("bands"):  # one colour per grade band, legend of the bands
+        from matplotlib.patches import Patch
+
+        bands = list(e["bands"])
+        ramp = SAFETY if len(bands) > 2 else [SAFETY[0], SAFETY[-1]]
+        step = (len(ramp) - 1) / max(len(bands) - 1, 1)
+        band_colors = [ramp[round(k * step)] for k in range(len(bands))]
+
+        def colour(v: float) -> Any:
+            if not np.isfinite(v):
+                return "#eeeeee"
+            k = max([n for n, b in enumerate(bands) if v >= b["min"]], default=0)
+            return band_colors[k]
+
+        colors = [colour(v) for v in rv]
+        ax.add_collection(PolyCollection(rings, facecolors=colors, edgecolors="white", linewidths=0.4))
+        handles = [Patch(facecolor=c, label=b["zh" if lang == "zh" else "en"]) for c, b in zip(band_colors, bands,
+                                                                                                strict=True)]
+        ax.legend(handles=handles[::-1], title=unit, loc="lower left", fontsize=7, title_fontsize=7, frameon=True)
+    else:
+        cmap = _cmap(SAFETY if e.get("palette", "safety") == "safety" else HEAT, "anju")
+        norm = Normalize(vmin=vmin, vmax=vmax)
+        colors = [cmap(norm(v)) if np.isfinite(v) else (0.93, 0.93, 0.93, 1) for v in rv]
+        ax.add_collection(PolyCollection(rings, facecolors=colors, edgecolors="white", linewidths=0.4))
+        sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+        cb = mfig.colorbar(sm, ax=ax, shrink=0.6, fraction=0.05, pad=0.02, label=unit)
+        cb.ax.yaxis.set_major_formatter(_INT_FMT)
+    outline = e.get("outline")
+    if outline and outline in release.geo:
+        orings, _ = _polys(release.geo[outline])
+        ax.add_collection(PolyCollection(orings, facecolors="none", edgecolors="#222222", linewidths=1.0, zorder=3))
+    marked = set(e.get("marked", ()))
+    if marked:
+        cents = shapely.point_on_surface(layer.geometries)
+        for aid, name, pt in zip(layer.ids, layer.names, cents, strict=True):
+            if aid in marked:
+                ax.annotate(name, (pt.x, pt.y), fontsize=6.5, ha="center", va="center", zorder=4,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 @_drawer("heat")
 def _heat(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
-    layer = release.geo[fig.enc["layer"]]
-    ax = _map_axes(mfig, layer)
+    layer = release.geo.get(fig.enc.get("layer", ""))
+    lang = release.lang
+    unit = str(fig.enc.get("unit_zh" if lang == "zh" else "unit_en", "")) or table.column(fig.enc["value"]).label(lang)
+    if layer is None:
+        ax = mfig.add_subplot()
+        ax.set_xlabel("经度" if lang == "zh" else "Longitude")
+        ax.set_ylabel("纬度" if lang == "zh" else "Latitude")
+    else:
+        ax = _map_axes(mfig, layer)
     i = _nums(table, fig.enc["i"]).astype(float)
     j = _nums(table, fig.enc["j"]).astype(float)
     lon, lat, v = _nums(table, fig.enc["lon"]), _nums(table, fig.enc["lat"]), _nums(table, fig.enc["value"])
@@ -202,8 +265,11 @@ def _heat(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
         extent = (lon.min() - dx / 2, lon.max() + dx / 2, lat.min() - dy / 2, lat.max() + dy / 2)
         im = ax.imshow(raster, origin="lower", extent=extent, cmap=_cmap(HEAT, "heat"), alpha=0.85,
                        interpolation="bilinear", zorder=1)
-        mfig.colorbar(im, ax=ax, shrink=0.6, fraction=0.05, pad=0.02,
-                      label=table.column(fig.enc["value"]).label(release.lang))
+        cb = mfig.colorbar(im, ax=ax, shrink=0.6, fraction=0.05, pad=0.02, label=unit)
+        cb.ax.yaxis.set_major_formatter(_INT_FMT)
+    if layer is None:
+        ax.set_aspect(1 / math.cos(math.radians(float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0)))
+        return
     rings, _ = _polys(layer)
     ax.add_collection(PolyCollection(rings, facecolors="none", edgecolors="#8a8a8a", linewidths=0.35, zorder=2))
     minx, miny, maxx, maxy = layer.bounds
@@ -260,6 +326,7 @@ def _bar(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
         ax.set_xticks(pos, x, rotation=30 if len(x) > 8 else 0, ha="right" if len(x) > 8 else "center")
     if len(keys) > 1:
         ax.legend(fontsize=7, frameon=False)
+    _value_axis(ax.xaxis if horizontal else ax.yaxis, table.column(keys[0]).kind, release.lang)
     ax.grid(axis="x" if horizontal else "y", color="#e5e5e5")
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -275,7 +342,9 @@ def _line(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
                 label=table.column(key).label(release.lang))
     step = max(1, math.ceil(len(x) / 12))
     ax.set_xticks(pos[::step], x[::step], rotation=30 if len(x) > 8 else 0, ha="right" if len(x) > 8 else "center")
-    ax.set_ylim(bottom=0)
+    # not forced to zero: six monthly counts of a few thousand would flatten into one line
+    ax.margins(y=0.15)
+    _value_axis(ax.yaxis, table.column(_series_keys(fig)[0]).kind, release.lang)
     ax.legend(fontsize=7, frameon=False)
     ax.grid(axis="y", color="#e5e5e5")
     ax.spines[["top", "right"]].set_visible(False)
@@ -365,8 +434,12 @@ def _pie(mfig: MplFigure, fig: Figure, table: Table, release: Release) -> None:
     ok = np.isfinite(vals) & (vals > 0)
     labels = [lab for lab, o in zip(labels, ok, strict=True) if o]
     vals = vals[ok]
+    total = float(vals.sum()) or 1.0
     wedges, *_ = ax.pie(vals, colors=[PALETTE[k % len(PALETTE)] for k in range(len(vals))],
-                        wedgeprops={"width": 0.42, "edgecolor": "white"}, autopct="%1.1f%%", pctdistance=0.79,
+                        wedgeprops={"width": 0.42, "edgecolor": "white"},
+                        autopct=lambda pct: f"{pct:.1f}%" if pct >= 4 else "", pctdistance=0.79,
                         textprops={"fontsize": 7}, startangle=90, counterclock=False)
-    ax.legend(wedges, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+    # small slices get no label on the ring (they would collide); the legend gives every share
+    legend = [f"{lab}  {v / total * 100:.1f}%" for lab, v in zip(labels, vals, strict=True)]
+    ax.legend(wedges, legend, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
     ax.set_aspect("equal")

@@ -41,6 +41,14 @@ class ReleaseInputs:
     base_level: str = "community"
     """The area level the per-area sections (rankings, supervision, index map) use: the community layer, or, when
     none is loaded, the first of grid, street, police_district, station, district that is."""
+    record_type: tuple[str, str] = ("110 警情", "110 calls")
+    """What one record is, (zh, en): a 110 call, or the source's own record type (SF incident reports…)."""
+    excluded: pd.DataFrame | None = None
+    """Rows quarantined by the imports behind the period, per reason (:func:`anju.analytics.quality.excluded_rows`)."""
+    warnings: pd.DataFrame | None = None
+    """Data-quality checks that fire for the period (:func:`anju.analytics.quality.data_warnings`)."""
+    has_loss: bool = True
+    """Whether the period's records carry any loss amount (a column or amounts in the text); else "no data"."""
 
     @property
     def taxonomy(self) -> Any:

@@ -3,8 +3,9 @@
 A :class:`Release` is built once (by :mod:`anju.release.assemble`, from the analytics functions) and rendered many
 times (HTML, PDF, XLSX, JSON) by renderers that compute no numbers. Tables hold the numbers; a :class:`Figure` only
 says which table and which columns it draws, so a chart in the HTML, the PDF and a sheet of the Excel file always
-show the same values. :meth:`Release.public` makes the residents' edition: record-level tables and personal columns
-are dropped and small counts (1 or 2) become ``"<3"``.
+show the same values. :meth:`Release.public` makes the residents' edition: only the sections that
+:data:`EDITIONS` lists for it (internal review items such as the downgrading audit never), no record-level tables or
+personal columns, and small counts (1 or 2) become ``"<3"``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import shapely
 from anju.errors import ReleaseError
 
 __all__ = [
+    "EDITIONS",
     "FIGURE_KINDS",
     "SECTIONS",
     "SMALL_COUNT",
@@ -34,6 +36,7 @@ __all__ = [
     "ReleaseMeta",
     "Section",
     "Table",
+    "format_money",
     "format_value",
 ]
 
@@ -74,9 +77,18 @@ SECTIONS: tuple[Section, ...] = (
     Section("fraud", "诈骗手法", "Fraud techniques"),
     Section("supervision", "挂牌督导", "Supervised communities"),
     Section("audit", "降格审计", "Downgrading audit"),
-    Section("method", "方法说明", "Methods"),
+    Section("method", "附录：方法与数据说明", "Appendix: methods and data"),
 )
 _SECTION_KEYS = {s.key for s in SECTIONS}
+
+Edition = Literal["internal", "public"]
+EDITIONS: dict[str, tuple[str, ...]] = {
+    "internal": tuple(s.key for s in SECTIONS),
+    "public": ("headline", "map", "heat", "rankings", "categories", "time", "words", "fraud", "supervision", "method"),
+}
+"""The sections each edition may show, in order. The public edition never carries internal review items (the
+downgrading audit tells which calls may have been recorded under a lighter category); a section not listed is
+dropped with its tables, figures, notes and menu entry."""
 
 
 @dataclass(frozen=True)
@@ -131,12 +143,27 @@ class Table:
     note_en: str = ""
     display_rows: int | None = None
     record_level: bool = False
+    cut: Literal["ends", "head"] = "ends"
+    """How a table longer than its display bound is cut: ``ends`` keeps both ends (best and worst) with a marker
+    row saying how many rows are left out in between; ``head`` keeps the first rows (lists sorted by importance,
+    e.g. top terms)."""
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
     def note(self, lang: str) -> str:
         return self.note_zh if lang == "zh" else (self.note_en or self.note_zh)
+
+    def shown_rows(self, limit: int | None) -> tuple[list[int], list[int]]:
+        """Row positions shown when at most ``limit`` rows fit: ``(before_gap, after_gap)``; the second list is
+        empty when nothing is left out or the table is cut at its head."""
+        n = len(self.data)
+        if limit is None or n <= limit:
+            return list(range(n)), []
+        if self.cut == "head" or limit < 2:
+            return list(range(limit)), []
+        first = (limit + 1) // 2
+        return list(range(first)), list(range(n - (limit - first), n))
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -273,6 +300,9 @@ class ReleaseMeta:
     lang: Lang = "zh"
     public: bool = False
     generated_at: str = ""
+    record_type_zh: str = "110 警情"
+    record_type_en: str = "110 calls"
+    """What one record of the source is (a 110 call; San Francisco's incident reports…), named on the page."""
     anju_version: str = ""
     night_window: str = "21:00–03:00"
     incidents: int = 0
@@ -280,6 +310,13 @@ class ReleaseMeta:
 
     def period_label(self, lang: str) -> str:
         return self.period_zh if lang == "zh" else self.period_en
+
+    @property
+    def edition(self) -> Edition:
+        return "public" if self.public else "internal"
+
+    def record_type(self, lang: str) -> str:
+        return self.record_type_zh if lang == "zh" else self.record_type_en
 
     def compare_label(self, lang: str) -> str | None:
         return self.compare_zh if lang == "zh" else self.compare_en
@@ -336,6 +373,13 @@ class Release:
             missing = [c.key for c in t.columns if c.key not in t.data.columns]
             if missing:
                 raise ReleaseError(f"table {key!r}: data lacks columns {missing}")
+        allowed = set(EDITIONS[self.meta.edition])
+        used = {t.section for t in self.tables.values()} | {f.section for f in self.figures} | \
+            {n.section for n in self.notes}
+        stray = sorted(used - allowed)
+        if stray:
+            raise ReleaseError(f"the {self.meta.edition} edition may not show section(s) {stray}; it shows "
+                               f"{list(EDITIONS[self.meta.edition])}")
         for f in self.figures:
             if f.kind not in FIGURE_KINDS:
                 raise ReleaseError(f"figure {f.key!r}: unknown kind {f.kind!r}; expected one of {FIGURE_KINDS}")
@@ -347,6 +391,13 @@ class Release:
             layer = f.enc.get("layer")
             if layer is not None and layer not in self.geo:
                 raise ReleaseError(f"figure {f.key!r} draws geo layer {layer!r}, which the release lacks")
+
+    def sections(self) -> list[Section]:
+        """The sections this edition may show (:data:`EDITIONS`), in display order, titled for this release (the
+        map section of a release by police district is not called "by community")."""
+        allowed = set(EDITIONS[self.meta.edition])
+        titles = self.meta.extra.get("section_titles", {}) if isinstance(self.meta.extra, Mapping) else {}
+        return [Section(s.key, *titles[s.key]) if s.key in titles else s for s in SECTIONS if s.key in allowed]
 
     def tables_in(self, section: str) -> list[Table]:
         return [t for t in self.tables.values() if t.section == section]
@@ -362,10 +413,12 @@ class Release:
         return dataclasses.replace(self, meta=dataclasses.replace(self.meta, lang=lang))
 
     def public(self) -> Release:
-        """The residents' edition: no record-level tables, no personal columns, counts of 1–2 shown as ``"<3"``."""
+        """The residents' edition: only the sections :data:`EDITIONS` lists for it, no record-level tables, no
+        personal columns, counts of 1–2 shown as ``"<3"``."""
+        allowed = set(EDITIONS["public"])
         tables: dict[str, Table] = {}
         for key, t in self.tables.items():
-            if t.record_level:
+            if t.record_level or t.section not in allowed:
                 continue
             cols = tuple(c for c in t.columns if not c.personal)
             data = t.data[[c.key for c in cols]].copy()
@@ -383,10 +436,12 @@ class Release:
             tables[key] = dataclasses.replace(t, columns=cols, data=data)
         figures = tuple(
             f for f in self.figures
-            if f.table in tables and all(r in tables[f.table].data.columns for r in f.column_refs())
+            if f.section in allowed and f.table in tables
+            and all(r in tables[f.table].data.columns for r in f.column_refs())
         )
+        notes = tuple(n for n in self.notes if n.section in allowed)
         return Release(meta=dataclasses.replace(self.meta, public=True), tables=tables, figures=figures,
-                       geo=self.geo, notes=self.notes)
+                       geo=self.geo, notes=notes)
 
 
 def plain(v: Any) -> Any:
@@ -430,7 +485,30 @@ def format_value(v: Any, col: Column, lang: str = "zh") -> str:
     if kind == "pvalue":
         return "<0.001" if v < 0.001 else f"{v:.{digits}f}"
     if kind == "money":
-        return f"{v:,.{digits}f}"
+        return format_money(float(v), lang)
     if isinstance(v, (int, float)):
         return f"{v:,.{digits}f}"
     return str(v)
+
+
+def format_money(v: float, lang: str = "zh") -> str:
+    """An amount in yuan as a reader says it: ``3,500 元``, ``12.6 万元``, ``1.35 亿元`` (English: ``yuan``,
+    ``thousand``, ``million``).
+
+    Examples
+    --------
+    >>> format_money(3500), format_money(126_000), format_money(135_000_000), format_money(126_000, "en")
+    ('3,500 元', '12.6 万元', '1.35 亿元', '126 thousand yuan')
+    """
+    a = abs(v)
+    if lang == "zh":
+        if a >= 1e8:
+            return f"{v / 1e8:,.2f} 亿元"
+        if a >= 1e4:
+            return f"{v / 1e4:,.1f} 万元"
+        return f"{v:,.0f} 元"
+    if a >= 1e6:
+        return f"{v / 1e6:,.2f} million yuan"
+    if a >= 1e4:
+        return f"{v / 1e3:,.0f} thousand yuan"
+    return f"{v:,.0f} yuan"

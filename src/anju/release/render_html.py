@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from anju.release.assets import asset_text
 from anju.release.charts_echarts import chart_height, echarts_option, map_name
-from anju.release.model import SECTIONS, Column, ColumnKind, Release, Table, format_value
+from anju.release.model import Column, ColumnKind, Release, Table, format_value
 from anju.release.render_json import dumps, release_payload
 from anju.release.renderers import register_renderer, template_env
 from anju.release.style import FONT_STACK, text
@@ -23,19 +23,33 @@ def table_view(t: Table, lang: str, *, max_rows: int | None = None, brief: bool 
     ``brief`` leaves out the ``detail`` columns (for print)."""
     limit = t.display_rows if max_rows is None else max_rows
     records = t.records()
-    shown = records if limit is None else records[:limit]
+    before, after = t.shown_rows(limit)
     # codes are for the Excel/JSON files, not for reading
     columns = [c for c in t.columns if c.kind != "id" and not (brief and c.detail)]
-    rows = [
-        [{"text": format_value(r[c.key], c, lang), "num": c.kind in _NUMERIC_KINDS} for c in columns]
-        for r in shown
-    ]
-    hidden = len(records) - len(shown)
+
+    def cells(r: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for c in columns:
+            txt = format_value(r[c.key], c, lang)
+            out.append({"text": txt, "num": c.kind in _NUMERIC_KINDS, "wrap": len(txt) > 16})
+        return out
+
+    hidden = len(records) - len(before) - len(after)
+    rows = [cells(records[i]) for i in before]
+    gap_at = len(rows) if after and hidden else None
+    rows += [cells(records[i]) for i in after]
+    if hidden == 0:
+        summary = text("all_rows", lang, n=len(records))
+    elif after:
+        summary = text("ends_rows", lang, n=len(records), a=len(before), b=len(after), h=hidden)
+    else:
+        summary = text("head_rows", lang, n=len(records), a=len(before), h=hidden)
     return {
         "key": t.key, "title": t.title(lang), "note": t.note(lang),
         "columns": [{"key": c.key, "label": c.label(lang)} for c in columns],
-        "rows": rows, "hidden_rows": hidden, "total_rows": len(records),
-        "summary": text("more_rows", lang, n=hidden),
+        "rows": rows, "hidden_rows": hidden, "total_rows": len(records), "gap_at": gap_at,
+        "gap": text("gap_rows", lang, h=hidden),
+        "summary": summary,
     }
 
 
@@ -50,10 +64,23 @@ def headline_cards(release: Release) -> list[dict[str, str]]:
     for r in t.records():
         kind = cast(ColumnKind, r.get("kind") or "float")
         value = format_value(r.get("value"), Column("value", "", kind=kind), lang)
+        if r.get("value") is None and kind == "money":
+            value = text("no_data", lang)
         change = ""
         cls = "ns"
         ch = r.get("change_pct")
-        if isinstance(ch, (int, float)):
+        diff = r.get("change")
+        if kind == "share" and isinstance(diff, (int, float)):
+            # a share is compared in percentage points, with its (Fisher) test's verdict
+            sig = bool(r.get("significant"))
+            word = r.get("verdict") or text("significant" if sig else "not_significant", lang)
+            comp = format_value(r.get("compare"), Column("compare", "", kind=kind), lang)
+            pp = text("pp", lang, d=f"{diff * 100:+.1f}")
+            change = f"{text('compare', lang)} {comp}：{pp}（{word}）" if lang == "zh" else \
+                f"{text('compare', lang)} {comp}: {pp} ({word})"
+            if sig:
+                cls = "up" if diff > 0 else "down"
+        elif isinstance(ch, (int, float)):
             sig = bool(r.get("significant"))
             word = r.get("verdict") or text("significant" if sig else "not_significant", lang)
             comp = format_value(r.get("compare"), Column("compare", "", kind=kind), lang)
@@ -72,14 +99,15 @@ def html_document(release: Release) -> str:
     charts = []
     sections = []
     used_layers: set[str] = set()
-    for s in SECTIONS:
+    for s in release.sections():
         figs = []
         for f in release.figures_in(s.key):
             dom = f"chart-{f.key}"
             charts.append({"dom": dom, "key": f.key, "kind": f.kind, "table": f.table,
                            "option": echarts_option(f, release)})
-            if "layer" in f.enc:
-                used_layers.add(str(f.enc["layer"]))
+            for role in ("layer", "outline"):
+                if f.enc.get(role) in release.geo:
+                    used_layers.add(str(f.enc[role]))
             figs.append({"dom": dom, "kind": f.kind, "title": f.title(lang), "note": f.note(lang),
                          "height": chart_height(f, release.table(f.table))})
         tables = [table_view(t, lang) for t in release.tables_in(s.key) if t.display_rows != 0]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from anju.release.model import SECTIONS, Release, plain
+from anju.release.model import Release, plain
 from anju.release.renderers import register_renderer
 
 __all__ = ["FORMAT_VERSION", "release_payload", "render_json"]
@@ -26,7 +26,8 @@ def release_payload(release: Release) -> dict[str, Any]:
     return {
         "anju_release": FORMAT_VERSION,
         "meta": meta,
-        "sections": [{"key": s.key, "title": s.title(lang)} for s in SECTIONS],
+        "edition": release.meta.edition,
+        "sections": [{"key": s.key, "title": s.title(lang)} for s in release.sections()],
         "notes": [{"section": n.section, "text": n.text(lang)} for n in release.notes],
         "tables": {
             key: {

@@ -20,9 +20,22 @@ from anju.release.style import FONT_STACK, text
 __all__ = ["PDF_MAX_ROWS", "pdf_document_html", "render_pdf"]
 
 _FIG_SCHEME = "anju-figure"
-PDF_MAX_ROWS = 10
+PDF_MAX_ROWS = 24
+"""A table of at most this many rows is printed whole; a longer one keeps both ends (or its head, for lists sorted by
+importance) and says how many rows are left out and where they are (tables.xlsx)."""
 PDF_DPI = 130
-"""At most this many rows of a table are printed; the full table is in tables.xlsx."""
+_ZH_NUMERALS = "一二三四五六七八九十"
+BODY_FONT = '"FangSong", "FangSong_GB2312", "Noto Serif CJK SC", ' + FONT_STACK
+"""仿宋 for body text as GB/T 9704 asks, where the machine has it; else Noto (Debian's fonts-noto-cjk)."""
+HEADING_FONT = '"SimHei", "Noto Sans CJK SC", ' + FONT_STACK
+"""黑体 for headings (Noto Sans CJK SC bold stands in on Debian)."""
+
+
+def _heading(i: int, title: str, lang: str) -> str:
+    """A first-level heading numbered as official documents do: ``一、核心指标``."""
+    if lang != "zh" or i >= len(_ZH_NUMERALS):
+        return f"{i + 1}. {title}"
+    return f"{_ZH_NUMERALS[i]}、{title}"
 
 
 
@@ -54,7 +67,7 @@ def pdf_document_html(release: Release, pngs: dict[str, bytes] | None = None) ->
     meta = release.meta
     pngs = _pngs(release) if pngs is None else pngs
     sections: list[dict[str, Any]] = []
-    for s in SECTIONS:
+    for s in release.sections():
         if s.key == "headline":
             continue
         figs = [{"title": f.title(lang), "note": f.note(lang), "src": f"{_FIG_SCHEME}:{f.key}"}
@@ -63,7 +76,8 @@ def pdf_document_html(release: Release, pngs: dict[str, bytes] | None = None) ->
                   for t in release.tables_in(s.key) if t.display_rows != 0]
         notes = [n.text(lang) for n in release.notes_in(s.key)]
         if figs or tables or notes:
-            sections.append({"title": s.title(lang), "figures": figs, "tables": tables, "notes": notes})
+            sections.append({"title": _heading(len(sections), s.title(lang), lang), "figures": figs,
+                             "tables": tables, "notes": notes})
     compare = meta.compare_label(lang)
     meta_line = f"{meta.period_label(lang)}（{meta.start} — {meta.end}）" if lang == "zh" else \
         f"{meta.period_label(lang)} ({meta.start} – {meta.end})"
@@ -79,6 +93,8 @@ def pdf_document_html(release: Release, pngs: dict[str, bytes] | None = None) ->
         headline_notes=[n.text(lang) for n in release.notes_in("headline")],
         sections=sections,
         font_stack=FONT_STACK,
+        body_font=BODY_FONT,
+        heading_font=HEADING_FONT,
         page_label=_page_label(lang),
         running_title=_css_string(meta.title(lang)),
         footer=f"{text('generated', lang)} {meta.generated_at} · anju {meta.anju_version}"

@@ -8,8 +8,9 @@ __all__ = ["FONT_STACK", "HEAT", "PALETTE", "SAFETY", "WEEKDAYS", "num", "text"]
 
 PALETTE = ["#2f6f9f", "#d9822b", "#3f9a5a", "#c23b3b", "#7b5ea7", "#8c6d3f", "#d46aa8", "#6f6f6f", "#a8a83a",
            "#2aa5b5", "#e0b43a", "#506b8a"]
-SAFETY = ["#c0392b", "#e67e22", "#f1c40f", "#9bc53d", "#2e8b57"]
-"""Safety-index colour ramp, low (poor) to high (good)."""
+SAFETY = ["#b35806", "#f1a340", "#d8daeb", "#998ec3", "#542788"]
+"""Safety-index colour ramp, low (poor, orange) to high (good, purple): ColorBrewer PuOr, readable with red–green
+colour blindness (no red–green contrast carries the meaning)."""
 HEAT = ["#fff5d6", "#fed976", "#fd8d3c", "#e31a1c", "#800026"]
 """Heat-map ramp, low to high density."""
 FONT_STACK = '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", sans-serif'
@@ -34,6 +35,15 @@ _TEXT = {
     "page": ("第 {p} 页 / 共 {n} 页", "page {p} of {n}"),
     "contents": ("目录", "Contents"),
     "more_rows": ("另有 {n} 行见 tables.xlsx", "{n} more rows in tables.xlsx"),
+    "all_rows": ("共 {n} 行，全部列出。", "{n} rows, all shown."),
+    "ends_rows": ("共 {n} 行：列出前 {a} 行与末 {b} 行，中间 {h} 行见 tables.xlsx 同名工作表。",
+                  "{n} rows: the first {a} and the last {b} are shown; the {h} in between are in the sheet of the "
+                  "same name in tables.xlsx."),
+    "head_rows": ("共 {n} 行：列出前 {a} 行，其余 {h} 行见 tables.xlsx 同名工作表。",
+                  "{n} rows: the first {a} are shown; the other {h} are in the sheet of the same name in tables.xlsx."),
+    "no_data": ("无数据", "no data"),
+    "pp": ("{d} 个百分点", "{d} percentage points"),
+    "gap_rows": ("…… 中间 {h} 行从略 ……", "… {h} rows left out here …"),
     "small_note": ("公众版中 1–2 起的数字显示为“<3”，由其推算的比率不予显示。",
                    "In the public edition counts of 1–2 are shown as “<3” and rates derived from them are blank."),
     "offline": ("本页面离线可用：图表库与边界数据均已内嵌，不访问网络。",

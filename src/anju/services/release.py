@@ -63,6 +63,31 @@ def _unit_table(incidents: Any, periods: list[Any]) -> pd.DataFrame:
     return pd.DataFrame({"area_id": units, "name": units, "parent_id": np.full(len(units), None, dtype=object)})
 
 
+RECORD_TYPES: dict[str, tuple[str, str]] = {
+    "sf-kaggle": ("旧金山警察局事件报告", "SFPD incident reports"),
+    "chicago": ("芝加哥警察局犯罪记录", "Chicago Police crime records"),
+}
+"""What one record of a known foreign source is; every other source holds 110 calls (110 警情)."""
+
+
+def _data_notes(lake: Lake, incidents: Any, period: Period) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                     tuple[str, str], bool]:
+    """What the release's appendix says about its data: excluded rows per reason, data warnings, the record type,
+    and whether any loss amount exists."""
+    from anju.analytics.quality import data_warnings, excluded_rows
+
+    excluded = excluded_rows(incidents, lake.quarantine(), period)
+    warnings = data_warnings(incidents, period)
+    t = in_period(incidents, period)
+    info = t.aggregate(loss=t.loss_yuan.notnull().cast("int64").sum(),
+                       text=t.text.notnull().cast("int64").sum()).to_pandas().iloc[0]
+    sources = t.select("source").distinct().to_pandas()["source"].astype(str).tolist()
+    known = [RECORD_TYPES[x] for x in sources if x in RECORD_TYPES]
+    record_type = known[0] if len(known) == len(sources) and len(set(known)) == 1 else ("110 警情", "110 calls")
+    has_loss = bool(info["loss"] > 0 or info["text"] > 0)  # amounts are also read from the call text
+    return excluded, warnings, record_type, has_loss
+
+
 def release_inputs(dep: Deployment, lake: Lake, period: str | Period, *, compare: str | None = None,
                    lang: Lang | None = None, by: str | None = None) -> ReleaseInputs:
     """Resolve the periods (``latest`` = the lake's latest half-year) and read the area store for a release.
@@ -105,12 +130,14 @@ def release_inputs(dep: Deployment, lake: Lake, period: str | Period, *, compare
         base = "unit"
     else:
         base = by or next(lv for lv in BASE_LEVELS if lv in areas)
+    excluded, warnings, record_type, has_loss = _data_notes(lake, incidents, p)
     district = ""
     if "district" in area_set.layers and len(area_set.layers["district"].names):
         district = str(area_set.layers["district"].names[0])
     return ReleaseInputs(deployment=dep, incidents=incidents, period=p, comparison=c, lang=language, areas=areas,
                          geo=geo, metric_crs=area_set.metric_crs or _points_crs(incidents, p), district=district,
-                         base_level=base)
+                         base_level=base, record_type=record_type, excluded=excluded, warnings=warnings,
+                         has_loss=has_loss)
 
 
 def release_model(dep: Deployment, lake: Lake, period: str | Period = "latest", *, compare: str | None = None,
