@@ -55,7 +55,7 @@ def test_demo_resident_records(ops_session, tmp_path, router):
     assert big.sla_rate.idxmin() == "city" and big.median_hours_to_sign.idxmax() == "city"
     # mediation: sittings on Tuesdays and Fridays, outcomes recorded
     med = df[df.department == "mediation"]
-    assert len(med) > 30 and set(pd.to_datetime(med.sitting_date).dt.dayofweek + 1) <= {2, 5}
+    assert len(med) > 30 and set(pd.to_datetime(med.sitting_date).dt.day_of_week + 1) <= {2, 5}
     assert med.outcome.notna().mean() > 0.9 and (med.outcome == "settled").mean() > 0.45
     # reopened orders exist (dissatisfied residents), and safe houses / candidates are in place
     assert (df.reopened > 0).sum() > 10
