@@ -99,7 +99,10 @@ def run_job(settings: Settings, factory: sessionmaker[Session], jid: int) -> str
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_S):
-            _set(factory, jid, heartbeat_at=utcnow())
+            try:
+                _set(factory, jid, heartbeat_at=utcnow())
+            except Exception:  # a missed beat is retried; the job itself goes on
+                log.exception("heartbeat of job %d failed", jid)
 
     hb = threading.Thread(target=beat, name=f"job-{jid}-heartbeat", daemon=True)
     hb.start()
