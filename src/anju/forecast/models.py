@@ -92,7 +92,7 @@ class NaiveHotspot(ForecastModel):
             return np.full(grid.shape, 1.0)
         end = self._data_end(start)
         lo = end - float(self.period_days)
-        keep = (self.events_.t >= lo) & (self.events_.t <= end)
+        keep = (self.events_.t > lo) & (self.events_.t <= end)  # (end - L, end]: 7 dates for 7 days
         counts = grid.counts(self.events_.x[keep], self.events_.y[keep], self.weights_[keep])
         return _normalised(counts, self._expected_total(float(np.nextafter(end, np.inf)), float(self.period_days), window))
 
