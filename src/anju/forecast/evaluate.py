@@ -29,7 +29,7 @@ import pandas as pd
 
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel, clone
-from anju.forecast.events import Window, as_events, to_days
+from anju.forecast.events import Window, as_events, parse_horizon, to_days
 from anju.geo.regular_grid import RegularGrid
 
 __all__ = [
@@ -251,7 +251,7 @@ def observed_origins(events: Any, start: Any, end: Any, *, step: Any = "7D", hor
     cands = rolling_origins(start, end, step)
     if not cands:
         return []
-    h = pd.Timedelta(horizon) / pd.Timedelta("1D")
+    h = parse_horizon(horizon) / pd.Timedelta("1D")
     starts = to_days(pd.Series(cands))
     t = np.sort(ev.t)
     n = np.searchsorted(t, starts + h) - np.searchsorted(t, starts)

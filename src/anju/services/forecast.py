@@ -176,9 +176,10 @@ def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, hori
     area (or share ``coverage``)."""
     from anju.forecast import backtest as run_backtest
     from anju.forecast import observed_origins
+    from anju.forecast.events import parse_horizon
     from anju.forecast.selection import candidates, choose
 
-    h = pd.Timedelta(horizon)
+    h = parse_horizon(horizon)
     step = max(h, pd.Timedelta("7D"))
     first = window_start - h - (n_origins - 1) * step
     origins = observed_origins(df, first, window_start - h + pd.Timedelta("1ns"), step=step, horizon=h)
@@ -208,6 +209,7 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
     history (:func:`auto_select`) and uses the one with the best mean PAI at the hot area; a model that lost to the
     best naive baseline is never chosen."""
     from anju.forecast import Window, parse_shift
+    from anju.forecast.events import parse_horizon, refuse_shift_on_dates
     from anju.geo.geojson import cells_wgs84
     from anju.geo.grid_frame import GridFrame
 
@@ -216,10 +218,11 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
     cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
     window_start = pd.Timestamp(date) if date else day_after_last(dep, lake, sel)
-    extra_days = 0 if model is not None else int(np.ceil(8 * max(pd.Timedelta(horizon), pd.Timedelta("7D")) /
+    extra_days = 0 if model is not None else int(np.ceil(8 * max(parse_horizon(horizon), pd.Timedelta("7D")) /
                                                          pd.Timedelta("1D")))
     df, crs = _events(dep, lake, category, station, window_start - pd.Timedelta(days=history_days + extra_days),
                       window_start)
+    refuse_shift_on_dates(df["t"], shift)
     df = _to_frame(df, frame)
     study = frame.geometry_to_grid(study_area(dep, study_layer, crs, study_id)) if study_layer else None
     window = Window.from_origin(window_start, horizon)
@@ -281,15 +284,20 @@ def backtest(dep: Deployment, lake: Lake, *, models: list[str], category: str | 
     last = pd.Timestamp(end) if end else day_after_last(dep, lake, sel)
     first = pd.Timestamp(start) if start else last - pd.Timedelta(weeks=26)
     df, crs = _events(dep, lake, category, station, first - pd.Timedelta(days=history_days), last)
+    from anju.forecast.events import refuse_shift_on_dates
+
+    refuse_shift_on_dates(df["t"], shift)
     df = _to_frame(df, frame)
     study = frame.geometry_to_grid(study_area(dep, study_layer, crs, study_id)) if study_layer else None
-    origins = observed_origins(df, first, last - pd.Timedelta(horizon) + pd.Timedelta("1ns"), step=step,
-                               horizon=horizon)
+    from anju.forecast.events import parse_horizon
+
+    h = parse_horizon(horizon)
+    origins = observed_origins(df, first, last - h + pd.Timedelta("1ns"), step=step, horizon=h)
     if not origins:
         raise ConfigError(f"no backtest origin between {first} and {last} has data; choose --start/--end inside the "
                           "lake's period.", key="start")
     grid = _grid(df[df["t"] < origins[0]] if (df["t"] < origins[0]).any() else df, cell_size, frame, study)
-    results = run_backtest(specs, df, grid, origins, horizon, training_days=history_days,
+    results = run_backtest(specs, df, grid, origins, h, training_days=history_days,
                            coverages=COVERAGES if coverages is None else coverages, hot_areas=hot_areas_m2,
                            study_area=study, ties=ties)
     summary = summarize(results, baseline="naive" if "naive" in models else None)
@@ -325,6 +333,9 @@ def patrol_plan(dep: Deployment, lake: Lake, *, station: str, shift: str, units:
     day = pd.Timestamp(date).normalize() if date else day_after_last(dep, lake, sel)
     cutoff = day + pd.Timedelta(hours=sh.start_hour)  # everything known at the shift's start
     df, crs = _events(dep, lake, category, station, day - pd.Timedelta(days=history_days), cutoff)
+    from anju.forecast.events import refuse_shift_on_dates
+
+    refuse_shift_on_dates(df["t"], shift)
     grid = _grid(df, cell_size)
     m = make_cli_model(model, family=_family(dep, category), shift=shift, cell_size=cell_size,
                        shift_weight=shift_weight).fit(df)
