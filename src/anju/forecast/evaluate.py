@@ -219,7 +219,7 @@ def parse_area(text: str) -> float:
     """An area such as ``"0.75mi2"``, ``"1.9km2"``, ``"5ha"``, ``"62500ft2"`` or ``"2000m2"`` in m².
 
     >>> round(parse_area("0.75mi2")), round(parse_area("1.9 km²")), parse_area("nij") == NIJ_PRESET["hot_area_m2"]
-    (1942559, 1900000, True)
+    (1942491, 1900000, True)
     """
     t = str(text).strip().lower().replace("²", "2").replace(" ", "")
     if t == "nij":

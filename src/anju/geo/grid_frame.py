@@ -30,7 +30,7 @@ class GridFrame:
     >>> f = GridFrame(100.0, rotation_deg=90.0)
     >>> gx, gy = f.to_grid(np.array([0.0]), np.array([50.0]))
     >>> [round(float(v), 6) for v in (*gx, *gy)]
-    [50.0, -0.0]
+    [50.0, 0.0]
     >>> [round(float(v[0]), 6) for v in f.to_data(gx, gy)]
     [0.0, 50.0]
     """
