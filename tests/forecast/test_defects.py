@@ -41,3 +41,14 @@ def test_date_only_data_refuses_shifts() -> None:
         refuse_shift_on_dates(dates, "夜班")
     refuse_shift_on_dates(dates, None)  # whole days are fine
     refuse_shift_on_dates(timed, "夜班")
+
+
+def test_prospective_gives_no_weight_at_the_lookback_limit() -> None:
+    """An event exactly ``lookback_days`` before the window (midnight dates) is outside the look-back (open_cp: 0)."""
+    from anju.forecast import ProspectiveHotspot
+
+    ev = pd.DataFrame({"x": [50.0, 150.0], "y": [50.0, 50.0],
+                       "t": pd.to_datetime(["2024-01-01", "2024-02-20"])})  # 56 days and 5 days before
+    g = RegularGrid.from_bounds(0, 0, 199, 99, 100.0)
+    surface = ProspectiveHotspot(bandwidth_m=0.0, lookback_days=56.0).fit(ev).predict(g, ("2024-02-26", "2024-03-04"))
+    assert surface[0, 0] == 0.0 and surface[0, 1] > 0.0
