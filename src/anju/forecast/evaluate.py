@@ -66,7 +66,13 @@ def cell_areas(grid: RegularGrid, study_area: Any = None) -> np.ndarray:
 
     ids = np.flatnonzero(w > 0)
     out = np.zeros(grid.n_cells)
-    out[ids] = shapely.area(shapely.intersection(grid.boxes(ids), study_area))
+    shapely.prepare(study_area)
+    boxes = grid.boxes(ids)
+    inside = shapely.contains_properly(study_area, boxes)  # whole cells: no clipping needed
+    out[ids[inside]] = grid.cell_area_m2
+    edge = ~inside & shapely.intersects(study_area, boxes)
+    if edge.any():
+        out[ids[edge]] = shapely.area(shapely.intersection(boxes[edge], study_area))
     return out
 
 
