@@ -218,12 +218,71 @@ def study_chicago(path: Path, boundary: Path) -> None:
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 
+def study_selection(data: Path, *, origins_per_horizon: int = 8,
+                    horizons: tuple[str, ...] = ("7D", "14D", "28D", "91D"),
+                    datasets: tuple[str, ...] = ("chicago", "sf")) -> None:
+    """The default model's choice on real data: every candidate and baseline of anju.forecast.selection, scored as
+    published (study area = the city boundary for Chicago; hot area 0.75 mi² and 5 %; cell-id tie rule), over
+    ``origins_per_horizon`` rolling origins per horizon (1 week, 2 weeks, 1 month, 3 months)."""
+    import shapely
+
+    from anju.forecast.datasets import chicago_boundary, load_chicago_assaults, load_sf_kaggle
+    from anju.forecast.evaluate import NIJ_PRESET
+    from anju.forecast.selection import candidates, choose
+
+    sets = []
+    if "chicago" in datasets:
+        ev = load_chicago_assaults(data / "crimemappingdata-ashby" / "chicago_aggravated_assaults.csv.gz",
+                                   start="2016-01-01", end="2019-01-01")
+        b = chicago_boundary(data / "chicago-boundaries" / "community_areas.geojson")
+        grid = RegularGrid.from_bounds(*shapely.bounds(b), 150.0)
+        grid = grid.with_mask(shapely.intersects(grid.boxes(), b).reshape(grid.shape))
+        sets.append(("Chicago aggravated assaults", ev, grid, b, pd.Timestamp("2018-01-01")))
+    if "sf" in datasets:
+        ev = load_sf_kaggle(data / "sf-crime-kaggle" / "train.csv.gz", start="2012-01-01", end="2015-01-01")
+        hist = ev[ev["t"] < pd.Timestamp("2014-01-01")]
+        sets.append(("San Francisco (Kaggle)", ev,
+                     RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied"), None,
+                     pd.Timestamp("2014-01-06")))
+    rows = []
+    for name, ev, grid, area, first in sets:
+        for horizon in horizons:
+            step = pd.Timedelta(horizon) if horizon != "91D" else pd.Timedelta("28D")
+            origins = observed_origins(ev, first, first + origins_per_horizon * step, step=step, horizon=horizon)
+            models = candidates(150.0)
+            t0 = time.perf_counter()
+            res = backtest(models, ev, grid, origins, horizon, coverages=(0.05,),
+                           hot_areas=(NIJ_PRESET["hot_area_m2"],), study_area=area, ties="cell_id",
+                           training_days=365)
+            secs = time.perf_counter() - t0
+            for target in res["target"].unique():
+                c = choose(res, models, target=target)
+                pei = res[(res["target"] == target) & (res["model"] == c.name)]["pei"].mean()
+                naive_pei = res[(res["target"] == target) & (res["model"] == c.best_naive)]["pei"].mean()
+                rnd = c.table.set_index("model").loc["random", "pai"]
+                rows.append({"dataset": name, "horizon": horizon, "hot area": "0.75 mi²" if "m²" in target else
+                             "5 %", "origins": c.origins, "best naive": c.best_naive, "naive PAI": c.best_naive_pai,
+                             "naive PEI": naive_pei, "random PAI": rnd, "default": c.name, "PAI": c.pai, "PEI": pei,
+                             "vs naive": f"{c.margin:+.0%}", "wins": c.wins, "seconds": secs})
+                print(c.table.to_string(index=False), file=sys.stderr)
+            print(f"{name} {horizon}: {secs:.0f} s", file=sys.stderr)
+    print(markdown(pd.DataFrame(rows)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run")
-    ap.add_argument("--study", choices=["sf", "chicago", "all"], help="run the public-data accuracy study instead")
+    ap.add_argument("--study", choices=["sf", "chicago", "all", "selection"],
+                    help="run a public-data accuracy study instead (selection: the default model's choice)")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
+    ap.add_argument("--origins", type=int, default=8, help="selection study: origins per horizon")
+    ap.add_argument("--horizons", default="7D,14D,28D,91D", help="selection study: horizons")
+    ap.add_argument("--datasets", default="chicago,sf", help="selection study: chicago, sf")
     args = ap.parse_args(argv)
+    if args.study == "selection":
+        study_selection(args.data, origins_per_horizon=args.origins, horizons=tuple(args.horizons.split(",")),
+                        datasets=tuple(args.datasets.split(",")))
+        return 0
     if args.study:
         if args.study in ("sf", "all"):
             study_sf(args.data / "sf-crime-kaggle" / "train.csv.gz")

@@ -138,3 +138,41 @@ def test_errors_are_clean(runner: CliRunner, data_dir: Path) -> None:
     assert isinstance(res.exception, ConfigError) and "unknown model 'oracle'" in str(res.exception)
     res = runner.invoke(app, ["--data-dir", str(data_dir), "forecast", "--shift", "午班"])
     assert isinstance(res.exception, ConfigError) and "早班/中班/夜班" in str(res.exception)
+
+
+def test_forecast_without_model_chooses_by_backtest(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "auto"
+    text = run(runner, data_dir, "forecast", "--horizon", "7D", "--hot-area", "0.5km2", "--grid-rotation", "15",
+               "--grid-offset", "75,0", "--out", str(out))
+    assert "模型选择" in text and "naive-365d" in text and "random" in text  # baselines beside the winner
+    chosen = [line for line in text.splitlines() if line.startswith("选用 ")]
+    assert len(chosen) == 1
+    name = chosen[0].split()[1].rstrip(":：")
+    assert name in text and (out / "risk.csv").exists()
+    risk = pd.read_csv(out / "risk.csv")
+    assert risk["lon"].between(120, 124).all() and risk["lat"].between(30, 32).all()  # rotated back
+
+
+def test_backtest_scores_a_hot_area(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bth"
+    text = run(runner, data_dir, "backtest", "--models", "naive,retrospective", "--start", "2024-07-01",
+               "--end", "2024-08-26", "--hot-area", "0.2mi2", "--ties", "cell_id", "--out", str(out))
+    assert "km²" in text
+    summary = pd.read_csv(out / "summary.csv")
+    hot = summary[summary["coverage"].isna()]
+    assert len(hot) == 2 and np.allclose(hot["hot_area_m2"], 0.2 * 1609.344**2)
+    assert (hot["area_share"] * 0 == 0).all() and "tied" in summary
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--hot-area", "3 acres"], "--hot-area"),
+    (["--hot-area", "nij", "--cell-size", "300"], "NIJ"),
+    (["--grid-offset", "east"], "--grid-offset"),
+    (["--study-area", "county"], "--study-area"),
+    (["--study-area", "district"], "not loaded"),
+])
+def test_scoring_options_fail_clearly(runner: CliRunner, data_dir: Path, args: list[str], message: str) -> None:
+    from anju.errors import AnjuError
+
+    res = runner.invoke(app, ["--data-dir", str(data_dir), "forecast", "--model", "naive", *args])
+    assert isinstance(res.exception, AnjuError) and message in str(res.exception)

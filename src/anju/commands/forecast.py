@@ -17,18 +17,29 @@ from anju.commands._common import console, deployment_from, err_console
 from anju.commands.options import (
     CategoryOpt,
     CellSizeOpt,
+    GridOffsetOpt,
+    GridRotationOpt,
+    HotAreaOpt,
     ModelOpt,
     ModelsOpt,
     OutDirOpt,
     PeriodOpt,
     StationOpt,
+    StudyAreaOpt,
+    TiesOpt,
     check_level,
+    grid_frame,
+    hot_area,
+    study,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ShiftOpt = Annotated[str | None, typer.Option("--shift", "-s", help="班次 / shift: 早班 中班 夜班 (day/evening/night) or 22-06")]
+AutoModelOpt = Annotated[str | None, typer.Option(
+    "--model", "-m", help="预测模型（默认：在本地历史上回测后自动选择）/ forecast model: naive | random | retrospective | "
+                          "prospective | kde | sepp (default: chosen by a backtest on your history).")]
 ShiftWeightOpt = Annotated[float | None, typer.Option(
     "--shift-weight", help="班次外事件的权重 / weight of training events outside the shift (default 0.25; SEPP: 0)")]
 
@@ -45,10 +56,22 @@ def _out_dir(out: Path | None, dep: Any, name: str) -> Path:
     return out_dir(out, dep.data_dir / "forecasts" / name)
 
 
+def _print_choice(choice: Any, lang: str) -> None:
+    """The auto-selection: every candidate's mean PAI beside the baselines, and why the winner won."""
+    tab = Table(title=f"模型选择（回测，{choice.origins} 个窗口，{choice.target}）/ model choice by backtest")
+    for c in ("model", "PAI", "sd", ""):
+        tab.add_column(c, justify="right")
+    for r in choice.table.itertuples():
+        mark = "✓" if r.model == choice.name else ("基线 / baseline" if r.baseline else "")
+        tab.add_row(r.model, f"{r.pai:.2f}", f"{r.pai_sd:.2f}", mark)
+    console.print(tab)
+    console.print(choice.explain("en" if lang == "en" else "zh"))
+
+
 # ---- verbs ------------------------------------------------------------------------------------------------------------
 def forecast(
     ctx: typer.Context,
-    model: ModelOpt = "prospective",
+    model: AutoModelOpt = None,
     category: CategoryOpt = None,
     shift: ShiftOpt = None,
     shift_weight: ShiftWeightOpt = None,
@@ -59,9 +82,18 @@ def forecast(
     cell_size: CellSizeOpt = 150.0,
     history_days: Annotated[int, typer.Option("--history-days", help="训练历史天数 / days of history")] = 365,
     top: Annotated[int, typer.Option("--top", help="显示前N个网格 / cells to list")] = 15,
+    hot: HotAreaOpt = None,
+    study_area: StudyAreaOpt = None,
+    grid_offset: GridOffsetOpt = "0,0",
+    grid_rotation: GridRotationOpt = 0.0,
+    ties: TiesOpt = "cell_id",
     out: OutDirOpt = None,
 ) -> None:
-    """预测风险网格 / forecast a risk surface; writes risk.csv, risk.geojson and risk.png into --out."""
+    """预测风险网格 / forecast a risk surface; writes risk.csv, risk.geojson and risk.png into --out.
+
+    不指定 --model 时先在历史数据上滚动回测，按热点面积上的平均 PAI 选择模型（不会选输给朴素基线的模型）/ without
+    --model, a rolling-origin backtest on your history picks the model with the best mean PAI at the hot area.
+    """
     from anju.forecast import parse_shift
     from anju.forecast.plots import plot_surface
     from anju.services import forecast as svc
@@ -69,10 +101,15 @@ def forecast(
 
     dep = deployment_from(ctx)
     with open_lake(dep) as lake:
+        layer, area = study(study_area)
         res = svc.forecast(dep, lake, model=model, category=category, shift=shift, shift_weight=shift_weight,
                            date=date, horizon=horizon, station=station, cell_size=cell_size,
-                           history_days=history_days)
+                           history_days=history_days, frame=grid_frame(cell_size, grid_offset, grid_rotation),
+                           study_layer=layer, study_id=area, hot_area_m2=hot_area(hot, cell_size), ties=ties)
     frame, window = res.frame, res.window
+    model = res.name
+    if res.choice is not None:
+        _print_choice(res.choice, dep.lang)
     d = _out_dir(out, dep, f"{model}-{window.start:%Y%m%d}")
     frame.to_csv(d / "risk.csv", index=False, encoding="utf-8")
     pos = (frame["risk"] > 0).to_numpy()
@@ -107,6 +144,11 @@ def backtest_cmd(
     station: StationOpt = None,
     cell_size: CellSizeOpt = 150.0,
     history_days: Annotated[int, typer.Option("--history-days", help="每次训练的历史天数 / training days")] = 400,
+    hot: HotAreaOpt = None,
+    study_area: StudyAreaOpt = None,
+    grid_offset: GridOffsetOpt = "0,0",
+    grid_rotation: GridRotationOpt = 0.0,
+    ties: TiesOpt = "expected",
     out: OutDirOpt = None,
 ) -> None:
     """滚动回测 / rolling-origin backtest: hit rate, PAI, PEI against naive and random baselines.
@@ -121,9 +163,12 @@ def backtest_cmd(
     names = [n.strip() for n in models.split(",") if n.strip()]
     dep = deployment_from(ctx)
     with open_lake(dep) as lake:
+        layer, area = study(study_area)
+        h = hot_area(hot, cell_size)
         res = svc.backtest(dep, lake, models=names, category=category, shift=shift, shift_weight=shift_weight,
                            start=start, end=end, step=step, horizon=horizon, station=station, cell_size=cell_size,
-                           history_days=history_days)
+                           history_days=history_days, frame=grid_frame(cell_size, grid_offset, grid_rotation),
+                           study_layer=layer, study_id=area, hot_areas_m2=(h,) if h else (), ties=ties)
     results, summary, origins, grid = res["results"], res["summary"], res["origins"], res["grid"]
     d = _out_dir(out, dep, f"backtest-{origins[0]:%Y%m%d}")
     results.to_csv(d / "results.csv", index=False, encoding="utf-8")
@@ -136,13 +181,15 @@ def backtest_cmd(
             "origins": len(origins), "horizon": horizon, "training_days": history_days}
     (d / "report.html").write_text(backtest_html(summary, fig, title=title, meta=meta), encoding="utf-8")
     tab = Table(title=title)
-    for c in ("model", "coverage", "hit_rate", "PAI", "PEI", "vs naive", "wins"):
+    for c in ("model", "coverage", "hit_rate", "PAI", "PEI", "vs naive", "wins", "tied"):
         tab.add_column(c, justify="right")
     for r in summary.itertuples():
-        if round(r.coverage, 2) not in (0.01, 0.05, 0.2):
+        if r.coverage == r.coverage and round(r.coverage, 2) not in (0.01, 0.05, 0.2):
             continue
-        tab.add_row(r.model, f"{r.coverage:.0%}", f"{r.hit_rate:.3f}", f"{r.pai:.2f}", f"{r.pei:.3f}",
-                    f"{getattr(r, 'pai_vs_baseline', float('nan')):.2f}", f"{getattr(r, 'wins', float('nan')):.2f}")
+        cover = f"{r.coverage:.0%}" if r.coverage == r.coverage else f"{r.hot_area_m2 / 1e6:.3g} km²"
+        tab.add_row(r.model, cover, f"{r.hit_rate:.3f}", f"{r.pai:.2f}", f"{r.pei:.3f}",
+                    f"{getattr(r, 'pai_vs_baseline', float('nan')):.2f}", f"{getattr(r, 'wins', float('nan')):.2f}",
+                    f"{r.tied:.1f}")
     console.print(tab)
     console.print(f"已写出 / wrote: {d / 'results.csv'}, {d / 'summary.csv'}, {d / 'curves.png'}, {d / 'report.html'}")
 

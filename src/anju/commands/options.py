@@ -18,12 +18,16 @@ Short flags have one meaning across the CLI: ``-d`` data dir, ``-q`` quiet, ``-o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-__all__ = ["AREA_LEVELS", "AreaLevelOpt", "CategoryOpt", "CellSizeOpt", "CompareOpt", "ModelOpt", "ModelsOpt",
-           "OutDirOpt", "PeriodOpt", "SeedOpt", "StationOpt", "check_level", "out_dir"]
+if TYPE_CHECKING:
+    from anju.geo.grid_frame import GridFrame
+
+__all__ = ["AREA_LEVELS", "AreaLevelOpt", "CategoryOpt", "CellSizeOpt", "CompareOpt", "GridOffsetOpt",
+           "GridRotationOpt", "HotAreaOpt", "ModelOpt", "ModelsOpt", "OutDirOpt", "PeriodOpt", "SeedOpt",
+           "StationOpt", "StudyAreaOpt", "TiesOpt", "check_level", "grid_frame", "hot_area", "out_dir", "study"]
 
 AREA_LEVELS = ("district", "street", "community", "grid", "station", "police_district")
 
@@ -47,6 +51,19 @@ ModelOpt = Annotated[str, typer.Option(
     "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp.")]
 ModelsOpt = Annotated[str, typer.Option(
     "--models", help="逗号分隔的预测模型 / comma-separated forecast models (see --model).")]
+HotAreaOpt = Annotated[str | None, typer.Option(
+    "--hot-area", help="热点总面积（按面积评分，如 0.75mi2、1.9km2；nij = NIJ 竞赛规则）/ hot area to flag and score, "
+                       "e.g. 0.75mi2, 1.9km2; nij = the NIJ challenge rules (0.75 mi², cells 250–600 ft).")]
+StudyAreaOpt = Annotated[str | None, typer.Option(
+    "--study-area", help="研究区域：已加载的区域图层，可加区域编号（police_district 或 district:D01）/ study area: a "
+                         "loaded area layer, optionally one area (police_district or district:D01).")]
+GridOffsetOpt = Annotated[str, typer.Option(
+    "--grid-offset", help="网格原点偏移 x,y（米，数据的投影坐标）/ grid origin offset x,y in the metric CRS.")]
+GridRotationOpt = Annotated[float, typer.Option(
+    "--grid-rotation", help="网格旋转角度（逆时针，度）/ grid rotation, degrees anticlockwise.")]
+TiesOpt = Annotated[str, typer.Option(
+    "--ties", help="临界并列规则：cell_id（按网格编号，确定的地图）或 expected（随机打破的期望）/ tie rule at the cut-off: "
+                   "cell_id (ascending cell id, a real map) or expected (random tie-break in expectation).")]
 StationOpt = Annotated[str | None, typer.Option("--station", help="派出所编号 / police station id (station_id).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="随机种子 / random seed.")]
 
@@ -59,6 +76,39 @@ def check_level(level: str | None, *, option: str = "--areas", extra: tuple[str,
         return level
     also = "".join(f", or {option} {x}" for x in extra)
     raise ConfigError(f"{option} {level}: not an area level; expected one of {', '.join(AREA_LEVELS)}{also}")
+
+
+def grid_frame(cell_size: float, offset: str = "0,0", rotation: float = 0.0) -> GridFrame:
+    """The grid frame of ``--cell-size``, ``--grid-offset x,y`` and ``--grid-rotation``; bad input is a clear error."""
+    from anju.errors import ConfigError
+    from anju.geo.grid_frame import GridFrame
+
+    try:
+        ox, oy = (float(v) for v in offset.split(","))
+    except ValueError:
+        raise ConfigError(f"--grid-offset {offset!r}: expected two numbers x,y (e.g. 75,0)") from None
+    return GridFrame(cell_size, ox, oy, rotation)
+
+
+def hot_area(text: str | None, cell_size: float) -> float | None:
+    """``--hot-area`` in m² (None when not given); the ``nij`` preset also checks the cell size against its rules."""
+    from anju.errors import ConfigError
+    from anju.forecast.evaluate import parse_area
+
+    if text is None:
+        return None
+    if text.strip().lower() == "nij" and not (250 * 0.3048 - 1e-6 <= cell_size <= 600 * 0.3048 + 1e-6):
+        raise ConfigError(f"--hot-area nij: the NIJ rules allow cells of 250–600 ft (76.2–182.9 m); "
+                          f"--cell-size is {cell_size:g} m")
+    return parse_area(text)
+
+
+def study(text: str | None) -> tuple[str | None, str | None]:
+    """``--study-area layer[:id]`` as (layer, id)."""
+    if not text:
+        return None, None
+    layer, _, area = text.partition(":")
+    return check_level(layer, option="--study-area"), (area or None)
 
 
 def out_dir(out: Path | None, default: Path) -> Path:

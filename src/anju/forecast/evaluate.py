@@ -8,9 +8,14 @@ For a coverage ``c`` the ``k = round(c · A_cells)`` highest-risk active cells a
 * PEI (Hunt 2016) ``n / n*`` — hits over the most any ``k`` cells could have caught (the ``k`` cells with the most
   events), so 0 ≤ PEI ≤ 1 and a perfect forecast scores 1.
 
-Ties at the cut-off are broken in expectation: when several cells share the k-th value, each of them counts with
-the probability a random tie-break would flag it. A constant surface therefore scores exactly the random
-expectation (PAI = 1), and no model gains from an arbitrary ordering of equal cells.
+Coverage is a share of the study area or an area budget (``hot_areas`` in m², area-capped: cells are flagged in
+rank order while their area fits). With a study-area polygon, cells are clipped to it: ``A`` is the polygon's area
+and ``a`` the flagged cells' area inside it (docs/methods/forecast-scoring.md).
+
+Ties at the cut-off follow a documented rule, reported per row (``tied``, ``tied_flagged``): ``ties="cell_id"``
+flags tied cells in ascending cell id (a real, reproducible map, as competitions score); ``ties="expected"`` counts
+each tied cell with the probability a random tie-break would flag it, so a constant surface scores exactly the
+random expectation (PAI = 1).
 """
 
 from __future__ import annotations
@@ -24,19 +29,51 @@ import pandas as pd
 
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel, clone
-from anju.forecast.events import Window, as_events, to_days
+from anju.forecast.events import Window, as_events, parse_horizon, to_days
 from anju.geo.regular_grid import RegularGrid
 
 __all__ = [
+    "AREA_UNITS",
     "COVERAGES",
+    "NIJ_PRESET",
+    "TIES",
     "backtest",
+    "cell_areas",
     "coverage_scores",
     "observed_origins",
+    "parse_area",
     "rolling_origins",
     "summarize",
 ]
 
 COVERAGES: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10, 0.20)
+
+
+TIES = ("cell_id", "expected")
+
+
+def cell_areas(grid: RegularGrid, study_area: Any = None) -> np.ndarray:
+    """Area in m² of every cell of ``grid`` that counts (flat id order): the whole cell for masked-in cells, or the
+    part of the cell inside ``study_area`` (a shapely (multi)polygon in the grid's metric CRS) when one is given.
+
+    With a study area the cells are clipped to it, so the total is the study area's size ``A`` (where the grid covers
+    it), not the area of whichever cells happened to hold events.
+    """
+    w = np.where(grid.mask.ravel(), grid.cell_area_m2, 0.0)
+    if study_area is None:
+        return w
+    import shapely
+
+    ids = np.flatnonzero(w > 0)
+    out = np.zeros(grid.n_cells)
+    shapely.prepare(study_area)
+    boxes = grid.boxes(ids)
+    inside = shapely.contains_properly(study_area, boxes)  # whole cells: no clipping needed
+    out[ids[inside]] = grid.cell_area_m2
+    edge = ~inside & shapely.intersects(study_area, boxes)
+    if edge.any():
+        out[ids[edge]] = shapely.area(shapely.intersection(boxes[edge], study_area))
+    return out
 
 
 def coverage_scores(
@@ -45,6 +82,10 @@ def coverage_scores(
     events: Any,
     *,
     coverages: Sequence[float] = COVERAGES,
+    hot_areas: Sequence[float] = (),
+    study_area: Any = None,
+    ties: str = "expected",
+    areas: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Hit rate, PAI and PEI of a risk surface against the events of the forecast window.
 
@@ -57,11 +98,27 @@ def coverage_scores(
     events : DataFrame, EventArrays or ``(x, y)`` pair
         The events that happened in the window.
     coverages : sequence of float
-        Shares of the study area to flag (0 < c ≤ 1).
+        Shares of the study area to flag (0 < c ≤ 1). Without a study area a share flags ``round(c · cells)``
+        cells; with one it is an area budget ``c · A`` like ``hot_areas``.
+    hot_areas : sequence of float
+        Area budgets in m² (``--hot-area 0.75mi2``): the highest-risk cells are flagged in rank order while their
+        (clipped) area stays within the budget (area-capped, as in the NIJ challenge rules).
+    study_area : shapely (multi)polygon, optional
+        The study area in the grid's metric CRS (a loaded area layer). ``A`` is its area, the flagged area ``a`` is
+        clipped to it and only events inside it count (``N``). Default: the active cells.
+    ties : {"expected", "cell_id"}
+        Cells with the cut-off's risk value that do not all fit: ``"cell_id"`` flags them in ascending cell id
+        (row-major from the south-west corner: a real, reproducible map); ``"expected"`` counts each with the
+        probability a random tie-break would flag it (a constant surface scores exactly PAI = 1). Either way the
+        columns ``tied`` (cells sharing the cut-off value) and ``tied_flagged`` (how many of them were flagged)
+        report the ties.
+    areas : ndarray, optional
+        ``cell_areas(grid, study_area)`` computed once, for scoring many surfaces on one grid (backtests).
 
     Returns
     -------
-    DataFrame with columns coverage, cells, area_share, n, N, hit_rate, pai, n_star, pei.
+    DataFrame with columns coverage, hot_area_m2, cells, area_m2, area_share, n, N, hit_rate, pai, n_star, pei,
+    tied, tied_flagged (``coverage`` is NaN for rows of ``hot_areas``, ``hot_area_m2`` the budget).
 
     Examples
     --------
@@ -74,38 +131,69 @@ def coverage_scores(
     surface = np.asarray(surface, dtype=float)
     if surface.shape != grid.shape:
         raise ConfigError(f"surface must have the grid's shape {grid.shape}. Got {surface.shape}.", key="surface")
+    if ties not in TIES:
+        raise ConfigError(f"ties must be one of {list(TIES)}. Got {ties!r}.", key="ties")
     for c in coverages:
         if not 0 < c <= 1:
             raise ConfigError(f"coverages must lie in (0, 1]. Got {c!r}.", key="coverages")
+    for h in hot_areas:
+        if not (np.isfinite(h) and h > 0):
+            raise ConfigError(f"hot areas must be positive areas in m². Got {h!r}.", key="hot_area")
     if isinstance(events, tuple) and len(events) == 2:
         x, y = np.asarray(events[0], float), np.asarray(events[1], float)
     else:
         ev = as_events(events)
         x, y = ev.x, ev.y
-    active = grid.mask.ravel()
-    counts = grid.counts(x, y).ravel()[active]
-    risk = np.nan_to_num(surface.ravel()[active], nan=-np.inf)
+    if study_area is not None and len(x):
+        import shapely
+
+        inside = shapely.contains_xy(study_area, x, y)
+        x, y = x[inside], y[inside]
+    weights = cell_areas(grid, study_area) if areas is None else np.asarray(areas, dtype=float)
+    ids = np.flatnonzero(weights > 0)
+    w = weights[ids]
+    counts = grid.counts(x, y).ravel()[ids]
+    risk = np.nan_to_num(surface.ravel()[ids], nan=-np.inf)
     n_active = risk.size
+    big_a = float(w.sum())
     big_n = int(counts.sum())
-    order = np.argsort(-risk, kind="stable")
+    order = np.lexsort((ids, -risk))  # risk descending, then cell id ascending (the deterministic tie rule)
     risk_sorted = risk[order]
     counts_sorted = counts[order]
     cum_counts = np.concatenate([[0.0], np.cumsum(counts_sorted)])
+    cum_area = np.concatenate([[0.0], np.cumsum(w[order])])
     best = np.concatenate([[0.0], np.cumsum(np.sort(counts)[::-1])])
-    rows = []
+    budgets: list[tuple[float, float]] = []
     for c in coverages:
-        k = int(min(n_active, max(1, round(c * n_active))))
+        budgets.append((float(c), float("nan") if study_area is None else c * big_a))
+    budgets.extend((float("nan"), float(h)) for h in hot_areas)
+    rows = []
+    for c, budget in budgets:
+        if np.isnan(budget):
+            k = int(min(n_active, max(1, round(c * n_active))))
+        else:
+            k = int(np.searchsorted(cum_area, budget * (1 + 1e-12), side="right")) - 1
+        if k < 1:
+            raise ConfigError(f"hot area {budget:,.0f} m² is smaller than one cell ({grid.cell_area_m2:,.0f} m²); "
+                              "use a larger hot area or smaller cells.", key="hot_area")
         v = risk_sorted[k - 1]
         first = int(np.searchsorted(-risk_sorted, -v, side="left"))  # first position holding value v
         last = int(np.searchsorted(-risk_sorted, -v, side="right"))  # one past the last
-        tied_hits = cum_counts[last] - cum_counts[first]
-        n = cum_counts[first] + (k - first) / (last - first) * tied_hits
+        if ties == "expected":
+            tied_hits = cum_counts[last] - cum_counts[first]
+            n = cum_counts[first] + (k - first) / (last - first) * tied_hits
+        else:
+            n = cum_counts[k]
+        a = float(cum_area[k])
         n_star = best[k]
         hit = n / big_n if big_n else np.nan
-        share = k / n_active
+        share = a / big_a
         rows.append({
-            "coverage": float(c),
+            "target": f"{c:.4g}" if not np.isnan(c) else f"{budget:.0f} m²",
+            "coverage": c,
+            "hot_area_m2": budget if not np.isnan(budget) else c * big_a,
             "cells": k,
+            "area_m2": a,
             "area_share": share,
             "n": float(n),
             "N": big_n,
@@ -113,8 +201,46 @@ def coverage_scores(
             "pai": hit / share if big_n else np.nan,
             "n_star": float(n_star),
             "pei": n / n_star if n_star > 0 else np.nan,
+            "tied": last - first,
+            "tied_flagged": k - first,
         })
     return pd.DataFrame(rows)
+
+
+#: Square metres per unit of the area units ``--hot-area`` accepts.
+AREA_UNITS: dict[str, float] = {
+    "m2": 1.0,
+    "ha": 1e4,
+    "km2": 1e6,
+    "ft2": 0.3048**2,
+    "mi2": 1609.344**2,
+}
+
+#: The NIJ Real-Time Crime Forecasting Challenge (2016–17) rules: cells of 62,500–360,000 ft² (250–600 ft edges),
+#: total hot area 0.25–0.75 mi². The preset takes the upper ends (600 ft cells, 0.75 mi²).
+NIJ_PRESET = {"cell_size_m": 600 * 0.3048, "hot_area_m2": 0.75 * 1609.344**2}
+
+
+def parse_area(text: str) -> float:
+    """An area such as ``"0.75mi2"``, ``"1.9km2"``, ``"5ha"``, ``"62500ft2"`` or ``"2000m2"`` in m².
+
+    >>> round(parse_area("0.75mi2")), round(parse_area("1.9 km²")), parse_area("nij") == NIJ_PRESET["hot_area_m2"]
+    (1942491, 1900000, True)
+    """
+    t = str(text).strip().lower().replace("²", "2").replace(" ", "")
+    if t == "nij":
+        return float(NIJ_PRESET["hot_area_m2"])
+    for unit in sorted(AREA_UNITS, key=len, reverse=True):
+        if t.endswith(unit):
+            try:
+                value = float(t[: -len(unit)])
+            except ValueError:
+                break
+            if not (np.isfinite(value) and value > 0):
+                break
+            return value * AREA_UNITS[unit]
+    raise ConfigError(f"--hot-area {text!r}: expected a positive area with a unit ({', '.join(AREA_UNITS)}), e.g. "
+                      "0.75mi2 or 1.9km2, or the preset nij.", key="hot_area")
 
 
 def rolling_origins(start: Any, end: Any, step: Any = "7D") -> list[pd.Timestamp]:
@@ -134,7 +260,7 @@ def observed_origins(events: Any, start: Any, end: Any, *, step: Any = "7D", hor
     cands = rolling_origins(start, end, step)
     if not cands:
         return []
-    h = pd.Timedelta(horizon) / pd.Timedelta("1D")
+    h = parse_horizon(horizon) / pd.Timedelta("1D")
     starts = to_days(pd.Series(cands))
     t = np.sort(ev.t)
     n = np.searchsorted(t, starts + h) - np.searchsorted(t, starts)
@@ -163,6 +289,9 @@ def backtest(
     *,
     coverages: Sequence[float] = COVERAGES,
     training_days: float | None = None,
+    hot_areas: Sequence[float] = (),
+    study_area: Any = None,
+    ties: str = "expected",
 ) -> pd.DataFrame:
     """Rolling-origin evaluation: at each origin fit on the past, forecast ``[origin, origin + horizon)``, score.
 
@@ -179,6 +308,8 @@ def backtest(
     coverages : sequence of float
     training_days : float, optional
         Use only the last ``training_days`` before each origin for fitting (default: all of the past).
+    hot_areas, study_area, ties
+        Passed to :func:`coverage_scores`.
 
     Returns
     -------
@@ -194,6 +325,11 @@ def backtest(
     ev = as_events(events)
     order = np.argsort(ev.t, kind="stable")
     ev = ev.take(order)
+    areas = cell_areas(grid, study_area)
+    if study_area is not None:
+        import shapely
+
+        shapely.prepare(study_area)  # many point-in-polygon tests against one boundary
     frames = []
     for origin in origins:
         window = Window.from_origin(origin, horizon)
@@ -212,7 +348,8 @@ def backtest(
             surface = model.predict(grid, window)
             t2 = time.perf_counter()
             target = model.target_events(test)
-            df = coverage_scores(surface, grid, target, coverages=coverages)
+            df = coverage_scores(surface, grid, target, coverages=coverages, hot_areas=hot_areas,
+                                 study_area=study_area, ties=ties, areas=areas)
             df.insert(0, "origin", window.start)
             df.insert(0, "model", name)
             df["fit_seconds"] = t1 - t0
@@ -231,8 +368,10 @@ def summarize(results: pd.DataFrame, *, baseline: str | None = None) -> pd.DataF
     averages the per-window values (windows without events are skipped). ``pai_vs_baseline`` is the model's pooled
     PAI divided by the baseline model's; ``wins`` is the share of origins where the model's PAI beats the baseline.
     """
-    g = results.groupby(["model", "coverage"], sort=False)
+    g = results.groupby(["model", "target"], sort=False)
     out = g.agg(
+        coverage=("coverage", "first"),
+        hot_area_m2=("hot_area_m2", "first"),
         origins=("origin", "nunique"),
         N=("N", "sum"),
         hits=("n", "sum"),
@@ -240,7 +379,8 @@ def summarize(results: pd.DataFrame, *, baseline: str | None = None) -> pd.DataF
         pai=("pai", "mean"),
         pai_sd=("pai", "std"),
         pei=("pei", "mean"),
-        area_share=("area_share", "first"),
+        area_share=("area_share", "mean"),
+        tied=("tied", "mean"),
         fit_seconds=("fit_seconds", "mean"),
     ).reset_index()
     out["pai_pooled"] = (out["hits"] / out["N"]) / out["area_share"]
@@ -249,10 +389,10 @@ def summarize(results: pd.DataFrame, *, baseline: str | None = None) -> pd.DataF
         if baseline not in set(results["model"]):
             raise ConfigError(f"baseline {baseline!r} is not among the models {sorted(set(results['model']))}.",
                               key="baseline")
-        base = out[out["model"] == baseline].set_index("coverage")["pai_pooled"]
-        out["pai_vs_baseline"] = out["pai_pooled"] / out["coverage"].map(base)
-        piv = results.pivot_table(index=["origin", "coverage"], columns="model", values="pai")
-        wins = {m: (piv[m] > piv[baseline]).groupby(level="coverage").mean() for m in piv.columns}
-        out["wins"] = [float(wins[m].get(c, np.nan)) for m, c in zip(out["model"], out["coverage"], strict=True)]
+        base = out[out["model"] == baseline].set_index("target")["pai_pooled"]
+        out["pai_vs_baseline"] = out["pai_pooled"] / out["target"].map(base)
+        piv = results.pivot_table(index=["origin", "target"], columns="model", values="pai")
+        wins = {m: (piv[m] > piv[baseline]).groupby(level="target").mean() for m in piv.columns}
+        out["wins"] = [float(wins[m].get(c, np.nan)) for m, c in zip(out["model"], out["target"], strict=True)]
     return out.drop(columns=["pai_sd"])
 

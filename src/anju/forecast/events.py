@@ -171,7 +171,7 @@ class Window:
     def from_origin(cls, origin: Any, horizon: Any) -> Window:
         """The window of length ``horizon`` (e.g. ``"7D"``, ``"8h"``) starting at ``origin``."""
         start = pd.Timestamp(origin)
-        return cls(start, start + pd.Timedelta(horizon))
+        return cls(start, start + parse_horizon(horizon))
 
     @property
     def start_days(self) -> float:
@@ -297,3 +297,49 @@ def as_events(events: Any) -> EventArrays:
     if not ok.all():
         return EventArrays(xa[ok], ya[ok], ta[ok], None if fa is None else fa[ok])
     return EventArrays(xa, ya, ta, fa)
+
+
+def parse_horizon(horizon: Any) -> pd.Timedelta:
+    """A forecast horizon as a Timedelta: pandas spellings (``"7D"``, ``"8h"``, ``"2W"``) plus ``"1M"`` = 30 days
+    and ``"1Y"`` = 365 days (fixed lengths, so every window of a backtest has the same length); a clear error else.
+
+    >>> parse_horizon("1M"), parse_horizon("2W")
+    (Timedelta('30 days 00:00:00'), Timedelta('14 days 00:00:00'))
+    """
+    if isinstance(horizon, pd.Timedelta):
+        return horizon
+    text = str(horizon).strip()
+    for unit, days in (("M", 30), ("Y", 365)):
+        head = text[:-1]
+        if text.endswith(unit) and head.replace(".", "", 1).isdigit():
+            return pd.Timedelta(days=float(head) * days)
+    try:
+        td = pd.Timedelta(text)
+    except (ValueError, TypeError):
+        td = pd.NaT
+    if pd.isna(td) or td <= pd.Timedelta(0):
+        raise ConfigError(f"--horizon {horizon!r}: expected a positive length such as 1D, 7D, 2W, 1M (30 days) or "
+                          "8h.", key="horizon")
+    return td
+
+
+def date_only(times: Any) -> bool:
+    """Whether timestamps carry dates only (every one at midnight): such data cannot support per-shift forecasts,
+    hour bands or hourly alerts — every event would fall in the first hour.
+
+    >>> date_only(pd.to_datetime(["2024-01-01", "2024-01-02"])), date_only(pd.to_datetime(["2024-01-01 08:30"]))
+    (True, False)
+    """
+    t = pd.DatetimeIndex(pd.to_datetime(pd.Series(times)).dropna())
+    if len(t) == 0:
+        return False
+    return bool((t == t.normalize()).all())
+
+
+def refuse_shift_on_dates(times: Any, shift: Any) -> None:
+    """Raise a clear error when a shift (or hour band) is asked of date-only data instead of a silent empty map."""
+    if shift is not None and date_only(times):
+        raise ConfigError(
+            f"班次/时段分析需要时刻，但这些警情只有日期（全部为 00:00）/ --shift {shift}: the incidents carry dates only "
+            "(every time is 00:00), so a per-shift forecast would be empty; forecast whole days instead.",
+            key="shift")

@@ -92,7 +92,7 @@ class NaiveHotspot(ForecastModel):
             return np.full(grid.shape, 1.0)
         end = self._data_end(start)
         lo = end - float(self.period_days)
-        keep = (self.events_.t >= lo) & (self.events_.t <= end)
+        keep = (self.events_.t > lo) & (self.events_.t <= end)  # (end - L, end]: 7 dates for 7 days
         counts = grid.counts(self.events_.x[keep], self.events_.y[keep], self.weights_[keep])
         return _normalised(counts, self._expected_total(float(np.nextafter(end, np.inf)), float(self.period_days), window))
 
@@ -202,7 +202,7 @@ class ProspectiveHotspot(ForecastModel):
     def _predict(self, grid: RegularGrid, window: Window) -> np.ndarray:
         start = window.start_days
         age = start - self.events_.t
-        keep = (age > 0) & (age <= float(self.lookback_days))
+        keep = (age > 0) & (age < float(self.lookback_days))  # an event exactly at the limit weighs 0 (as open_cp)
         weeks = np.floor(age[keep] / 7.0)
         weights = self.weights_[keep] / (1.0 + weeks)
         binned = grid.counts(self.events_.x[keep], self.events_.y[keep], weights)

@@ -130,7 +130,9 @@ def backtest_html(summary: pd.DataFrame, figure: Path, *, title: str, meta: dict
     """A self-contained HTML page (no external assets) with the summary table and the curves."""
     cols = ["model", "coverage", "origins", "N", "hit_rate", "pai", "pai_pooled", "pei", "pai_vs_baseline", "wins"]
     table = summary[[c for c in cols if c in summary.columns]].copy()
-    table["coverage"] = (table["coverage"] * 100).map("{:.0f}%".format)
+    hot = summary["hot_area_m2"] if "hot_area_m2" in summary else pd.Series(np.nan, index=summary.index)
+    table["coverage"] = [f"{c * 100:.0f}%" if pd.notna(c) else f"{h / 1e6:.3g} km²"
+                         for c, h in zip(table["coverage"], hot, strict=True)]
     for c in ("hit_rate", "pei", "wins"):
         if c in table:
             table[c] = table[c].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")

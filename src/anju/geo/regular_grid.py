@@ -101,24 +101,28 @@ class RegularGrid:
     # ---- construction -------------------------------------------------------------------------------------------
     @classmethod
     def from_bounds(
-        cls, xmin: float, ymin: float, xmax: float, ymax: float, cell_size: float, *, mask: Any = None
+        cls, xmin: float, ymin: float, xmax: float, ymax: float, cell_size: float, *, mask: Any = None,
+        offset: tuple[float, float] = (0.0, 0.0),
     ) -> RegularGrid:
-        """The smallest grid with origin on a multiple of ``cell_size`` that covers the box (edges included)."""
+        """The smallest grid with origin on ``offset`` + a multiple of ``cell_size`` that covers the box (edges
+        included). The offset shifts the cell boundaries (published forecasters tune it); default 0."""
         if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmax < xmin or ymax < ymin:
             raise GeoError(
                 f"RegularGrid bounds must be finite with min ≤ max. Got {(xmin, ymin, xmax, ymax)}; check for "
                 "NaN or swapped coordinates."
             )
         _check_cell_size(cell_size)
-        x0 = float(np.floor(xmin / cell_size) * cell_size)
-        y0 = float(np.floor(ymin / cell_size) * cell_size)
+        ox, oy = (float(v) for v in offset)
+        x0 = float(np.floor((xmin - ox) / cell_size) * cell_size + ox)
+        y0 = float(np.floor((ymin - oy) / cell_size) * cell_size + oy)
         nx = int(np.floor((xmax - x0) / cell_size)) + 1
         ny = int(np.floor((ymax - y0) / cell_size)) + 1
         return cls(x0, y0, float(cell_size), nx, ny, mask)
 
     @classmethod
     def from_points(
-        cls, x: npt.ArrayLike, y: npt.ArrayLike, cell_size: float, *, mask: str = "all", dilate: int = 0
+        cls, x: npt.ArrayLike, y: npt.ArrayLike, cell_size: float, *, mask: str = "all", dilate: int = 0,
+        offset: tuple[float, float] = (0.0, 0.0),
     ) -> RegularGrid:
         """The grid covering every finite point (NaN coordinates are ignored).
 
@@ -135,7 +139,7 @@ class RegularGrid:
                 "metric coordinates (columns x, y)."
             )
         xa, ya = xa[ok], ya[ok]
-        grid = cls.from_bounds(xa.min(), ya.min(), xa.max(), ya.max(), cell_size)
+        grid = cls.from_bounds(xa.min(), ya.min(), xa.max(), ya.max(), cell_size, offset=offset)
         if mask == "all":
             return grid
         if mask != "occupied":

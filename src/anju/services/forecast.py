@@ -18,10 +18,26 @@ from anju.services.lake import Selection, category_codes, incident_frame, select
 
 if TYPE_CHECKING:
     from anju.deployment import Deployment
+    from anju.forecast.selection import AutoChoice
+    from anju.geo.grid_frame import GridFrame
     from anju.lake.connection import Lake
 
-__all__ = ["MODELS", "ForecastResult", "PatrolResult", "alerts", "area_names", "backtest", "day_after_last",
-           "forecast", "make_cli_model", "patrol_plan", "sangao"]
+__all__ = [
+    "MODELS",
+    "AutoResult",
+    "ForecastResult",
+    "PatrolResult",
+    "alerts",
+    "area_names",
+    "auto_select",
+    "backtest",
+    "day_after_last",
+    "forecast",
+    "make_cli_model",
+    "patrol_plan",
+    "sangao",
+    "study_area",
+]
 
 MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp")
 _COLUMNS = ("family", "category", "station_id", "community_id")
@@ -59,11 +75,44 @@ def _events(dep: Deployment, lake: Lake, category: str | None, station: str | No
     return df.rename(columns={"reported_at": "t"}).reset_index(drop=True), crs
 
 
-def _grid(df: pd.DataFrame, cell_size: float) -> Any:
-    from anju.geo.regular_grid import RegularGrid
+def _grid(df: pd.DataFrame, cell_size: float, frame: GridFrame | None = None, study: Any = None) -> Any:
+    """The grid in the frame's coordinates (``df`` already turned into the grid frame)."""
+    from anju.geo.grid_frame import GridFrame
 
-    return RegularGrid.from_points(df["x"].to_numpy(float), df["y"].to_numpy(float), cell_size, mask="occupied",
-                                   dilate=1)
+    frame = frame or GridFrame(cell_size)
+    return frame.grid(df["x"].to_numpy(float), df["y"].to_numpy(float), study_area=study)
+
+
+def _to_frame(df: pd.DataFrame, frame: GridFrame) -> pd.DataFrame:
+    """Events with x, y turned into the grid frame (a copy; unchanged when the grid is not rotated)."""
+    if frame.rotation_deg == 0:
+        return df
+    out = df.copy()
+    out["x"], out["y"] = frame.to_grid(df["x"].to_numpy(float), df["y"].to_numpy(float))
+    return out
+
+
+def study_area(dep: Deployment, layer: str, crs: str, area_id: str | None = None) -> Any:
+    """The study area as one shapely (multi)polygon in the metric CRS ``crs``: the union of a loaded area layer
+    (``police_district``, ``district``, …) or one of its areas (``area_id``)."""
+    import shapely
+
+    from anju.geo.areas import AreaSet
+    from anju.geo.projection import to_metric
+
+    areas = AreaSet.from_data_dir(dep.data_dir)
+    if layer not in areas.layers:
+        raise DataNotFoundError(f"area layer {layer!r} is not loaded (loaded: {sorted(areas.layers) or 'none'}); "
+                                f"load it with `anju areas load FILE --layer {layer}`.")
+    lay = areas.layers[layer]
+    geoms = np.asarray(lay.geometries)
+    if area_id is not None:
+        ids = np.asarray(lay.ids).astype(str)
+        if area_id not in set(ids):
+            raise ConfigError(f"area {area_id!r} is not in layer {layer!r}.", key="study_area")
+        geoms = geoms[ids == area_id]
+    geom = shapely.union_all(geoms)
+    return shapely.transform(geom, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1], crs)))
 
 
 def make_cli_model(name: str, *, family: str | None, shift: str | None, cell_size: float,
@@ -88,7 +137,8 @@ def make_cli_model(name: str, *, family: str | None, shift: str | None, cell_siz
 @dataclass
 class ForecastResult:
     """A risk surface: one row per active cell (``cell_id``, ``x``, ``y``, ``lon``, ``lat``, ``risk``, ``rank``,
-    ``share``), the cells' WGS-84 polygons, the grid and surface, and the fitted model."""
+    ``share``), the cells' WGS-84 polygons, the grid and surface, the fitted model, and — for the default
+    (auto-selected) model — the backtest choice that picked it."""
 
     frame: pd.DataFrame
     geoms: Any
@@ -97,6 +147,8 @@ class ForecastResult:
     model: Any
     window: Any
     crs: str
+    name: str = ""
+    choice: AutoChoice | None = None
 
 
 def _lonlat(crs: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -106,52 +158,148 @@ def _lonlat(crs: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon), np.asarray(lat)
 
 
-def forecast(dep: Deployment, lake: Lake, *, model: str = "prospective", category: str | None = None,
+@dataclass
+class AutoResult:
+    """The backtest behind the default model: per-origin ``results`` and the ``choice``."""
+
+    results: pd.DataFrame
+    choice: AutoChoice
+    origins: list[pd.Timestamp]
+
+
+def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, horizon: str, family: str | None,
+                shift: str | None = None, shift_weight: float | None = None, cell_size: float = 150.0,
+                hot_area_m2: float | None = None, coverage: float = 0.05, study: Any = None,
+                ties: str = "cell_id", n_origins: int = 8, history_days: int = 365) -> AutoResult:
+    """Rolling-origin backtest of the candidate models on the history before ``window_start`` (``n_origins``
+    windows of the same ``horizon``, the latest ending at ``window_start``) and the choice by mean PAI at the hot
+    area (or share ``coverage``)."""
+    from anju.forecast import backtest as run_backtest
+    from anju.forecast import observed_origins
+    from anju.forecast.events import parse_horizon
+    from anju.forecast.selection import candidates, choose
+
+    h = parse_horizon(horizon)
+    step = max(h, pd.Timedelta("7D"))
+    first = window_start - h - (n_origins - 1) * step
+    origins = observed_origins(df, first, window_start - h + pd.Timedelta("1ns"), step=step, horizon=h)
+    origins = [o for o in origins if (df["t"] < o).sum() > 0]
+    if len(origins) < 2:
+        raise ConfigError(f"choosing a model needs at least two backtest windows of {horizon} with data before "
+                          f"{window_start:%Y-%m-%d}; load more history or pick one with --model.", key="model")
+    models = candidates(cell_size, family=family)
+    if shift is not None:
+        for m in models.values():
+            m.set_params(shift=shift, shift_weight=shift_weight if shift_weight is not None else 0.25)
+    results = run_backtest(models, df, grid, origins, h, coverages=() if hot_area_m2 else (coverage,),
+                           hot_areas=(hot_area_m2,) if hot_area_m2 else (), study_area=study, ties=ties,
+                           training_days=history_days)
+    return AutoResult(results, choose(results, models), origins)
+
+
+def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", category: str | None = None,
              shift: str | None = None, shift_weight: float | None = None, date: Any = None, horizon: str = "1D",
-             station: str | None = None, cell_size: float = 150.0, history_days: int = 365) -> ForecastResult:
+             station: str | None = None, cell_size: float = 150.0, history_days: int = 365,
+             frame: GridFrame | None = None, study_layer: str | None = None, study_id: str | None = None,
+             hot_area_m2: float | None = None, coverage: float = 0.05, ties: str = "cell_id") -> ForecastResult:
     """Fit ``model`` on ``history_days`` before ``date`` (default: the day after the last incident) and predict the
-    window ``[date, date + horizon)`` on a ``cell_size`` grid."""
+    window ``[date, date + horizon)`` on a ``cell_size`` grid.
+
+    ``model=None`` (the CLI default) first backtests the candidates of :mod:`anju.forecast.selection` on the user's
+    history (:func:`auto_select`) and uses the one with the best mean PAI at the hot area; a model that lost to the
+    best naive baseline is never chosen."""
     from anju.forecast import Window, parse_shift
+    from anju.forecast.events import parse_horizon, refuse_shift_on_dates
     from anju.geo.geojson import cells_wgs84
+    from anju.geo.grid_frame import GridFrame
 
     parse_shift(shift)
+    frame = frame or GridFrame(cell_size)
+    cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
     window_start = pd.Timestamp(date) if date else day_after_last(dep, lake, sel)
-    df, crs = _events(dep, lake, category, station, window_start - pd.Timedelta(days=history_days), window_start)
+    extra_days = 0 if model is not None else int(np.ceil(8 * max(parse_horizon(horizon), pd.Timedelta("7D")) /
+                                                         pd.Timedelta("1D")))
+    df, crs = _events(dep, lake, category, station, window_start - pd.Timedelta(days=history_days + extra_days),
+                      window_start)
+    refuse_shift_on_dates(df["t"], shift)
+    df = _to_frame(df, frame)
+    study = frame.geometry_to_grid(study_area(dep, study_layer, crs, study_id)) if study_layer else None
     window = Window.from_origin(window_start, horizon)
-    grid = _grid(df, cell_size)
-    m = make_cli_model(model, family=_family(dep, category), shift=shift, cell_size=cell_size,
-                       shift_weight=shift_weight).fit(df)
+    grid = _grid(df, cell_size, frame, study)
+    fam = _family(dep, category)
+    choice = None
+    if model is None:
+        auto = auto_select(df, grid, window_start=window_start, horizon=horizon, family=fam, shift=shift,
+                           shift_weight=shift_weight, cell_size=cell_size, hot_area_m2=hot_area_m2,
+                           coverage=coverage, study=study, ties=ties, history_days=history_days)
+        choice = auto.choice
+        from anju.forecast import clone
+
+        m = clone(choice.model)
+        name = choice.name
+    else:
+        m = make_cli_model(model, family=fam, shift=shift, cell_size=cell_size, shift_weight=shift_weight)
+        name = model
+    train = df[df["t"] >= window_start - pd.Timedelta(days=history_days)]
+    m.fit(train)
     surface = m.predict(grid, window)
-    frame = grid.to_frame(surface)
-    frame["lon"], frame["lat"] = _lonlat(crs, frame["x"].to_numpy(), frame["y"].to_numpy())
-    return ForecastResult(frame, cells_wgs84(grid, frame["cell_id"].to_numpy(), crs), grid, surface, m, window, crs)
+    out = grid.to_frame(surface)
+    x, y = frame.to_data(out["x"].to_numpy(), out["y"].to_numpy())
+    out["lon"], out["lat"] = _lonlat(crs, x, y)
+    geoms = cells_wgs84(_DataGrid(grid, frame), out["cell_id"].to_numpy(), crs)
+    return ForecastResult(out, geoms, grid, surface, m, window, crs, name, choice)
+
+
+class _DataGrid:
+    """A grid whose cell boxes come back in the data CRS (turned back when the grid frame is rotated)."""
+
+    def __init__(self, grid: Any, frame: GridFrame) -> None:
+        self.grid, self.frame = grid, frame
+
+    def boxes(self, cells: Any) -> Any:
+        return self.frame.geometry_to_data(self.grid.boxes(cells))
 
 
 def backtest(dep: Deployment, lake: Lake, *, models: list[str], category: str | None = None,
              shift: str | None = None, shift_weight: float | None = None, start: Any = None, end: Any = None,
              step: str = "7D", horizon: str = "7D", station: str | None = None, cell_size: float = 150.0,
-             history_days: int = 400) -> dict[str, Any]:
+             history_days: int = 400, frame: GridFrame | None = None, study_layer: str | None = None,
+             study_id: str | None = None, hot_areas_m2: tuple[float, ...] = (), ties: str = "expected",
+             coverages: tuple[float, ...] | None = None) -> dict[str, Any]:
     """Rolling-origin backtest of ``models``: ``results`` (per origin), ``summary`` (hit rate, PAI, PEI against the
-    naive baseline), ``origins``, ``grid``."""
+    naive baseline), ``origins``, ``grid``. A study layer makes PAI's ``A`` the layer's area (cells clipped to it);
+    ``hot_areas_m2`` adds area-capped rows to the share coverages."""
+    from anju.forecast import COVERAGES, observed_origins, parse_shift, summarize
     from anju.forecast import backtest as run_backtest
-    from anju.forecast import observed_origins, parse_shift, summarize
+    from anju.geo.grid_frame import GridFrame
 
     parse_shift(shift)
+    frame = frame or GridFrame(cell_size)
+    cell_size = frame.cell_size
     fam = _family(dep, category)
     specs = {n: make_cli_model(n, family=fam, shift=shift, cell_size=cell_size, shift_weight=shift_weight)
              for n in models}
     sel = Selection(category=category, station=station)
     last = pd.Timestamp(end) if end else day_after_last(dep, lake, sel)
     first = pd.Timestamp(start) if start else last - pd.Timedelta(weeks=26)
-    df, _ = _events(dep, lake, category, station, first - pd.Timedelta(days=history_days), last)
-    origins = observed_origins(df, first, last - pd.Timedelta(horizon) + pd.Timedelta("1ns"), step=step,
-                               horizon=horizon)
+    df, crs = _events(dep, lake, category, station, first - pd.Timedelta(days=history_days), last)
+    from anju.forecast.events import refuse_shift_on_dates
+
+    refuse_shift_on_dates(df["t"], shift)
+    df = _to_frame(df, frame)
+    study = frame.geometry_to_grid(study_area(dep, study_layer, crs, study_id)) if study_layer else None
+    from anju.forecast.events import parse_horizon
+
+    h = parse_horizon(horizon)
+    origins = observed_origins(df, first, last - h + pd.Timedelta("1ns"), step=step, horizon=h)
     if not origins:
         raise ConfigError(f"no backtest origin between {first} and {last} has data; choose --start/--end inside the "
                           "lake's period.", key="start")
-    grid = _grid(df[df["t"] < origins[0]] if (df["t"] < origins[0]).any() else df, cell_size)
-    results = run_backtest(specs, df, grid, origins, horizon, training_days=history_days)
+    grid = _grid(df[df["t"] < origins[0]] if (df["t"] < origins[0]).any() else df, cell_size, frame, study)
+    results = run_backtest(specs, df, grid, origins, h, training_days=history_days,
+                           coverages=COVERAGES if coverages is None else coverages, hot_areas=hot_areas_m2,
+                           study_area=study, ties=ties)
     summary = summarize(results, baseline="naive" if "naive" in models else None)
     return {"results": results, "summary": summary, "origins": origins, "grid": grid}
 
@@ -185,6 +333,9 @@ def patrol_plan(dep: Deployment, lake: Lake, *, station: str, shift: str, units:
     day = pd.Timestamp(date).normalize() if date else day_after_last(dep, lake, sel)
     cutoff = day + pd.Timedelta(hours=sh.start_hour)  # everything known at the shift's start
     df, crs = _events(dep, lake, category, station, day - pd.Timedelta(days=history_days), cutoff)
+    from anju.forecast.events import refuse_shift_on_dates
+
+    refuse_shift_on_dates(df["t"], shift)
     grid = _grid(df, cell_size)
     m = make_cli_model(model, family=_family(dep, category), shift=shift, cell_size=cell_size,
                        shift_weight=shift_weight).fit(df)
