@@ -9,8 +9,8 @@ what was expected and how to fix it.
 from __future__ import annotations
 
 __all__ = [
-    "AnalyticsError",
     "AccessDeniedError",
+    "AnalyticsError",
     "AnjuError",
     "ConfigError",
     "DataNotFoundError",
@@ -21,8 +21,8 @@ __all__ = [
     "LakeError",
     "ModelError",
     "NotFittedError",
-    "PeriodError",
     "OpsError",
+    "PeriodError",
     "ProfileError",
     "ReleaseError",
     "TaxonomyError",

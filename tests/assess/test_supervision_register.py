@@ -4,7 +4,6 @@ report, scope; and the set evaluation on the demo district."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,14 @@ from docx import Document
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analytics.analytics_synth import lake_frame
 from anju.errors import AccessDeniedError
 from anju.ops import audit
 from anju.ops.models import AuditEvent, Community, CommunityProfile, Organisation, User, UserScope
 from anju.supervision import service as svc
 from anju.supervision.access import assessment_view, case_dict, visible_case, visible_cases
 from anju.supervision.report import write_case_report
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analytics"))
-from analytics_synth import lake_frame
+from shipped import TAX
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -95,7 +93,7 @@ def test_case_lifecycle_with_audit_and_report(ops_session: Session, tmp_path: Pa
     with pytest.raises(svc.SupervisionError, match="not in the operations database"):
         svc.open_case(s, t, actor=ana, community_code="C9", official="x", opened_on=dt.date(2025, 2, 1),
                       base_period="2024")
-    snap = svc.review_case(s, t, case.id, actor=ana, as_of=dt.date(2025, 12, 1))
+    snap = svc.review_case(s, t, case.id, actor=ana, as_of=dt.date(2025, 12, 1), taxonomy=TAX)
     p = snap.progress
     assert (p["count"], p["count_prev"]) == (12, 40)
     assert p["change"] == pytest.approx(-0.7) and p["goal_met"] and p["direction"] == "down" and p["p_value"] < 0.01
@@ -118,7 +116,7 @@ def test_case_lifecycle_with_audit_and_report(ops_session: Session, tmp_path: Pa
     svc.close_case(s, case.id, actor=ana, outcome="met", on=dt.date(2025, 12, 31))
     s.commit()
     with pytest.raises(svc.SupervisionError, match="only open cases"):
-        svc.review_case(s, t, case.id, actor=ana, as_of=dt.date(2025, 12, 20))
+        svc.review_case(s, t, case.id, actor=ana, as_of=dt.date(2025, 12, 20), taxonomy=TAX)
     actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
     assert actions == ["supervision.open", "supervision.review", "supervision.measure", "supervision.close"]
     assert audit.verify(s).ok
@@ -165,7 +163,7 @@ def test_set_evaluation_on_the_demo_finds_the_planted_effect(demo: dict[str, Any
     with connect(settings) as lk:
         comm = lk.areas("community").to_pandas()
         r = svc.evaluate_set(lk.incidents(), listed, "2024", "2025", areas=comm,
-                             geoms=svc.community_geoms(settings))
+                             geoms=svc.community_geoms(settings), taxonomy=TAX)
     planted = truth["supervised"]["expected_change"] if isinstance(truth["supervised"].get("expected_change"),
                                                                    float) else None
     eb = r["eb"]

@@ -29,7 +29,7 @@ TITLE_CONTROL = "control"
 
 
 def month_cases(incidents: ir.Table, month: Period | str, *, areas: Any = None,
-                taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+                taxonomy: Taxonomy) -> pd.DataFrame:
     """Preventable cases per community in ``month`` and in the same month last year.
 
     Returns ``area_id``, [``name``, ``parent_id``], ``preventable``, ``preventable_prev`` (one row per community of
@@ -134,7 +134,7 @@ def score_month(inputs: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
 
 
 def key_lists(incidents: ir.Table, month: Period | str, rubric: Rubric, *, communities: Any = None,
-              streets: Any = None, taxonomy: Taxonomy | None = None) -> dict[str, pd.DataFrame]:
+              streets: Any = None, taxonomy: Taxonomy) -> dict[str, pd.DataFrame]:
     """The bulletin's key lists over the ``rubric.key.years`` years ending with ``month``.
 
     Returns ``{"communities": …, "streets": …, "types": …}``: the communities and streets with most preventable
@@ -154,10 +154,7 @@ def key_lists(incidents: ir.Table, month: Period | str, rubric: Rubric, *, commu
         return g.reset_index(drop=True)
 
     (cat,) = counts_many(incidents, [span], level=None, by="category", taxonomy=taxonomy)
-    from anju.analytics._common import taxonomy_or_default
-
-    tax = taxonomy_or_default(taxonomy)
-    prevent = set(tax.codes(preventable=True))
+    prevent = set(taxonomy.codes(preventable=True))
     cat = cat[cat["category"].isin(prevent)]
     allp = float(cat["count"].sum())
     types = cat.sort_values(["count", "category"], ascending=[False, True], kind="stable").head(rubric.key.types)

@@ -151,8 +151,10 @@ def month_inputs(tables: dict[str, pd.DataFrame | None], p: Period, communities:
 def assess_month(settings: Settings, month: str | Period, *, lake: Any = None,
                  rubrics: list[Rubric] | None = None) -> MonthAssessment:
     """Assess ``month`` (``YYYY-MM``) for the deployment in ``settings``."""
+    from anju.deployment import load_deployment
     from anju.lake import connect
 
+    taxonomy = load_deployment(settings).taxonomy
     p = parse_month(month) if isinstance(month, str) else month
     own = lake is None
     lk = connect(settings) if own else lake
@@ -167,7 +169,7 @@ def assess_month(settings: Settings, month: str | Period, *, lake: Any = None,
 
         def scored(q: Period) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, bool]]:
             if q not in cache:
-                cases = month_cases(t, q, areas=comm)
+                cases = month_cases(t, q, areas=comm, taxonomy=taxonomy)
                 inputs, detail, present = month_inputs(tables, q, comm, cases)
                 cache[q] = (score_month(inputs, rubric_for(q.start, rubrics)), detail, present)
             return cache[q]
@@ -176,7 +178,7 @@ def assess_month(settings: Settings, month: str | Period, *, lake: Any = None,
         prev_p = p.previous()
         prev_scores, _, prev_present = scored(prev_p)
         scores = movement(scores, prev_scores if any(prev_present.values()) else None)
-        keys = key_lists(t, p, rubric, communities=comm, streets=streets)
+        keys = key_lists(t, p, rubric, communities=comm, streets=streets, taxonomy=taxonomy)
         comm_list = None
         if p.start.month % 3 == 0:
             q_months = [Period.month(p.start.year, m) for m in range(p.start.month - 2, p.start.month + 1)]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from anju.commands._common import console, settings_from
+from anju.commands._common import console, deployment_from, settings_from
 from anju.config import Settings
 from anju.errors import AnjuError
 
@@ -49,11 +49,12 @@ def register(app: typer.Typer) -> None:
                        base: Annotated[str, typer.Option("--base", help="排名时期，如 2024 / base period.")],
                        n: Annotated[int, typer.Option("-n", help="名单长度 / list length.")] = 10) -> None:
         """候选名单：基期发案最多的 N 个小区 / the top-N candidates."""
-        from anju.lake import connect
+        from anju.services.lake import open_lake
         from anju.supervision.service import candidates
 
-        with connect(settings_from(ctx)) as lk:
-            df = candidates(lk.incidents(), base, n=n, areas=lk.areas("community").to_pandas())
+        dep = deployment_from(ctx)
+        with open_lake(dep) as lk:
+            df = candidates(lk.incidents(), base, n=n, areas=lk.areas("community").to_pandas(), taxonomy=dep.taxonomy)
         for _, r in df.iterrows():
             console.print(f"{int(r['rank_base']):3d}  {r['area_id']}  {r.get('name', '')}  {int(r['count_base'])}",
                           highlight=False)
@@ -101,12 +102,14 @@ def register(app: typer.Typer) -> None:
                    as_of: Annotated[str | None, typer.Option("--as-of", help="评估日期 YYYY-MM-DD（不含当日）.")] = None
                    ) -> None:
         """评估进展（同比、排名）并更新风险画像 / review a case."""
-        from anju.lake import connect
+        from anju.services.lake import open_lake
         from anju.supervision.service import review_case
 
-        settings = settings_from(ctx)
-        with connect(settings) as lk, _session(settings) as s:
-            snap = review_case(s, lk.incidents(), case_id, actor=None, as_of=_date(as_of, "--as-of"))
+        dep = deployment_from(ctx)
+        settings = dep.settings
+        with open_lake(dep) as lk, _session(settings) as s:
+            snap = review_case(s, lk.incidents(), case_id, actor=None, as_of=_date(as_of, "--as-of"),
+                               taxonomy=dep.taxonomy)
             s.commit()
             console.print(json.dumps(snap.progress, ensure_ascii=False), highlight=False)
 
@@ -165,8 +168,9 @@ def register(app: typer.Typer) -> None:
         """挂牌小区整体成效：原始降幅、无干预预期（回归均值）、净效果、WDD / evaluate the listed set."""
         from sqlalchemy import select
 
-        from anju.lake import connect
+        from anju.deployment import load_deployment
         from anju.ops.models import SupervisionCase
+        from anju.services.lake import open_lake
         from anju.supervision.service import community_geoms, evaluate_set
 
         settings = settings_from(ctx)
@@ -177,9 +181,10 @@ def register(app: typer.Typer) -> None:
                 listed = [c.community.code for c in s.scalars(select(SupervisionCase))]
         if not listed:
             raise AnjuError("no listed communities: open cases first or pass --ids")
-        with connect(settings) as lk:
+        dep = load_deployment(settings)
+        with open_lake(dep) as lk:
             r = evaluate_set(lk.incidents(), listed, base, period, areas=lk.areas("community").to_pandas(),
-                             geoms=community_geoms(settings))
+                             geoms=community_geoms(settings), taxonomy=dep.taxonomy)
         eb, did, w = r["eb"], r["did"], r["wdd"]
         console.print(f"挂牌小区 {len(listed)} 个：{r['period']} 同比 {r['listed_total']['yoy_change'] * 100:+.1f}%；"
                       f"相对基期 {r['raw_change'] * 100:+.1f}%，无干预预期 {eb['expected_change'] * 100:+.1f}%"

@@ -23,6 +23,7 @@ from anju.analytics.change import change_table
 from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period
 from anju.ops.models import Community, profile_as_of
+from anju.taxonomy import Taxonomy
 
 __all__ = ["district_profiles", "lake_figures", "progress", "risk_profile"]
 
@@ -119,7 +120,7 @@ def risk_profile(session: Session, incidents: ibis.Table, community: Community, 
 
 
 def progress(incidents: ibis.Table, code: str, opened: dt.date, as_of: dt.date, *, families: Sequence[str],
-             goal_change: float, n: int = 10, areas: Any = None) -> dict[str, Any]:
+             goal_change: float, taxonomy: Taxonomy, n: int = 10, areas: Any = None) -> dict[str, Any]:
     """Goal tracking 同比: counts from the month of opening to ``as_of`` (exclusive) against the same span a year
     earlier, the exact test, the rank among all communities in the span and whether it left the top ``n``."""
     start = dt.date(opened.year, opened.month, 1)
@@ -128,7 +129,7 @@ def progress(incidents: ibis.Table, code: str, opened: dt.date, as_of: dt.date, 
     span = Period(start, as_of, "range")
     prev = span.same_period_last_year()
     now, last = counts_many(incidents, [span, prev], level="community", by=None, families=list(families),
-                            areas=areas)
+                            areas=areas, taxonomy=taxonomy)
     now = now[now["area_id"].notna()].sort_values(["count", "area_id"], ascending=[False, True])
     now["rank"] = np.arange(1, len(now) + 1)
     last = last[last["area_id"].notna()]

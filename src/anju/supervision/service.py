@@ -37,6 +37,7 @@ from anju.ops.models import (
     User,
 )
 from anju.supervision.profile import progress, risk_profile
+from anju.taxonomy import Taxonomy
 
 __all__ = ["EVIDENCE_MAX_BYTES", "EVIDENCE_TYPES", "SupervisionError", "add_measure", "candidates", "close_case",
            "community_geoms",
@@ -53,10 +54,11 @@ class SupervisionError(AnjuError, ValueError):
     """A supervision action is not possible (unknown community, wrong status, bad evidence file…)."""
 
 
-def candidates(incidents: ibis.Table, base_period: str, *, n: int = 10, families: Sequence[str] = ("theft",),
-               areas: Any = None) -> pd.DataFrame:
+def candidates(incidents: ibis.Table, base_period: str, *, taxonomy: Taxonomy, n: int = 10,
+               families: Sequence[str] = ("theft",), areas: Any = None) -> pd.DataFrame:
     """The top-``n`` communities by count in ``base_period`` (the candidate list for opening cases)."""
-    return candidates_table(incidents, base_period, base_period, n=n, families=tuple(families), areas=areas)
+    return candidates_table(incidents, base_period, base_period, n=n, families=tuple(families), areas=areas,
+                            taxonomy=taxonomy)
 
 
 def _community(session: Session, code: str) -> Community:
@@ -107,7 +109,7 @@ def _case(session: Session, case_id: int) -> SupervisionCase:
 
 
 def review_case(session: Session, incidents: ibis.Table, case_id: int, *, actor: User | None, as_of: dt.date,
-                n: int = 10) -> SupervisionSnapshot:
+                taxonomy: Taxonomy, n: int = 10) -> SupervisionSnapshot:
     """Review a case on ``as_of``: a new risk profile and the progress towards the goal; status → reviewing."""
     case = _case(session, case_id)
     if case.status not in ("open", "reviewing"):
@@ -116,7 +118,7 @@ def review_case(session: Session, incidents: ibis.Table, case_id: int, *, actor:
     prof = risk_profile(session, incidents, case.community, as_of, families=fam)
     try:
         prog = progress(incidents, case.community.code, case.opened_on, as_of, families=fam,
-                        goal_change=case.goal_change, n=n)
+                        goal_change=case.goal_change, taxonomy=taxonomy, n=n)
     except ValueError as exc:
         raise SupervisionError(str(exc)) from None
     snap = SupervisionSnapshot(kind="review", as_of=as_of, profile=prof, progress=prog,
@@ -196,7 +198,7 @@ def close_case(session: Session, case_id: int, *, actor: User | None, outcome: s
 
 
 def evaluate_set(incidents: ibis.Table, listed: Sequence[str], base_period: str, period: str, *,
-                 families: Sequence[str] = ("theft",), areas: pd.DataFrame | None = None,
+                 taxonomy: Taxonomy, families: Sequence[str] = ("theft",), areas: pd.DataFrame | None = None,
                  geoms: tuple[Sequence[str], Sequence[Any]] | None = None, ring_m: float = 400,
                  comparison_k: int | None = None) -> dict[str, Any]:
     """The listed set's change and its effect net of regression to the mean (:func:`net_effect`), and the WDD of
@@ -204,7 +206,8 @@ def evaluate_set(incidents: ibis.Table, listed: Sequence[str], base_period: str,
     metric polygons) — pre = the same months a year before ``period``."""
     b, p = Period.parse(base_period), Period.parse(period)
     prev = p.same_period_last_year()
-    fr = counts_many(incidents, [b, p, prev], level="community", by=None, families=list(families), areas=areas)
+    fr = counts_many(incidents, [b, p, prev], level="community", by=None, families=list(families), areas=areas,
+                     taxonomy=taxonomy)
     c_b, c_p, c_prev = (f[f["area_id"].notna()].set_index("area_id")["count"] for f in fr)
     ids = sorted(set(c_b.index) | set(c_p.index))
     panel = pd.DataFrame({"area_id": ids, "count_pre": c_b.reindex(ids).fillna(0).to_numpy(),

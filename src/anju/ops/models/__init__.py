@@ -16,9 +16,9 @@ from anju.ops.models.notice import Notice
 from anju.ops.models.open311_partner import Open311Partner
 from anju.ops.models.organisation import ORG_KINDS, Organisation
 from anju.ops.models.plate import DoorPlate
+from anju.ops.models.registry_check import CHECK_OUTCOMES, RegistryCheck
 from anju.ops.models.resident_report import ReportEvent, ResidentReport
 from anju.ops.models.safe_house import SAFE_HOUSE_STATUSES, SafeHouse
-from anju.ops.models.registry_check import CHECK_OUTCOMES, RegistryCheck
 from anju.ops.models.session import LoginAttempt, WebSession
 from anju.ops.models.supervision import (
     CASE_STATUSES,
@@ -31,8 +31,8 @@ from anju.ops.models.task import TASK_STATUSES, Task, TaskReply
 from anju.ops.models.user import SCOPE_LEVELS, User, UserScope
 
 __all__ = [
-    "CASE_STATUSES",
     "ADJUSTMENT_KINDS",
+    "CASE_STATUSES",
     "CHECK_OUTCOMES",
     "JOB_STATUSES",
     "MEASURE_CATEGORIES",
@@ -53,13 +53,13 @@ __all__ = [
     "Notice",
     "Open311Partner",
     "Organisation",
+    "RegistryCheck",
     "ReportEvent",
     "ResidentReport",
     "SafeHouse",
     "SupervisionCase",
     "SupervisionMeasure",
     "SupervisionSnapshot",
-    "RegistryCheck",
     "Task",
     "TaskReply",
     "UTCDateTime",
