@@ -61,6 +61,7 @@ demo: setup
 	  $(ANJU) --data-dir $(DATA_DIR) demo --no-release; else $(ANJU) --data-dir $(DATA_DIR) demo; fi
 	$(ANJU) --data-dir $(DATA_DIR) ops seed-demo
 	$(ANJU) --data-dir $(DATA_DIR) resident seed-demo
+	$(ANJU) --data-dir $(DATA_DIR) briefing --date $$(( $$(date +%Y) - 1 ))-12-31
 	$(ANJU) --data-dir $(DATA_DIR) serve --host 127.0.0.1 --port $(PORT)
 
 test: setup

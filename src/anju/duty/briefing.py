@@ -34,6 +34,7 @@ from anju.forecast.models import ProspectiveHotspot
 from anju.forecast.patrol import koper_schedule
 from anju.forecast.threehighs import three_highs
 from anju.geo.regular_grid import RegularGrid
+from anju.taxonomy import Taxonomy
 
 __all__ = ["Briefing", "BriefingConfig", "build_briefing", "history_days", "load_briefing_config"]
 
@@ -172,7 +173,7 @@ def _unit_alerts(al: pd.DataFrame, station_of: dict[str, dict[str, str]]) -> pd.
 
 
 def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
-                   config: BriefingConfig | None = None, lang: str = "zh") -> Briefing:
+                   taxonomy: Taxonomy, config: BriefingConfig | None = None, lang: str = "zh") -> Briefing:
     """The briefing for ``day`` from incidents before it.
 
     Parameters
@@ -203,7 +204,7 @@ def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
     station_of["community_id"] = {str(c): str(s) for c, s in zip(com["community_id"], com["station_id"], strict=True)}
     levels = [lv for lv in cfg.alerts.levels if lv in ev.columns]
     al = alert_levels(ev, on=d - pd.Timedelta(days=1), by=levels, windows=cfg.alerts.windows,
-                      weeks=cfg.alerts.weeks, min_count=cfg.alerts.min_count, lang=lang)
+                      weeks=cfg.alerts.weeks, min_count=cfg.alerts.min_count, lang=lang, taxonomy=taxonomy)
     alerts = _unit_alerts(al, station_of)
 
     stations = sorted(com["station_id"].dropna().astype(str).unique())
@@ -228,7 +229,7 @@ def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
         if sel.empty:
             continue
         r = three_highs(sel, start=th_start, end=d, station=s, top=cfg.three_highs.top,
-                        hour_band=cfg.three_highs.hour_band, lang=lang)
+                        hour_band=cfg.three_highs.hour_band, lang=lang, taxonomy=taxonomy)
         th[s] = {"areas": r.areas, "hours": r.hours, "categories": r.categories, "combos": r.combos}
 
     area_frames, plan_frames, stop_frames = [], [], []

@@ -86,12 +86,14 @@ def load_communities(settings: Settings) -> pd.DataFrame:
 
 def read_events(settings: Settings, start: Any, end: Any) -> pd.DataFrame:
     """Incidents in ``[start, end)`` with the columns the duty functions use (x/y metric)."""
-    from anju.lake import connect  # type: ignore[attr-defined]
+    from anju.deployment import load_deployment
+    from anju.services.lake import open_lake
 
-    lake = connect(settings)
-    t = lake.incidents()
-    t = t.filter(t.reported_at >= pd.Timestamp(start).to_pydatetime(), t.reported_at < pd.Timestamp(end).to_pydatetime())
-    df = t.select(*[c for c in _EVENT_COLUMNS if c in t.columns]).to_pandas()
+    with open_lake(load_deployment(settings)) as lake:
+        t = lake.incidents()
+        t = t.filter(t.reported_at >= pd.Timestamp(start).to_pydatetime(),
+                     t.reported_at < pd.Timestamp(end).to_pydatetime())
+        df = t.select(*[c for c in _EVENT_COLUMNS if c in t.columns]).to_pandas()
     df["reported_at"] = pd.to_datetime(df["reported_at"])
     return df[np.isfinite(df["x"].to_numpy(float)) & np.isfinite(df["y"].to_numpy(float))]
 
@@ -121,7 +123,10 @@ def run_briefing(settings: Settings, day: Any, *, config_path: str | Path | None
         raise DataNotFoundError(f"the lake holds no incidents before {d:%Y-%m-%d}; run `anju ingest` (or "
                                 "`anju demo`) first, or choose a later --date.")
     com = load_communities(settings)
-    b = build_briefing(events, com, d, config=cfg, lang=lang or settings.lang)
+    from anju.deployment import load_deployment
+
+    b = build_briefing(events, com, d, config=cfg, lang=lang or settings.lang,
+                       taxonomy=load_deployment(settings).taxonomy)
     b.meta["lake_manifest"] = digest
     write_briefing(b, folder)
     return b, folder

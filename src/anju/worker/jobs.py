@@ -59,11 +59,19 @@ def _train_text(settings: Settings, params: dict[str, Any], report: Report) -> d
             "metrics": info.metrics}
 
 
+def _briefing(settings: Settings, params: dict[str, Any], report: Report) -> dict[str, Any]:
+    """The morning briefing of ``date`` (default today): the same call as ``anju briefing``."""
+    from anju.duty.service import briefing_job
+
+    return briefing_job(settings, params, report)
+
+
 _HANDLERS: dict[str, tuple[Handler, tuple[str, ...], tuple[str, ...]]] = {
     # kind: (handler, required params, optional params)
     "ingest": (_ingest, ("path",), ("profile", "encoding")),
     "release": (_release, (), ("period", "compare", "lang", "public", "formats", "by")),
     "train_text": (_train_text, ("task",), ("data",)),
+    "briefing": (_briefing, (), ("date", "force")),
 }
 JOB_KINDS = tuple(_HANDLERS)
 """The job kinds a worker runs."""
