@@ -66,7 +66,7 @@ class _Prepared:
     lon: np.ndarray
     lat: np.ndarray
     geo: dict[str, Any]
-    pii: Future[tuple[pa.Array, pa.Array, pa.Array]]
+    pii: Future[tuple[pa.Array, pa.Array, pa.Array, pa.Array]]
     caller_masked: pa.Array
     phone_masked: pa.Array
 
