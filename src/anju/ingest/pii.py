@@ -137,7 +137,7 @@ def name_forms(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return norm, mask_name(norm)
 
 
-def mask_text(values: pa.Array) -> pa.Array:
+def mask_text(values: pa.Array, *, names: bool = True) -> pa.Array:
     """Mask phone, resident-ID and bank-card numbers inside free text: :func:`anju.text.mask.mask_array`, the one
     set of rules for every text anju stores or shows, with the candidate rows found by :func:`_digit_runs` (a C
     byte scan when built; a superset of mask_array's own prefilter either way).
@@ -146,7 +146,7 @@ def mask_text(values: pa.Array) -> pa.Array:
     ['联系电话138****5678，身份证1101**********1234', '138****5678', '无号码', None]
     """
     values = values.cast(pa.string())
-    return mask_array(values, candidates=_digit_runs(values, 7, separated=True))
+    return mask_array(values, candidates=_digit_runs(values, 7, separated=True), names=names)
 
 
 def _digit_runs(values: pa.Array, run: int, *, native: bool | None = None, separated: bool = False) -> pa.Array:

@@ -66,7 +66,7 @@ class _Prepared:
     lon: np.ndarray
     lat: np.ndarray
     geo: dict[str, Any]
-    pii: Future[tuple[pa.Array, pa.Array, pa.Array]]
+    pii: Future[tuple[pa.Array, pa.Array, pa.Array, pa.Array]]
     caller_masked: pa.Array
     phone_masked: pa.Array
 
@@ -132,7 +132,7 @@ class BatchTransformer:
             text = self.hasher.replace_each(text, caller, caller_masked)
         if self.resolved.get("caller") and self.resolved.get("address"):
             address = self.hasher.replace_each(address, caller, caller_masked)
-        return caller_hash, phone_hash, mask_text(text), mask_text(address)
+        return caller_hash, phone_hash, mask_text(text), mask_text(address, names=False)
 
     def _col(self, table: pa.Table, fld: str) -> pa.Array:
         name = self.resolved.get(fld)
@@ -294,7 +294,7 @@ class BatchTransformer:
             "family": family_arr,
             "category_known": pa.array(known, pa.bool_()),
             "source_category": cat,
-            "source_subcategory": mask_text(sub) if sub is not None else pa.nulls(m, pa.string()),
+            "source_subcategory": mask_text(sub, names=False) if sub is not None else pa.nulls(m, pa.string()),
             "lon": _float(nbase(lon)),
             "lat": _float(nbase(lat)),
             "x": _float(nbase(geo["x"])),
@@ -306,7 +306,7 @@ class BatchTransformer:
         cols["assign_method"] = base(geo["assign_method"])
         cols["address"] = base(address_all)
         cols["text"] = text
-        cols["unit"] = base(mask_text(self._col(t, "unit")))  # every stored text column is masked
+        cols["unit"] = base(mask_text(self._col(t, "unit"), names=False))  # every stored text column is masked
         unparsed: Counter[str] = Counter()
         if self.resolved.get("loss"):
             raw_loss = base(self._col(t, "loss"))

@@ -80,11 +80,13 @@ _CANDIDATE = r"[0-9](?:[ \-－.．]?[0-9]){6}"
 _STOP_CODES = np.array([int.from_bytes(c.encode(), "big") for c in _STOP], dtype=np.int64)
 
 
-def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | None = None) -> pa.Array:
+def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | None = None,
+               names: bool = True) -> pa.Array:
     """Mask the personal data of every text of an Arrow string array (nulls stay null).
 
     ``candidates`` (a boolean array, e.g. from ingest's C digit scan) replaces the RE2 prefilter of the number
     rules; it must flag at least every text holding seven digits in a row (one separator allowed between two).
+    ``names=False`` skips the name rule (for columns that are not free text: units, sub-categories).
 
     >>> mask_array(pa.array(["联系电话13812345678,13912345678", "被骗3万元", None, "报警人张三丰称"])).to_pylist()
     ['联系电话138****5678,139****5678', '被骗3万元', None, '报警人张**称']
@@ -95,32 +97,54 @@ def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | Non
     if len(values) == 0:
         return values
     hit = pc.match_substring_regex(values, _CANDIDATE).fill_null(False) if candidates is None else candidates
-    wide = _full_width_digits(values)
-    names = _name_candidates(values)
-    rows = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool) | wide | names
+    wide = _full_width_digits(values, "０１２" if names else "０１")
+    numbers = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool) | wide
+    named = _name_candidates(values) if names else np.zeros(len(values), dtype=bool)
+    rows = numbers | named
     if not rows.any():
         return values
-    mask = pa.array(rows)
-    sub = values.filter(mask)
+    idx = np.flatnonzero(rows)
+    sub = values.take(pa.array(idx))
     if wide.any():
         for a, b in _FULL_WIDTH:
             sub = pc.replace_substring(sub, a, b)
-    while True:  # to a fixpoint (each pass masks at least one more item, so this ends)
-        before = sub
-        for pattern, repl in RULES:
-            while True:  # each rule to its own fixpoint: a boundary consumed by one match can start the next
-                again = pc.replace_substring_regex(sub, pattern, repl)
-                if again.equals(sub):
+    # which rules may apply to which of these rows: the number rules to the number candidates, the name rule to
+    # the name candidates; each rule runs again only on the rows its last pass changed (to its fixpoint)
+    apply = [numbers[idx]] * (len(RULES) - 1) + [named[idx]]
+    todo = np.ones(len(idx), dtype=bool)
+    while todo.any():
+        changed = np.zeros(len(idx), dtype=bool)
+        for (pattern, repl), may in zip(RULES, apply, strict=True):
+            live = np.flatnonzero(todo & may)
+            while live.size:
+                part = sub.take(pa.array(live))
+                again = pc.replace_substring_regex(part, pattern, repl)
+                diff = np.asarray(pc.not_equal(again, part).fill_null(False).to_numpy(zero_copy_only=False),
+                                  dtype=bool)
+                if not diff.any():
                     break
-                sub = again
-        if sub.equals(before):
-            return pc.replace_with_mask(values, mask, sub)
+                moved = live[diff]
+                sub = _put(sub, moved, again.filter(pa.array(diff)))
+                changed[moved] = True
+                live = moved
+        todo = changed  # masking one number can leave another shape (a card's tail): rows that changed go again
+    return _put(values, idx, sub)
 
 
-def _full_width_digits(values: pa.Array) -> np.ndarray:
-    """Texts holding a full-width ０, １ or ２ (every full-width phone, ID or card number has one of them)."""
+def _put(values: pa.Array, at: np.ndarray, new: pa.Array) -> pa.Array:
+    """``values`` with the entries at the sorted positions ``at`` replaced by ``new``."""
+    if len(at) == len(values):
+        return new
+    mask = np.zeros(len(values), dtype=bool)
+    mask[at] = True
+    return pc.replace_with_mask(values, pa.array(mask), new)
+
+
+def _full_width_digits(values: pa.Array, digits: str) -> np.ndarray:
+    """Texts holding one of the full-width ``digits`` (a mobile starts with １, a landline with ０, an ID's birth
+    year holds １ or ０; ``２`` catches cards too)."""
     out = np.zeros(len(values), dtype=bool)
-    for d in "０１２":
+    for d in digits:
         out |= np.asarray(pc.match_substring(values, d).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
     return out
 
@@ -129,14 +153,15 @@ def _name_candidates(values: pa.Array) -> np.ndarray:
     """Texts where a name keyword is followed by a Chinese character that could start a name.
 
     Literal searches (fast) find each keyword's first occurrence; the three bytes after it are read from the
-    array's buffers with NumPy and compared with the stop characters. A keyword that occurs twice in a text
-    makes the text a candidate whatever follows.
+    array's buffers with NumPy and compared with the stop characters. A keyword that occurs again later in the
+    text (found by searching the reversed text) makes the text a candidate whatever follows.
     """
     out = np.zeros(len(values), dtype=bool)
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] is not None else None
     if data is None:
         return out
+    reversed_: pa.Array | None = None
     for kw in NAME_KEYWORDS:
         pos = pc.find_substring(values, kw).fill_null(-1).to_numpy(zero_copy_only=False)
         found = np.flatnonzero(pos >= 0)
@@ -156,8 +181,14 @@ def _name_candidates(values: pa.Array) -> np.ndarray:
         han = (code >= 0xE4B880) & (code <= 0xE9BFBF)  # U+4E00..U+9FFF
         cand = ok & han & ~np.isin(code, _STOP_CODES)
         out[found[cand]] = True
-        twice = pc.count_substring(values.take(pa.array(found)), kw).to_numpy(zero_copy_only=False) > 1
-        out[found[twice]] = True
+        if reversed_ is None:
+            reversed_ = pc.utf8_reverse(values)
+        last = pc.find_substring(reversed_, kw[::-1]).fill_null(-1).to_numpy(zero_copy_only=False)
+        lens = (offsets[1:] - offsets[:-1]).astype(np.int64)
+        first_at = np.full(len(values), -1, dtype=np.int64)
+        first_at[found] = pos[found]
+        last_at = np.where(last >= 0, lens - last - len(kw.encode()), -1)
+        out |= (last_at >= 0) & (last_at != first_at)  # the keyword occurs again later: let the rule decide
     return out
 
 
