@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, deployment_from, progress, settings_from
+from anju.commands._common import console, deployment_from, progress
 from anju.commands.options import CategoryOpt, OutDirOpt
 from anju.errors import ConfigError
 
@@ -98,17 +98,18 @@ def eval_(
 ) -> None:
     """评估已训练模型 / re-evaluate trained models on the held-out split of their data."""
     from anju.errors import DataNotFoundError
-    from anju.text.models import list_models
-    from anju.text.tasks import TASKS, evaluate_task
+    from anju.services import text as svc
+    from anju.text.tasks import TASKS
 
-    settings = settings_from(ctx)
-    tasks = [task] if task else [t for t in TASKS if list_models(settings.paths.models, t)]
+    dep = deployment_from(ctx)
+    settings = dep.settings
+    tasks = [task] if task else [t for t in TASKS if svc.models(dep, t)]
     if not tasks:
         raise DataNotFoundError(f"no trained text models in {settings.paths.models}; run `anju text train --task "
                                 "category` (or fraud, department, charge) first")
     for tk in tasks:
-        res = evaluate_task(settings, tk, data if task else None, version=version, text_column=text_column,
-                            label_column=label_column)
+        res = svc.evaluate(dep, tk, data if task else None, version=version, text_column=text_column,
+                           label_column=label_column)
         info = res["info"]
         match = res["data_matches_card"]
         note = {True: "数据与训练时一致 / same data as at training", False: "数据已变化 / data differs from training",
@@ -161,17 +162,17 @@ def classify(
 @text_app.command("models")
 def models(ctx: typer.Context) -> None:
     """列出已训练模型 / list trained text models."""
-    from anju.text.models import list_models
+    from anju.services import text as svc
 
-    settings = settings_from(ctx)
-    cards = list_models(settings.paths.models)
+    dep = deployment_from(ctx)
+    cards = svc.models(dep)
     t = Table(show_header=True, header_style="bold")
     for c in ("task", "version", "created", "labels", "train", "test", "accuracy", "macro-F1", "file"):
         t.add_column(c)
     for i in cards:
         t.add_row(i.task, str(i.version), i.created_at, str(len(i.labels)), str(i.n_train), str(i.n_test),
                   _fmt(i.metrics.get("accuracy")), _fmt(i.metrics.get("macro_f1")), i.file)
-    console.print(t if cards else f"尚无模型 / no models in {settings.paths.models}")
+    console.print(t if cards else f"尚无模型 / no models in {dep.model_store}")
 
 
 @text_app.command("audit")
