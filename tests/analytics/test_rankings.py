@@ -148,3 +148,17 @@ def test_shared_leaf_query_equals_single_rankings(random_table: ibis.Table, rand
         alone = ranking(random_table, rid, "2025H2", areas=random_areas, top=0, taxonomy=TAX, definitions=DEFS)
         pd.testing.assert_frame_equal(df, alone)
         assert df.attrs == alone.attrs
+
+
+def test_equal_estimates_share_a_rank() -> None:
+    """Ranked by count (no denominator), communities with the same count share a rank: 1, 2, 2, 4…"""
+    rows = []
+    for cid, k in (("A", 5), ("B", 3), ("C", 3), ("D", 1)):
+        rows += [{"reported_at": pd.Timestamp("2025-07-01") + pd.Timedelta(days=i), "category": "theft.burglary",
+                  "community_id": cid} for i in range(k)]
+    t = ibis.memtable(lake_frame(pd.DataFrame(rows)))
+    areas = pd.DataFrame({"area_id": list("ABCD"), "name": list("ABCD")})
+    d = RankingDef(id="by_count", zh="x", en="x", categories=["theft.burglary"], per="none", top=10)
+    r = ranking(t, d, "2025H2", areas=areas, comparison=None, top=0, taxonomy=TAX, definitions=DEFS)
+    got = dict(zip(r["area_id"], r["rank"], strict=True))
+    assert (got["A"], got["B"], got["C"], got["D"]) == (1, 2, 2, 4)

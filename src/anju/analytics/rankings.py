@@ -146,7 +146,8 @@ def _score(df: pd.DataFrame, d: RankingDef) -> tuple[pd.DataFrame, dict[str, Any
         mean = float(prior["mean"])
     df["above_average"] = df["rate_low"] > mean
     df = df.sort_values(["rate", "count", "area_id"], ascending=[False, False, True], kind="stable")
-    df["rank"] = np.arange(1, len(df) + 1)
+    # equal estimates share a rank (1, 2, 2, 4): a reader must not see an order the numbers do not give
+    df["rank"] = df["rate"].rank(ascending=False, method="min").astype("int64")
     return df, prior
 
 

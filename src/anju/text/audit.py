@@ -167,6 +167,8 @@ def flag_downgrades(incidents: Any, *, rules: AuditRules, only_flagged: bool = T
     (Ibis expression or pandas DataFrame).
     """
     t, was_pandas = _as_ibis(incidents)
+    # a record the source left uncategorised was not recorded under a lighter category: never a candidate
+    t = t.filter(t.category != "other.unknown")
     f = _flag_expr(t, rules)
     if only_flagged:
         f = f.filter(f.flagged)
@@ -199,6 +201,8 @@ def downgrade_audit(incidents: Any, *, rules: AuditRules, examples: int = 3, sni
     [['S1', 3, 1, 1]]
     """
     t, was_pandas = _as_ibis(incidents)
+    # a record the source left uncategorised was not recorded under a lighter category: never a candidate
+    t = t.filter(t.category != "other.unknown")
     f = _flag_expr(t, rules)
     fams = sorted({fam for *_, fam in rules.rules})
     aggs: dict[str, Any] = {"records": f.count(), "flagged": f.flagged.cast("int64").sum()}
