@@ -25,6 +25,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "duty": ("勤务", "Duty"),
     "tasks": ("任务交办", "Tasks"),
     "orders": ("居民诉求", "Resident reports"),
+    "supervision": ("挂牌督导", "Supervision"),
+    "assessment": ("月度考评", "Monthly assessment"),
     "users": ("用户与角色", "Users and roles"),
     "audit": ("审计日志", "Audit log"),
     "jobs": ("后台任务", "Jobs"),

@@ -29,6 +29,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("releases", "/releases", "read_releases"),
     ("imports", "/imports", "run_imports"),
     ("duty", "/duty", "read_analytics"),
+    ("supervision", "/supervision", "read_communities"),
+    ("assessment", "/assessment", "assess"),
     ("notices", "/notices", "login"),
     ("tasks", "/tasks", "login"),
     ("orders", "/orders", "login"),
