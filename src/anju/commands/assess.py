@@ -19,9 +19,9 @@ def register(app: typer.Typer) -> None:
     @group.callback()
     def assess_cmd(
         ctx: typer.Context,
-        month: Annotated[str | None, typer.Option("--month", "-m", help="考评月份，如 2025-11 / month YYYY-MM.")] = None,
+        month: Annotated[str | None, typer.Option("--month", help="考评月份，如 2025-11 / month YYYY-MM.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/assessment/bulletins/"
-                                                 "<月份>）/ output folder.")] = None,
+                                                 "<月份>）/ output directory.")] = None,
         issued: Annotated[str | None, typer.Option("--issued", help="印发日期 YYYY-MM-DD（默认今天）/ issue date.")
                           ] = None,
     ) -> None:

@@ -59,7 +59,7 @@ def kpi(
     definitions: Annotated[Path | None, typer.Option("--definitions", help="指标定义 TOML / KPI definitions")] = None,
     explain: Annotated[str | None, typer.Option("--explain", help="列出某指标背后的记录 / rows behind a KPI")] = None,
     station: Annotated[str | None, typer.Option("--station", help="派出所 / station for --explain")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 Excel / output .xlsx")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/kpi）/ output directory (default <data_dir>/duty/kpi).")] = None,
     trend: Annotated[int, typer.Option("--trend", help="趋势月数 / months of trend before --month")] = 0,
 ) -> None:
     """四率与见警率 / the 四率 and visibility KPIs per station for a month (printed and written to Excel)."""
@@ -86,7 +86,7 @@ def kpi(
     for sid, row in wide.iterrows():
         tab.add_row(str(sid), *[("—" if pd.isna(v) else f"{v:.1f}") for v in row])
     console.print(tab)
-    target = out or (duty_dir(settings) / "kpi" / f"kpi-{month}.xlsx")
+    target = (out or duty_dir(settings) / "kpi") / f"kpi-{month}.xlsx"
     target.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(target, engine="xlsxwriter") as xw:
         k.to_excel(xw, sheet_name="指标", index=False)
@@ -133,7 +133,7 @@ def dosage_cmd(
     ctx: typer.Context,
     start: Annotated[str, typer.Option("--from", help="开始日期 / first day")],
     end: Annotated[str, typer.Option("--to", help="结束日期(含)/ last day (inclusive)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 CSV")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/dosage）/ output directory (default <data_dir>/duty/dosage).")] = None,
 ) -> None:
     """勤务落实 / patrol dosage per planned hot box and shift, against the plan used."""
     import pandas as pd
@@ -166,7 +166,7 @@ def dosage_cmd(
         tab.add_row(str(sid), f"{r.planned:.0f}", f"{r.credited:.0f}", f"{r.credited / r.planned:.1%}",
                     str(r.missed))
     console.print(tab)
-    target = out or duty_dir(settings) / "dosage" / f"dosage-{lo:%Y%m%d}-{hi - pd.Timedelta(days=1):%Y%m%d}.csv"
+    target = (out or duty_dir(settings) / "dosage") / f"dosage-{lo:%Y%m%d}-{hi - pd.Timedelta(days=1):%Y%m%d}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     d.to_csv(target, index=False)
     console.print(("已写出: " if zh else "wrote: ") + str(target))
@@ -177,7 +177,7 @@ def coverage_cmd(
     ctx: typer.Context,
     start: Annotated[str, typer.Option("--from", help="开始日期 / first day")],
     end: Annotated[str, typer.Option("--to", help="结束日期(含)/ last day (inclusive)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 CSV")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/coverage）/ output directory (default <data_dir>/duty/coverage).")] = None,
 ) -> None:
     """网格24小时覆盖 / 24-hour coverage: days with a recorded patrol per grid and hour."""
     import pandas as pd
@@ -190,7 +190,7 @@ def coverage_cmd(
     cov = hourly_coverage(clean_stored_tracks(settings, lo, hi))
     full = int((cov > 0).all(axis=1).sum())
     console.print(f"网格 / grids with patrols: {len(cov)}; 24 小时全覆盖 / all 24 hours covered: {full}")
-    target = out or duty_dir(settings) / "coverage" / f"grid-hours-{lo:%Y%m%d}-{hi - pd.Timedelta(days=1):%Y%m%d}.csv"
+    target = (out or duty_dir(settings) / "coverage") / f"grid-hours-{lo:%Y%m%d}-{hi - pd.Timedelta(days=1):%Y%m%d}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     cov.to_csv(target)
     console.print(f"已写出 / wrote: {target}")
@@ -201,7 +201,7 @@ def registry_cmd(
     ctx: typer.Context,
     as_of: Annotated[str, typer.Option("--as-of", help="核查日期 / check date YYYY-MM-DD")],
     community: Annotated[str | None, typer.Option("--community", help="社区 / community id")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出 Excel")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/registry）/ output directory (default <data_dir>/duty/registry).")] = None,
 ) -> None:
     """实有人口核查清单 / registry worklist: stale, zombie, undeclared occupancy, suspected group rentals."""
     import pandas as pd
@@ -215,7 +215,7 @@ def registry_cmd(
     counts = w.groupby("label").size()
     for label, n in counts.items():
         console.print(f"{label}: {n}")
-    target = out or duty_dir(settings) / "registry" / f"worklist-{pd.Timestamp(as_of):%Y%m%d}.xlsx"
+    target = (out or duty_dir(settings) / "registry") / f"worklist-{pd.Timestamp(as_of):%Y%m%d}.xlsx"
     target.parent.mkdir(parents=True, exist_ok=True)
     w.to_excel(target, index=False, engine="xlsxwriter")
     console.print(f"已写出 / wrote: {target}")

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     @g.command("candidates")
     def candidates_cmd(ctx: typer.Context,
                        base: Annotated[str, typer.Option("--base", help="排名时期，如 2024 / base period.")],
-                       n: Annotated[int, typer.Option("-n", help="名单长度 / list length.")] = 10) -> None:
+                       n: Annotated[int, typer.Option("--top", help="名单长度 / list length.")] = 10) -> None:
         """候选名单：基期发案最多的 N 个小区 / the top-N candidates."""
         from anju.services.lake import open_lake
         from anju.supervision.service import candidates
@@ -66,8 +66,8 @@ def register(app: typer.Typer) -> None:
                  base: Annotated[str, typer.Option("--base", help="列管依据的时期 / base period.")],
                  goal: Annotated[float, typer.Option("--goal", help="目标同比变化，如 -0.3 / goal change.")] = -0.3,
                  opened: Annotated[str | None, typer.Option("--opened", help="列管日期 YYYY-MM-DD.")] = None,
-                 police: Annotated[str | None, typer.Option("--police", help="责任社区民警.")] = None,
-                 rank: Annotated[int | None, typer.Option("--rank", help="候选名单中的名次（手工列入则不填）.")] = None,
+                 police: Annotated[str | None, typer.Option("--police", help="责任社区民警 / responsible community officer.")] = None,
+                 rank: Annotated[int | None, typer.Option("--rank", help="候选名单中的名次（手工列入则不填）/ rank in the candidate list (empty when listed by hand).")] = None,
                  ) -> None:
         """列管一个小区并固化列管时风险画像 / open a case."""
         from anju.lake import connect
@@ -115,10 +115,10 @@ def register(app: typer.Typer) -> None:
 
     @g.command("measure")
     def measure_cmd(ctx: typer.Context, case_id: Annotated[int, typer.Argument()],
-                    category: Annotated[str, typer.Option("--category", help="人防|物防|技防|管理|打击|走访")],
-                    what: Annotated[str, typer.Option("--what", help="措施内容")],
-                    who: Annotated[str, typer.Option("--who", help="责任人")] = "",
-                    cost: Annotated[float | None, typer.Option("--cost", help="费用（元）")] = None,
+                    category: Annotated[str, typer.Option("--category", help="措施类别 / measure category: 人防|物防|技防|管理|打击|走访")],
+                    what: Annotated[str, typer.Option("--what", help="措施内容 / what was done")],
+                    who: Annotated[str, typer.Option("--who", help="责任人 / who is responsible")] = "",
+                    cost: Annotated[float | None, typer.Option("--cost", help="费用（元）/ cost in yuan")] = None,
                     on: Annotated[str | None, typer.Option("--on", help="日期 YYYY-MM-DD")] = None,
                     evidence: Annotated[Path | None, typer.Option("--evidence", help="佐证（PNG/JPEG/PDF/Office, ≤10 MB）")
                                         ] = None) -> None:
@@ -134,8 +134,8 @@ def register(app: typer.Typer) -> None:
 
     @g.command("close")
     def close_cmd(ctx: typer.Context, case_id: Annotated[int, typer.Argument()],
-                  outcome: Annotated[str, typer.Option("--outcome", help="met | not_met | merged")],
-                  into: Annotated[int | None, typer.Option("--into", help="合并到的案件")] = None,
+                  outcome: Annotated[str, typer.Option("--outcome", help="结案结论 / outcome: met | not_met | merged")],
+                  into: Annotated[int | None, typer.Option("--into", help="合并到的案件 / case merged into")] = None,
                   on: Annotated[str | None, typer.Option("--on", help="日期 YYYY-MM-DD")] = None) -> None:
         """结案（销号/未达标/合并）/ close a case."""
         from anju.supervision.service import close_case
@@ -147,7 +147,8 @@ def register(app: typer.Typer) -> None:
 
     @g.command("report")
     def report_cmd(ctx: typer.Context, case_id: Annotated[int, typer.Argument()],
-                   out: Annotated[Path, typer.Option("--out", "-o", help="输出 .docx")]) -> None:
+                   out: Annotated[Path, typer.Option("--out", "-o", help="输出目录（写入 case-<编号>.docx）/ output directory "
+                                                     "(writes case-<id>.docx).")]) -> None:
         """个案报告（Word）/ printable case report."""
         from anju.ops.models import SupervisionCase
         from anju.supervision.report import write_case_report
@@ -157,13 +158,13 @@ def register(app: typer.Typer) -> None:
             case = s.get(SupervisionCase, case_id)
             if case is None:
                 raise SupervisionError(f"no supervision case #{case_id}")
-            console.print(str(write_case_report(case, out)), highlight=False)
+            console.print(str(write_case_report(case, Path(out) / f"case-{case_id}.docx")), highlight=False)
 
     @g.command("evaluate")
     def evaluate_cmd(ctx: typer.Context,
-                     base: Annotated[str, typer.Option("--base", help="列管基期，如 2024")],
-                     period: Annotated[str, typer.Option("--period", help="评估时期，如 2025 或 2025H2")],
-                     ids: Annotated[str | None, typer.Option("--ids", help="逗号分隔的小区编码（默认：台账中的全部案件）")
+                     base: Annotated[str, typer.Option("--base", help="列管基期，如 2024 / base period, e.g. 2024")],
+                     period: Annotated[str, typer.Option("--period", help="评估时期，如 2025 或 2025H2 / evaluated period, e.g. 2025 or 2025H2")],
+                     ids: Annotated[str | None, typer.Option("--ids", help="逗号分隔的小区编码（默认：台账中的全部案件）/ comma-separated community codes (default: every case)")
                                     ] = None) -> None:
         """挂牌小区整体成效：原始降幅、无干预预期（回归均值）、净效果、WDD / evaluate the listed set."""
         from sqlalchemy import select
