@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -9,7 +10,7 @@ import stat
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["file_blake3", "file_digest", "file_sha256"]
+__all__ = ["file_blake3", "file_digest", "file_sha256", "fsync_dir"]
 
 _BLOCK = 16 << 20  # 16 MiB
 
@@ -59,3 +60,13 @@ def file_blake3(path: Path | str) -> str:
     (with the CPU's SHA instructions), which is ~0.1 µs of CPU per row of a CSV import (docs/performance.md).
     """
     return file_digest(path, "blake3")
+
+
+def fsync_dir(d: Path) -> None:
+    """Flush a folder's entries (a rename or a new file in it) to disk; a no-op where folders cannot be opened."""
+    with contextlib.suppress(OSError):
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,18 +20,10 @@ def _l(settings: Settings, zh: str, en: str) -> str:
     return en if settings.lang == "en" else f"{zh} / {en}"
 
 
-@contextmanager
-def _session(settings: Settings) -> Iterator[object]:
-    from anju.ops.db import database_url, make_engine, session_factory, upgrade_to_head
+def _session(settings: Settings) -> Any:
+    from anju.ops.db import open_session
 
-    url = database_url(settings)
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as s:
-            yield s
-    finally:
-        engine.dispose()
+    return open_session(settings)
 
 
 @ops_app.command("upgrade")

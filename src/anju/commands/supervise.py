@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,18 +14,10 @@ from anju.config import Settings
 from anju.errors import AnjuError
 
 
-@contextmanager
-def _session(settings: Settings) -> Iterator[Any]:
-    from anju.ops.db import database_url, make_engine, session_factory, upgrade_to_head
+def _session(settings: Settings) -> Any:
+    from anju.ops.db import open_session
 
-    url = database_url(settings)
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as s:
-            yield s
-    finally:
-        engine.dispose()
+    return open_session(settings)
 
 
 def _date(text: str | None, what: str) -> dt.date:

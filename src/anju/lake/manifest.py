@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from anju.errors import LakeError
+from anju.files import fsync_dir
 
 __all__ = ["MANIFEST_VERSION", "Manifest", "lake_lock"]
 
@@ -149,16 +150,7 @@ class Manifest:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(self.path.parent)
-
-
-def _fsync_dir(d: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(self.path.parent)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,8 @@ PostgreSQL (a deployment sets ``ANJU_DATABASE_URL``). The schema is owned by the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,16 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
+
+
+@contextmanager
+def open_session(settings: Settings) -> Iterator[Session]:
+    """A session on the deployment's ops database, brought to the newest revision first (for CLI commands)."""
+    url = database_url(settings)
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            yield s
+    finally:
+        engine.dispose()

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from anju.errors import AnjuError
+from anju.files import fsync_dir
 
 __all__ = ["OutputLockedError", "atomic_folder", "die_with_parent"]
 
@@ -75,16 +76,16 @@ def _swap_in(tmp: Path, target: Path) -> None:
     if not target.exists():
         os.rename(tmp, target)
         tmp.mkdir()  # so that the caller's cleanup finds a folder
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return
     if _exchange(tmp, target):
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return
     old = target.parent / (tmp.name + "-old")  # pragma: no cover - kernels without renameat2
     os.rename(target, old)
     os.rename(tmp, target)
     os.rename(old, tmp)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -111,16 +112,7 @@ def _fsync_tree(d: Path) -> None:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-    _fsync_dir(d)
-
-
-def _fsync_dir(d: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fsync_dir(d)
 
 
 def die_with_parent() -> None:
