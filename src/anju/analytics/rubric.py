@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from anju.config import read_toml, validate_config
 from anju.errors import ConfigError
@@ -41,6 +41,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_input(v: str) -> str:
+    if v not in INPUTS:
+        raise ValueError(f"unknown input {v!r}; expected one of {', '.join(INPUTS)}")
+    return v
+
+
+KnownInput = Annotated[str, AfterValidator(_known_input)]
+"""The name of an assessment input (one of :data:`INPUTS`), checked when a rubric is loaded."""
+
+
 class Indicator(_Strict):
     """One scored item: ``cases`` deducts per case from its weight; ``rate`` scales linearly between two values."""
 
@@ -48,18 +58,11 @@ class Indicator(_Strict):
     zh: str
     en: str
     kind: Literal["cases", "rate"]
-    input: str
+    input: KnownInput
     weight: float = Field(gt=0)
     per_case: float | None = Field(default=None, gt=0)
     full: float | None = None
     zero: float | None = None
-
-    @field_validator("input")
-    @classmethod
-    def _known_input(cls, v: str) -> str:
-        if v not in INPUTS:
-            raise ValueError(f"unknown input {v!r}; expected one of {', '.join(INPUTS)}")
-        return v
 
     @model_validator(mode="after")
     def _params(self) -> Indicator:
@@ -79,17 +82,10 @@ class Deduction(_Strict):
     id: str
     zh: str
     en: str
-    input: str
+    input: KnownInput
     points: float = Field(gt=0)
     above: float | None = None
     below: float | None = None
-
-    @field_validator("input")
-    @classmethod
-    def _known_input(cls, v: str) -> str:
-        if v not in INPUTS:
-            raise ValueError(f"unknown input {v!r}; expected one of {', '.join(INPUTS)}")
-        return v
 
     @model_validator(mode="after")
     def _one_bound(self) -> Deduction:
