@@ -17,7 +17,7 @@ from anju.errors import AccessDeniedError, OpsError
 from anju.ops import audit
 from anju.ops.models import SCOPE_LEVELS, Organisation, User, UserScope, WebSession, utcnow
 from anju.ops.passwords import check_password_rule, hash_password
-from anju.ops.roles import Permission, Role, require
+from anju.ops.roles import DISTRICT_WIDE, Permission, Role, require
 from anju.ops.scope import is_district_wide, require_area_in_scope
 
 __all__ = ["create_user", "reset_password", "revoke_sessions", "set_active", "update_user"]
@@ -45,6 +45,9 @@ def _check_role(operator: User, role: str) -> str:
         raise OpsError("'public' is the visitor without a login; it cannot be given to a user")
     if r is Role.ADMIN and operator.role != Role.ADMIN.value:
         raise AccessDeniedError("only an administrator may create administrators")
+    if r in DISTRICT_WIDE and not is_district_wide(operator):
+        raise AccessDeniedError(f"role {r.value!r} sees the whole district; only a district-wide operator may "
+                                "grant it")
     return r.value
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from anju.release.style import SAFETY
 from anju.web.deps import Viewer, ViewerDep, app_state, require
 from anju.web.lake_view import NoData
 from anju.web.pages import render
@@ -48,7 +49,7 @@ def overview_page(request: Request, viewer: ViewerDep) -> Response:
         data: dict[str, Any] | None = overview_data(request, viewer, lang).model_dump()
     except NoData:
         data = None
-    return render(request, "overview.html", {"data": data})
+    return render(request, "overview.html", {"data": data, "palette": SAFETY})
 
 
 @router.get("/api/v1/overview", response_model=OverviewOut)

@@ -8,9 +8,6 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
-  function safetyColors() {
-    return ["#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850"];
-  }
 
   function drawMap(d) {
     var el = document.getElementById("map");
@@ -29,7 +26,7 @@
             return p.name + ": " + (p.value === undefined || isNaN(p.value) ? "—" : Number(p.value).toFixed(1));
           } },
           visualMap: { min: 0, max: 100, left: "left", bottom: 10, text: ["100", "0"], calculable: true,
-                       inRange: { color: safetyColors() } },
+                       inRange: { color: d.palette } },
           series: [{ type: "map", map: "anju-communities", roam: true, name: d.label, data: values,
                      emphasis: { label: { show: false } }, nameProperty: "name" }],
         });
