@@ -242,6 +242,36 @@ class LakeView:
 
         return self._cached("monthly", build)  # type: ignore[no-any-return]
 
+    def default_base_period(self) -> str:
+        """The year before the release period's year (the usual base of a supervision list: last year's count)."""
+        return str(int(self.release("zh").meta.period[:4]) - 1)
+
+    def candidates(self, base_period: str, n: int = 10) -> list[dict[str, Any]]:
+        """The supervision candidate list (top-``n`` communities by theft in ``base_period``), cached per data
+        change; the same call as ``anju supervise candidates``."""
+        def build() -> list[dict[str, Any]]:
+            from anju.supervision.service import candidates
+
+            def run(incidents: Any, dep: Any, lake: Any) -> pd.DataFrame:
+                return candidates(incidents, base_period, n=n, areas=lake.areas("community").to_pandas(),
+                                  taxonomy=dep.taxonomy)
+
+            df = self.with_lake(run)
+            return [{"rank": int(r["rank_base"]), "area_id": str(r["area_id"]), "name": str(r.get("name") or ""),
+                     "count": int(r["count_base"])} for _, r in df.iterrows()]
+
+        return self._cached(f"candidates:{base_period}:{n}", build)  # type: ignore[no-any-return]
+
+    def with_lake(self, fn: Any) -> Any:
+        """``fn(incidents, deployment, lake)`` on an open lake: for the few writes that need the lake's figures
+        (a supervision case's risk profile at opening and review), so the web touches the lake only here."""
+        from anju.deployment import load_deployment
+        from anju.services.lake import open_lake
+
+        dep = load_deployment(self.settings)
+        with open_lake(dep) as lake:
+            return fn(lake.incidents(), dep, lake)
+
     def community(self, code: str, lang: str) -> CommunityNumbers:
         """One community's index row, ranking rows and monthly counts; unknown codes raise DataNotFoundError."""
         names = self.community_names()

@@ -66,12 +66,24 @@ def _briefing(settings: Settings, params: dict[str, Any], report: Report) -> dic
     return briefing_job(settings, params, report)
 
 
+def _bulletin(settings: Settings, params: dict[str, Any], report: Report) -> dict[str, Any]:
+    """《小区治安月通报》 of ``month`` (YYYY-MM): the same call as ``anju assess --month``; archived for download."""
+    from anju.assess.archive import build_bulletin
+
+    report(0.05, f"assessing {params['month']}")
+    files = build_bulletin(settings, str(params["month"]))
+    report(0.95, "bulletin written")
+    return {"month": str(params["month"]), "folder": str(files.folder),
+            "files": sorted(p.name for p in files.folder.iterdir() if p.is_file())}
+
+
 _HANDLERS: dict[str, tuple[Handler, tuple[str, ...], tuple[str, ...]]] = {
     # kind: (handler, required params, optional params)
     "ingest": (_ingest, ("path",), ("profile", "encoding")),
     "release": (_release, (), ("period", "compare", "lang", "public", "formats", "by")),
     "train_text": (_train_text, ("task",), ("data",)),
     "briefing": (_briefing, (), ("date", "force")),
+    "bulletin": (_bulletin, ("month",), ()),
 }
 JOB_KINDS = tuple(_HANDLERS)
 """The job kinds a worker runs."""
@@ -98,6 +110,10 @@ def enqueue(session: Session, kind: str, params: dict[str, Any] | None = None, *
     if unknown:
         raise OpsError(f"job {kind!r} does not take parameter(s) {sorted(unknown)}; "
                        f"expected some of {list(required + optional)}")
+    if kind == "bulletin":
+        from anju.assess.monthly import parse_month
+
+        parse_month(str(params["month"]))  # a bad month fails now, not in the worker
     if kind == "ingest" and not Path(str(params["path"])).is_file():
         raise OpsError(f"ingest job: file {params['path']!r} does not exist")
     job = Job(kind=kind, params=params, status="queued", progress=0.0,

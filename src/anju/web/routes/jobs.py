@@ -18,7 +18,7 @@ from anju.web.schemas import JobOut
 
 router = APIRouter(tags=["jobs"])
 
-JOB_PERMISSION = {"release": "build_releases", "ingest": "run_imports"}
+JOB_PERMISSION = {"release": "build_releases", "ingest": "run_imports", "bulletin": "assess"}
 """Who may queue (and watch) each kind of job."""
 
 
