@@ -86,6 +86,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    outcomes: list[tuple[int, str, str]] = field(default_factory=list)
+    """Every row as (sheet row, key such as the code or user name, outcome or the rejection reason)."""
     new_passwords: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -322,6 +324,12 @@ _HANDLERS: dict[str, Callable[[Session, dict[str, str | None], ImportReport], st
     "organisations": _organisation, "communities": _community, "profiles": _profile, "users": _user}
 
 
+def _row_key(kind: str, rec: dict[str, str | None]) -> str:
+    if kind == "profiles":
+        return f"{rec.get('community_code') or ''} {rec.get('effective_date') or ''}".strip()
+    return rec.get(_KEY[kind] or "") or ""
+
+
 def import_records(session: Session, path: str | Path, kind: str, *, actor: User | None = None,
                    sheet: str | int | None = None, ip: str | None = None) -> ImportReport:
     """Import one sheet of ``kind`` records (see :data:`IMPORT_KINDS`); the caller commits.
@@ -352,11 +360,15 @@ def import_records(session: Session, path: str | Path, kind: str, *, actor: User
                 session.flush()
         except _Reject as exc:
             rep.rejected.append((row_no, str(exc)))
+            rep.outcomes.append((row_no, _row_key(kind, rec), f"rejected: {exc}"))
             continue
         except Exception as exc:  # a database-level refusal: the savepoint rolled the row back
-            rep.rejected.append((row_no, f"database refused the row: {type(exc).__name__}: {exc}"[:300]))
+            reason = f"database refused the row: {type(exc).__name__}: {exc}"[:300]
+            rep.rejected.append((row_no, reason))
+            rep.outcomes.append((row_no, _row_key(kind, rec), f"rejected: {reason}"))
             continue
         setattr(rep, outcome, getattr(rep, outcome) + 1)
+        rep.outcomes.append((row_no, _row_key(kind, rec), outcome))
     if not rep.accounted:  # pragma: no cover - guards the bookkeeping itself
         raise OpsError(f"import bookkeeping error: {rep.summary()}")
     audit.record(session, actor=actor, action=f"import.{kind}", target_type="import", target_id=rep.sha256[:16],
