@@ -213,11 +213,14 @@ def stored(settings: Settings, kind: str) -> pd.DataFrame | None:
 
 
 def import_input(settings: Settings, kind: str, path: str | Path, *, known_communities: set[str] | None = None,
-                 frame: pd.DataFrame | None = None, on_rows: Callable[[int], None] | None = None) -> InputReport:
+                 frame: pd.DataFrame | None = None, on_rows: Callable[[int], None] | None = None,
+                 allowed_communities: frozenset[str] | set[str] | None = None) -> InputReport:
     """Validate ``path`` as ``kind`` and add its new rows to the stored table.
 
     ``known_communities`` (the community layer's ids) rejects rows of unknown communities. ``frame`` replaces
-    reading the file (for tests and callers that already hold the table as strings).
+    reading the file (for tests and callers that already hold the table as strings). ``allowed_communities`` (the
+    importing user's data scope; None = whole district) rejects rows of other communities — for fault reports,
+    of cameras not in the stored inventory of an allowed community.
     """
     if kind not in KINDS:
         raise InputError(f"unknown input kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -238,6 +241,16 @@ def import_input(settings: Settings, kind: str, path: str | Path, *, known_commu
     for c in k.columns:
         raw[c] = raw[c].astype(str).replace({"nan": "", "None": "", "<NA>": ""})
     reasons = _check(raw, k, known_communities)
+    if allowed_communities is not None:
+        if "community_id" in raw.columns:
+            _bad(~raw["community_id"].str.strip().isin(allowed_communities),
+                 "community_id is outside your data scope", reasons)
+        elif "camera_id" in raw.columns:
+            cams = stored(settings, "cameras")
+            ok = set() if cams is None else set(cams.loc[cams["community_id"].astype(str).isin(allowed_communities),
+                                                         "camera_id"].astype(str))
+            _bad(~raw["camera_id"].str.strip().isin(ok),
+                 "camera_id is not in the inventory of a community in your data scope", reasons)
     bad = reasons != ""
     rep.rejected = [(int(i) + 2, str(reasons[i])) for i in np.flatnonzero(bad.to_numpy())]
     good = _normalise(raw[~bad], k)

@@ -27,6 +27,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "orders": ("居民诉求", "Resident reports"),
     "supervision": ("挂牌督导", "Supervision"),
     "assessment": ("月度考评", "Monthly assessment"),
+    "assessment_inputs": ("考评录入", "Assessment inputs"),
     "users": ("用户与角色", "Users and roles"),
     "audit": ("审计日志", "Audit log"),
     "jobs": ("后台任务", "Jobs"),

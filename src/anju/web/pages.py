@@ -31,6 +31,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("duty", "/duty", "read_analytics"),
     ("supervision", "/supervision", "read_communities"),
     ("assessment", "/assessment", "assess"),
+    ("assessment_inputs", "/assessment/inputs", "write_profiles"),
     ("notices", "/notices", "login"),
     ("tasks", "/tasks", "login"),
     ("orders", "/orders", "login"),

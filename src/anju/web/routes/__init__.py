@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from anju.web.routes import (
     assessment,
+    assessment_inputs,
     audit_log,
     auth,
     communities,
@@ -28,5 +29,5 @@ from anju.web.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
                        users, audit_log, supervision, assessment, duty,
-                       resident_public, resident_orders, record_imports)
+                       resident_public, resident_orders, record_imports, assessment_inputs)
 )
