@@ -63,7 +63,8 @@ def test_organisations_dry_run_then_commit_then_again_unchanged(client) -> None:
     assert (again["created"], again["updated"], again["unchanged"], len(again["rejected"])) == (0, 0, 2, 2)
     assert _count(client, Organisation) == before + 2
     with Session(client.app.state.anju.engine) as s:
-        acts = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("import.organisations%"))))
+        acts = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("import.organisations%"))
+                              .order_by(AuditEvent.seq)))
     assert acts == ["import.organisations.preview", "import.organisations", "import.organisations"]
 
 

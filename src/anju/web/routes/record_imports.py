@@ -74,8 +74,17 @@ def run_import(request: Request, session: Any, viewer: Viewer, kind: str, path: 
                ) -> ImportReport:
     """Run :func:`import_records` on ``path``; a dry run is rolled back whole and audited as a preview."""
     ip = client_ip(request)
-    rep = import_records(session, path, kind, actor=viewer.user, ip=ip)
-    if dry_run:
+    if not dry_run:
+        rep = import_records(session, path, kind, actor=viewer.user, ip=ip)
+    else:
+        # An outer savepoint, rolled back: the per-row savepoints of import_records nest inside it. (On SQLite with
+        # pysqlite's default transaction handling, a savepoint opened outside a transaction commits when released,
+        # so a plain session.rollback() afterwards would not undo the rows.)
+        outer = session.begin_nested()
+        try:
+            rep = import_records(session, path, kind, actor=viewer.user, ip=ip)
+        finally:
+            outer.rollback()
         session.rollback()
         audit.record(session, actor=viewer.user, action=f"import.{kind}.preview", target_type="import",
                      target_id=rep.sha256[:16], detail={k: v for k, v in rep.summary().items() if k != "rejected"}
