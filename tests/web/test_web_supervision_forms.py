@@ -55,6 +55,9 @@ def test_analyst_opens_from_the_candidate_list_reviews_and_closes(client) -> Non
                                                          "opened_on": "2025-01-01", "goal_change": -0.3})
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
+    second = cand["data"][1]["area_id"]  # a rank that is not the community's is refused
+    assert client.post("/api/v1/supervision/cases", json={"community_code": second, "official": "x", "rank": 1,
+                                                            "base_period": cand["base_period"]}).status_code == 400
     # a second open case for the same community is refused
     assert client.post("/api/v1/supervision/cases", json={"community_code": top["area_id"], "official": "x",
                                                             "base_period": cand["base_period"]}).status_code == 400

@@ -126,6 +126,12 @@ def open_case_web(request: Request, session: Session, viewer: Viewer, body: Case
 
         raise AccessDeniedError(f"community {body.community_code!r} does not exist or is outside your scope")
 
+    if body.rank is not None:  # "from the candidate list" must be true: the rank is checked, not taken on trust
+        listed = app_state(request).lake.candidates(body.base_period, max(10, body.rank))
+        if not any(r["rank"] == body.rank and r["area_id"] == body.community_code for r in listed):
+            raise SupervisionError(f"{body.community_code} is not number {body.rank} of the candidate list of "
+                                   f"{body.base_period}; open it by hand (without a rank) instead")
+
     def run(incidents: Any, dep: Any, lake: Any) -> SupervisionCase:
         return open_case(session, incidents, actor=viewer.user, community_code=body.community_code,
                          official=body.official, opened_on=body.opened_on or dt.date.today(),
