@@ -132,3 +132,18 @@ def test_bad_files_refused_whole(ops_session: Session, tmp_path: Path) -> None:
     with pytest.raises(OpsError, match="unknown import kind"):
         import_records(ops_session, nocol, "cameras")
     assert _count(ops_session, Organisation) == 0
+
+
+def test_an_import_rolled_back_leaves_nothing(ops_session: Session, tmp_path: Path) -> None:
+    """All rows of an import are one transaction on both databases: a rollback before the commit (an interrupted
+    request or process) undoes every row. On SQLite the per-row savepoints used to commit on release."""
+    f = xlsx(tmp_path / "orgs.xlsx", ["编码", "名称", "类型", "上级编码"],
+             [["B", "闵安公安分局", "分局", None], ["PS1", "莘安派出所", "派出所", "B"]])
+    before = _count(ops_session, Organisation)
+    rep = import_records(ops_session, f, "organisations")
+    assert rep.created == 2 and _count(ops_session, Organisation) == before + 2
+    ops_session.rollback()
+    assert _count(ops_session, Organisation) == before
+    import_records(ops_session, f, "organisations")
+    ops_session.commit()
+    assert _count(ops_session, Organisation) == before + 2

@@ -51,6 +51,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def begin_write(session: Session) -> None:
+    """Open the database transaction now, holding SQLite's write lock, so a multi-row write is whole or absent.
+
+    pysqlite (the default SQLite driver) opens its transaction only before the first INSERT/UPDATE/DELETE, so a
+    SAVEPOINT issued before that runs outside any transaction and its RELEASE commits at once: the rows of a
+    savepoint-per-row import would stay even if the caller rolls back or the process dies half-way. On SQLite this
+    issues ``BEGIN IMMEDIATE`` (waiting up to the busy timeout for other writers); on PostgreSQL the session's
+    transaction already covers savepoints, and nothing is done. Call it before the first savepoint of a write.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    driver = conn.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection.
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from anju.errors import OpsError
 from anju.ops import audit
+from anju.ops.db import begin_write
 from anju.ops.models import (
     ORG_KINDS,
     PROFILE_FIELDS,
@@ -335,7 +336,8 @@ def import_records(session: Session, path: str | Path, kind: str, *, actor: User
     """Import one sheet of ``kind`` records (see :data:`IMPORT_KINDS`); the caller commits.
 
     Rows are processed in order, each in its own savepoint, so a rejected row leaves no trace and earlier rows can
-    be referred to by later ones (a parent organisation above its children). The import is audited.
+    be referred to by later ones (a parent organisation above its children). All rows are in one transaction, so a
+    rollback (or a crash) before the caller's commit leaves nothing. The import is audited.
     """
     if kind not in _HANDLERS:
         raise OpsError(f"unknown import kind {kind!r}; expected one of {list(IMPORT_KINDS)}")
@@ -346,6 +348,7 @@ def import_records(session: Session, path: str | Path, kind: str, *, actor: User
     _header, rows = _read_sheet(p, kind, sheet)
     seen: dict[str, int] = {}
     handler, key = _HANDLERS[kind], _KEY[kind]
+    begin_write(session)  # the rows' savepoints nest in one transaction: the caller's commit or rollback is whole
     for row_no, rec in rows:
         rep.rows += 1
         try:

@@ -77,15 +77,10 @@ def run_import(request: Request, session: Any, viewer: Viewer, kind: str, path: 
     if not dry_run:
         rep = import_records(session, path, kind, actor=viewer.user, ip=ip)
     else:
-        # An outer savepoint, rolled back: the per-row savepoints of import_records nest inside it. (On SQLite with
-        # pysqlite's default transaction handling, a savepoint opened outside a transaction commits when released,
-        # so a plain session.rollback() afterwards would not undo the rows.)
-        outer = session.begin_nested()
-        try:
+        try:  # import_records runs in one transaction (ops.db.begin_write): the rollback undoes every row
             rep = import_records(session, path, kind, actor=viewer.user, ip=ip)
         finally:
-            outer.rollback()
-        session.rollback()
+            session.rollback()
         audit.record(session, actor=viewer.user, action=f"import.{kind}.preview", target_type="import",
                      target_id=rep.sha256[:16], detail={k: v for k, v in rep.summary().items() if k != "rejected"}
                      | {"rejected": len(rep.rejected)}, ip=ip)
