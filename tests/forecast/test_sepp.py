@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anju.errors import ConfigError
 from anju.forecast import SEPP
 from anju.forecast.sepp import _pack, affine_scan
 from anju.geo.regular_grid import RegularGrid
@@ -138,3 +139,15 @@ def test_shift_integration_and_weights() -> None:
     assert night.theta_ == full.theta_  # same fit (all events) …
     a, b = full.predict(g, win), night.predict(g, win)
     assert b.sum() < a.sum() and b.sum() == pytest.approx(a.sum() / 3.0, rel=0.05)  # … a third of the hours
+
+
+def test_date_only_data_are_refused_clearly() -> None:
+    """Date-only data (every event at midnight) cannot identify self-excitation: refuse, naming the alternatives."""
+    rng = np.random.default_rng(2)
+    t = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200, 500), unit="D")
+    ev = pd.DataFrame({"x": rng.uniform(0, 1500, 500), "y": rng.uniform(0, 1500, 500), "t": t})
+    with pytest.raises(ConfigError, match="dates only") as err:
+        SEPP().fit(ev)
+    assert "只有日期" in str(err.value) and "retrospective" in str(err.value)
+    timed = ev.assign(t=ev["t"] + pd.to_timedelta(rng.uniform(0, 86_399, 500), unit="s"))
+    assert SEPP().fit(timed).n_iter_ >= 1  # the same events with times of day fit

@@ -39,7 +39,7 @@ __all__ = [
     "study_area",
 ]
 
-MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp")
+MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp", "blend")
 _COLUMNS = ("family", "category", "station_id", "community_id")
 
 
@@ -170,7 +170,7 @@ class AutoResult:
 def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, horizon: str, family: str | None,
                 shift: str | None = None, shift_weight: float | None = None, cell_size: float = 150.0,
                 hot_area_m2: float | None = None, coverage: float = 0.05, study: Any = None,
-                ties: str = "cell_id", n_origins: int = 8, history_days: int = 365) -> AutoResult:
+                ties: str = "cell_id", n_origins: int = 8, history_days: int = 1095) -> AutoResult:
     """Rolling-origin backtest of the candidate models on the history before ``window_start`` (``n_origins``
     windows of the same ``horizon``, the latest ending at ``window_start``) and the choice by mean PAI at the hot
     area (or share ``coverage``)."""
@@ -199,11 +199,12 @@ def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, hori
 
 def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", category: str | None = None,
              shift: str | None = None, shift_weight: float | None = None, date: Any = None, horizon: str = "1D",
-             station: str | None = None, cell_size: float = 150.0, history_days: int = 365,
+             station: str | None = None, cell_size: float = 150.0, history_days: int | None = None,
              frame: GridFrame | None = None, study_layer: str | None = None, study_id: str | None = None,
              hot_area_m2: float | None = None, coverage: float = 0.05, ties: str = "cell_id") -> ForecastResult:
     """Fit ``model`` on ``history_days`` before ``date`` (default: the day after the last incident) and predict the
-    window ``[date, date + horizon)`` on a ``cell_size`` grid.
+    window ``[date, date + horizon)`` on a ``cell_size`` grid. ``history_days`` defaults to one year, or three
+    (:data:`anju.forecast.selection.HISTORY_DAYS`) for the default choice and the long-memory ``blend`` model.
 
     ``model=None`` (the CLI default) first backtests the candidates of :mod:`anju.forecast.selection` on the user's
     history (:func:`auto_select`) and uses the one with the best mean PAI at the hot area; a model that lost to the
@@ -213,7 +214,11 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
     from anju.geo.geojson import cells_wgs84
     from anju.geo.grid_frame import GridFrame
 
+    from anju.forecast.selection import HISTORY_DAYS
+
     parse_shift(shift)
+    if history_days is None:
+        history_days = HISTORY_DAYS if model in (None, "blend") else 365
     frame = frame or GridFrame(cell_size)
     cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
