@@ -20,10 +20,10 @@ Details and caveats are in ``docs/methods/forecast-models.md``.
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 import numpy as np
 from scipy import ndimage
-
-from typing import Any, Self
 
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel

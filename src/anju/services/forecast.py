@@ -211,10 +211,9 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
     best naive baseline is never chosen."""
     from anju.forecast import Window, parse_shift
     from anju.forecast.events import parse_horizon, refuse_shift_on_dates
+    from anju.forecast.selection import HISTORY_DAYS
     from anju.geo.geojson import cells_wgs84
     from anju.geo.grid_frame import GridFrame
-
-    from anju.forecast.selection import HISTORY_DAYS
 
     parse_shift(shift)
     if history_days is None:
