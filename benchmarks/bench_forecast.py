@@ -83,6 +83,22 @@ def timed(label: str, fn, goal: float | None = None):  # type: ignore[no-untyped
     return out
 
 
+def auto_choice(quick: bool) -> None:
+    """The default model's choice (``anju forecast`` without ``--model``): the rolling-origin backtest of every
+    candidate of anju.forecast.selection on 8 weekly windows, 1 M training events (goal < 60 s)."""
+    from anju.forecast.selection import HISTORY_DAYS
+    from anju.services.forecast import auto_select
+
+    n = 100_000 if quick else 1_000_000
+    ev = timed(f"generate ~{n:,} events (30 × 30 km, 3 years, θ = 0.3)", lambda: synthetic(n, days=float(HISTORY_DAYS)))
+    grid = RegularGrid.from_bounds(0, 0, 29_999, 29_999, 150.0)
+    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=HISTORY_DAYS)
+    auto = timed(f"default model choice: {len(ev):,} events, 8 weekly windows, 0.75 mi² hot area",
+                 lambda: auto_select(ev, grid, window_start=start, horizon="7D", family=None, cell_size=150.0,
+                                     hot_area_m2=0.75 * 1609.344**2), goal=60)
+    print(f"   {auto.choice.explain('en')} ({auto.choice.table.shape[0]} candidates)")
+
+
 def speed(quick: bool) -> None:
     n = 100_000 if quick else 1_000_000
     n_sepp = 20_000 if quick else 100_000
@@ -288,6 +304,7 @@ def study_selection(data: Path, *, origins_per_horizon: int = 8,
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run")
+    ap.add_argument("--auto", action="store_true", help="only the default model's choice on 1 M events")
     ap.add_argument("--study", choices=["sf", "chicago", "all", "selection"],
                     help="run a public-data accuracy study instead (selection: the default model's choice)")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
@@ -306,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             study_chicago(args.data / "crimemappingdata-ashby" / "chicago_aggravated_assaults.csv.gz",
                           args.data / "chicago-boundaries" / "community_areas.geojson")
         return 0
-    speed(args.quick)
+    if not args.auto:
+        speed(args.quick)
+    auto_choice(args.quick)
     return 0
 
 
