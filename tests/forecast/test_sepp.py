@@ -151,3 +151,16 @@ def test_date_only_data_are_refused_clearly() -> None:
     assert "只有日期" in str(err.value) and "retrospective" in str(err.value)
     timed = ev.assign(t=ev["t"] + pd.to_timedelta(rng.uniform(0, 86_399, 500), unit="s"))
     assert SEPP().fit(timed).n_iter_ >= 1  # the same events with times of day fit
+
+
+def test_the_fit_is_the_fixed_point_whatever_the_start() -> None:
+    """EM stops at the fixed point of its update, not where the likelihood's change first looks small: different
+    starting values give the same θ and ω."""
+    rng = np.random.default_rng(7)
+    ev = simulate(rng.gamma(1.0, 0.02, 150), theta=0.3, omega=0.5, days=400.0, rng=rng)
+    fits = [SEPP(lookback_days=None, max_iter=2000, tol=1e-7, theta_init=th, omega_init=om).fit(ev)
+            for th, om in ((0.5, 0.1), (0.1, 1.0), (0.9, 3.0))]
+    assert all(f.converged_ for f in fits)
+    for f in fits[1:]:
+        assert f.theta_ == pytest.approx(fits[0].theta_, rel=1e-3)
+        assert f.omega_ == pytest.approx(fits[0].omega_, rel=1e-3)
