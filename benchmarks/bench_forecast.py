@@ -236,7 +236,7 @@ def study_chicago(path: Path, boundary: Path) -> None:
 
 def study_selection(data: Path, *, origins_per_horizon: int = 8,
                     horizons: tuple[str, ...] = ("7D", "14D", "28D", "91D"),
-                    datasets: tuple[str, ...] = ("chicago", "sf")) -> None:
+                    datasets: tuple[str, ...] = ("chicago", "sf", "vancouver")) -> None:
     """The default model's choice on real data, scored out of sample: at each horizon the default is chosen exactly
     as ``anju forecast`` chooses it — by mean PAI on ``origins_per_horizon`` rolling windows *before* the test period
     — and then scored on the next ``origins_per_horizon`` windows, beside the naive baselines and random. Scoring
@@ -244,7 +244,12 @@ def study_selection(data: Path, *, origins_per_horizon: int = 8,
     and 5 %; cell-id tie rule. Three years of history before every origin (the longest candidate lookback)."""
     import shapely
 
-    from anju.forecast.datasets import chicago_boundary, load_chicago_assaults, load_sf_kaggle
+    from anju.forecast.datasets import (
+        chicago_boundary,
+        load_chicago_assaults,
+        load_sf_kaggle,
+        load_vancouver_thefts,
+    )
     from anju.forecast.evaluate import NIJ_PRESET
     from anju.forecast.selection import HISTORY_DAYS, candidates, choose
 
@@ -262,10 +267,19 @@ def study_selection(data: Path, *, origins_per_horizon: int = 8,
         sets.append(("San Francisco (Kaggle)", ev,
                      RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied"), None,
                      pd.Timestamp("2014-01-06")))
+    if "vancouver" in datasets:  # 2020 only: weekly and fortnightly windows from September, history from January
+        folder = data / "crimemappingdata-ashby"
+        ev = load_vancouver_thefts(folder / "vancouver_thefts.csv.gz")
+        b = chicago_boundary(folder / "vancouver_neighbourhoods.geojson", crs="EPSG:26910")
+        grid = RegularGrid.from_bounds(*shapely.bounds(b), 150.0)
+        grid = grid.with_mask(shapely.intersects(grid.boxes(), b).reshape(grid.shape))
+        sets.append(("Vancouver thefts 2020", ev, grid, b, pd.Timestamp("2020-09-01")))
     rows = []
     k = origins_per_horizon
     for name, ev, grid, area, first in sets:
         for horizon in horizons:
+            if name.startswith("Vancouver") and horizon not in ("7D", "14D"):
+                continue  # one year of data: no room for 8 + 8 longer windows after a few months of history
             h = pd.Timedelta(horizon)
             step = h if horizon != "91D" else pd.Timedelta("28D")
             choose_from = observed_origins(ev, first - h - (k - 1) * step, first - h + pd.Timedelta("1ns"),
@@ -310,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     ap.add_argument("--origins", type=int, default=8, help="selection study: origins per horizon")
     ap.add_argument("--horizons", default="7D,14D,28D,91D", help="selection study: horizons")
-    ap.add_argument("--datasets", default="chicago,sf", help="selection study: chicago, sf")
+    ap.add_argument("--datasets", default="chicago,sf,vancouver", help="selection study: chicago, sf, vancouver")
     args = ap.parse_args(argv)
     if args.study == "selection":
         study_selection(args.data, origins_per_horizon=args.origins, horizons=tuple(args.horizons.split(",")),
