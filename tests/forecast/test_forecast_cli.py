@@ -1,167 +1,156 @@
-"""The CLI verbs end to end over a stand-in lake (the engine factory returning synthetic lake-schema rows)."""
+"""The forecast CLI verbs end to end on a real small lake: the session's demo district (tests/conftest.py), read
+through the real engine and service path (no stand-in lake). The demo's data directory is shared and read-only, so
+every command writes with ``--out`` under ``tmp_path``."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import ibis
 import numpy as np
 import pandas as pd
 import pytest
-from fcsynth import make_events
-from pyproj import Transformer
 from typer.testing import CliRunner
 
-import anju.services.lake
 from anju.cli import app
-from anju.errors import DataNotFoundError
 
-
-class FakeLake:
-    """Synthetic rows in the lake's schema behind the :class:`~anju.lake.connection.Lake` interface."""
-
-    def __init__(self, df: pd.DataFrame, settings: object) -> None:
-        self.settings = settings
-        self.raw = duckdb.connect()
-        frame = df  # noqa: F841 - read by DuckDB's replacement scan
-        self.raw.execute("CREATE TABLE incidents AS SELECT * FROM frame")
-        self.con = ibis.duckdb.from_connection(self.raw)
-
-    def incidents(self) -> ibis.Table:
-        return self.con.table("incidents")
-
-    def areas(self, layer: str) -> ibis.Table:
-        raise DataNotFoundError(f"area layer {layer!r} is not loaded")
-
-    def close(self) -> None:
-        self.raw.close()
-
-    def __enter__(self) -> FakeLake:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+DAY = "2025-12-01"
 
 
 @pytest.fixture(scope="module")
-def lake_df() -> pd.DataFrame:
-    ev = make_events(6000, seed=9, days=240, start="2024-01-01")
-    x = ev["x"].to_numpy() + 350_000.0
-    y = ev["y"].to_numpy() + 3_450_000.0
-    lon, lat = Transformer.from_crs("EPSG:32651", "EPSG:4326", always_xy=True).transform(x, y)
-    rng = np.random.default_rng(0)
-    cats = {"theft": "theft.burglary", "assault": "assault.fight", "fraud": "fraud.rebate"}
-    return pd.DataFrame({
-        "reported_at": ev["t"].astype("datetime64[us]"),
-        "x": x, "y": y, "lon": lon, "lat": lat,
-        "family": ev["family"].astype(str), "category": ev["family"].map(cats).astype(str),
-        "station_id": np.where(ev["x"] < 1500, "S1", "S2"),
-        "community_id": [f"C{int(a // 1000)}{int(b // 1000)}" for a, b in zip(ev["x"], ev["y"], strict=True)],
-        "unused": rng.random(len(ev)),
-    })
+def demo_dir(demo: Any) -> Path:
+    return Path(demo.data_dir)
 
 
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, lake_df: pd.DataFrame) -> CliRunner:
-    monkeypatch.setattr(anju.services.lake, "_open_engine", lambda settings: FakeLake(lake_df, settings))
-    return CliRunner()
+@pytest.fixture(scope="module")
+def rows(demo_dir: Path) -> pd.DataFrame:
+    """The lake's incidents read straight from its Parquet files (an independent path to check counts against)."""
+    files = str(demo_dir / "lake" / "incidents" / "**" / "*.parquet")
+    with duckdb.connect() as con:
+        return con.execute("SELECT reported_at, category, family, station_id, x, y FROM "
+                           "read_parquet(?, union_by_name = true, hive_partitioning = true)", [files]).df()
 
 
-def run(runner: CliRunner, data_dir: Path, *args: str) -> str:
-    res = runner.invoke(app, ["--data-dir", str(data_dir), "--quiet", *args], catch_exceptions=False)
+def run(demo_dir: Path, *args: str) -> str:
+    res = CliRunner().invoke(app, ["--data-dir", str(demo_dir), "--quiet", *args], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     return res.output
 
 
-def test_forecast_writes_surface(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+def training_events(text: str) -> int:
+    m = re.search(r"training events: (\d+)", text)
+    assert m, text
+    return int(m.group(1))
+
+
+def test_forecast_writes_surface(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "fc"
-    text = run(runner, data_dir, "forecast", "--model", "kde", "--category", "theft", "--shift", "夜班",
-               "--date", "2024-08-20", "--horizon", "1D", "--out", str(out))
+    text = run(demo_dir, "forecast", "--model", "kde", "--category", "theft", "--shift", "夜班", "--date", DAY,
+               "--horizon", "1D", "--out", str(out))
     assert "风险最高的网格" in text
     risk = pd.read_csv(out / "risk.csv")
     assert {"cell_id", "risk", "rank", "lon", "lat"} <= set(risk.columns)
-    assert risk["rank"].is_monotonic_increasing and (risk["risk"] >= 0).all()
-    assert risk["lon"].between(120, 124).all() and risk["lat"].between(30, 32).all()
+    assert risk["rank"].is_monotonic_increasing and (risk["risk"] >= 0).all() and risk["risk"].max() > 0
+    assert risk["lon"].between(121.2, 121.7).all() and risk["lat"].between(30.8, 31.3).all()  # the demo district
     gj = json.loads((out / "risk.geojson").read_text(encoding="utf-8"))
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == int((risk["risk"] > 0).sum())
     assert (out / "risk.png").stat().st_size > 10_000
 
 
-def test_forecast_defaults_to_the_day_after_the_data(runner: CliRunner, data_dir: Path,
-                                                     lake_df: pd.DataFrame) -> None:
-    run(runner, data_dir, "forecast", "--model", "naive")
-    day = pd.Timestamp(lake_df["reported_at"].max()).normalize() + pd.Timedelta(days=1)
-    assert (data_dir / "forecasts" / f"naive-{day:%Y%m%d}" / "risk.csv").exists()
+@pytest.mark.parametrize("category, column", [("theft.burglary", "category"), ("theft", "family")])
+def test_a_category_is_a_family_or_any_taxonomy_node(demo_dir: Path, tmp_path: Path, rows: pd.DataFrame,
+                                                     category: str, column: str) -> None:
+    """``--category theft.burglary`` (a leaf) forecasts burglaries: the model trains on exactly the lake's burglaries
+    of the year before the forecast day (counted here from the Parquet files), not on "no incidents"."""
+    text = run(demo_dir, "forecast", "--model", "naive", "--category", category, "--date", DAY, "--out",
+               str(tmp_path / category))
+    t = pd.to_datetime(rows["reported_at"])
+    day = pd.Timestamp(DAY)
+    expected = rows[(rows[column] == category) & (t >= day - pd.Timedelta(days=365)) & (t < day)
+                    & rows["x"].notna()]
+    assert training_events(text) == len(expected) > 0
 
 
-def test_backtest_writes_report(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "bt"
-    text = run(runner, data_dir, "backtest", "--models", "naive,random,prospective,sepp", "--start", "2024-07-01",
-               "--end", "2024-08-26", "--out", str(out))
-    assert "PAI" in text
-    summary = pd.read_csv(out / "summary.csv")
-    assert set(summary["model"]) == {"naive", "random", "prospective", "sepp"}
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1]  # self-contained
-    assert (out / "curves.png").exists()
+def test_forecast_defaults_to_the_day_after_the_data(demo_dir: Path, tmp_path: Path, rows: pd.DataFrame) -> None:
+    text = run(demo_dir, "forecast", "--model", "naive", "--out", str(tmp_path / "n"))
+    day = pd.Timestamp(rows["reported_at"].max()).normalize() + pd.Timedelta(days=1)
+    assert f"{day:%Y-%m-%d}" in text and (tmp_path / "n" / "risk.csv").exists()
 
 
-def test_patrol_plan(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "patrol"
-    text = run(runner, data_dir, "patrol", "plan", "--station", "S1", "--shift", "夜班", "--units", "3",
-               "--date", "2024-08-20", "--out", str(out))
-    assert "巡逻方案" in text and "覆盖预计警情" in text
-    areas = pd.read_csv(out / "areas.csv")
-    assert len(areas) == 3 and (areas["max_revisit_gap_min"] <= 120).all()
-    sched = pd.read_csv(out / "schedule.csv", parse_dates=["arrive", "depart"])
-    assert sched["arrive"].min() >= pd.Timestamp("2024-08-20 00:00")
-    assert sched["depart"].max() <= pd.Timestamp("2024-08-20 08:00")
-
-
-def test_alerts_and_sangao(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
-    run(runner, data_dir, "alerts", "--on", "2024-08-20", "--min-level", "0", "--out", str(tmp_path))
-    csv = tmp_path / "alerts.csv"
-    res = pd.read_csv(csv)
-    assert {"unit_level", "unit_id", "level", "reason"} <= set(res.columns)
-    assert res["level"].between(0, 3).all()
-    text = run(runner, data_dir, "sangao", "--period", "2024-07", "--station", "S1", "--top", "5")
-    assert "三高" in text and "高发时段" in text
-    assert run(runner, data_dir, "three-highs", "--period", "2024-07", "--station", "S1", "--top", "5") == text
-
-
-def test_errors_are_clean(runner: CliRunner, data_dir: Path) -> None:
-    from anju.errors import ConfigError
-
-    res = runner.invoke(app, ["--data-dir", str(data_dir), "forecast", "--model", "oracle"])
-    assert isinstance(res.exception, ConfigError) and "unknown model 'oracle'" in str(res.exception)
-    res = runner.invoke(app, ["--data-dir", str(data_dir), "forecast", "--shift", "午班"])
-    assert isinstance(res.exception, ConfigError) and "早班/中班/夜班" in str(res.exception)
-
-
-def test_forecast_without_model_chooses_by_backtest(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+def test_forecast_without_model_chooses_by_backtest(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "auto"
-    text = run(runner, data_dir, "forecast", "--horizon", "7D", "--hot-area", "0.5km2", "--grid-rotation", "15",
-               "--grid-offset", "75,0", "--out", str(out))
-    assert "模型选择" in text and "naive-365d" in text and "random" in text  # baselines beside the winner
+    text = run(demo_dir, "forecast", "--category", "dispute", "--horizon", "7D", "--hot-area", "0.5km2",
+               "--grid-rotation", "15", "--grid-offset", "75,0", "--date", DAY, "--out", str(out))
+    assert "模型选择" in text and "naive-365d" in text and "random" in text and "blend-" in text  # baselines beside
     chosen = [line for line in text.splitlines() if line.startswith("选用 ")]
     assert len(chosen) == 1
     name = chosen[0].split()[1].rstrip(":：")
     assert name in text and (out / "risk.csv").exists()
     risk = pd.read_csv(out / "risk.csv")
-    assert risk["lon"].between(120, 124).all() and risk["lat"].between(30, 32).all()  # rotated back
+    assert risk["lon"].between(121.2, 121.7).all() and risk["lat"].between(30.8, 31.3).all()  # rotated back
 
 
-def test_backtest_scores_a_hot_area(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+def test_backtest_writes_report(demo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bt"
+    text = run(demo_dir, "backtest", "--models", "naive,random,prospective,sepp,blend", "--category", "dispute",
+               "--start", "2025-10-06", "--end", "2025-12-29", "--out", str(out))
+    assert "PAI" in text
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["model"]) == {"naive", "random", "prospective", "sepp", "blend"}
+    at5 = summary[summary["coverage"] == 0.05].set_index("model")["pai"]
+    assert at5["blend"] > 2 * at5["random"] and at5["prospective"] > 2 * at5["random"]  # real structure is found
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1]  # self-contained
+    assert (out / "curves.png").exists()
+
+
+def test_backtest_scores_a_hot_area_on_the_district(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "bth"
-    text = run(runner, data_dir, "backtest", "--models", "naive,retrospective", "--start", "2024-07-01",
-               "--end", "2024-08-26", "--hot-area", "0.2mi2", "--ties", "cell_id", "--out", str(out))
+    text = run(demo_dir, "backtest", "--models", "naive,retrospective", "--start", "2025-10-06", "--end",
+               "2025-12-29", "--hot-area", "0.2mi2", "--study-area", "district", "--ties", "cell_id", "--out",
+               str(out))
     assert "km²" in text
     summary = pd.read_csv(out / "summary.csv")
     hot = summary[summary["coverage"].isna()]
     assert len(hot) == 2 and np.allclose(hot["hot_area_m2"], 0.2 * 1609.344**2)
-    assert (hot["area_share"] * 0 == 0).all() and "tied" in summary
+    assert (hot["area_share"] > 0).all() and (hot["area_share"] < 0.01).all() and "tied" in summary
+
+
+def test_patrol_plan(demo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "patrol"
+    text = run(demo_dir, "patrol", "plan", "--station", "PS01", "--shift", "夜班", "--units", "3",
+               "--category", "theft.burglary", "--date", DAY, "--out", str(out))
+    assert "巡逻方案" in text and "覆盖预计警情" in text
+    areas = pd.read_csv(out / "areas.csv")
+    assert len(areas) == 3 and (areas["max_revisit_gap_min"] <= 120).all()
+    sched = pd.read_csv(out / "schedule.csv", parse_dates=["arrive", "depart"])
+    assert sched["arrive"].min() >= pd.Timestamp(f"{DAY} 00:00")
+    assert sched["depart"].max() <= pd.Timestamp(f"{DAY} 08:00")
+
+
+def test_alerts_and_sangao(demo_dir: Path, tmp_path: Path, demo: Any) -> None:
+    run(demo_dir, "alerts", "--on", DAY, "--min-level", "0", "--out", str(tmp_path))
+    res = pd.read_csv(tmp_path / "alerts.csv")
+    assert {"unit_level", "unit_id", "level", "reason"} <= set(res.columns)
+    assert res["level"].between(0, 3).all()
+    assert set(res.loc[res["unit_level"] == "station_id", "unit_id"]) == {f"PS0{i}" for i in range(1, 7)}
+    main = sorted(demo.truth["nightlife"]["main_community_ids"])
+    station = {c["id"]: c["station_id"] for c in demo.truth["communities"]}[main[0]]
+    text = run(demo_dir, "sangao", "--period", "2025H2", "--station", station, "--top", "5")
+    assert "三高" in text and "高发时段" in text and "酒后纠纷" in text  # the planted night-life disputes
+    assert run(demo_dir, "three-highs", "--period", "2025H2", "--station", station, "--top", "5") == text
+
+
+def test_errors_are_clean(demo_dir: Path) -> None:
+    from anju.errors import ConfigError
+
+    res = CliRunner().invoke(app, ["--data-dir", str(demo_dir), "forecast", "--model", "oracle"])
+    assert isinstance(res.exception, ConfigError) and "unknown model 'oracle'" in str(res.exception)
+    res = CliRunner().invoke(app, ["--data-dir", str(demo_dir), "forecast", "--shift", "午班"])
+    assert isinstance(res.exception, ConfigError) and "早班/中班/夜班" in str(res.exception)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -169,10 +158,10 @@ def test_backtest_scores_a_hot_area(runner: CliRunner, data_dir: Path, tmp_path:
     (["--hot-area", "nij", "--cell-size", "300"], "NIJ"),
     (["--grid-offset", "east"], "--grid-offset"),
     (["--study-area", "county"], "--study-area"),
-    (["--study-area", "district"], "not loaded"),
+    (["--category", "theft.nosuchthing"], "theft.burglary"),
 ])
-def test_scoring_options_fail_clearly(runner: CliRunner, data_dir: Path, args: list[str], message: str) -> None:
+def test_options_fail_clearly(demo_dir: Path, args: list[str], message: str) -> None:
     from anju.errors import AnjuError
 
-    res = runner.invoke(app, ["--data-dir", str(data_dir), "forecast", "--model", "naive", *args])
+    res = CliRunner().invoke(app, ["--data-dir", str(demo_dir), "forecast", "--model", "naive", *args])
     assert isinstance(res.exception, AnjuError) and message in str(res.exception)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anju.errors import ConfigError
 from anju.forecast import SEPP
 from anju.forecast.sepp import _pack, affine_scan
 from anju.geo.regular_grid import RegularGrid
@@ -138,3 +139,28 @@ def test_shift_integration_and_weights() -> None:
     assert night.theta_ == full.theta_  # same fit (all events) …
     a, b = full.predict(g, win), night.predict(g, win)
     assert b.sum() < a.sum() and b.sum() == pytest.approx(a.sum() / 3.0, rel=0.05)  # … a third of the hours
+
+
+def test_date_only_data_are_refused_clearly() -> None:
+    """Date-only data (every event at midnight) cannot identify self-excitation: refuse, naming the alternatives."""
+    rng = np.random.default_rng(2)
+    t = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200, 500), unit="D")
+    ev = pd.DataFrame({"x": rng.uniform(0, 1500, 500), "y": rng.uniform(0, 1500, 500), "t": t})
+    with pytest.raises(ConfigError, match="dates only") as err:
+        SEPP().fit(ev)
+    assert "只有日期" in str(err.value) and "retrospective" in str(err.value)
+    timed = ev.assign(t=ev["t"] + pd.to_timedelta(rng.uniform(0, 86_399, 500), unit="s"))
+    assert SEPP().fit(timed).n_iter_ >= 1  # the same events with times of day fit
+
+
+def test_the_fit_is_the_fixed_point_whatever_the_start() -> None:
+    """EM stops at the fixed point of its update, not where the likelihood's change first looks small: different
+    starting values give the same θ and ω."""
+    rng = np.random.default_rng(7)
+    ev = simulate(rng.gamma(1.0, 0.02, 150), theta=0.3, omega=0.5, days=400.0, rng=rng)
+    fits = [SEPP(lookback_days=None, max_iter=2000, tol=1e-7, theta_init=th, omega_init=om).fit(ev)
+            for th, om in ((0.5, 0.1), (0.1, 1.0), (0.9, 3.0))]
+    assert all(f.converged_ for f in fits)
+    for f in fits[1:]:
+        assert f.theta_ == pytest.approx(fits[0].theta_, rel=1e-3)
+        assert f.omega_ == pytest.approx(fits[0].omega_, rel=1e-3)

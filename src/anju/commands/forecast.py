@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 ShiftOpt = Annotated[str | None, typer.Option("--shift", "-s", help="班次 / shift: 早班 中班 夜班 (day/evening/night) or 22-06")]
 AutoModelOpt = Annotated[str | None, typer.Option(
     "--model", "-m", help="预测模型（默认：在本地历史上回测后自动选择）/ forecast model: naive | random | retrospective | "
-                          "prospective | kde | sepp (default: chosen by a backtest on your history).")]
+                          "prospective | kde | sepp | blend (default: chosen by a backtest on your history).")]
 ShiftWeightOpt = Annotated[float | None, typer.Option(
     "--shift-weight", help="班次外事件的权重 / weight of training events outside the shift (default 0.25; SEPP: 0)")]
 
@@ -80,7 +80,9 @@ def forecast(
     horizon: Annotated[str, typer.Option("--horizon", help="预测时长 / window length, e.g. 1D, 7D")] = "1D",
     station: StationOpt = None,
     cell_size: CellSizeOpt = 150.0,
-    history_days: Annotated[int, typer.Option("--history-days", help="训练历史天数 / days of history")] = 365,
+    history_days: Annotated[int | None, typer.Option(
+        "--history-days", help="训练历史天数（默认 365；自动选择与 blend 为 1095）/ days of history (default 365; 1095 "
+                               "for the automatic choice and blend)")] = None,
     top: Annotated[int, typer.Option("--top", help="显示前N个网格 / cells to list")] = 15,
     hot: HotAreaOpt = None,
     study_area: StudyAreaOpt = None,
@@ -312,8 +314,19 @@ def sangao(
                     f"{r.share:.1%}")
     console.print(tab)
     areas = th.areas.assign(area_name=[names.get(str(a), str(a)) for a in th.areas["area_id"]])
-    for name, df, key in (("高发地区", areas, "area_name"), ("高发时段", th.hours, "band"),
-                          ("高发类型", th.categories, "label")):
+    day_only = int(th.meta.get("date_only_rows", 0))
+    rankings = [("高发地区", areas, "area_name"), ("高发时段", th.hours, "band"), ("高发类型", th.categories, "label")]
+    if day_only:
+        whole = day_only >= th.total
+        err_console.print(
+            f"注意：{day_only} 起警情（{day_only / th.total:.0%}）只有日期、没有时刻，无法判断发生时段"
+            + ("，高发时段排名从略" if whole else "，高发时段只对其余警情可靠")
+            + f" / note: {day_only} incidents ({day_only / th.total:.0%}) carry dates only, so their hour of day "
+            + ("is unknown and the hour ranking is left out." if whole else "is unknown; the hour bands are reliable "
+               "only for the others."))
+        if whole:
+            rankings.pop(1)
+    for name, df, key in rankings:
         console.print(f"{name}: " + ";".join(f"{getattr(r, key)} {r.n}起({r.share:.0%})"
                                              for r in df.head(5).itertuples()))
 

@@ -23,6 +23,7 @@ from anju.forecast.evaluate import (
 )
 from anju.forecast.events import SHIFTS, Shift, Window, as_events, parse_shift
 from anju.forecast.models import (
+    BlendHotspot,
     NaiveHotspot,
     ProspectiveHotspot,
     RandomHotspot,
@@ -36,6 +37,7 @@ __all__ = [
     "MODELS",
     "SEPP",
     "SHIFTS",
+    "BlendHotspot",
     "ForecastModel",
     "NaiveHotspot",
     "ProspectiveHotspot",
@@ -64,6 +66,7 @@ MODELS: dict[str, type[ForecastModel]] = {
     "prospective": ProspectiveHotspot,
     "kde": SpaceTimeKDE,
     "sepp": SEPP,
+    "blend": BlendHotspot,
 }
 
 

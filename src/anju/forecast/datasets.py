@@ -15,7 +15,7 @@ import pandas as pd
 
 from anju.errors import DataNotFoundError
 
-__all__ = ["SF_FAMILIES", "chicago_boundary", "load_chicago_assaults", "load_sf_kaggle"]
+__all__ = ["SF_FAMILIES", "chicago_boundary", "load_chicago_assaults", "load_sf_kaggle", "load_vancouver_thefts"]
 
 #: Kaggle SF categories → anju taxonomy families (for per-family backtests; the rest map to "other").
 SF_FAMILIES: dict[str, str] = {
@@ -90,7 +90,7 @@ def load_chicago_assaults(path: str | Path, *, start: str | None = None, end: st
 
 
 def chicago_boundary(path: str | Path, crs: str = "EPSG:32616") -> object:
-    """The union of Chicago's 77 community areas, projected to ``crs`` (a shapely geometry)."""
+    """The union of a GeoJSON layer's polygons (Chicago's 77 community areas, Vancouver's neighbourhoods), projected to ``crs``."""
     import shapely
     from pyproj import Transformer
 
@@ -99,3 +99,16 @@ def chicago_boundary(path: str | Path, crs: str = "EPSG:32616") -> object:
     union = shapely.union_all(geoms)
     tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     return shapely.transform(union, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def load_vancouver_thefts(path: str | Path) -> pd.DataFrame:
+    """Vancouver thefts 2020 (crimemappingdata; X/Y already in UTM 10N metres, EPSG:26910) → events (x, y, t,
+    family, category). Rows at X = 0 (no location) and exact duplicates are dropped."""
+    df = pd.read_csv(_need(path)).drop_duplicates()
+    df = df[(df["X"] > 0) & (df["Y"] > 0)]
+    t = pd.to_datetime(pd.DataFrame({"year": df["YEAR"], "month": df["MONTH"], "day": df["DAY"],
+                                     "hour": df["HOUR"], "minute": df["MINUTE"]}))
+    out = pd.DataFrame({"x": df["X"].to_numpy(float), "y": df["Y"].to_numpy(float), "t": t.to_numpy(),
+                        "family": "theft", "category": df["TYPE"].to_numpy()})
+    out.attrs["crs"] = "EPSG:26910"
+    return out.sort_values("t", kind="stable").reset_index(drop=True)

@@ -10,7 +10,9 @@ ratio), ``1/ω`` their mean delay and ``g`` the spatial offspring kernel: ``g = 
 ``(2r+1)²`` block around it (``neighbourhood = r``). The EM updates are Mohler et al. (2015)'s:
 
     p_jj = μ_{c_j} / λ(t_j),   p_ij = θ ω g exp(−ω (t_j − t_i)) / λ(t_j)
-    μ_n = Σ_{j∈n} p_jj / T,    θ = Σ_{i<j} p_ij / N,   ω = Σ_{i<j} p_ij / Σ_{i<j} p_ij (t_j − t_i)
+    μ_n = Σ_{j∈n} p_jj / T,    θ = Σ_{i<j} p_ij / Σ_i (1 − e^{−ω (T − t_i)}),   ω = Σ_{i<j} p_ij / Σ_{i<j} p_ij (t_j − t_i)
+
+(θ edge-corrected: events near the end of the span have had little time to trigger.)
 
 Because the kernel is exponential, the sums over earlier events obey a linear recurrence along each cell's event
 sequence, ``S_k = exp(−ω Δ_k) S_{k−1} + s_k``; it is evaluated for all cells at once with a parallel-prefix scan of
@@ -20,12 +22,14 @@ Details and caveats are in ``docs/methods/forecast-models.md``.
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 import numpy as np
 from scipy import ndimage
 
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel
-from anju.forecast.events import EventArrays, Window
+from anju.forecast.events import EventArrays, Window, as_events
 from anju.geo.regular_grid import RegularGrid
 
 __all__ = ["SEPP", "affine_scan"]
@@ -79,8 +83,8 @@ class SEPP(ForecastModel):
     lookback_days : float or None
         Fit on the last ``lookback_days`` of the training data (None = all of it).
     max_iter, tol : int, float
-        EM stops after ``max_iter`` iterations, when θ, ω and μ change by less than ``tol`` (relative), or when the
-        log-likelihood gains less than 1e-7 of its value in an iteration.
+        EM stops at the fixed point of its update (θ, ω and μ change by less than ``tol``, relative) or after
+        ``max_iter`` iterations.
     theta_init, omega_init : float
         Starting branching ratio and decay rate (per day).
     family, shift, shift_weight
@@ -135,6 +139,23 @@ class SEPP(ForecastModel):
                                   key=name)
 
     # ---- fit -----------------------------------------------------------------------------------------------------------
+    def fit(self, events: Any) -> Self:
+        """Fit by EM (see the class docstring). Refuses date-only data: with every event at midnight the delays
+        between events are whole days, same-day events are simultaneous, and the fit collapses to a Poisson map
+        (θ ≈ 1e-5) after hundreds of iterations — the one-year counts of ``retrospective`` give that map at no cost.
+        """
+        ev = as_events(events)
+        if len(ev) > 1 and bool(np.all(ev.t == np.floor(ev.t))):
+            raise ConfigError(
+                "SEPP 需要警情发生的时刻，但这些警情只有日期（全部为 00:00），自激发部分无法估计；请改用 "
+                "retrospective 或 blend，或不指定 --model 自动选择 / SEPP needs times of day, but these incidents "
+                "carry dates only (every time is 00:00): self-excitation cannot be estimated and the fit would "
+                "collapse to plain counts at many times the cost; use retrospective or blend, or let the default "
+                "choose.", key="model")
+        super().fit(ev)
+        self.all_events_ = ev  # every training event, to refit on the past when asked about an earlier window
+        return self
+
     def _fit(self, ev: EventArrays, w: np.ndarray) -> None:
         t_end = self.t_end_
         t_start = float(ev.t.min()) if len(ev) else t_end
@@ -160,22 +181,20 @@ class SEPP(ForecastModel):
         theta, omega = float(self.theta_init), float(self.omega_init)
         converged = False
         it = 0
-        ll_prev = -np.inf
         for it in range(1, int(self.max_iter) + 1):  # noqa: B007 - the count is kept
             a_sum, b_sum = self._sums(plan, omega, n)
             trig = theta * omega * a_sum
             lam = mu[u] + trig
-            ll = self._log_likelihood(lam, mu, theta, omega, ev.t, t_end)
-            if abs(ll - ll_prev) <= 1e-7 * abs(ll):  # a tenth of a log-likelihood unit per 10⁶: nothing left to gain
-                converged = True
-                break
-            ll_prev = ll
             p_bg = mu[u] / lam
             p_tr = trig / lam
             d_sum = float((theta * omega * b_sum / lam).sum())
             new_mu = np.bincount(u, weights=p_bg, minlength=keys.size) / big_t
             tr_total = float(p_tr.sum())
-            new_theta = tr_total / n
+            # edge-corrected: an event near the end of the span has had little time to trigger, so θ divides by
+            # the expected offspring window Σ (1 − e^{−ω (T − t_i)}) rather than N (it maximises the same
+            # edge-corrected likelihood the compensator uses)
+            exposure = float((1.0 - np.exp(-omega * (t_end - ev.t))).sum())
+            new_theta = min(tr_total / max(exposure, 1e-12), 0.999)
             new_omega = tr_total / d_sum if d_sum > 0 else omega
             change = max(
                 abs(new_theta - theta) / max(theta, 1e-12),
@@ -290,6 +309,11 @@ class SEPP(ForecastModel):
         their parent's cell (an approximation). An explosive fit (θ ≥ 1) falls back to first-generation offspring.
         """
         start = window.start_days
+        if self.t_end_ >= start:  # the training data reach into the window: refit on what was known at its start
+            past = self.all_events_.before(start)
+            if len(past) == 0:
+                return np.zeros(grid.shape)
+            return type(self)(**self.get_params()).fit(past)._predict(grid, window)
         iv = window.intervals(self.parsed_shift)
         lo, hi = iv[:, 0] - start, iv[:, 1] - start
         length = float((hi - lo).sum())

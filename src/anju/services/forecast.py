@@ -31,6 +31,7 @@ __all__ = [
     "area_names",
     "auto_select",
     "backtest",
+    "date_only_rows",
     "day_after_last",
     "forecast",
     "make_cli_model",
@@ -39,7 +40,7 @@ __all__ = [
     "study_area",
 ]
 
-MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp")
+MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp", "blend")
 _COLUMNS = ("family", "category", "station_id", "community_id")
 
 
@@ -170,7 +171,7 @@ class AutoResult:
 def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, horizon: str, family: str | None,
                 shift: str | None = None, shift_weight: float | None = None, cell_size: float = 150.0,
                 hot_area_m2: float | None = None, coverage: float = 0.05, study: Any = None,
-                ties: str = "cell_id", n_origins: int = 8, history_days: int = 365) -> AutoResult:
+                ties: str = "cell_id", n_origins: int = 8, history_days: int = 1095) -> AutoResult:
     """Rolling-origin backtest of the candidate models on the history before ``window_start`` (``n_origins``
     windows of the same ``horizon``, the latest ending at ``window_start``) and the choice by mean PAI at the hot
     area (or share ``coverage``)."""
@@ -199,21 +200,25 @@ def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, hori
 
 def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", category: str | None = None,
              shift: str | None = None, shift_weight: float | None = None, date: Any = None, horizon: str = "1D",
-             station: str | None = None, cell_size: float = 150.0, history_days: int = 365,
+             station: str | None = None, cell_size: float = 150.0, history_days: int | None = None,
              frame: GridFrame | None = None, study_layer: str | None = None, study_id: str | None = None,
              hot_area_m2: float | None = None, coverage: float = 0.05, ties: str = "cell_id") -> ForecastResult:
     """Fit ``model`` on ``history_days`` before ``date`` (default: the day after the last incident) and predict the
-    window ``[date, date + horizon)`` on a ``cell_size`` grid.
+    window ``[date, date + horizon)`` on a ``cell_size`` grid. ``history_days`` defaults to one year, or three
+    (:data:`anju.forecast.selection.HISTORY_DAYS`) for the default choice and the long-memory ``blend`` model.
 
     ``model=None`` (the CLI default) first backtests the candidates of :mod:`anju.forecast.selection` on the user's
     history (:func:`auto_select`) and uses the one with the best mean PAI at the hot area; a model that lost to the
     best naive baseline is never chosen."""
     from anju.forecast import Window, parse_shift
     from anju.forecast.events import parse_horizon, refuse_shift_on_dates
+    from anju.forecast.selection import HISTORY_DAYS
     from anju.geo.geojson import cells_wgs84
     from anju.geo.grid_frame import GridFrame
 
     parse_shift(shift)
+    if history_days is None:
+        history_days = HISTORY_DAYS if model in (None, "blend") else 365
     frame = frame or GridFrame(cell_size)
     cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
@@ -387,4 +392,14 @@ def sangao(dep: Deployment, lake: Lake, period: Any, *, station: str | None = No
     col = area_column(area) or "community_id"
     th = three_highs(lake.incidents(), start=p.start_datetime, end=p.end_datetime, station=station,
                      area_col=col, hour_band=hour_band, top=top, lang=lang or dep.lang, taxonomy=dep.taxonomy)
+    th.meta["date_only_rows"] = date_only_rows(dep, lake, Selection(period=p, station=station))
     return th, area_names(lake, col), p
+
+
+def date_only_rows(dep: Deployment, lake: Lake, selection: Selection) -> int:
+    """How many selected incidents carry a date only (``time_precision = 'day'``, placed at midnight): hour bands,
+    night and shift figures cannot place them, so the 三高 hour ranking warns (or is left out when all are)."""
+    t = select(dep, lake, selection)
+    if "time_precision" not in t.columns:
+        return 0
+    return int(t.filter(t.time_precision == "day").count().to_pyarrow().as_py())
