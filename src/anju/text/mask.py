@@ -51,7 +51,8 @@ __all__ = ["NAME_KEYWORDS", "mask_array", "mask_one", "mask_pii", "pii_found"]
 #: words after which a name is masked
 NAME_KEYWORDS = ("报警人", "当事人", "受害人", "嫌疑人", "联系人", "我叫", "本人")
 # characters that cannot start (or continue) a name after a keyword: verbs, prepositions, particles
-_STOP = "称在于被的是家报发从向和与因说将已未没不也都就到对把系双等们及某自现之为来去所要均前后今昨电手其该此"
+_STOP = ("称在于被的是家报发从向和与因说将已未没不也都就到对把系双等们及某自现之为来去所要均前后今昨电手其该此"
+         "反诉误讲表打拨求告述")  # the second line: verbs of call texts (报警人反映 / 诉 / 误拨 / 讲述 / 表示 / 打电话 …)
 
 _S = r"[ \-－.．]?"  # one optional separator between digit groups
 _L, _R = r"(^|[^0-9A-Za-z])", r"([^0-9]|$)"
@@ -171,9 +172,33 @@ def _put(values: pa.Array, at: np.ndarray, new: pa.Array) -> pa.Array:
 
 def _full_width_digits(values: pa.Array, digits: str) -> np.ndarray:
     """Texts holding one of the full-width ``digits`` (a mobile starts with １, a landline with ０, an ID's birth
-    year holds １ or ０; ``２`` catches cards too): one RE2 pass."""
-    m = pc.match_substring_regex(values, "[" + digits + "]")
-    return np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    year holds １ or ０; ``２`` catches cards too).
+
+    A byte scan of the array's data buffer with NumPy: U+FF10..U+FF19 are ``EF BC 90..99`` in UTF-8, and a lead
+    byte ``EF`` is rare in Chinese text, so only its few positions are looked at (an RE2 pass over every text
+    cost ten times more).
+    """
+    out = np.zeros(len(values), dtype=bool)
+    bufs = values.buffers()
+    if bufs[2] is None or len(values) == 0:
+        return out
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
+    pos = np.flatnonzero(data[:-2] == 0xEF) if data.size > 2 else np.zeros(0, np.int64)
+    if pos.size == 0:
+        return out
+    pos = pos[data[pos + 1] == 0xBC]
+    third = data[pos + 2]
+    want = np.zeros(256, dtype=bool)
+    want[[0x90 + int(ord(d) - 0xFF10) for d in digits]] = True
+    pos = pos[want[third]] + lo
+    if pos.size:
+        row = np.searchsorted(offsets, pos, side="right") - 1
+        out[row] = True
+        if values.null_count:
+            out &= np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return out
 
 
 def _name_candidates(values: pa.Array) -> np.ndarray:
