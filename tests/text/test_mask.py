@@ -184,3 +184,10 @@ def test_full_width_scan_matches_a_plain_search(chars: list[str]) -> None:
     arr = pa.array(texts, pa.string()).slice(1)  # an offset into the buffers, as batches have
     got = _full_width_digits(arr, "０１２").tolist()
     assert got == [t is not None and any(d in t for d in "０１２") for t in texts[1:]]
+
+
+def test_a_number_beside_a_masked_name_is_masked() -> None:
+    """A text that is a candidate for both rule families: neither family's verdict hides the other's."""
+    texts = ["报警人王**称电动车在楼下被盗，电话13912345678", "报警人张三称电话13812345678", "电话13812345678"]
+    assert mask_array(pa.array(texts)).to_pylist() == [
+        "报警人王**称电动车在楼下被盗，电话139****5678", "报警人张**称电话138****5678", "电话138****5678"]

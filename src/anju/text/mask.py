@@ -157,7 +157,7 @@ def _matching(sub: pa.Array, num_ok: np.ndarray, name_ok: np.ndarray, among: np.
         rows = np.flatnonzero(among & ok)
         if rows.size:
             m = pc.match_substring_regex(sub if rows.size == len(sub) else sub.take(pa.array(rows)), pattern)
-            out[rows] = np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+            out[rows] |= np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
     return out
 
 
