@@ -21,7 +21,7 @@ import pytest
 
 from anju.config import Settings
 from anju.errors import ProfileError
-from anju.ingest import ingest_file
+from anju.ingest import check_file, ingest_file
 from anju.ingest.keys import Occurrences, identity_keys, normalize_key_text, round_coords
 from anju.ingest.pii import Hasher
 from anju.ingest.profile import load_profile
@@ -85,6 +85,8 @@ def test_repeat_calls_load_and_a_re_export_changes_nothing(settings: Settings, s
 
     second = tmp_path / "sf-reexport.csv"
     re_export(sf_slice).to_csv(second, index=False)
+    dry = check_file(settings, second, profile="sf-kaggle", rows=500)  # the dry run uses the lake's key too
+    assert dry.would_load == 0 and dry.reasons == {"duplicate_key": 500}
     rep2 = ingest_file(settings, second, profile="sf-kaggle")
     assert rep2.rows_loaded == 0
     assert rep2.quarantine_by_reason == {"duplicate_key": len(sf_slice)}
