@@ -32,6 +32,26 @@ def test_unreadable_loss_values_are_counted_in_the_report(tmp_path, settings) ->
     assert report.unparsed_values == {"loss": 3}
     assert report.rows_loaded == 100  # the rows load; only the amount is empty
 
+    # `anju status` shows them per field, summed over the imports, in Chinese by default and in English
+    from typer.testing import CliRunner
+
+    from anju.cli import app
+
+    t2 = cn110_sample(50, seed=6, first_id=9000)
+    t2 = t2.set_column(t2.schema.get_field_index("涉案金额"), "涉案金额", pa.array(["不详"] * 2 + [None] * 48, pa.string()))
+    assert ingest_file(settings, write_csv(t2, tmp_path / "loss2.csv")).unparsed_values == {"loss": 2}
+    env = {"ANJU_SECRET": str(settings.secret), "COLUMNS": "200"}
+    base = ["-d", str(settings.data_dir), "-q"]
+    zh = CliRunner().invoke(app, [*base, "status"], env=env)
+    assert zh.exit_code == 0, zh.output
+    assert "无法识别的值" in zh.output and "涉案金额" in zh.output
+    line = next(x for x in zh.output.splitlines() if "(loss)" in x)
+    assert line.rstrip(" │|").split()[-1] == "5"
+    en = CliRunner().invoke(app, [*base, "--lang", "en", "status"], env=env)
+    assert en.exit_code == 0, en.output
+    line = next(x for x in en.output.splitlines() if "(loss)" in x)
+    assert "loss amounts" in line and "无法" not in en.output and line.rstrip(" │|").split()[-1] == "5"
+
 
 def test_loss_sparse_values_land_on_their_rows() -> None:
     raw: list[str | None] = [None] * 1000

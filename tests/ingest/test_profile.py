@@ -23,7 +23,7 @@ def test_shipped_profiles() -> None:
     assert cn.resolve(["接警编号", "报警时间", "警情类别", "警情细类", "简要案情", "案发地址", "经度", "纬度", "报警人",
                        "报警电话", "管辖单位", "涉案金额"])["loss"] == "涉案金额"
     sf = load_profile("sf-kaggle")
-    assert sf.key.hash and sf.resolve(["Dates", "Category", "Descript", "DayOfWeek", "PdDistrict", "Resolution",
+    assert sf.key.fields == ["time", "category", "subcategory", "address"] and sf.resolve(["Dates", "Category", "Descript", "DayOfWeek", "PdDistrict", "Resolution",
                                        "Address", "X", "Y"])["lon"] == "X"
 
 

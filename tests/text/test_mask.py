@@ -166,3 +166,28 @@ def test_text_classify_output_keeps_id_columns_and_masks_the_rest() -> None:
     assert out["报警电话"].tolist() == ["138****5678", "139****5678"]
     assert out["身份证号"].tolist()[0] == "1101**********1234"
     assert out["简要案情"].tolist() == ["电话138****5678", "本人赵**称"]
+
+
+def test_verbs_after_a_keyword_are_not_names() -> None:
+    """The leads of real call texts stay as they are (报警人反映 was masked to 报警人反** before)."""
+    texts = ["报警人反映在本小区19号楼", "报警人诉遭到家暴", "报警人误拨110", "报警人讲述经过", "当事人表示不追究",
+             "报警人打电话求助", "当事人拨打110", "报警人求助", "报警人告知地址", "报警人述称被骗"]
+    assert mask_array(pa.array(texts)).to_pylist() == texts
+    assert mask_one("报警人反映报警人王小明被打") == "报警人反映报警人王**被打"
+
+
+@given(st.lists(st.sampled_from(["１", "２", "０", "５", "Ａ", "中", "a", "1", "\uff0e"]), max_size=12))
+def test_full_width_scan_matches_a_plain_search(chars: list[str]) -> None:
+    from anju.text.mask import _full_width_digits
+
+    texts = ["".join(chars), "".join(reversed(chars)), None, "前缀" + "".join(chars)]
+    arr = pa.array(texts, pa.string()).slice(1)  # an offset into the buffers, as batches have
+    got = _full_width_digits(arr, "０１２").tolist()
+    assert got == [t is not None and any(d in t for d in "０１２") for t in texts[1:]]
+
+
+def test_a_number_beside_a_masked_name_is_masked() -> None:
+    """A text that is a candidate for both rule families: neither family's verdict hides the other's."""
+    texts = ["报警人王**称电动车在楼下被盗，电话13912345678", "报警人张三称电话13812345678", "电话13812345678"]
+    assert mask_array(pa.array(texts)).to_pylist() == [
+        "报警人王**称电动车在楼下被盗，电话139****5678", "报警人张**称电话138****5678", "电话138****5678"]

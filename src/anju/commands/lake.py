@@ -86,6 +86,17 @@ def status(
             q.add_row(f"{_l(lang, z, e)} ({r['reason']})", f"{r['rows']:,}")
         console.print(q)
 
+    if st.unparsed_values:
+        from anju.ingest.report import UNPARSED_LABELS
+
+        u = Table(title=_l(lang, "无法识别的值（已入库，该字段留空）", "values given but unreadable (rows loaded, field left empty)"))
+        u.add_column(_l(lang, "字段", "field"))
+        u.add_column(_l(lang, "行数", "rows"), justify="right")
+        for r in st.unparsed_values:
+            z, e = UNPARSED_LABELS.get(r["field"], (r["field"], r["field"]))
+            u.add_row(f"{_l(lang, z, e)} ({r['field']})", f"{r['rows']:,}")
+        console.print(u)
+
 
 @lake_app.command("compact")
 def compact_cmd(ctx: typer.Context) -> None:

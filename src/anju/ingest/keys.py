@@ -18,6 +18,7 @@ before that joined each batch against a DuckDB table, which scanned the whole in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -26,7 +27,8 @@ import pyarrow.compute as pc
 
 from anju.lake.duck import quiet_duckdb
 
-__all__ = ["KeyIndex", "hash_keys", "record_keys"]
+__all__ = ["KeyIndex", "Occurrences", "hash_keys", "identity_keys", "normalize_key_text", "record_keys",
+           "round_coords"]
 
 _SEP = "\x1f"
 _NULL_MARK = "\x00"
@@ -51,6 +53,112 @@ def hash_keys(columns: list[pa.Array], con: duckdb.DuckDBPyConnection | None = N
         if own:
             c.close()
     return out.combine_chunks().cast(pa.string())
+
+
+def normalize_key_text(values: pa.Array, *, casefold: bool = False) -> pa.Array:
+    """An identifying text as compared in a key: NFKC (full-width letters and digits → ASCII, ideographic space →
+    space), whitespace runs → one space, trimmed, lower-cased if ``casefold``; empty → null.
+
+    >>> normalize_key_text(pa.array([" 11XX  Burnaby ST ", "ＡＢ　１", "", None]), casefold=True).to_pylist()
+    ['11xx burnaby st', 'ab 1', None, None]
+    """
+    v = pc.utf8_normalize(values.cast(pa.string()), "NFKC")
+    if pc.any(pc.match_substring_regex(v, r"\s\s|\t|\n|\r")).as_py():
+        v = pc.replace_substring_regex(v, r"\s+", " ")
+    v = pc.utf8_trim_whitespace(v)
+    if casefold:
+        v = pc.utf8_lower(v)
+    return pc.if_else(pc.equal(pc.utf8_length(v), 0), pa.scalar(None, pa.string()), v)
+
+
+def round_coords(raw: pa.Array, decimals: int) -> pa.Array:
+    """A coordinate as compared in a key: the number rounded to ``decimals`` places, written as an integer count of
+    ``10^-decimals`` (so ``-122.40849300000001``, ``-122.408493`` and ``-122.4085`` agree at 4 decimals); a value that
+    is not a number stays as normalised text, an empty one null.
+
+    >>> round_coords(pa.array(["-122.40849300000001", "-122.4085 ", "x", None]), 4).to_pylist()
+    ['-1224085', '-1224085', 'x', None]
+    """
+    from anju.ingest.enrich import parse_numbers
+
+    f, _bad = parse_numbers(raw)
+    ok = np.isfinite(f)
+    scaled = np.rint(np.where(ok, f, 0.0) * 10.0 ** decimals).astype(np.int64)
+    num = pa.array(scaled, pa.int64(), mask=~ok).cast(pa.string())
+    return pc.coalesce(num, normalize_key_text(raw))
+
+
+def identity_keys(source: str, parts: list[pa.Array], hasher: Any, occurrences: Occurrences) -> pa.Array:
+    """``<source>:<32 hex>-<n>`` for rows of an export without an id column.
+
+    ``parts`` are the identifying fields' normalised values (:func:`normalize_key_text`, :func:`round_coords`, the
+    parsed time); the hex is the first 128 bits of their keyed HMAC (``hasher``: the deployment secret, so a key
+    built from a caller's name or number reveals nothing), and ``n`` is the occurrence of that value in the file
+    so far (1 for the first row with these values, 2 for the second…): genuine repeat calls — same type, time
+    and block — get keys of their own, and a re-export of the same calls, in any row order, gets the same keys.
+    """
+    filled = [pc.fill_null(p.cast(pa.string()), _NULL_MARK) for p in parts]
+    joined = filled[0] if len(filled) == 1 else pc.binary_join_element_wise(*filled, _SEP)
+    digest = hasher.digest(joined)  # binary(32), no nulls
+    n = len(digest)
+    raw = np.frombuffer(digest.buffers()[1], dtype=np.uint8)[digest.offset * 32:(digest.offset + n) * 32]
+    raw = raw.reshape(n, 32)
+    hexes = raw[:, :16].tobytes().hex().encode()
+    hex_arr = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(np.arange(0, 32 * (n + 1), 32,
+                                                                                 dtype=np.int32)),
+                                                      pa.py_buffer(hexes)])
+    occ = occurrences.number(np.ascontiguousarray(raw[:, :8]).view(np.uint64).ravel())
+    return pc.binary_join_element_wise(pa.scalar(source + ":"), hex_arr, pa.scalar("-"),
+                                       pa.array(occ, pa.int64()).cast(pa.string()), "")
+
+
+class Occurrences:
+    """How many rows of this file so far had each identifying value (by a 64-bit fingerprint of it).
+
+    Sorted NumPy arrays of the fingerprints seen and their counts; a batch is numbered in file order in one
+    vectorised pass (its own repeats ranked by a stable sort, plus the counts of earlier batches).
+
+    >>> o = Occurrences()
+    >>> o.number(np.array([5, 7, 5], np.uint64)).tolist(), o.number(np.array([5, 9], np.uint64)).tolist()
+    ([1, 1, 2], [3, 1])
+    """
+
+    def __init__(self) -> None:
+        self._seen = np.zeros(0, np.uint64)
+        self._count = np.zeros(0, np.int64)
+
+    def number(self, fp: np.ndarray) -> np.ndarray:
+        """1-based occurrence number of each fingerprint, counting earlier calls and earlier rows of ``fp``."""
+        n = fp.size
+        if n == 0:
+            return np.zeros(0, np.int64)
+        order = np.argsort(fp, kind="stable")
+        s = fp[order]
+        start = np.ones(n, dtype=bool)
+        start[1:] = s[1:] != s[:-1]
+        group_start = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+        rank = np.arange(n) - group_start  # 0 for a value's first row in this batch
+        prior = np.zeros(n, np.int64)
+        if self._seen.size:
+            pos = np.searchsorted(self._seen, s)
+            hit = pos < self._seen.size
+            hit[hit] = self._seen[pos[hit]] == s[hit]
+            prior[hit] = self._count[pos[hit]]
+        out = np.empty(n, np.int64)
+        out[order] = prior + rank + 1
+        # remember the batch's totals
+        uniq = s[start]
+        total = np.add.reduceat(np.ones(n, np.int64), np.flatnonzero(start))
+        allv = np.concatenate([self._seen, uniq])
+        allc = np.concatenate([self._count, total])
+        o = np.argsort(allv, kind="stable")
+        allv, allc = allv[o], allc[o]
+        keep = np.ones(allv.size, dtype=bool)
+        keep[1:] = allv[1:] != allv[:-1]
+        idx = np.flatnonzero(keep)
+        self._seen = allv[idx]
+        self._count = np.add.reduceat(allc, idx)
+        return out
 
 
 def record_keys(source: str, ids: pa.Array, *, integer: bool = False) -> pa.Array:

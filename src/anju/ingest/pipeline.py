@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from anju import __version__
 from anju.config import Settings
-from anju.errors import IngestError
+from anju.errors import ConfigError, IngestError
 from anju.files import file_blake3, file_sha256
 from anju.ingest.enrich import GeoContext
 from anju.ingest.keys import KeyIndex
@@ -360,7 +360,12 @@ def check_file(settings: Settings, path: str | Path, *, profile: str | Profile =
     geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
                            profile_bounds=_bounds(prof))
     keys = KeyIndex.from_lake([settings.paths.lake / f for f in manifest.files("incidents")], prof.source)
-    hasher = Hasher(secrets.token_bytes(32))  # throwaway key: the dry run must not create the deployment secret
+    key = secrets.token_bytes(32)  # throwaway key: the dry run must not create the deployment secret
+    if prof.key.fields and (settings.secret or settings.paths.secret_file.exists()):
+        # identifying-field keys are HMACs: with the lake's own key the dry run sees repeats of lake rows
+        with contextlib.suppress(ConfigError):
+            key = lake_key(settings, manifest.data)
+    hasher = Hasher(key)
     transformer = BatchTransformer(
         profile=prof, header=reader.columns, resolved=resolved, mapping=mapping, taxonomy=tax, geo=geo,
         hasher=hasher, keys=keys, import_id="dry-run", source_file=p.name, keep_parsed=True,

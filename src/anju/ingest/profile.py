@@ -178,11 +178,47 @@ class CoordsSection(BaseModel):
         return self.system.startswith("EPSG:")
 
 
+#: fields that can identify a call in ``[key].fields`` (the record id itself cannot)
+KEY_FIELDS = tuple(f for f in CANONICAL_FIELDS if f != "record_key")
+
+
 class KeySection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hash: bool = False
     hash_columns: list[str] = []
     integer: bool = Field(False, description="normalise '123.0' to '123' (ids exported as floats)")
+    #: identifying fields (canonical names): key = HMAC of their normalised values + occurrence number in the file
+    fields: list[str] = []
+    #: identifying fields compared without regard to case (``true``: all of them)
+    casefold: bool | list[str] = False
+    #: decimals kept of ``lon``/``lat`` in the key (4 ≈ 10 m)
+    coord_decimals: int = Field(4, ge=0, le=9)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, v: list[str]) -> list[str]:
+        bad = [f for f in v if f not in KEY_FIELDS]
+        if bad:
+            raise ValueError(f"unknown field {bad[0]!r}; identifying fields are canonical field names: "
+                             f"{', '.join(KEY_FIELDS)}")
+        if len(set(v)) != len(v):
+            raise ValueError("a field is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KeySection:
+        if self.fields and (self.hash or self.hash_columns):
+            raise ValueError("use either `fields` (identifying fields) or `hash`/`hash_columns` (the older hash of "
+                             "the row's columns), not both")
+        if isinstance(self.casefold, list):
+            extra = [f for f in self.casefold if f not in self.fields]
+            if extra:
+                raise ValueError(f"`casefold` names {extra[0]!r}, which is not in `fields`")
+        return self
+
+    def folds(self, fld: str) -> bool:
+        """Whether identifying field ``fld`` is compared without regard to case."""
+        return self.casefold is True or (isinstance(self.casefold, list) and fld in self.casefold)
 
 
 class PiiSection(BaseModel):
@@ -202,8 +238,15 @@ class _ProfileFile(BaseModel):
 
     @model_validator(mode="after")
     def _key(self) -> _ProfileFile:
-        if not self.key.hash and not self.columns.record_key:
-            raise ValueError("map `columns.record_key`, or set `key.hash = true` to key rows by a hash of columns")
+        if not self.key.hash and not self.key.fields and not self.columns.record_key:
+            raise ValueError("map `columns.record_key`, or list the identifying fields in `key.fields` (or set "
+                             "`key.hash = true` to key rows by a hash of columns)")
+        if self.key.fields and self.columns.record_key:
+            raise ValueError("`columns.record_key` and `key.fields` both given: a source with an id column is keyed "
+                             "by it; drop one of the two")
+        unmapped = [f for f in self.key.fields if not getattr(self.columns, f)]
+        if unmapped:
+            raise ValueError(f"`key.fields` lists {unmapped[0]!r}, which `columns` does not map")
         return self
 
 
@@ -253,11 +296,14 @@ class Profile:
                 found = exact.get(a) or loose.get(_norm(a))
                 if found:
                     break
-            if alts and found is None and (fld in REQUIRED_FIELDS or (fld == "record_key" and not self.key.hash)):
+            if alts and found is None and (fld in REQUIRED_FIELDS or fld in self.key.fields
+                                           or (fld == "record_key" and not self.key.hash)):
                 hint = ""
                 if len(header) == 1 and self.read.delimiter == ",":
                     hint = ("; the header has a single column — is there a title row above it ([read].skip_rows) "
                             "or another delimiter ([read].delimiter)?")
+                if fld in self.key.fields and fld not in REQUIRED_FIELDS:
+                    hint += "; it is an identifying field ([key].fields), so it must be present"
                 raise self.error(
                     f"columns.{fld}",
                     f"column {_show(alts)} not in file; available: {', '.join(header)}{hint}",
@@ -274,6 +320,8 @@ class Profile:
 
     def key_columns(self, header: list[str], resolved: ResolvedColumns) -> list[str]:
         """Source columns whose values make the record key."""
+        if self.key.fields:
+            return [str(resolved[f]) for f in self.key.fields]
         if not self.key.hash:
             col = resolved["record_key"]
             assert col is not None

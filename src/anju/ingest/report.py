@@ -9,7 +9,7 @@ from rich.table import Table
 
 from anju.lake.schema import QUARANTINE_REASONS
 
-__all__ = ["LEVEL_LABELS", "ImportReport"]
+__all__ = ["LEVEL_LABELS", "UNPARSED_LABELS", "ImportReport"]
 
 LEVEL_LABELS: dict[str, tuple[str, str]] = {
     "district": ("区县", "district"),
@@ -22,7 +22,8 @@ LEVEL_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-_UNPARSED_LABELS = {"loss": ("涉案金额", "loss amounts")}
+#: labels (zh, en) of the fields whose unreadable values are counted (``unparsed_values``)
+UNPARSED_LABELS = {"loss": ("涉案金额", "loss amounts")}
 
 
 @dataclass
@@ -109,7 +110,7 @@ class ImportReport:
         if self.seconds and not self.skipped_duplicate_file:
             t.add_row(lab("用时", "time"), f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
         for fld, count in sorted(self.unparsed_values.items()):
-            z, e = _UNPARSED_LABELS.get(fld, (fld, fld))
+            z, e = UNPARSED_LABELS.get(fld, (fld, fld))
             t.add_row(lab(f"无法识别的{z}（留空）", f"unreadable {e} (kept empty)"), f"{count:,}")
         for note in self.notes:
             z, _, e = note.partition(" / ")

@@ -2,8 +2,8 @@
 
 The steps, all vectorised over the batch (pyarrow compute, NumPy, DuckDB):
 
-1. record key (profile column or row hash) — ``missing_key``;
-2. time (:mod:`~anju.ingest.timeparse`) — ``missing_time``, ``bad_time``, ``impossible_date``;
+1. time (:mod:`~anju.ingest.timeparse`) — ``missing_time``, ``bad_time``, ``impossible_date``;
+2. record key (profile column, identifying fields + occurrence, or row hash) — ``missing_key``;
 3. coordinates → WGS-84 (:mod:`~anju.ingest.enrich`) — ``bad_coords``, ``coords_out_of_bounds``;
 4. metric x/y, H3, areas — ``outside_areas``;
 5. duplicates within the file and against the lake (:class:`~anju.ingest.keys.KeyIndex`) — ``duplicate_key``;
@@ -25,7 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anju.ingest.enrich import GeoContext, parse_numbers
-from anju.ingest.keys import KeyIndex, hash_keys, record_keys
+from anju.ingest.keys import (
+    KeyIndex,
+    Occurrences,
+    hash_keys,
+    identity_keys,
+    normalize_key_text,
+    record_keys,
+    round_coords,
+)
 from anju.ingest.pii import Hasher, mask_text, name_forms, phone_forms
 from anju.ingest.profile import Profile, ResolvedColumns
 from anju.ingest.readers import SourceBatch
@@ -105,6 +113,7 @@ class BatchTransformer:
         self.source_file = source_file
         self.keep_parsed = keep_parsed
         self.key_columns = profile.key_columns(header, resolved)
+        self._occurrences = Occurrences()  # identifying-field keys: occurrences of each value so far in the file
         self.family_of = {c: taxonomy.family_of(c) for c in taxonomy.codes()}
         self.now = now or datetime.now(zoneinfo.ZoneInfo(profile.time.timezone)).replace(tzinfo=None)
         self._con = quiet_duckdb()
@@ -133,6 +142,25 @@ class BatchTransformer:
         if self.resolved.get("caller") and self.resolved.get("address"):
             address = self.hasher.replace_each(address, caller, caller_masked)
         return caller_hash, phone_hash, mask_text(text), mask_text(address, names=False)
+
+    def _identity_parts(self, t: pa.Table, raw_time: pa.Array, times: ParsedTimes) -> list[pa.Array]:
+        """The identifying fields' values as compared in the key (see :func:`~anju.ingest.keys.identity_keys`):
+        the time as parsed (any spelling of the same minute agrees), coordinates rounded to
+        ``[key].coord_decimals``, every other text NFKC-normalised, trimmed and case-folded where the profile says."""
+        key = self.profile.key
+        parts = []
+        for fld in key.fields:
+            if fld == "time":
+                parts.append(pc.coalesce(times.local.cast(pa.string()), normalize_key_text(raw_time)))
+            elif fld in ("lon", "lat"):
+                parts.append(round_coords(self._col(t, fld), key.coord_decimals))
+            elif fld == "caller":
+                parts.append(name_forms(self._col(t, fld))[0])
+            elif fld == "phone":
+                parts.append(phone_forms(self._col(t, fld))[0])
+            else:
+                parts.append(normalize_key_text(self._col(t, fld), casefold=key.folds(fld)))
+        return parts
 
     def _col(self, table: pa.Table, fld: str) -> pa.Array:
         name = self.resolved.get(fld)
@@ -164,17 +192,7 @@ class BatchTransformer:
         pii = self._pool.submit(self._hash_pii, caller_all, phone_all, self._col(t, "text"),
                                 self._col(t, "address"), caller_masked_all)
 
-        # 1. record key
-        if prof.key.hash:
-            ids = hash_keys([t.column(c).combine_chunks() for c in self.key_columns], self._con)
-        else:
-            ids = self._col(t, "record_key")
-        rk = record_keys(prof.source, ids, integer=prof.key.integer)
-        key_name = "+".join(self.key_columns) if prof.key.hash else str(self.resolved["record_key"])
-        v.flag(rk.is_null().to_numpy(zero_copy_only=False), "missing_key",
-               f"{key_name} 为空 / record id is empty")
-
-        # 2. time
+        # 1. time (first: an identifying-field key uses the parsed time)
         raw_time = self._col(t, "time")
         time_name = str(self.resolved["time"])
         if self.resolved.get("time_of_day"):  # a date column and a time column; a missing time leaves the date
@@ -182,6 +200,21 @@ class BatchTransformer:
             raw_time = pc.if_else(pc.is_valid(tod), pc.binary_join_element_wise(raw_time, tod, " "), raw_time)
             time_name += "+" + str(self.resolved["time_of_day"])
         times = parse_times(raw_time, prof.time.formats, prof.time.timezone)
+
+        # 2. record key
+        if prof.key.fields:
+            rk = identity_keys(prof.source, self._identity_parts(t, raw_time, times), self.hasher,
+                               self._occurrences)
+        else:
+            if prof.key.hash:
+                ids = hash_keys([t.column(c).combine_chunks() for c in self.key_columns], self._con)
+            else:
+                ids = self._col(t, "record_key")
+            rk = record_keys(prof.source, ids, integer=prof.key.integer)
+        key_name = "+".join(self.key_columns) if prof.key.hash or prof.key.fields \
+            else str(self.resolved["record_key"])
+        v.flag(rk.is_null().to_numpy(zero_copy_only=False), "missing_key",
+               f"{key_name} 为空 / record id is empty")
         missing, bad, impossible = time_problems(raw_time, times.local, min_date=self.min_date,
                                                  max_future=self.max_future, now=self.now)
         v.flag(missing, "missing_time", f"{time_name} 为空 / time is empty")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from anju.lake.connection import Lake
 from anju.taxonomy import Taxonomy
 
-__all__ = ["LakeStatus", "lake_status", "year_family_counts"]
+__all__ = ["LakeStatus", "lake_status", "unparsed_counts", "year_family_counts"]
 
 
 @dataclass
@@ -25,6 +26,8 @@ class LakeStatus:
     quarantine_by_reason: list[dict[str, Any]]
     files: int
     by_year_family: dict[tuple[int, str], int]
+    #: values given but unreadable (kept empty), summed over the imports: ``[{"field": "loss", "rows": 3}, …]``
+    unparsed_values: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _rows(lake: Lake, sql: str) -> list[dict[str, Any]]:
@@ -55,4 +58,17 @@ def lake_status(lake: Lake, taxonomy: Taxonomy, lang: str = "zh") -> LakeStatus:
         rows=int(tot["n"]), first=tot["first"], last=tot["last"], by_month=by_month, by_category=by_cat,
         by_source=by_source, imports=lake.imports(), quarantine_by_reason=qr,
         files=len(lake.manifest.files("incidents")), by_year_family=year_family_counts(lake),
+        unparsed_values=unparsed_counts(lake.imports()),
     )
+
+
+def unparsed_counts(imports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Values given but unreadable (kept empty), per field, summed over the imports' reports, largest first.
+
+    >>> unparsed_counts([{"unparsed_values": {"loss": 2}}, {"unparsed_values": {"loss": 1}}, {}])
+    [{'field': 'loss', 'rows': 3}]
+    """
+    total: Counter[str] = Counter()
+    for i in imports:
+        total.update({str(k): int(v) for k, v in (i.get("unparsed_values") or {}).items()})
+    return [{"field": k, "rows": v} for k, v in total.most_common() if v]
