@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import traceback
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,9 @@ from anju.errors import AnjuError
 from anju.ops import audit
 from anju.ops.models import Job, utcnow
 from anju.worker.jobs import job_handler
+
+if TYPE_CHECKING:
+    from anju.worker.schedule import Schedule
 
 __all__ = ["STALE_AFTER", "claim_next", "recover_stale", "run_job", "run_worker", "spawn_worker", "worker_id"]
 
@@ -139,18 +143,24 @@ def recover_stale(factory: sessionmaker[Session], stale_after: timedelta = STALE
 
 
 def run_worker(settings: Settings, *, url: str | None = None, once: bool = False, poll_s: float = 1.0,
-               stop: threading.Event | None = None) -> int:
+               stop: threading.Event | None = None, clock: Callable[[], datetime] | None = None,
+               schedule: Schedule | None = None) -> int:
     """Claim and run jobs until stopped (SIGTERM/SIGINT or ``stop``); with ``once``, until the queue is empty.
 
+    On every turn the daily schedule (:mod:`anju.worker.schedule`, ``<data_dir>/worker/schedule.toml`` or the
+    shipped one) queues the jobs that are due by ``clock`` (default: now, UTC), catching up missed dates at start.
     Returns the number of jobs run. The database is brought to the newest schema first.
     """
     from anju.ops.db import database_url, make_engine, session_factory, upgrade_to_head
+    from anju.worker.schedule import load_schedule, schedule_tick
 
     url = url or database_url(settings)
     upgrade_to_head(url)
     engine = make_engine(url)
     factory = session_factory(engine)
     stop = stop or threading.Event()
+    clock = clock or (lambda: datetime.now(UTC))
+    schedule = schedule if schedule is not None else load_schedule(settings.data_dir)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -160,6 +170,9 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
         if recovered:
             log.warning("marked %d stale job(s) as failed", recovered)
         while not stop.is_set():
+            queued = schedule_tick(factory, schedule, clock())
+            if queued:
+                log.info("schedule queued job(s) %s", queued)
             jid = claim_next(factory)
             if jid is None:
                 if once:
