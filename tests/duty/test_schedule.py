@@ -105,7 +105,7 @@ def test_schedule_file_is_validated(tmp_path: Path) -> None:
     (tmp_path / "worker").mkdir()
     (tmp_path / "worker" / "schedule.toml").write_text('[[job]]\nkind = "briefing"\nat = "25:00"\n',
                                                         encoding="utf-8")
-    with pytest.raises(ConfigError, match="job.0.at"):
+    with pytest.raises(ConfigError, match=r"job\.0\.at"):
         load_schedule(tmp_path)
     (tmp_path / "worker" / "schedule.toml").write_text('[[job]]\nkind = "dig"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown job kind"):
