@@ -160,6 +160,7 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
     factory = session_factory(engine)
     stop = stop or threading.Event()
     clock = clock or (lambda: datetime.now(UTC))
+    desks: list[Any] = []
     schedule = schedule if schedule is not None else load_schedule(settings.data_dir)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -173,6 +174,7 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
             queued = schedule_tick(factory, schedule, clock())
             if queued:
                 log.info("schedule queued job(s) %s", queued)
+            _route_reports(settings, factory, desks)
             jid = claim_next(factory)
             if jid is None:
                 if once:
@@ -185,6 +187,28 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
     finally:
         engine.dispose()
     return n
+
+
+def _route_reports(settings: Settings, factory: sessionmaker[Session], desks: list[Any]) -> int:
+    """Route the resident reports the web process stored but did not route (it stopped, or is busy); the desk
+    (rules, router model) is loaded the first time there is something to route."""
+    from anju.ops.models import ResidentReport
+    from anju.ops.resident import PENDING, ResidentDesk, route_pending
+
+    with factory() as s:
+        if s.scalar(select(ResidentReport.id).where(ResidentReport.route_method == PENDING).limit(1)) is None:
+            return 0
+        if not desks:
+            from anju.config import deployment_secret
+
+            desks.append(ResidentDesk.load(settings.data_dir, deployment_secret(settings)))
+        n = 0
+        try:
+            while (k := route_pending(s, desks[0])) > 0:
+                n += k
+        except Exception:  # recorded; the reports stay pending for the next turn
+            log.exception("routing resident reports failed")
+        return n
 
 
 def spawn_worker(settings: Settings, *, url: str | None = None) -> subprocess.Popen[bytes]:

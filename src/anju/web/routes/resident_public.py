@@ -22,7 +22,9 @@ from sqlalchemy import select
 
 from anju.ops.models import DoorPlate, SafeHouse
 from anju.ops.resident import (
+    PENDING,
     ResidentDesk,
+    RoutingPump,
     confirm_by_resident,
     nearest_safe_houses,
     plate_by_code,
@@ -54,6 +56,16 @@ def desk_of(request: Request) -> ResidentDesk:
         desk = ResidentDesk.load(st.settings.data_dir, st.secret)
         request.app.state.resident_desk = desk
     return desk  # type: ignore[no-any-return]
+
+
+def pump_of(app: Any) -> RoutingPump:
+    """The app's routing pump (started on first use): routes the stored public submissions in batches."""
+    pump = getattr(app.state, "resident_pump", None)
+    if pump is None:
+        desk: ResidentDesk = app.state.resident_desk  # loaded by the submission that kicks the pump
+        pump = RoutingPump(app.state.anju.sessions, desk)
+        app.state.resident_pump = pump
+    return pump  # type: ignore[no-any-return]
 
 
 def _plate_or_404(session: Any, code: str) -> DoorPlate | None:
@@ -112,6 +124,8 @@ async def plate_submit(request: Request, session: DbSession, code: str,
         r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
                           client_ip=client_ip(request), source="plate")
         session.commit()
+        if r.route_method == PENDING:
+            pump_of(request.app).kick()
     except InputError as exc:
         session.rollback()
         return render(request, "resident_plate.html", _form_ctx(plate, desk, near=[], error=str(exc),
