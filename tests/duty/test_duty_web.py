@@ -142,3 +142,49 @@ def test_kpi_api_scoped(login: Any) -> None:
     import pandas as pd
 
     assert set(pd.read_excel(io.BytesIO(x.content), engine="calamine")["station_id"]) == {"PS03"}
+
+
+def test_registry_names_masked_and_clear_view_audited(login: Any, app_db: str, duty_demo: dict[str, Any]) -> None:
+    """Heads of household are in the ops database only: masked on the worklist page and API, in clear for a
+    registry checker of the community one household at a time (audited), never in the duty store."""
+    import pandas as pd
+
+    from anju.duty.imports import read_store
+    from anju.ops.db import make_engine, session_factory
+    from anju.ops.models import User
+    from anju.ops.scope import allowed_community_codes
+
+    as_of = duty_demo["truth"]["registry"]["as_of"]
+    heads = pd.read_csv(duty_demo["dir"] / "registry_households.csv", dtype=str, keep_default_na=False)
+    clear = dict(zip(heads["household_id"], zip(heads["户主姓名"], heads["身份证号"], strict=True), strict=True))
+    stored = read_store(duty_demo["settings"], "households")
+    assert not {"name", "id_number", "户主姓名", "身份证号"} & set(stored.columns)
+    admin = login("admin")
+    rows = admin.get("/api/v1/duty/registry", params={"as_of": as_of}).json()["data"]
+    named = [r for r in rows if r["name_masked"]]
+    assert len(named) == sum(1 for r in rows if clear[r["household_id"]][0])  # every person found, masked
+    assert named and not [r for r in rows if r["flag"] == "undeclared" and r["name_masked"]]  # nobody registered
+    for r in named:
+        name, idn = clear[r["household_id"]]
+        assert r["name_masked"] != name and r["name_masked"][0] == name[0] and "*" in r["name_masked"]
+        assert r["id_masked"][:4] == idn[:4] and r["id_masked"][-4:] == idn[-4:] and "*" * 10 in r["id_masked"]
+    page = admin.get("/duty/registry", params={"as_of": as_of}).text
+    assert named[0]["id_masked"] in page
+    assert not any(clear[r["household_id"]][1] in page for r in named)
+    # a community police officer sees the clear values of a household of their community, audited
+    engine = make_engine(app_db)
+    with session_factory(engine)() as s:
+        cp_user = s.query(User).filter_by(username="community_police").one()
+        mine = allowed_community_codes(s, cp_user)
+    engine.dispose()
+    assert mine
+    in_scope = heads[heads["community_id"].isin(mine) & (heads["户主姓名"] != "")]["household_id"].iloc[0]
+    outside = heads[~heads["community_id"].isin(mine) & (heads["户主姓名"] != "")]["household_id"].iloc[0]
+    cp = login("community_police")
+    shown = cp.post("/duty/registry/person", data={"household_id": in_scope, "as_of": as_of})
+    assert shown.status_code == 200 and clear[in_scope][0] in shown.text and clear[in_scope][1] in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    views = [e for e in _audit(app_db) if e[0] == "registry.view_person"]
+    assert views and views[-1][2]["community"] in mine
+    assert cp.post("/duty/registry/person", data={"household_id": outside}).status_code == 403
+    assert login("analyst").post("/duty/registry/person", data={"household_id": in_scope}).status_code == 403

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ __all__ = [
     "kpi_tables",
     "load_communities",
     "month_bounds",
+    "ops_session_if_any",
     "plans_used",
     "read_briefing",
     "read_events",
@@ -321,5 +324,28 @@ def stored_adjustments(settings: Settings, start: Any, end: Any) -> pd.DataFrame
             return day_adjustments(session, start, until=pd.Timestamp(end) - pd.Timedelta(days=1))
     except SQLAlchemyError:
         return None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def ops_session_if_any(settings: Settings) -> Iterator[Any]:
+    """A session on the ops database when it exists and is migrated, else None (the CLI works on a data directory
+    without the platform)."""
+    from sqlalchemy import inspect
+
+    from anju.ops import db
+
+    url = db.database_url(settings)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        yield None
+        return
+    engine = db.make_engine(url)
+    try:
+        if "resident_person" not in inspect(engine).get_table_names():
+            yield None
+            return
+        with db.session_factory(engine)() as session:
+            yield session
     finally:
         engine.dispose()
