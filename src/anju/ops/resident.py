@@ -342,7 +342,7 @@ class RoutingPump:
     the worker (:func:`anju.worker.runner.run_worker` calls :func:`route_pending` on every turn).
     """
 
-    def __init__(self, factory: sessionmaker[Session], desk: ResidentDesk, *, window_s: float = 0.05) -> None:
+    def __init__(self, factory: sessionmaker[Session], desk: ResidentDesk, *, window_s: float = 1.0) -> None:
         import threading
 
         self.factory, self.desk, self.window_s = factory, desk, window_s

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
@@ -198,14 +198,25 @@ def _community_polygons(request: Request) -> list[Any]:
 
 
 @router.get("/safe-houses", include_in_schema=False)
-def safe_houses_page(request: Request, session: DbSession, plate: str = "") -> Response:
+def safe_houses_page(request: Request, session: DbSession, plate: str = "",
+                     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+                     lat: Annotated[float | None, Query(ge=-90, le=90)] = None) -> Response:
+    """Safe houses nearest first from a plate, or from the browser's position (``lon``/``lat`` sent by
+    ``/static/resident-geo.js`` when the resident allows it; used for this response only, never stored)."""
     from anju.resident.svgmap import svg_map
 
     p = _plate_or_404(session, plate) if plate else None
     houses = session.scalars(select(SafeHouse).where(SafeHouse.status == "active").order_by(SafeHouse.code)).all()
     here = (p.lon, p.lat) if p is not None and p.lon is not None and p.lat is not None else None
+    source = "plate" if here else None
+    if here is None and lon is not None and lat is not None:
+        here, source = (lon, lat), "browser"
     near = nearest_safe_houses(session, here[0], here[1], len(houses)) if here else [(h, None) for h in houses]
     svg = svg_map(_community_polygons(request), [(h.lon, h.lat, h.name, "house") for h in houses],
                   highlight=here, width=640)
     # the SVG is built by us from numbers and escaped labels (anju.resident.svgmap), so it may be inserted as is
-    return render(request, "resident_safe_houses.html", {"near": near, "svg": Markup(svg), "plate": p})
+    resp = render(request, "resident_safe_houses.html", {"near": near, "svg": Markup(svg), "plate": p,
+                                                         "here_source": source})
+    # this page alone may ask for the position, and only from our own origin's script
+    resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
+    return resp
