@@ -188,3 +188,40 @@ def test_registry_names_masked_and_clear_view_audited(login: Any, app_db: str, d
     assert views and views[-1][2]["community"] in mine
     assert cp.post("/duty/registry/person", data={"household_id": outside}).status_code == 403
     assert login("analyst").post("/duty/registry/person", data={"household_id": in_scope}).status_code == 403
+
+
+def test_guard_rounds_on_the_community_page(login: Any, app_db: str, duty_demo: dict[str, Any]) -> None:
+    """The community page shows the property company's guard rounds with the assessment's own compliance number
+    (the same function over the same scans), the last rounds and their missed checkpoints; scoped like the page."""
+    import datetime as dt
+    import re
+
+    import pandas as pd
+
+    from anju.analytics.patrol import patrol_compliance
+    from anju.assess.inputs import stored
+    from anju.ops.db import make_engine, session_factory
+    from anju.ops.models import User
+    from anju.ops.scope import allowed_community_codes
+
+    engine = make_engine(app_db)
+    with session_factory(engine)() as s:
+        mine = sorted(allowed_community_codes(s, s.query(User).filter_by(username="community_police").one()) or [])
+    engine.dispose()
+    settings = duty_demo["settings"]
+    plans, scans = stored(settings, "patrol_plan"), stored(settings, "patrol_scans")
+    assert plans is not None and scans is not None
+    code = next(c for c in mine if (scans["community_id"].astype(str) == c).any())
+    sc = scans[scans["community_id"].astype(str) == code]
+    at = pd.to_datetime(sc["scanned_at"], format="mixed")
+    first = (at.max() - pd.Timedelta(days=29)).date()
+    expected = patrol_compliance(sc[at.dt.date >= first], plans[plans["community_id"].astype(str) == code], first,
+                                 at.max().date())
+    page = login("community_police").get(f"/communities/{code}")
+    assert page.status_code == 200, page.text[:300]
+    shown = re.search(r'id="guard-compliance">([\d.]+)%', page.text)
+    assert shown and float(shown.group(1)) == round(100 * float(expected["patrol_compliance"].iloc[0]), 1)
+    assert page.text.count("<tr><td>") >= 1 and 'id="guard-recent"' in page.text
+    assert isinstance(first, dt.date)
+    other = next(c for c in scans["community_id"].astype(str).unique() if c not in mine)
+    assert login("community_police").get(f"/communities/{other}").status_code in (403, 404)
