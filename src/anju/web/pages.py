@@ -34,6 +34,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("notices", "/notices", "login"),
     ("tasks", "/tasks", "login"),
     ("orders", "/orders", "login"),
+    ("siting", "/resident/siting", "run_imports"),
     ("users", "/users", "manage_users"),
     ("audit", "/audit", "read_audit"),
 )

@@ -19,6 +19,7 @@ from anju.web.routes import (
     releases,
     resident_orders,
     resident_public,
+    resident_siting,
     supervision,
     tasks,
     users,
@@ -27,5 +28,5 @@ from anju.web.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
                        users, audit_log, supervision, assessment, duty,
-                       resident_public, resident_orders)
+                       resident_public, resident_orders, resident_siting)
 )
