@@ -110,3 +110,15 @@ def test_schedule_file_is_validated(tmp_path: Path) -> None:
     (tmp_path / "worker" / "schedule.toml").write_text('[[job]]\nkind = "dig"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown job kind"):
         load_schedule(tmp_path)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_requested_jobs_before_scheduled_ones(ops_engine: Engine) -> None:
+    from anju.worker import claim_next, enqueue
+
+    factory = session_factory(ops_engine)
+    schedule_tick(factory, SCHED, _utc("2026-12-07T00:00:00"))  # three scheduled briefings queued first
+    with factory() as s:
+        asked = enqueue(s, "release", {"period": "2025H2"}).id
+        s.commit()
+    assert claim_next(factory, worker="w") == asked

@@ -48,11 +48,14 @@ def worker_id() -> str:
 
 
 def claim_next(factory: sessionmaker[Session], worker: str | None = None) -> int | None:
-    """Claim the oldest queued job for this worker; its id, or None when the queue is empty."""
+    """Claim the oldest queued job for this worker (requested jobs before scheduled ones); its id, or None when
+    the queue is empty."""
     worker = worker or worker_id()
     while True:
         with factory() as s:
-            jid = s.scalar(select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1))
+            # jobs people asked for before scheduled ones (a catch-up of briefings does not hold up an import)
+            jid = s.scalar(select(Job.id).where(Job.status == "queued")
+                           .order_by(Job.unique_key.is_not(None), Job.id).limit(1))
             if jid is None:
                 return None
             now = utcnow()
