@@ -142,3 +142,86 @@ def test_kpi_api_scoped(login: Any) -> None:
     import pandas as pd
 
     assert set(pd.read_excel(io.BytesIO(x.content), engine="calamine")["station_id"]) == {"PS03"}
+
+
+def test_registry_names_masked_and_clear_view_audited(login: Any, app_db: str, duty_demo: dict[str, Any]) -> None:
+    """Heads of household are in the ops database only: masked on the worklist page and API, in clear for a
+    registry checker of the community one household at a time (audited), never in the duty store."""
+    import pandas as pd
+
+    from anju.duty.imports import read_store
+    from anju.ops.db import make_engine, session_factory
+    from anju.ops.models import User
+    from anju.ops.scope import allowed_community_codes
+
+    as_of = duty_demo["truth"]["registry"]["as_of"]
+    heads = pd.read_csv(duty_demo["dir"] / "registry_households.csv", dtype=str, keep_default_na=False)
+    clear = dict(zip(heads["household_id"], zip(heads["户主姓名"], heads["身份证号"], strict=True), strict=True))
+    stored = read_store(duty_demo["settings"], "households")
+    assert not {"name", "id_number", "户主姓名", "身份证号"} & set(stored.columns)
+    admin = login("admin")
+    rows = admin.get("/api/v1/duty/registry", params={"as_of": as_of}).json()["data"]
+    named = [r for r in rows if r["name_masked"]]
+    assert len(named) == sum(1 for r in rows if clear[r["household_id"]][0])  # every person found, masked
+    assert named and not [r for r in rows if r["flag"] == "undeclared" and r["name_masked"]]  # nobody registered
+    for r in named:
+        name, idn = clear[r["household_id"]]
+        assert r["name_masked"] != name and r["name_masked"][0] == name[0] and "*" in r["name_masked"]
+        assert r["id_masked"][:4] == idn[:4] and r["id_masked"][-4:] == idn[-4:] and "*" * 10 in r["id_masked"]
+    page = admin.get("/duty/registry", params={"as_of": as_of}).text
+    assert named[0]["id_masked"] in page
+    assert not any(clear[r["household_id"]][1] in page for r in named)
+    # a community police officer sees the clear values of a household of their community, audited
+    engine = make_engine(app_db)
+    with session_factory(engine)() as s:
+        cp_user = s.query(User).filter_by(username="community_police").one()
+        mine = allowed_community_codes(s, cp_user)
+    engine.dispose()
+    assert mine
+    in_scope = heads[heads["community_id"].isin(mine) & (heads["户主姓名"] != "")]["household_id"].iloc[0]
+    outside = heads[~heads["community_id"].isin(mine) & (heads["户主姓名"] != "")]["household_id"].iloc[0]
+    cp = login("community_police")
+    shown = cp.post("/duty/registry/person", data={"household_id": in_scope, "as_of": as_of})
+    assert shown.status_code == 200 and clear[in_scope][0] in shown.text and clear[in_scope][1] in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    views = [e for e in _audit(app_db) if e[0] == "registry.view_person"]
+    assert views and views[-1][2]["community"] in mine
+    assert cp.post("/duty/registry/person", data={"household_id": outside}).status_code == 403
+    assert login("analyst").post("/duty/registry/person", data={"household_id": in_scope}).status_code == 403
+
+
+def test_guard_rounds_on_the_community_page(login: Any, app_db: str, duty_demo: dict[str, Any]) -> None:
+    """The community page shows the property company's guard rounds with the assessment's own compliance number
+    (the same function over the same scans), the last rounds and their missed checkpoints; scoped like the page."""
+    import datetime as dt
+    import re
+
+    import pandas as pd
+
+    from anju.analytics.patrol import patrol_compliance
+    from anju.assess.inputs import stored
+    from anju.ops.db import make_engine, session_factory
+    from anju.ops.models import User
+    from anju.ops.scope import allowed_community_codes
+
+    engine = make_engine(app_db)
+    with session_factory(engine)() as s:
+        mine = sorted(allowed_community_codes(s, s.query(User).filter_by(username="community_police").one()) or [])
+    engine.dispose()
+    settings = duty_demo["settings"]
+    plans, scans = stored(settings, "patrol_plan"), stored(settings, "patrol_scans")
+    assert plans is not None and scans is not None
+    code = next(c for c in mine if (scans["community_id"].astype(str) == c).any())
+    sc = scans[scans["community_id"].astype(str) == code]
+    at = pd.to_datetime(sc["scanned_at"], format="mixed")
+    first = (at.max() - pd.Timedelta(days=29)).date()
+    expected = patrol_compliance(sc[at.dt.date >= first], plans[plans["community_id"].astype(str) == code], first,
+                                 at.max().date())
+    page = login("community_police").get(f"/communities/{code}")
+    assert page.status_code == 200, page.text[:300]
+    shown = re.search(r'id="guard-compliance">([\d.]+)%', page.text)
+    assert shown and float(shown.group(1)) == round(100 * float(expected["patrol_compliance"].iloc[0]), 1)
+    assert page.text.count("<tr><td>") >= 1 and 'id="guard-recent"' in page.text
+    assert isinstance(first, dt.date)
+    other = next(c for c in scans["community_id"].astype(str).unique() if c not in mine)
+    assert login("community_police").get(f"/communities/{other}").status_code in (403, 404)

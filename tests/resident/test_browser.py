@@ -66,6 +66,12 @@ def server(tmp_path):
                    organisation=market, active=True))
         s.flush()
         code = register_plates(s, [PlateRow("C1", "3号", "2", "301", 121.40, 31.10)], actor=None)[0].code
+        from anju.ops.models import SafeHouse
+
+        s.add_all([SafeHouse(code="SH1", name="莲花便利店", address="莲花路1号", lon=121.400, lat=31.100,
+                             status="active"),
+                   SafeHouse(code="SH2", name="春申药房", address="春申路8号", lon=121.450, lat=31.130,
+                             status="active")])
         s.commit()
     engine.dispose()
     port = _port()
@@ -141,3 +147,36 @@ def test_phone_scan_submit_handle_close_confirm(server, tmp_path):
         page.screenshot(path=str(shots / "resident-rated.png"), full_page=True)
         browser.close()
     assert outside == []
+
+
+def test_nearest_safe_house_from_the_browser_position(server):
+    """With JavaScript and the resident's permission, our own script asks for the position (CSP script-src 'self',
+    Permissions-Policy geolocation=(self) on this page only) and the list comes back nearest first; without
+    JavaScript the button stays hidden and the page still lists every safe house."""
+    from playwright.sync_api import sync_playwright
+
+    base, _ = server
+    r = httpx.get(base + "/safe-houses")
+    assert "geolocation=(self)" in r.headers["permissions-policy"]
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert '<script src="/static/resident-geo.js" defer></script>' in r.text
+    assert "geolocation=()" in httpx.get(base + "/r").headers["permissions-policy"]  # other pages: none
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN",
+                                  geolocation={"longitude": 121.4502, "latitude": 31.1298},
+                                  permissions=["geolocation"])
+        page = ctx.new_page()
+        page.goto(f"{base}/safe-houses")
+        assert page.inner_text("#house-list li:first-child").startswith("莲花便利店")  # no position: by code
+        page.click("#use-location")
+        page.wait_for_url("**/safe-houses?lon=*")
+        first = page.inner_text("#house-list li:first-child")
+        assert first.startswith("春申药房") and " m" in first
+        assert "位置未保存" in page.inner_text("#locate-status")
+        nojs = browser.new_context(java_script_enabled=False).new_page()
+        nojs.goto(f"{base}/safe-houses")
+        assert not nojs.is_visible("#use-location") and nojs.locator("#house-list li").count() == 2
+        browser.close()

@@ -249,3 +249,78 @@ def test_moderation_hold_then_approve_goes_to_its_route(world, desk):
     u = submit_report(s, desk, kind="dispute", text="嗯嗯 www.example.com", plate=world["plates"][0], now=T0)
     act(s, desk, u, "approve", actor=users["analyst"], note="放行，人工派单", now=T0)
     assert u.status == "new"  # unsure: approved to the dispatcher, not dispatched to "dispatch"
+
+
+# ------------------------------------------------------------------------------------------------ store first
+def test_deferred_routing_keeps_every_guarantee(world, desk):
+    """The public endpoints store first (no classifier in the POST) and route in batches: the batch gives the same
+    department, the SLA runs from the submission time, urgent reports are routed at once, duplicates and
+    moderation are decided at submission, and two routers never route the same report twice."""
+    from anju.ops.resident import PENDING, route_pending
+
+    s, plate = world["s"], world["plates"][0]
+    desk.defer_routing = True
+    r = submit_report(s, desk, kind="dispute", text="老街店铺卖假货，商家不给退款", plate=plate, now=T0)
+    s.commit()
+    assert (r.status, r.route_method, r.department, r.deadline) == ("new", PENDING, "dispatch", None)
+    assert r.receipt and [e.action for e in r.events] == ["submit"]
+    dup = submit_report(s, desk, kind="dispute", text="老街店铺卖假货，商家不给退款！", plate=plate, now=T0)
+    held = submit_report(s, desk, kind="dispute", text="加微信 abc12345 领红包 www.x.cn", plate=world["plates"][1],
+                         now=T0)
+    urgent_word = submit_report(s, desk, kind="dispute", text="楼下有人持刀打架，快来", now=T0)
+    urgent_kind = submit_report(s, desk, kind="urgent", text="邻居家传来呼救声", now=T0)
+    s.commit()
+    assert dup.status == "duplicate" and dup.duplicate_of_id == r.id
+    assert held.status == "moderation" and held.route_method == PENDING
+    assert urgent_word.route_method != PENDING and urgent_word.matter == "police"  # routed in the POST
+    assert urgent_kind.route_method == "kind" and urgent_kind.status == "dispatched"
+    # the batch runs three hours later; the SLA still starts at the submission
+    assert route_pending(s, desk, now=T0 + timedelta(hours=3)) == 3
+    assert route_pending(s, desk, now=T0 + timedelta(hours=3)) == 0
+    s.refresh(r)
+    assert (r.status, r.department, r.org_code, r.matter) == ("dispatched", "market", "DEPT-MARKET", "market")
+    assert r.deadline == datetime(2026, 12, 24, 15, 59, 59, tzinfo=UTC)  # same as the immediate routing above
+    assert [e.action for e in r.events] == ["submit", "dispatch"]
+    s.refresh(held)
+    assert held.status == "moderation" and held.route_method != PENDING
+    s.refresh(dup)
+    assert dup.status == "duplicate"
+
+
+def test_two_routers_never_route_a_report_twice(world, desk, ops_engine):
+    import threading
+
+    from anju.ops.db import session_factory
+    from anju.ops.resident import URGENT_WORDS, route_pending
+
+    s = world["s"]
+    desk.defer_routing = True
+    texts, _ = synthetic_reports(60, seed=3)
+    texts = [t for t in texts if not URGENT_WORDS.search(t)][:30]
+    assert len(texts) == 30
+    for i, t in enumerate(texts):
+        submit_report(s, desk, kind="dispute", text=f"{t} {i}", now=T0)
+    s.commit()
+    factory = session_factory(ops_engine)
+    counts: list[int] = []
+
+    def run() -> None:
+        with factory() as s2:
+            n = 0
+            while (k := route_pending(s2, desk, limit=7)) > 0:
+                n += k
+            counts.append(n)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 30
+    s.expire_all()
+    events = s.execute(select(ReportEvent.report_id, ReportEvent.action)).all()
+    per_report: dict[int, int] = {}
+    for rid, action in events:
+        if action in ("dispatch", "submit"):
+            per_report[rid] = per_report.get(rid, 0) + 1
+    assert all(v == 2 for v in per_report.values()) and len(per_report) == 30  # submit + one routing each

@@ -51,6 +51,8 @@ def test_import_and_release_run_in_a_worker_process(web_demo, web_db, tmp_path, 
 
     data = tmp_path / "data"  # a copy: this test adds rows to the lake
     shutil.copytree(web_demo, data, ignore=shutil.ignore_patterns("cache", "releases"))
+    (data / "worker").mkdir(exist_ok=True)  # no scheduled briefings in this test: it times imports and releases
+    (data / "worker" / "schedule.toml").write_text('[[job]]\nkind = "briefing"\nenabled = false\n', encoding="utf-8")
     settings = load_settings(data_dir=data, quiet=True)
     c = make_client(settings=settings).login_as("analyst")
     lines = (data / "demo" / "calls.csv").read_bytes().split(b"\n")

@@ -120,6 +120,15 @@ def import_cmd(
     settings = settings_from(ctx)
     zh = _zh(settings)
     r = import_file(settings, path, kind, crs=crs)
+    if len(r.persons):  # names and ID numbers go to the ops database only (masked in lists, views audited)
+        from anju.duty.persons import store_persons
+        from anju.ops.db import open_session
+
+        with open_session(settings) as s:
+            n = store_persons(s, r.persons)
+            s.commit()
+        console.print(f"实有人口 {n} 人已写入业务库(列表中脱敏显示)" if zh else
+                      f"{n} registered persons stored in the ops database (masked in lists)")
     if r.skipped:
         console.print("该文件已导入过,未改变任何数据" if zh else "this file was imported before; nothing changed")
     console.print(f"{kind}: 共 {r.rows} 行,导入 {r.loaded} 行,拒绝 {len(r.rejected)} 行" if zh else
@@ -212,6 +221,11 @@ def registry_cmd(
     w = registry_worklist(settings, as_of)
     if community:
         w = w[w["community_id"] == community]
+    from anju.duty.persons import with_masked_names
+    from anju.duty.service import ops_session_if_any
+
+    with ops_session_if_any(settings) as s:  # masked names and ID numbers only: the export is a list
+        w = with_masked_names(s, w)
     counts = w.groupby("label").size()
     for label, n in counts.items():
         console.print(f"{label}: {n}")

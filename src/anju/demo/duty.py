@@ -247,11 +247,39 @@ def _registry(d: District, seed: int, end_year: int) -> tuple[pd.DataFrame, pd.D
                         "water_m3": [5.0, 3.0, 2.0, 4.0], "power_kwh": [120.0, 90.0, 80.0, 100.0],
                         "gas_m3": [1.0, 1.0, 1.0, 1.0]})
     ut = pd.concat([ut, bad], ignore_index=True)
+    _add_heads(hh, seed)
     ids = hh["household_id"].to_numpy()
     truth = {"as_of": f"{as_of:%Y-%m-%d}", "households": n, "zombie": sorted(ids[zombie].tolist()),
              "group_rental": sorted(ids[group].tolist()), "undeclared": sorted(ids[undeclared].tolist()),
              "stale": sorted(ids[stale].tolist()), "unmatched_rows": 4}
     return hh, ut, truth
+
+
+def _id_check(body: str) -> str:
+    """The GB 11643 check character of the first 17 digits of a resident-ID number."""
+    w = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(c) * k for c, k in zip(body, w, strict=True)) % 11]
+
+
+def _add_heads(hh: pd.DataFrame, seed: int) -> None:
+    """Synthetic head of household (户主姓名, 身份证号) for households with persons registered (own random stream, so
+    the registry's planted facts do not move). Fictitious: the numbers are well-formed but belong to nobody."""
+    from anju.demo.names import DISTRICT_CODE, GIVEN_CHARS, SURNAME_WEIGHTS, SURNAMES
+
+    rng = np.random.default_rng([seed, 23])
+    n = len(hh)
+    w = np.asarray(SURNAME_WEIGHTS) / sum(SURNAME_WEIGHTS)
+    sur = rng.choice(len(SURNAMES), n, p=w)
+    g1, g2 = rng.choice(len(GIVEN_CHARS), n), rng.choice(len(GIVEN_CHARS), n)
+    two = rng.random(n) < 0.7
+    names = [SURNAMES[a] + GIVEN_CHARS[b] + (GIVEN_CHARS[c] if t else "") for a, b, c, t in zip(sur, g1, g2, two,
+                                                                                                strict=True)]
+    born = pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.integers(0, 365 * 55, n), unit="D")
+    seq = rng.integers(0, 1000, n)
+    bodies = [f"{DISTRICT_CODE}{b:%Y%m%d}{q:03d}" for b, q in zip(born, seq, strict=True)]
+    has = pd.to_numeric(hh["registered"]).to_numpy() > 0
+    hh["户主姓名"] = np.where(has, names, "")
+    hh["身份证号"] = np.where(has, [b + _id_check(b) for b in bodies], "")
 
 
 def generate_duty_files(out_dir: Path, *, seed: int = 42, end_year: int, days: int = 7, every_s: float = 10.0,

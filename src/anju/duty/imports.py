@@ -55,6 +55,9 @@ class ImportResult:
     loaded: int = 0
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
     skipped: bool = False  # the same file was imported before
+    persons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """households only: household_id, community_id, name, id_number of the loaded rows that carry them. Never
+    written to the duty store; the caller puts them in the ops database (:func:`anju.duty.persons.store_persons`)."""
 
     @property
     def rows(self) -> int:
@@ -90,6 +93,13 @@ def _columns(df: pd.DataFrame, kind: str, path: Path) -> pd.DataFrame:
             raise ConfigError(f"{path}: no column for {name!r}; expected one of {list(aliases)}. Found "
                               f"{list(df.columns)}.", key=name)
         out[name] = df[src]
+    if kind == "households":  # optional personal columns, split off in import_file (never stored here)
+        from anju.duty.persons import PERSON_COLUMNS
+
+        for name, aliases in PERSON_COLUMNS.items():
+            src = next((lower[a.lower()] for a in aliases if a.lower() in lower), None)
+            if src is not None:
+                out[name] = df[src]
     return pd.DataFrame(out)
 
 
@@ -195,6 +205,14 @@ def import_file(settings: Settings, path: str | Path, kind: str, *, crs: str = "
     bad = reason.notna().to_numpy()
     rejected = pd.DataFrame({"row": np.flatnonzero(bad) + 1, "reason": reason[bad].to_numpy()})
     good = rows[~bad].reset_index(drop=True)
+    persons = pd.DataFrame()
+    personal = [c for c in ("name", "id_number") if c in good.columns]
+    if personal:
+        persons = good[["household_id", "community_id", *personal]].copy()
+        for c in ("name", "id_number"):
+            if c not in persons:
+                persons[c] = ""
+        good = good.drop(columns=personal)
     good["source_row"] = np.flatnonzero(~bad) + 1
     good["import_id"] = digest[:16]
     store.mkdir(parents=True, exist_ok=True)
@@ -204,7 +222,7 @@ def import_file(settings: Settings, path: str | Path, kind: str, *, crs: str = "
             "rejected": rejected.astype({"row": int}).to_dict("records")}
     (store / f"{digest[:16]}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.rename(target)  # the parquet appears last: a half import is never read
-    return ImportResult(kind, p, digest, loaded=len(good), rejected=rejected)
+    return ImportResult(kind, p, digest, loaded=len(good), rejected=rejected, persons=persons)
 
 
 def read_store(settings: Settings, kind: str) -> pd.DataFrame:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,11 @@ __all__ = [
     "briefing_job",
     "clean_stored_tracks",
     "duty_dir",
+    "guard_rounds",
     "kpi_tables",
     "load_communities",
     "month_bounds",
+    "ops_session_if_any",
     "plans_used",
     "read_briefing",
     "read_events",
@@ -323,3 +327,57 @@ def stored_adjustments(settings: Settings, start: Any, end: Any) -> pd.DataFrame
         return None
     finally:
         engine.dispose()
+
+
+@contextmanager
+def ops_session_if_any(settings: Settings) -> Iterator[Any]:
+    """A session on the ops database when it exists and is migrated, else None (the CLI works on a data directory
+    without the platform)."""
+    from sqlalchemy import inspect
+
+    from anju.ops import db
+
+    url = db.database_url(settings)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        yield None
+        return
+    engine = db.make_engine(url)
+    try:
+        if "resident_person" not in inspect(engine).get_table_names():
+            yield None
+            return
+        with db.session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def guard_rounds(settings: Settings, community_id: str, *, days: int = 30, last: int = 10) -> dict[str, Any] | None:
+    """The property company's guard patrols (电子巡更) of one community over the ``days`` before its latest scan:
+    the assessment's own compliance numbers (:func:`anju.analytics.patrol.patrol_compliance`, the one function the
+    monthly assessment uses) and the ``last`` rounds with the checkpoints they missed. None without patrol logs."""
+    from anju.analytics.patrol import patrol_compliance, patrol_rounds
+    from anju.assess.inputs import stored
+
+    plans, scans = stored(settings, "patrol_plan"), stored(settings, "patrol_scans")
+    if plans is None or scans is None:
+        return None
+    plans = plans[plans["community_id"].astype(str) == community_id]
+    scans = scans[scans["community_id"].astype(str) == community_id]
+    if plans.empty or scans.empty:
+        return None
+    at = pd.to_datetime(scans["scanned_at"], format="mixed")
+    last_day = at.max().date()
+    first_day = (at.max() - pd.Timedelta(days=days - 1)).date()
+    scans = scans[at.dt.date >= first_day]
+    comp = patrol_compliance(scans, plans, first_day, last_day)
+    row = comp.iloc[0].to_dict() if len(comp) else {}
+    rounds = patrol_rounds(scans).sort_values("start", ascending=False).head(last)
+    planned = int(plans["checkpoints"].iloc[0])
+    recent = [{"start": f"{r.start:%Y-%m-%d %H:%M}", "end": f"{r.end:%H:%M}", "guard": str(r.guard_id),
+               "walked": int(r.checkpoints), "missed": max(planned - int(r.checkpoints), 0),
+               "fast_scans": int(r.fast_scans)} for r in rounds.itertuples()]
+    keys = ("scheduled", "done", "late", "missed", "night_scheduled", "night_missed", "coverage", "fast_scan_share",
+            "patrol_compliance", "night_compliance", "guards")
+    return {"from": first_day.isoformat(), "to": last_day.isoformat(), "checkpoints": planned,
+            **{k: (None if pd.isna(row.get(k)) else float(row[k])) for k in keys if k in row}, "recent": recent}

@@ -70,6 +70,24 @@ class DemoSeedResult:
     accounts: list[DemoAccount] = field(default_factory=list)
 
 
+def _registry_persons(session: Session, settings: Settings) -> int:
+    """The demo registry's heads of household (names and ID numbers) into the ops database, when the demo's
+    households file is there: the registry import keeps them out of the duty store."""
+    from anju.demo.build import default_out_dir
+
+    path = default_out_dir(settings) / "registry_households.csv"
+    if not path.exists():
+        return 0
+    import pandas as pd
+
+    from anju.duty.persons import store_persons
+
+    hh = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "户主姓名" not in hh.columns:
+        return 0
+    return store_persons(session, hh.rename(columns={"户主姓名": "name", "身份证号": "id_number"}))
+
+
 def demo_password(seed: int, role: str) -> str:
     """The demo password of ``role``'s account: deterministic for the seed, never used outside the demo."""
     tag = hashlib.sha256(f"anju-demo:{seed}:{role}".encode()).hexdigest()[:8]
@@ -178,6 +196,7 @@ def seed_demo(session: Session, settings: Settings, *, seed: int | None = None,
     res.users = len(users)
     res.profiles = _profiles(session, comm, communities, hot, end, rng, users[Role.COMMUNITY_POLICE])
     res.notices, res.tasks = _notices_and_tasks(session, communities, hot, end, users, stations, depts)
+    _registry_persons(session, settings)
     session.flush()
     audit.record(session, actor=None, action="demo.seed", target_type="database", target_id=None,
                  detail={"seed": seed, "organisations": res.organisations, "communities": res.communities,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, false, func, select, true, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from anju.errors import AccessDeniedError, AnjuError
 from anju.ops.audit import record
@@ -47,6 +48,7 @@ from anju.text.mask import mask_one
 
 __all__ = [
     "ResidentDesk",
+    "RoutingPump",
     "act",
     "can_handle",
     "confirm_by_resident",
@@ -61,6 +63,7 @@ __all__ = [
     "report_by_receipt",
     "report_filter",
     "revoke_plate",
+    "route_pending",
     "show_phone",
     "submit_report",
     "sweep_overdue",
@@ -80,6 +83,8 @@ class ResidentDesk:
     per_plate: RateLimiter = field(init=False)
     per_client: RateLimiter = field(init=False)
     tz: Any = None
+    defer_routing: bool = False
+    """Store first, route in batches (:func:`route_pending`): what the web app does; off for direct callers."""
 
     def __post_init__(self) -> None:
         from zoneinfo import ZoneInfo
@@ -99,7 +104,7 @@ class ResidentDesk:
                 router = load_router(f"{data_dir}/models")
             except (AnjuError, FileNotFoundError):
                 router = None
-        return cls(load_resident_rules(data_dir), load_calendar(data_dir), router, secret)
+        return cls(load_resident_rules(data_dir), load_calendar(data_dir), router, secret, defer_routing=True)
 
     def client_key(self, ip: str | None) -> str | None:
         """HMAC of a client address (kept for rate limits and abuse review, never the address itself)."""
@@ -168,20 +173,36 @@ def _event(report: ResidentReport, ev: O.Event, actor: User | None) -> None:
                                      detail=dict(ev.detail)))
 
 
+PENDING = "pending"
+"""``route_method`` of a report stored but not routed yet (the public endpoints store first, route in batches)."""
+
+#: Words that make a free-text report urgent at submission (cheap, before any classifier): such a report is routed at
+#: once instead of waiting for the batch, so a police matter reaches the station without delay (110 first: the page
+#: always shows "call 110" for urgent help).
+URGENT_WORDS = re.compile(r"持刀|拿刀|砍人|杀人|打人|打架|斗殴|救命|抢劫|抢夺|着火|火灾|起火|绑架|跳楼|轻生|自杀|"
+                          r"家暴|殴打|流血|受伤|闯入|撬门|入室|性侵|猥亵|有人跟踪")
+
+
 def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str, phone: str | None = None,
                   photo: bytes | None = None, plate: DoorPlate | None = None, community: Community | None = None,
                   address: str = "", lon: float | None = None, lat: float | None = None,
                   client_ip: str | None = None, source: str = "plate", partner: Open311Partner | None = None,
                   now: datetime | None = None) -> ResidentReport:
-    """Check, route and store a report; returns it (with its receipt). The caller commits.
+    """Check and store a report (routed now, or later in a batch when ``desk.defer_routing``); returns it with its
+    receipt. The caller commits.
 
+    Duplicate detection, moderation and the SLA start (= submission time) are decided here either way. With
+    ``desk.defer_routing`` a free-text report whose kind does not fix the matter and which holds no urgent word
+    (:data:`URGENT_WORDS`) is stored as ``route_method = "pending"`` with the dispatcher, and
+    :func:`route_pending` routes it (the text classifier over a batch): the public POST never runs the classifier.
     Raises :class:`~anju.resident.abuse.InputError` for input that cannot be stored as it is (nothing stored).
     """
     from anju.resident.abuse import InputError
 
     rules = desk.rules
-    if kind not in rules.kinds():
-        raise InputError(f"未知的事项类型 {kind!r} / unknown kind; expected one of {sorted(rules.kinds())}")
+    kinds = rules.kinds()
+    if kind not in kinds:
+        raise InputError(f"未知的事项类型 {kind!r} / unknown kind; expected one of {sorted(kinds)}")
     body = clean_text(text, max_chars=rules.abuse.max_text_chars)
     phone_clean = None
     if phone:
@@ -199,15 +220,14 @@ def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str,
         lon, lat = plate.lon, plate.lat
         address = address or f"{community.name} {plate.building} {plate.unit} {plate.door}".strip()
     area = community.code if community is not None else ""
-    routed = route_reports(desk.router, [body], [kind], [area], rules=rules).iloc[0]
-    dept = str(routed["department"])
+    defer = desk.defer_routing and not kinds[kind].matter and URGENT_WORDS.search(body) is None
+    dispatcher = rules.departments()[rules.routing.dispatcher]
     r = ResidentReport(receipt=_receipt(), source=source, plate=plate, community=community,
                        address=clean_text(address, max_chars=300, required=False), lon=lon, lat=lat, kind=kind,
                        text=body, phone=phone_clean, phone_masked=mask_one(phone_clean) if phone_clean else None,
                        photo=photo_jpeg, client_key=desk.client_key(client_ip),
-                       partner_id=partner.id if partner else None, matter=str(routed["matter"]), department=dept,
-                       org_code=_org_for(desk, dept, community), confidence=float(routed["confidence"]),
-                       route_method=str(routed["method"]), suggestions=list(routed["suggestions"]),
+                       partner_id=partner.id if partner else None, matter="", department=rules.routing.dispatcher,
+                       org_code=dispatcher.org, confidence=0.0, route_method=PENDING, suggestions=[],
                        moderation=list(moderation_reasons(body)), status=O.Status.NEW.value, created_at=now,
                        updated_at=now)
     session.add(r)
@@ -222,32 +242,139 @@ def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str,
                                threshold=rules.abuse.duplicate_similarity)
         if found is not None:
             dup = next(x for x in recent if x.receipt == found)
-    state = O.OrderState(O.Status.NEW, None, None)
     if dup is not None:
         r.duplicate_of_id = dup.id
-        state, ev = O.apply(state, O.Action.MARK_DUPLICATE, note=f"24小时内同一门牌的相似报告 {dup.receipt}", at=now,
-                            duplicate_of=dup.receipt)
+        state, ev = O.apply(O.OrderState(O.Status.NEW, None, None), O.Action.MARK_DUPLICATE,
+                            note=f"24小时内同一门牌的相似报告 {dup.receipt}", at=now, duplicate_of=dup.receipt)
         _event(r, ev, None)
+        r.status = state.status.value
     elif r.moderation:
-        state = O.OrderState(O.Status.MODERATION, None if routed["to_dispatcher"] else dept, None)
+        r.status = O.Status.MODERATION.value
         r.events.append(ReportEvent(action="hold", from_status="new", to_status="moderation", at=now,
                                     note="待审核：" + "、".join(r.moderation), detail={"reasons": r.moderation}))
-    elif not routed["to_dispatcher"]:
-        state, ev = O.apply(state, O.Action.DISPATCH, note=f"自动派单（{routed['method']}，置信度 "
-                            f"{float(routed['confidence']):.2f}）", at=now, department=dept,
-                            new_deadline=desk.deadline(now, r.matter))
-        _event(r, ev, None)
-    else:
-        r.deadline = desk.deadline(now, r.matter)
+    if not defer:
+        routed = route_reports(desk.router, [body], [kind], [area], rules=rules).iloc[0]
+        _apply_route(desk, r, routed, now)
+    elif r.status == O.Status.NEW.value:
         r.events.append(ReportEvent(action="submit", from_status="new", to_status="new", at=now,
-                                    note="置信度不足，转人工派单", detail={"suggestions": r.suggestions}))
-    r.status = state.status.value
-    r.department = state.department or (dept if state.status is O.Status.MODERATION else r.department)
-    r.deadline = state.deadline or r.deadline
-    if r.department == rules.mediation.department and state.status is O.Status.DISPATCHED:
-        r.sitting_date = next_sitting(now.astimezone(desk.tz), rules.mediation.weekdays, desk.calendar)
+                                    note="已受理，等待分派", detail={}))
     session.flush()
     return r
+
+
+def _apply_route(desk: ResidentDesk, r: ResidentReport, routed: Any, now: datetime) -> None:
+    """Store a routing decision on a report (new, held for moderation, or a duplicate). The SLA runs from the
+    submission time (``r.created_at``), whenever the routing happens."""
+    dept = str(routed["department"])
+    r.matter, r.confidence, r.route_method = str(routed["matter"]), float(routed["confidence"]), str(routed["method"])
+    r.suggestions = list(routed["suggestions"])
+    start = r.created_at if r.created_at.tzinfo is not None else r.created_at.replace(tzinfo=UTC)
+    if r.status == O.Status.MODERATION.value:
+        r.department = dept
+        r.org_code = _org_for(desk, dept, r.community)
+        return
+    if r.status != O.Status.NEW.value:  # a duplicate keeps no queue of its own
+        r.department, r.org_code = dept, _org_for(desk, dept, r.community)
+        return
+    if not routed["to_dispatcher"]:
+        state, ev = O.apply(O.OrderState(O.Status.NEW, None, None), O.Action.DISPATCH,
+                            note=f"自动派单（{routed['method']}，置信度 {float(routed['confidence']):.2f}）", at=now,
+                            department=dept, new_deadline=desk.deadline(start, r.matter))
+        _event(r, ev, None)
+        r.status = state.status.value
+        r.department = state.department or dept
+        r.deadline = state.deadline
+        if r.department == desk.rules.mediation.department:
+            r.sitting_date = next_sitting(now.astimezone(desk.tz), desk.rules.mediation.weekdays, desk.calendar)
+    else:
+        r.department = dept
+        r.deadline = desk.deadline(start, r.matter)
+        r.events.append(ReportEvent(action="submit", from_status="new", to_status="new", at=now,
+                                    note="置信度不足，转人工派单", detail={"suggestions": r.suggestions}))
+    r.org_code = _org_for(desk, r.department, r.community)
+
+
+def route_pending(session: Session, desk: ResidentDesk, *, limit: int = 500, now: datetime | None = None) -> int:
+    """Route up to ``limit`` stored-but-unrouted reports in one classifier batch; returns how many (commits).
+
+    The batch is claimed first with one conditional UPDATE (``route_method`` pending → a token of this call), so
+    two routers (the web process and the worker) never route the same report twice.
+    """
+    token = "r" + secrets.token_hex(7)
+    rows: list[ResidentReport] = []
+    while not rows:
+        ids = list(session.scalars(select(ResidentReport.id).where(ResidentReport.route_method == PENDING)
+                                   .order_by(ResidentReport.id).limit(limit)))
+        if not ids:
+            return 0
+        session.execute(update(ResidentReport).where(ResidentReport.id.in_(ids),
+                                                     ResidentReport.route_method == PENDING)
+                        .values(route_method=token))
+        session.commit()
+        rows = list(session.scalars(select(ResidentReport).where(ResidentReport.route_method == token)
+                                    .options(selectinload(ResidentReport.community),
+                                             selectinload(ResidentReport.events))
+                                    .order_by(ResidentReport.id)))
+        # empty: another router claimed these first; look again
+    try:
+        routed = route_reports(desk.router, [r.text for r in rows], [r.kind for r in rows],
+                               [r.community.code if r.community is not None else "" for r in rows],
+                               rules=desk.rules)
+        now = now or datetime.now(UTC)
+        for r, (_, row) in zip(rows, routed.iterrows(), strict=True):
+            _apply_route(desk, r, row, now)
+            r.updated_at = now
+        session.commit()
+    except BaseException:
+        session.rollback()  # give the batch back: the next call routes it
+        session.execute(update(ResidentReport).where(ResidentReport.route_method == token)
+                        .values(route_method=PENDING))
+        session.commit()
+        raise
+    return len(rows)
+
+
+class RoutingPump:
+    """A background thread of the web process that routes stored reports in batches (:func:`route_pending`).
+
+    :meth:`kick` after a deferred submission wakes it; it waits ``window_s`` so concurrent submissions join the
+    same batch, then routes until nothing is pending. Reports it never reaches (the process stopped) are routed by
+    the worker (:func:`anju.worker.runner.run_worker` calls :func:`route_pending` on every turn).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], desk: ResidentDesk, *, window_s: float = 1.0) -> None:
+        import threading
+
+        self.factory, self.desk, self.window_s = factory, desk, window_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.routed = 0
+        self._thread = threading.Thread(target=self._run, name="resident-routing", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        """A report is waiting: route it soon."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import logging
+
+        log = logging.getLogger("anju.resident")
+        while not self._stop.is_set():
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            self._stop.wait(self.window_s)
+            try:
+                with self.factory() as s:
+                    while (n := route_pending(s, self.desk)) > 0:
+                        self.routed += n
+            except Exception:  # a failed batch stays claimed by its token; the next kick or the worker retries
+                log.exception("routing resident reports failed")
 
 
 # ------------------------------------------------------------------------------------------------ scope

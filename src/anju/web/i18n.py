@@ -25,6 +25,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "duty": ("勤务", "Duty"),
     "tasks": ("任务交办", "Tasks"),
     "orders": ("居民诉求", "Resident reports"),
+    "siting": ("安全屋选址", "Safe-house siting"),
     "supervision": ("挂牌督导", "Supervision"),
     "assessment": ("月度考评", "Monthly assessment"),
     "assessment_inputs": ("考评录入", "Assessment inputs"),

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from anju.ops.models import DoorPlate, ResidentReport
 from anju.ops.resident import (
+    PENDING,
     ResidentDesk,
     act,
     partner_by_key,
@@ -141,6 +142,10 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
                                   address=address_string, lon=long, lat=lat, client_ip=ip,
                                   source="partner" if partner else "open311", partner=partner)
                 session.commit()
+                if r.route_method == PENDING:
+                    from anju.web.routes.resident_public import pump_of
+
+                    pump_of(parent).kick()
             except InputError as exc:
                 session.rollback()
                 return _err(400, 400, str(exc))

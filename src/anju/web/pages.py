@@ -35,6 +35,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("notices", "/notices", "login"),
     ("tasks", "/tasks", "login"),
     ("orders", "/orders", "login"),
+    ("siting", "/resident/siting", "run_imports"),
     ("users", "/users", "manage_users"),
     ("audit", "/audit", "read_audit"),
 )

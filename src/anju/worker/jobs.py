@@ -98,8 +98,11 @@ def job_handler(kind: str) -> Handler:
 
 
 def enqueue(session: Session, kind: str, params: dict[str, Any] | None = None, *, created_by: User | None = None,
-            ip: str | None = None) -> Job:
-    """Queue a job (the caller commits); its parameters are checked now. The request is audited."""
+            ip: str | None = None, unique_key: str | None = None, actor_name: str | None = None) -> Job:
+    """Queue a job (the caller commits); its parameters are checked now. The request is audited.
+
+    ``unique_key`` (scheduled jobs, e.g. ``briefing:2026-12-07``) makes a second job with the same key fail with an
+    ``IntegrityError`` at flush: see :mod:`anju.worker.schedule`."""
     job_handler(kind)
     params = dict(params or {})
     _, required, optional = _HANDLERS[kind]
@@ -116,10 +119,10 @@ def enqueue(session: Session, kind: str, params: dict[str, Any] | None = None, *
         parse_month(str(params["month"]))  # a bad month fails now, not in the worker
     if kind == "ingest" and not Path(str(params["path"])).is_file():
         raise OpsError(f"ingest job: file {params['path']!r} does not exist")
-    job = Job(kind=kind, params=params, status="queued", progress=0.0,
+    job = Job(kind=kind, params=params, status="queued", progress=0.0, unique_key=unique_key,
               created_by=created_by.id if created_by is not None else None)
     session.add(job)
     session.flush()
-    audit.record(session, actor=created_by, action="job.enqueue", target_type="job", target_id=job.id,
-                 detail={"kind": kind, "params": params}, ip=ip)
+    audit.record(session, actor=created_by, actor_name=actor_name, action="job.enqueue", target_type="job",
+                 target_id=job.id, detail={"kind": kind, "params": params}, ip=ip)
     return job

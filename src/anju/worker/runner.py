@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import traceback
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,9 @@ from anju.errors import AnjuError
 from anju.ops import audit
 from anju.ops.models import Job, utcnow
 from anju.worker.jobs import job_handler
+
+if TYPE_CHECKING:
+    from anju.worker.schedule import Schedule
 
 __all__ = ["STALE_AFTER", "claim_next", "recover_stale", "run_job", "run_worker", "spawn_worker", "worker_id"]
 
@@ -44,11 +48,14 @@ def worker_id() -> str:
 
 
 def claim_next(factory: sessionmaker[Session], worker: str | None = None) -> int | None:
-    """Claim the oldest queued job for this worker; its id, or None when the queue is empty."""
+    """Claim the oldest queued job for this worker (requested jobs before scheduled ones); its id, or None when
+    the queue is empty."""
     worker = worker or worker_id()
     while True:
         with factory() as s:
-            jid = s.scalar(select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1))
+            # jobs people asked for before scheduled ones (a catch-up of briefings does not hold up an import)
+            jid = s.scalar(select(Job.id).where(Job.status == "queued")
+                           .order_by(Job.unique_key.is_not(None), Job.id).limit(1))
             if jid is None:
                 return None
             now = utcnow()
@@ -139,18 +146,25 @@ def recover_stale(factory: sessionmaker[Session], stale_after: timedelta = STALE
 
 
 def run_worker(settings: Settings, *, url: str | None = None, once: bool = False, poll_s: float = 1.0,
-               stop: threading.Event | None = None) -> int:
+               stop: threading.Event | None = None, clock: Callable[[], datetime] | None = None,
+               schedule: Schedule | None = None) -> int:
     """Claim and run jobs until stopped (SIGTERM/SIGINT or ``stop``); with ``once``, until the queue is empty.
 
+    On every turn the daily schedule (:mod:`anju.worker.schedule`, ``<data_dir>/worker/schedule.toml`` or the
+    shipped one) queues the jobs that are due by ``clock`` (default: now, UTC), catching up missed dates at start.
     Returns the number of jobs run. The database is brought to the newest schema first.
     """
     from anju.ops.db import database_url, make_engine, session_factory, upgrade_to_head
+    from anju.worker.schedule import load_schedule, schedule_tick
 
     url = url or database_url(settings)
     upgrade_to_head(url)
     engine = make_engine(url)
     factory = session_factory(engine)
     stop = stop or threading.Event()
+    clock = clock or (lambda: datetime.now(UTC))
+    desks: list[Any] = []
+    schedule = schedule if schedule is not None else load_schedule(settings.data_dir)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -160,6 +174,10 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
         if recovered:
             log.warning("marked %d stale job(s) as failed", recovered)
         while not stop.is_set():
+            queued = schedule_tick(factory, schedule, clock())
+            if queued:
+                log.info("schedule queued job(s) %s", queued)
+            _route_reports(settings, factory, desks)
             jid = claim_next(factory)
             if jid is None:
                 if once:
@@ -172,6 +190,28 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
     finally:
         engine.dispose()
     return n
+
+
+def _route_reports(settings: Settings, factory: sessionmaker[Session], desks: list[Any]) -> int:
+    """Route the resident reports the web process stored but did not route (it stopped, or is busy); the desk
+    (rules, router model) is loaded the first time there is something to route."""
+    from anju.ops.models import ResidentReport
+    from anju.ops.resident import PENDING, ResidentDesk, route_pending
+
+    with factory() as s:
+        if s.scalar(select(ResidentReport.id).where(ResidentReport.route_method == PENDING).limit(1)) is None:
+            return 0
+        if not desks:
+            from anju.config import deployment_secret
+
+            desks.append(ResidentDesk.load(settings.data_dir, deployment_secret(settings)))
+        n = 0
+        try:
+            while (k := route_pending(s, desks[0])) > 0:
+                n += k
+        except Exception:  # recorded; the reports stay pending for the next turn
+            log.exception("routing resident reports failed")
+        return n
 
 
 def spawn_worker(settings: Settings, *, url: str | None = None) -> subprocess.Popen[bytes]:

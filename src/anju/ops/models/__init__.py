@@ -17,6 +17,7 @@ from anju.ops.models.open311_partner import Open311Partner
 from anju.ops.models.organisation import ORG_KINDS, Organisation
 from anju.ops.models.plate import DoorPlate
 from anju.ops.models.registry_check import CHECK_OUTCOMES, RegistryCheck
+from anju.ops.models.resident_person import ResidentPerson
 from anju.ops.models.resident_report import ReportEvent, ResidentReport
 from anju.ops.models.safe_house import SAFE_HOUSE_STATUSES, SafeHouse
 from anju.ops.models.session import LoginAttempt, WebSession
@@ -55,6 +56,7 @@ __all__ = [
     "Organisation",
     "RegistryCheck",
     "ReportEvent",
+    "ResidentPerson",
     "ResidentReport",
     "SafeHouse",
     "SupervisionCase",

@@ -25,6 +25,9 @@ class Job(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
+    unique_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    """Set for scheduled jobs (e.g. ``briefing:2026-12-07``): the database refuses a second job with the same key,
+    so a schedule enqueues each (kind, date) once however many workers or restarts."""
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)

@@ -21,6 +21,7 @@ from anju.web.routes import (
     releases,
     resident_orders,
     resident_public,
+    resident_siting,
     supervision,
     tasks,
     users,
@@ -29,5 +30,6 @@ from anju.web.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (health, auth, overview, rankings, communities, releases, imports, jobs, notices, tasks,
                        users, audit_log, supervision, assessment, duty,
-                       resident_public, resident_orders, record_imports, assessment_inputs)
+                       resident_public, resident_orders, record_imports, assessment_inputs,
+                       resident_siting)
 )

@@ -101,8 +101,11 @@ def community_data(request: Request, session: Any, viewer: Viewer, code: str, la
 def community_page(request: Request, session: DbSession, viewer: Reader, code: str) -> Response:
     lang = request_lang(request, viewer.user.lang)
     data = community_data(request, session, viewer, code, lang)
+    from anju.duty.service import guard_rounds
+
+    guards = guard_rounds(app_state(request).settings, code)  # scope checked by community_data
     return render(request, "community.html", {"c": data, "can_write": viewer.can("write_profiles"),
-                                              "today": date.today().isoformat()})
+                                              "today": date.today().isoformat(), "guards": guards})
 
 
 @router.get("/api/v1/communities/{code}", response_model=CommunityOut)

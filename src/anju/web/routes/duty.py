@@ -195,10 +195,14 @@ def registry_view(request: Request, session: Session, viewer: Viewer, as_of: str
     w = registry_worklist(_settings(request), as_of)
     if viewer.communities is not None:
         w = w[w["community_id"].isin(viewer.communities)]
+    from anju.duty.persons import with_masked_names
+
+    w = with_masked_names(session, w)  # masked only: the clear values are one audited request per household
     audit.record(session, actor=viewer.user, action="registry.view", target_type="registry_worklist",
                  target_id=as_of, detail={"rows": len(w)}, ip=client_ip(request))
     session.commit()
-    cols = ["household_id", "address_code", "community_id", "flag", "label", "evidence", "registered"]
+    cols = ["household_id", "address_code", "community_id", "flag", "label", "evidence", "registered",
+            "name_masked", "id_masked"]
     return json.loads(w[cols].to_json(orient="records", force_ascii=False))  # type: ignore[no-any-return]
 
 
@@ -209,6 +213,20 @@ def registry_page(request: Request, session: DbSession, viewer: ViewerDep,
     return render(request, "duty_registry.html", {"as_of": d, "rows": registry_view(request, session, viewer, d),
                                                   "outcomes": ("confirmed", "corrected", "false_alarm",
                                                                "unreachable")})
+
+
+@router.post("/duty/registry/person", include_in_schema=False)
+def person_page(request: Request, session: DbSession, viewer: ViewerDep,
+                household_id: Annotated[str, Form(max_length=64)],
+                as_of: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """The clear names and ID numbers of one household, for a registry checker of its community (audited)."""
+    from anju.duty.persons import reveal_persons
+
+    persons = reveal_persons(session, viewer.user, household_id, ip=client_ip(request))
+    session.commit()
+    resp = render(request, "duty_person.html", {"household_id": household_id, "persons": persons, "as_of": as_of})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @router.get("/api/v1/duty/registry")

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
 
 from anju.ops.models import DoorPlate, SafeHouse
 from anju.ops.resident import (
+    PENDING,
     ResidentDesk,
+    RoutingPump,
     confirm_by_resident,
     nearest_safe_houses,
     plate_by_code,
@@ -54,6 +56,16 @@ def desk_of(request: Request) -> ResidentDesk:
         desk = ResidentDesk.load(st.settings.data_dir, st.secret)
         request.app.state.resident_desk = desk
     return desk  # type: ignore[no-any-return]
+
+
+def pump_of(app: Any) -> RoutingPump:
+    """The app's routing pump (started on first use): routes the stored public submissions in batches."""
+    pump = getattr(app.state, "resident_pump", None)
+    if pump is None:
+        desk: ResidentDesk = app.state.resident_desk  # loaded by the submission that kicks the pump
+        pump = RoutingPump(app.state.anju.sessions, desk)
+        app.state.resident_pump = pump
+    return pump  # type: ignore[no-any-return]
 
 
 def _plate_or_404(session: Any, code: str) -> DoorPlate | None:
@@ -112,6 +124,8 @@ async def plate_submit(request: Request, session: DbSession, code: str,
         r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
                           client_ip=client_ip(request), source="plate")
         session.commit()
+        if r.route_method == PENDING:
+            pump_of(request.app).kick()
     except InputError as exc:
         session.rollback()
         return render(request, "resident_plate.html", _form_ctx(plate, desk, near=[], error=str(exc),
@@ -184,14 +198,25 @@ def _community_polygons(request: Request) -> list[Any]:
 
 
 @router.get("/safe-houses", include_in_schema=False)
-def safe_houses_page(request: Request, session: DbSession, plate: str = "") -> Response:
+def safe_houses_page(request: Request, session: DbSession, plate: str = "",
+                     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+                     lat: Annotated[float | None, Query(ge=-90, le=90)] = None) -> Response:
+    """Safe houses nearest first from a plate, or from the browser's position (``lon``/``lat`` sent by
+    ``/static/resident-geo.js`` when the resident allows it; used for this response only, never stored)."""
     from anju.resident.svgmap import svg_map
 
     p = _plate_or_404(session, plate) if plate else None
     houses = session.scalars(select(SafeHouse).where(SafeHouse.status == "active").order_by(SafeHouse.code)).all()
     here = (p.lon, p.lat) if p is not None and p.lon is not None and p.lat is not None else None
+    source = "plate" if here else None
+    if here is None and lon is not None and lat is not None:
+        here, source = (lon, lat), "browser"
     near = nearest_safe_houses(session, here[0], here[1], len(houses)) if here else [(h, None) for h in houses]
     svg = svg_map(_community_polygons(request), [(h.lon, h.lat, h.name, "house") for h in houses],
                   highlight=here, width=640)
     # the SVG is built by us from numbers and escaped labels (anju.resident.svgmap), so it may be inserted as is
-    return render(request, "resident_safe_houses.html", {"near": near, "svg": Markup(svg), "plate": p})
+    resp = render(request, "resident_safe_houses.html", {"near": near, "svg": Markup(svg), "plate": p,
+                                                         "here_source": source})
+    # this page alone may ask for the position, and only from our own origin's script
+    resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
+    return resp
