@@ -137,10 +137,11 @@ def test_emerging_and_knox(lake, data_dir, tmp_path):
 
 def test_cli_errors_are_clean(lake, data_dir):
     runner = CliRunner()
-    res = runner.invoke(app, ["-d", str(data_dir), "hotspots", "gistar", "--period", "2025", "--weights",
-                              "distance"])
-    assert res.exit_code != 0 and "--distance" in str(res.exception)
-    res = runner.invoke(app, ["-d", str(data_dir), "hotspots", "knox", "--period", "2025", "--space-bands", "a,b"])
-    assert res.exit_code != 0 and "comma-separated" in str(res.exception)
-    res = runner.invoke(app, ["-d", str(data_dir), "hotspots", "gistar", "--period", "2019"])
-    assert res.exit_code != 0 and "no incidents" in str(res.exception)
+    res = runner.invoke(app, ["-d", str(data_dir), "--lang", "en", "hotspots", "gistar", "--period", "2025",
+                              "--weights", "distance"])
+    assert res.exit_code == 2 and "--distance" in res.stderr
+    res = runner.invoke(app, ["-d", str(data_dir), "--lang", "en", "hotspots", "knox", "--period", "2025",
+                              "--space-bands", "a,b"])
+    assert res.exit_code == 2 and "comma-separated" in res.stderr
+    res = runner.invoke(app, ["-d", str(data_dir), "--lang", "en", "hotspots", "gistar", "--period", "2019"])
+    assert res.exit_code == 2 and "no incidents" in res.stderr

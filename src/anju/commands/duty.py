@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from anju.commands._common import console, settings_from
+from anju.commands.options import valid_day
 
 duty_app = typer.Typer(help="勤务 / duty operations: imports, patrol dosage, grid coverage, registry checks.",
                        no_args_is_help=True)
@@ -20,7 +21,7 @@ def _zh(settings: Any) -> bool:
 
 def briefing(
     ctx: typer.Context,
-    date: Annotated[str, typer.Option("--date", help="通报日期 / briefing day YYYY-MM-DD")],
+    date: Annotated[str, typer.Option("--date", callback=valid_day, help="通报日期 / briefing day YYYY-MM-DD")],
     config: Annotated[Path | None, typer.Option("--config", help="通报规则 TOML / briefing rules")] = None,
     force: Annotated[bool, typer.Option("--force", help="重新生成 / rebuild even if current")] = False,
 ) -> None:
@@ -131,8 +132,8 @@ def import_cmd(
 @duty_app.command("dosage")
 def dosage_cmd(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--from", help="开始日期 / first day")],
-    end: Annotated[str, typer.Option("--to", help="结束日期(含)/ last day (inclusive)")],
+    start: Annotated[str, typer.Option("--from", callback=valid_day, help="开始日期 / first day")],
+    end: Annotated[str, typer.Option("--to", callback=valid_day, help="结束日期(含)/ last day (inclusive)")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/dosage）/ output directory (default <data_dir>/duty/dosage).")] = None,
 ) -> None:
     """勤务落实 / patrol dosage per planned hot box and shift, against the plan used."""
@@ -175,8 +176,8 @@ def dosage_cmd(
 @duty_app.command("coverage")
 def coverage_cmd(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--from", help="开始日期 / first day")],
-    end: Annotated[str, typer.Option("--to", help="结束日期(含)/ last day (inclusive)")],
+    start: Annotated[str, typer.Option("--from", callback=valid_day, help="开始日期 / first day")],
+    end: Annotated[str, typer.Option("--to", callback=valid_day, help="结束日期(含)/ last day (inclusive)")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/coverage）/ output directory (default <data_dir>/duty/coverage).")] = None,
 ) -> None:
     """网格24小时覆盖 / 24-hour coverage: days with a recorded patrol per grid and hour."""
@@ -199,7 +200,7 @@ def coverage_cmd(
 @duty_app.command("registry")
 def registry_cmd(
     ctx: typer.Context,
-    as_of: Annotated[str, typer.Option("--as-of", help="核查日期 / check date YYYY-MM-DD")],
+    as_of: Annotated[str, typer.Option("--as-of", callback=valid_day, help="核查日期 / check date YYYY-MM-DD")],
     community: Annotated[str | None, typer.Option("--community", help="社区 / community id")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/registry）/ output directory (default <data_dir>/duty/registry).")] = None,
 ) -> None:

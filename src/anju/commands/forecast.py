@@ -31,6 +31,7 @@ from anju.commands.options import (
     grid_frame,
     hot_area,
     study,
+    valid_day,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def forecast(
     category: CategoryOpt = None,
     shift: ShiftOpt = None,
     shift_weight: ShiftWeightOpt = None,
-    date: Annotated[str | None, typer.Option("--date", help="预测起点 / window start (default: day after the last "
+    date: Annotated[str | None, typer.Option("--date", callback=valid_day, help="预测起点 / window start (default: day after the last "
                                                             "incident)")] = None,
     horizon: Annotated[str, typer.Option("--horizon", help="预测时长 / window length, e.g. 1D, 7D")] = "1D",
     station: StationOpt = None,
@@ -135,9 +136,9 @@ def backtest_cmd(
     category: CategoryOpt = None,
     shift: ShiftOpt = None,
     shift_weight: ShiftWeightOpt = None,
-    start: Annotated[str | None, typer.Option("--start", help="首个预测起点 / first origin (default: 26 weeks "
+    start: Annotated[str | None, typer.Option("--start", callback=valid_day, help="首个预测起点 / first origin (default: 26 weeks "
                                                               "before the end)")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="最后起点之后 / origins before this (default: last "
+    end: Annotated[str | None, typer.Option("--end", callback=valid_day, help="最后起点之后 / origins before this (default: last "
                                                           "incident)")] = None,
     step: Annotated[str, typer.Option("--step", help="起点间隔 / origin step")] = "7D",
     horizon: Annotated[str, typer.Option("--horizon", help="预测时长 / window length")] = "7D",
@@ -204,7 +205,7 @@ def patrol_plan(
     shift: Annotated[str, typer.Option("--shift", "-s", help="班次 / shift: 早班 中班 夜班 (day/evening/night) or "
                                                              "22-06")],
     units: Annotated[int, typer.Option("--units", "-k", help="巡逻组数 / patrol units")],
-    date: Annotated[str | None, typer.Option("--date", help="日期 / day of the shift (default: day after last "
+    date: Annotated[str | None, typer.Option("--date", callback=valid_day, help="日期 / day of the shift (default: day after last "
                                                             "incident)")] = None,
     model: ModelOpt = "prospective",
     category: CategoryOpt = None,
@@ -249,7 +250,7 @@ def patrol_plan(
 
 def alerts(
     ctx: typer.Context,
-    on: Annotated[str | None, typer.Option("--on", help="日期 / day (default: last day with incidents)")] = None,
+    on: Annotated[str | None, typer.Option("--on", callback=valid_day, help="日期 / day (default: last day with incidents)")] = None,
     by: Annotated[str, typer.Option("--by", help="逗号分隔的区域层级 / comma-separated area levels, e.g. "
                                                  "community,station")] = "community,station",
     weeks: Annotated[int, typer.Option("--weeks", help="基线周数 / baseline weeks")] = 8,

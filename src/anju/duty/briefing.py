@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, Field, ValidationError
 
+from anju.config import read_config_text
 from anju.duty.districting import patrol_districts
 from anju.duty.dosage import PLAN_COLUMNS
 from anju.errors import ConfigError
@@ -93,11 +94,12 @@ def load_briefing_config(path: str | Path | None = None) -> BriefingConfig:
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"briefing configuration not found: {p}.", key="config")
-        text, where = p.read_text(encoding="utf-8"), p
+        text, where = read_config_text(p), p
     try:
         cfg = BriefingConfig.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+        raise ConfigError(f"not valid TOML: {exc}", path=where,
+                          zh=f"不是有效的 TOML（{exc}）；请修正该行") from None
     except ValidationError as exc:
         e = exc.errors()[0]
         raise ConfigError(f"{e['msg']}; got {e.get('input')!r}", path=where,

@@ -33,7 +33,9 @@ def _check_coverage(incidents: Any, period: Period) -> None:
     span = t.aggregate(first=t.reported_at.min(), last=t.reported_at.max()).to_pandas().iloc[0]
     if pd.isna(span["first"]):
         raise DataNotFoundError("the lake has no incidents; import some with `anju ingest` (or build the demo with "
-                                "`anju demo`) before `anju release`")
+                                "`anju demo`) before `anju release`",
+                                zh="数据湖中没有警情；请先用 `anju ingest` 导入数据（或用 `anju demo` 生成演示数据），"
+                                   "再运行 `anju release`")
     first, last = pd.Timestamp(span["first"]).date(), pd.Timestamp(span["last"]).date()
     if period.end <= first or period.start > last:
         raise DataNotFoundError(f"no incident in the release period {period.code} ({period.start} – {period.last_day}); "
