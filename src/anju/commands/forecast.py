@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, deployment_from, err_console
+from anju.commands._common import console, deployment_from
 from anju.commands.options import (
     CategoryOpt,
     CellSizeOpt,
@@ -109,6 +109,7 @@ def forecast(
                            study_layer=layer, study_id=area, hot_area_m2=hot_area(hot, cell_size), ties=ties)
     frame, window = res.frame, res.window
     model = res.name
+    _say_date_only(int(getattr(res.model, "date_only_excluded_", 0)), "班次预测 / the shift forecast")
     if res.choice is not None:
         _print_choice(res.choice, dep.lang)
     d = _out_dir(out, dep, f"{model}-{window.start:%Y%m%d}")
@@ -303,8 +304,10 @@ def sangao(
         th, names, p = svc.sangao(dep, lake, period, station=station, area=area.removesuffix("_id"),
                                   hour_band=hour_band, top=top)
     if th.total == 0:
-        err_console.print(f"{p} 无警情 / no incidents for this selection")
-        raise typer.Exit(1)
+        from anju.errors import DataNotFoundError
+
+        raise DataNotFoundError(f"{p}: no incidents for this selection; check --period and --station",
+                                zh=f"{p} 没有符合条件的警情；请检查 --period 与 --station")
     tab = Table(title=f"三高 {p}{' ' + station if station else ''}(共 {th.total} 起)")
     for c in ("名次", "地区 area", "时段 hours", "类型 category", "起数 n", "占比 share"):
         tab.add_column(c)
@@ -317,6 +320,14 @@ def sangao(
                           ("高发类型", th.categories, "label")):
         console.print(f"{name}: " + ";".join(f"{getattr(r, key)} {r.n}起({r.share:.0%})"
                                              for r in df.head(5).itertuples()))
+    _say_date_only(int(th.meta.get("date_only_excluded", 0)), "时段与组合 / hour bands and combinations")
+
+
+def _say_date_only(n: int, what: str) -> None:
+    """Say how many date-only rows a time-of-day analysis left out (see anju.analytics.timeofday)."""
+    if n:
+        console.print(f"注意 / note: {n:,} 条警情只有日期、没有时刻，未计入{what.split(' / ')[0]} / {n:,} incidents "
+                      f"carry a date but no time and are left out of {what.split(' / ')[1]}.")
 
 
 def register(app: typer.Typer) -> None:

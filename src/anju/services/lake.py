@@ -14,6 +14,7 @@ import pandas as pd
 
 from anju.analytics._common import LEVELS, area_column, in_period
 from anju.analytics.periods import Period
+from anju.analytics.timeofday import PRECISION_COLUMN
 from anju.errors import DataNotFoundError, GeoError
 from anju.lake.engine import open_lake as _open_engine
 
@@ -143,7 +144,9 @@ def incident_frame(dep: Deployment, lake: Lake, selection: Selection, *, columns
     import numpy as np
 
     t = select(dep, lake, selection)
-    cols = list(dict.fromkeys(c for c in ("x", "y", "lon", "lat", "reported_at", *columns) if c in t.columns))
+    # the precision column comes along so shift analyses can leave date-only rows out (anju.analytics.timeofday)
+    cols = list(dict.fromkeys(c for c in ("x", "y", "lon", "lat", "reported_at", PRECISION_COLUMN, *columns)
+                              if c in t.columns))
     df = t.select(*cols).to_pandas()
     what = selection.describe()
     if df.empty:
