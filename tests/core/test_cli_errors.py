@@ -29,6 +29,8 @@ GOOD = {"date": "2025-07-01", "month": "2025-07", "task": "category", "layer": "
         "shift": "day", "units": "2", "base": "2025H1", "period": "2025H2", "category": "theft", "from_": "2025-07-01",
         "to": "2025-07-31", "as_of": "2025-07-01", "case_id": "1", "community": "C001", "official": "张三",
         "what": "patrol", "outcome": "closed", "kind": "x"}
+#: a valid first argument where a command takes a kind of file, so the file itself is what fails
+KINDS = {("duty", "import"): "tracks", ("ops", "import"): "organisations", ("assess", "import"): "patrol_plan"}
 PERIOD_OPTS = {"--period": "2025H3", "--base": "2025H3", "--compare": "2025Q5", "--month": "2025-13",
                "--date": "2025-02-30", "--as-of": "2025-02-30", "--from": "2025-02-30", "--to": "2025-02-30",
                "--start": "2025-02-30", "--end": "2025-02-30", "--on": "2025-02-30", "--opened": "2025-02-30"}
@@ -70,7 +72,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "damaged": d / "damaged"}
 
 
-def _base(cmd: Any, corpus: dict[str, Path], **override: str) -> list[str]:
+def _base(cmd: Any, corpus: dict[str, Path], cmd_path: tuple[str, ...] = (), /, **override: str) -> list[str]:
     """Arguments that fill every required parameter; ``override`` (by option text or argument name) replaces one."""
     args: list[str] = []
     opts: list[str] = []
@@ -84,6 +86,8 @@ def _base(cmd: Any, corpus: dict[str, Path], **override: str) -> list[str]:
             value = str(corpus["empty"])
         elif _annotation(p) is Path:
             value = str(corpus["dir"] / "out")
+        elif p.name == "kind" and cmd_path in KINDS:
+            value = KINDS[cmd_path]
         else:
             value = GOOD.get(p.name, "x")
         if p.param_type_name == "argument":
@@ -129,9 +133,9 @@ def test_bad_input_is_one_clear_paragraph(path: tuple[str, ...], kind: str, key:
     cmd = COMMANDS[path]
     data = corpus["damaged"] if kind == "damaged_toml" else corpus["data"]
     override = {} if key is None or bad is None else {key: str(corpus[bad]) if kind == "file" else bad}
-    argv = ["-q", "-d", str(data), "--lang", lang, *path, *_base(cmd, corpus, **override)]
+    argv = ["-q", "-d", str(data), "--lang", lang, *path, *_base(cmd, corpus, path, **override)]
     if kind == "damaged_toml":  # the language can then only come from the command line
-        argv = ["-d", str(data), "--lang", lang, *path, *_base(cmd, corpus)]
+        argv = ["-d", str(data), "--lang", lang, *path, *_base(cmd, corpus, path)]
     res = CliRunner().invoke(app, argv, env={"ANJU_SECRET": "a-test-secret-of-enough-length-0123456789"})
     _check(res, lang)
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from anju.commands._common import console, settings_from
-from anju.commands.options import valid_day
+from anju.commands.options import valid_day, valid_out_dir
 
 duty_app = typer.Typer(help="勤务 / duty operations: imports, patrol dosage, grid coverage, registry checks.",
                        no_args_is_help=True)
@@ -60,7 +60,7 @@ def kpi(
     definitions: Annotated[Path | None, typer.Option("--definitions", help="指标定义 TOML / KPI definitions")] = None,
     explain: Annotated[str | None, typer.Option("--explain", help="列出某指标背后的记录 / rows behind a KPI")] = None,
     station: Annotated[str | None, typer.Option("--station", help="派出所 / station for --explain")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/kpi）/ output directory (default <data_dir>/duty/kpi).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/kpi）/ output directory (default <data_dir>/duty/kpi).")] = None,
     trend: Annotated[int, typer.Option("--trend", help="趋势月数 / months of trend before --month")] = 0,
 ) -> None:
     """四率与见警率 / the 四率 and visibility KPIs per station for a month (printed and written to Excel)."""
@@ -134,7 +134,7 @@ def dosage_cmd(
     ctx: typer.Context,
     start: Annotated[str, typer.Option("--from", callback=valid_day, help="开始日期 / first day")],
     end: Annotated[str, typer.Option("--to", callback=valid_day, help="结束日期(含)/ last day (inclusive)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/dosage）/ output directory (default <data_dir>/duty/dosage).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/dosage）/ output directory (default <data_dir>/duty/dosage).")] = None,
 ) -> None:
     """勤务落实 / patrol dosage per planned hot box and shift, against the plan used."""
     import pandas as pd
@@ -178,7 +178,7 @@ def coverage_cmd(
     ctx: typer.Context,
     start: Annotated[str, typer.Option("--from", callback=valid_day, help="开始日期 / first day")],
     end: Annotated[str, typer.Option("--to", callback=valid_day, help="结束日期(含)/ last day (inclusive)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/coverage）/ output directory (default <data_dir>/duty/coverage).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/coverage）/ output directory (default <data_dir>/duty/coverage).")] = None,
 ) -> None:
     """网格24小时覆盖 / 24-hour coverage: days with a recorded patrol per grid and hour."""
     import pandas as pd
@@ -202,7 +202,7 @@ def registry_cmd(
     ctx: typer.Context,
     as_of: Annotated[str, typer.Option("--as-of", callback=valid_day, help="核查日期 / check date YYYY-MM-DD")],
     community: Annotated[str | None, typer.Option("--community", help="社区 / community id")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/registry）/ output directory (default <data_dir>/duty/registry).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/registry）/ output directory (default <data_dir>/duty/registry).")] = None,
 ) -> None:
     """实有人口核查清单 / registry worklist: stale, zombie, undeclared occupancy, suspected group rentals."""
     import pandas as pd

@@ -28,9 +28,26 @@ if TYPE_CHECKING:
 __all__ = ["AREA_LEVELS", "AreaLevelOpt", "CategoryOpt", "CellSizeOpt", "CompareOpt", "GridOffsetOpt",
            "GridRotationOpt", "HotAreaOpt", "ModelOpt", "ModelsOpt", "OutDirOpt", "PeriodOpt", "SeedOpt",
            "StationOpt", "StudyAreaOpt", "TiesOpt", "check_level", "grid_frame", "hot_area", "out_dir", "study",
-           "valid_day"]
+           "valid_day", "valid_out_dir"]
 
 AREA_LEVELS = ("district", "street", "community", "grid", "station", "police_district")
+
+def valid_out_dir(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Option callback for ``--out``: refuse at once a directory that cannot be made (a file in its way), so a
+    command fails before its work, not after it."""
+    from anju.errors import ConfigError
+
+    if value is None:
+        return None
+    for parent in (value, *value.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--out {value}: {parent} is a file, so the output directory cannot be made there; "
+                                  "--out names a directory",
+                                  zh=f"--out {value}：{parent} 是一个文件，无法在其中建立输出目录；--out 应为目录")
+            break
+    return value
+
 
 PeriodOpt = Annotated[str, typer.Option(
     "--period", help="时段：2025H2、2025Q3、2025-07、2025、2025-01-01..2025-03-31，latest = 数据中最近的半年 / period: "
@@ -47,7 +64,7 @@ AreaLevelOpt = Annotated[str | None, typer.Option(
 CellSizeOpt = Annotated[float, typer.Option("--cell-size", min=1.0,
                                             help="网格边长（米）/ grid cell size in metres.")]
 OutDirOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="输出目录（命令在其中写出各自的文件）/ output directory (the command names its files there).")]
+    "--out", "-o", callback=valid_out_dir, help="输出目录（命令在其中写出各自的文件）/ output directory (the command names its files there).")]
 ModelOpt = Annotated[str, typer.Option(
     "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp.")]
 ModelsOpt = Annotated[str, typer.Option(

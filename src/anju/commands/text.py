@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from anju.commands._common import console, deployment_from, progress
-from anju.commands.options import CategoryOpt, OutDirOpt
+from anju.commands.options import CategoryOpt, OutDirOpt, valid_out_dir
 from anju.errors import ConfigError
 
 text_app = typer.Typer(
@@ -124,7 +124,7 @@ def classify(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="输入 CSV/XLSX / input file")],
     task: TaskOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录：写出 <文件名>.<任务>.csv|xlsx / output "
+    out: Annotated[Path, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录：写出 <文件名>.<任务>.csv|xlsx / output "
                                                           "directory: writes <name>.<task>.csv|xlsx there")],
     text_column: TextColOpt = None,
     threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,

@@ -148,17 +148,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
                           zh=f"{p}：不支持的文件类型 {suffix!r}；请使用 .csv、.xlsx 或 .parquet")
     if p.stat().st_size == 0:
         raise IngestError(f"{p} is empty (0 bytes); export the table again", zh=f"{p} 是空文件（0 字节）；请重新导出该表")
-    try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            from python_calamine import CalamineError
+    from anju.files import reading_table
 
-            try:
-                df = pd.read_excel(p, engine="calamine", dtype=str)
-            except (CalamineError, ValueError) as exc:
-                raise IngestError(f"{p} is not a readable Excel workbook ({exc}); if it is a CSV file renamed to "
-                                  f"{suffix}, rename it back to .csv",
-                                  zh=f"{p} 不是可读取的 Excel 工作簿（{exc}）；如果它其实是改了扩展名的 CSV 文件，"
-                                     "请改回 .csv") from None
+    with reading_table(p):
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            df = pd.read_excel(p, engine="calamine", dtype=str)
         elif suffix == ".parquet":
             df = pd.read_parquet(p)
             df = df.astype(object).where(df.notna(), None)
@@ -166,14 +160,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
         else:
             content, _ = _read_text_file(p)
             df = pd.read_csv(io.StringIO(content), dtype=str, sep="\t" if suffix == ".tsv" else ",")
-    except pd.errors.EmptyDataError:
-        raise IngestError(f"{p} has no header row and no data; export the table again with its header",
-                          zh=f"{p} 没有表头也没有数据；请带表头重新导出") from None
-    except pd.errors.ParserError as exc:
-        raise IngestError(f"{p} cannot be read as a table ({exc}); a quote that is never closed (\") usually "
-                          "causes this: close or remove it, or export again with every text quoted",
-                          zh=f"{p} 无法按表格读取（{exc}）；通常是某个引号（\"）没有闭合：请补全或删除该引号，"
-                             "或重新导出并给每个文本加引号") from None
     if len(df.columns) == 0:
         raise IngestError(f"{p} has no columns; export the table again with its header",
                           zh=f"{p} 没有任何列；请带表头重新导出")
