@@ -65,9 +65,11 @@ _BILINGUAL = re.compile(r"(?<=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef）)]) / (
 
 
 def split_bilingual(message: str) -> tuple[str | None, str | None]:
-    """``("prefix: 中文", "prefix: English")`` of a message written as ``prefix: 中文 / English``, else (None, None).
+    """``(message, "prefix: English")`` of a message written as ``prefix: 中文 / English``, else (None, None).
 
-    Several messages are written in both languages at once; this lets the CLI show only the user's language.
+    Several messages are written in both languages at once: a short Chinese statement, then the English detail
+    with the fix (commands such as `anju lake repair`). English readers get the English part alone; Chinese
+    readers keep the whole message, so the fix is never lost.
     """
     m = _BILINGUAL.search(message)
     if m is None:
@@ -75,7 +77,7 @@ def split_bilingual(message: str) -> tuple[str | None, str | None]:
     zh, rest = message[:m.start()], message[m.end():]
     colon = zh.find(": ")
     prefix = zh[:colon + 2] if colon >= 0 and re.match(r"[\u4e00-\u9fff]", zh[colon + 2:colon + 3]) else ""
-    return zh, prefix + rest
+    return message, prefix + rest
 
 
 class ConfigError(AnjuError, ValueError):
