@@ -1,7 +1,8 @@
 """The ``anju`` command line: a thin shell over the service functions.
 
 Global options build the :class:`~anju.config.Settings`; each part's verbs live in ``anju.commands.<part>``.
-Every :class:`~anju.errors.AnjuError` becomes a one-paragraph message on stderr and exit code 1 — no traceback.
+Every error of every command becomes a one-paragraph message on stderr in the user's language and exit code 2 — no
+traceback (:mod:`anju.commands._errors`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from anju import __version__
 from anju.commands import COMMAND_MODULES
-from anju.commands._common import err_console
+from anju.commands._errors import AnjuGroup, lang_of, show
 from anju.config import load_settings
-from anju.errors import AnjuError
 
 app = typer.Typer(
     name="anju",
+    cls=AnjuGroup,
     help="安居 anju — 社区治安数据分析平台 / community public-safety analytics.",
     no_args_is_help=True,
     add_completion=False,
@@ -76,19 +76,18 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: typer handles usage errors and --help itself; anju's own errors become clean messages."""
+    """Entry point: :class:`AnjuGroup` turns every error of a command into a clean message; this catches the rest."""
     from anju.ingest.allocator import process_allocators
 
     try:
         with process_allocators():  # process-wide settings belong to the process entry, restored on exit
             app()
-    except AnjuError as exc:
-        # the message is plain text: escaped, so that "[columns.time]" is printed, not taken for Rich markup
-        err_console.print(f"[bold red]错误 / error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("已取消 / interrupted")
+        show_lang = lang_of(None, sys.argv[1:])
+        typer.echo("已取消" if show_lang == "zh" else "interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # an error outside any command (allocator set-up): still one paragraph
+        sys.exit(show(exc, lang_of(None, sys.argv[1:])))
 
 
 if __name__ == "__main__":

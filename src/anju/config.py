@@ -19,8 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from anju.errors import ConfigError
 
-__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "merge_tables", "read_toml",
-           "validate_config"]
+__all__ = ["SETTINGS_HELP", "DataDir", "Settings", "deployment_secret", "load_settings", "merge_tables",
+           "read_config_text", "read_toml", "validate_config"]
 
 DEFAULT_DATA_DIR = Path("anju-data")
 
@@ -128,7 +128,17 @@ def read_toml(path: Path, *, error: type[ConfigError] = ConfigError, shown: obje
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise error(f"is not valid UTF-8 TOML: {exc}", path=shown if shown is not None else path) from exc
+        raise error(f"is not valid UTF-8 TOML: {exc}", path=shown if shown is not None else path,
+                    zh=f"不是有效的 UTF-8 TOML（{exc}）；请修正该行或恢复原文件") from exc
+
+
+def read_config_text(path: Path, *, error: type[ConfigError] = ConfigError) -> str:
+    """The text of a UTF-8 configuration file; a file that is not UTF-8 text becomes ``error`` naming the file."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 TOML", path=path,
+                    zh=f"不是 UTF-8 文本（第 {exc.start} 字节）；请另存为 UTF-8 编码的 TOML") from None
 
 
 def merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +162,8 @@ def validate_config(model: type[M], raw: Any, *, path: object, key_prefix: str =
         err = exc.errors()[0]
         sub = ".".join(str(x) for x in err["loc"])
         key = ".".join(k for k in (key_prefix, sub) if k) or None
-        raise error(f"{err['msg']} (got {err.get('input')!r})", path=path, key=key) from exc
+        raise error(f"{err['msg']} (got {err.get('input')!r})", path=path, key=key,
+                    zh=f"取值无效（{err['msg']}），实际为 {err.get('input')!r}；请按文档修正") from exc
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -179,9 +190,16 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"{first['msg']} (got {first.get('input')!r})", path=settings_file, key=f"anju].[{key}"
-        ) from exc
+        got = first.get("input")
+        if key in explicit:  # a command-line option (--lang, --engine…) or an argument of the caller
+            where_en, where_zh, path, toml_key = f"--{key.replace('_', '-')} ", f"--{key.replace('_', '-')} ", None, None
+        elif key in env_names:
+            where_en, where_zh, path, toml_key = f"ANJU_{key.upper()}: ", f"环境变量 ANJU_{key.upper()}：", None, None
+        else:
+            where_en = where_zh = ""
+            path, toml_key = settings_file, f"anju.{key}"
+        raise ConfigError(f"{where_en}{first['msg']} (got {got!r})", path=path, key=toml_key,
+                          zh=f"{where_zh}取值无效（{first['msg']}），实际为 {got!r}") from exc
 
 
 def deployment_secret(settings: Settings) -> bytes:

@@ -7,10 +7,11 @@ import hashlib
 import mmap
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["file_blake3", "file_digest", "file_sha256", "fsync_dir"]
+__all__ = ["file_blake3", "file_digest", "file_sha256", "fsync_dir", "reading_table"]
 
 _BLOCK = 16 << 20  # 16 MiB
 
@@ -70,3 +71,34 @@ def fsync_dir(d: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def reading_table(path: Path | str) -> Iterator[None]:
+    """Turn what pandas and calamine raise on a bad table file into one clear :class:`~anju.errors.IngestError`.
+
+    Every reader of a user's CSV/Excel file (text classify and training data, duty and assessment imports) reads
+    inside this, so an empty file, a CSV renamed ``.xlsx`` or an unterminated quote is a message naming the file and
+    the fix, never a parser traceback.
+    """
+    import pandas as pd
+    from python_calamine import CalamineError
+
+    from anju.errors import IngestError
+
+    p = Path(path)
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise IngestError(f"{p} has no header row and no data; export the table again with its header",
+                          zh=f"{p} 没有表头也没有数据；请带表头重新导出") from None
+    except pd.errors.ParserError as exc:
+        raise IngestError(f"{p} cannot be read as a table ({exc}); a quote that is never closed (\") usually "
+                          "causes this: close or remove it, or export again with every text quoted",
+                          zh=f"{p} 无法按表格读取（{exc}）；通常是某个引号（\"）没有闭合：请补全或删除该引号，"
+                             "或重新导出并给每个文本加引号") from None
+    except CalamineError as exc:
+        raise IngestError(f"{p} is not a readable Excel workbook ({exc}); if it is a CSV file renamed to "
+                          f"{p.suffix}, rename it back to .csv",
+                          zh=f"{p} 不是可读取的 Excel 工作簿（{exc}）；如果它其实是改了扩展名的 CSV 文件，"
+                             "请改回 .csv") from None

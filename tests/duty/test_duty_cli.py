@@ -31,7 +31,7 @@ def test_kpi_and_briefing_commands(duty_demo: dict[str, Any]) -> None:
 
 def test_bad_month_is_a_clean_error(duty_demo: dict[str, Any]) -> None:
     r = CliRunner().invoke(app, ["--data-dir", str(duty_demo["settings"].data_dir), "kpi", "--month", "2025-13"])
-    assert r.exit_code != 0 and "YYYY-MM" in str(r.output) + str(r.exception)
+    assert r.exit_code == 2 and "YYYY-MM" in r.stderr
 
 
 def test_import_dosage_registry_commands(duty_demo: dict[str, Any]) -> None:

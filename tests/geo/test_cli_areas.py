@@ -38,11 +38,13 @@ def test_load_and_list(tmp_path: Path) -> None:
 def test_errors(tmp_path: Path) -> None:
     src = _write(tmp_path / "c.geojson")
     d = tmp_path / "data"
-    r = runner.invoke(app, ["-d", str(d), "areas", "load", str(src), "--layer", "town"])
-    assert r.exit_code != 0 and "valid layers" in str(r.exception)
-    r = runner.invoke(app, ["-d", str(d), "areas", "load", str(src), "--layer", "community", "--id-field", "编号"])
-    assert r.exit_code != 0 and "available properties: code, 名称, households" in str(r.exception)
-    r = runner.invoke(app, ["-d", str(d), "areas", "load", str(tmp_path / "no.geojson"), "--layer", "grid"])
-    assert r.exit_code != 0 and "does not exist" in str(r.exception)
+    r = runner.invoke(app, ["-d", str(d), "--lang", "en", "areas", "load", str(src), "--layer", "town"])
+    assert r.exit_code == 2 and "valid layers" in r.stderr
+    r = runner.invoke(app, ["-d", str(d), "--lang", "en", "areas", "load", str(src), "--layer", "community",
+                            "--id-field", "编号"])
+    assert r.exit_code == 2 and "available properties: code, 名称, households" in r.stderr
+    r = runner.invoke(app, ["-d", str(d), "--lang", "en", "areas", "load", str(tmp_path / "no.geojson"), "--layer",
+                            "grid"])
+    assert r.exit_code == 2 and "does not exist" in r.stderr
     r = runner.invoke(app, ["-d", str(d), "areas", "list"])
     assert r.exit_code == 0 and "anju areas load" in r.output

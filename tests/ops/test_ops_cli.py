@@ -35,7 +35,7 @@ def test_cli_sqlite_default(tmp_path: Path) -> None:
     r = anju(d, "--lang", "en", "audit", "verify")
     assert r.returncode == 0 and "intact: 1 rows" in r.stdout
     r = anju(d, "ops", "import", "cameras", str(f))
-    assert r.returncode == 1 and "unknown import kind" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "unknown import kind" in r.stderr and "Traceback" not in r.stderr
 
     # tampering (with the triggers dropped, as a DBA could) is detected and exits 1
     engine = make_engine(f"sqlite:///{d / 'ops.sqlite3'}")

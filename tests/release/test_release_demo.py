@@ -212,7 +212,7 @@ def test_cli_refuses_bad_input_cleanly(demo: dict[str, Any], capsys: pytest.Capt
         monkeypatch.setattr(sys, "argv", ["anju", "-q", "-d", data_dir, *args])
         with pytest.raises(SystemExit) as exc:
             main()
-        assert exc.value.code == 1, args
+        assert exc.value.code == 2, args
         err = " ".join(capsys.readouterr().err.split())
         assert all(w in err for w in words), (args, err)
         assert "Traceback" not in err

@@ -11,6 +11,7 @@ import pytest
 from text_synth import make_corpus
 
 from anju.config import load_settings
+from anju.deployment import load_deployment
 from anju.errors import ConfigError, DataNotFoundError, IngestError
 from anju.taxonomy import load_taxonomy
 from anju.text.classify import NEEDS_REVIEW
@@ -23,7 +24,7 @@ from shipped import RULES
 def charge_dir(tmp_path_factory, cail_dir) -> tuple[Path, object]:
     d = tmp_path_factory.mktemp("charge") / "anju-data"
     settings = load_settings(data_dir=d)
-    info = train_task(settings, "charge", cail_dir)
+    info = train_task(load_deployment(settings), "charge", cail_dir)
     return d, info
 
 
@@ -39,7 +40,7 @@ def test_cail_theft_fraud_assault_accuracy_goal(charge_dir):
 
 def test_eval_reproduces_the_card(charge_dir):
     d, info = charge_dir
-    res = evaluate_task(load_settings(data_dir=d), "charge")
+    res = evaluate_task(load_deployment(load_settings(data_dir=d)), "charge")
     assert res["data_matches_card"] is True
     assert res["metrics"]["accuracy"] == pytest.approx(info.metrics["accuracy"])
     assert res["metrics"]["confusion"] == info.metrics["confusion"]
@@ -47,7 +48,7 @@ def test_eval_reproduces_the_card(charge_dir):
 
 def test_classify_texts_with_the_saved_model(charge_dir):
     d, _ = charge_dir
-    res, info = classify_texts(load_settings(data_dir=d), "charge",
+    res, info = classify_texts(load_deployment(load_settings(data_dir=d)), "charge",
                                ["被告人张某趁无人之机盗窃电动车一辆，价值3000元", "被告人以投资为名骗取被害人人民币5万元",
                                 "被告人持刀将被害人砍伤，经鉴定为轻伤"])
     assert res["label"].tolist() == ["theft", "fraud", "assault"] and info is not None
@@ -56,7 +57,7 @@ def test_classify_texts_with_the_saved_model(charge_dir):
 @pytest.mark.slow
 def test_teddy_department_routing_macro_f1_goal(tmp_path, teddy_dir):
     settings = load_settings(data_dir=tmp_path / "anju-data")
-    info = train_task(settings, "department", teddy_dir)
+    info = train_task(load_deployment(settings), "department", teddy_dir)
     m = info.metrics
     assert set(info.labels) == set(load_departments().names)
     from anju.text.corpora import load_teddy_messages
@@ -73,16 +74,16 @@ def test_category_from_a_labelled_file_and_label_checks(tmp_path):
     texts, labels = make_corpus(n_per_label=25, seed=4)
     f = tmp_path / "train.csv"
     pd.DataFrame({"text": texts, "label": labels}).to_csv(f, index=False)
-    info = train_task(settings, "category", f)
+    info = train_task(load_deployment(settings), "category", f)
     assert info.metrics["accuracy"] >= 0.9
     clf, card = load_model(settings.paths.models, "category")
     assert card.version == 1 and clf.rules is not None
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"text": texts[:10], "label": ["theft.nonexistent"] * 10}).to_csv(bad, index=False)
     with pytest.raises(IngestError, match=r"theft\.nonexistent"):
-        train_task(settings, "category", bad)
+        train_task(load_deployment(settings), "category", bad)
     with pytest.raises(IngestError, match="fraud family"):
-        train_task(settings, "fraud", f)  # non-fraud labels for the fraud task
+        train_task(load_deployment(settings), "fraud", f)  # non-fraud labels for the fraud task
 
 
 def test_fraud_model_from_the_lake(tmp_path):
@@ -107,11 +108,11 @@ def test_fraud_model_from_the_lake(tmp_path):
     with csv_path.open("w", encoding="gbk", newline="") as fh:
         csv.writer(fh).writerows(rows)
     ingest.ingest_file(settings, csv_path)
-    info = train_task(settings, "fraud")
+    info = train_task(load_deployment(settings), "fraud")
     assert info.labels == ["fraud.fake_service", "fraud.rebate"]
     assert info.data_source.startswith("lake:")
     assert info.n_train + info.n_test == len({t for t, lab in zip(texts, labels, strict=True) if lab.startswith("fraud")})
-    res, _ = classify_texts(settings, "fraud", ["做刷单任务返佣金被骗3000元", "假客服称可以退款理赔被骗2万元"])
+    res, _ = classify_texts(load_deployment(settings), "fraud", ["做刷单任务返佣金被骗3000元", "假客服称可以退款理赔被骗2万元"])
     assert res["label"].tolist() == ["fraud.rebate", "fraud.fake_service"]
     # the audit runs on the real lake view (Ibis over DuckDB): only the three planted rows are flagged
     from anju.lake import connect
@@ -127,16 +128,16 @@ def test_fraud_model_from_the_lake(tmp_path):
 
 def test_rules_fallback_and_missing_models(tmp_path):
     settings = load_settings(data_dir=tmp_path / "anju-data")
-    res, info = classify_texts(settings, "category", ["报警人称电动车电瓶被盗", "今天天气不错"])
+    res, info = classify_texts(load_deployment(settings), "category", ["报警人称电动车电瓶被盗", "今天天气不错"])
     assert info is None
     assert res["label"].tolist() == ["theft.battery", NEEDS_REVIEW]
     assert res["method"].tolist() == ["rules", "review"]
     with pytest.raises(DataNotFoundError, match="charge"):
-        classify_texts(settings, "charge", ["x"])
+        classify_texts(load_deployment(settings), "charge", ["x"])
     with pytest.raises(ConfigError, match="unknown text task"):
-        classify_texts(settings, "nope", ["x"])
+        classify_texts(load_deployment(settings), "nope", ["x"])
     with pytest.raises(DataNotFoundError, match="teddy-cup"):
-        train_task(settings, "department")
+        train_task(load_deployment(settings), "department")
 
 
 def test_classify_file_masks_and_labels(tmp_path):
@@ -146,7 +147,7 @@ def test_classify_file_masks_and_labels(tmp_path):
                   "报警电话": ["13812345678", "021-64381234"]}).to_excel(src, index=False)
     seen = []
     out = tmp_path / "out.csv"
-    summary = classify_file(settings, "category", src, out, on_progress=lambda d, t: seen.append((d, t)))
+    summary = classify_file(load_deployment(settings), "category", src, out, on_progress=lambda d, t: seen.append((d, t)))
     assert summary["rows"] == 2 and summary["method"] == "rules" and seen[-1] == (2, 2)
     df = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
     assert df["简要案情"].iloc[0] == "电瓶被盗，联系电话138****5678"
@@ -155,7 +156,7 @@ def test_classify_file_masks_and_labels(tmp_path):
     assert df["category_label"].tolist() == ["电瓶盗窃", "生活噪音"]
     assert not out.read_bytes().count(b"13812345678")
     with pytest.raises(IngestError, match=r"\.csv or \.xlsx"):
-        classify_file(settings, "category", src, tmp_path / "out.json")
+        classify_file(load_deployment(settings), "category", src, tmp_path / "out.json")
 
 
 def test_departments_override_is_validated(tmp_path):
@@ -169,3 +170,17 @@ def test_departments_override_is_validated(tmp_path):
                                                 encoding="utf-8")
     with pytest.raises(ConfigError, match=r"departments.toml.*colour"):
         load_departments(d)
+
+
+def test_tasks_take_the_deployment_and_read_no_configuration(tmp_path, monkeypatch):
+    """The caller's deployment is used as given: the task functions load no taxonomy of their own."""
+    import anju.taxonomy
+
+    dep = load_deployment(load_settings(data_dir=tmp_path / "anju-data"))
+
+    def refuse(*a, **k):
+        raise AssertionError("the text tasks must use the deployment's taxonomy, not load one")
+
+    monkeypatch.setattr(anju.taxonomy, "load_taxonomy", refuse)
+    res, info = classify_texts(dep, "category", ["报警人称电动车电瓶被盗"])
+    assert info is None and res["label"].tolist() == ["theft.battery"]

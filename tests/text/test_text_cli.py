@@ -49,12 +49,69 @@ def test_missing_model_is_a_clean_error(tmp_path, monkeypatch):
     try:
         cli.main()
     except SystemExit as exc:
-        assert exc.code == 1
+        assert exc.code == 2
     else:
-        raise AssertionError("expected exit 1")
+        raise AssertionError("expected exit 2")
 
 
 def test_audit_command_on_an_empty_lake(tmp_path):
     res = _run("-d", str(tmp_path / "anju-data"), "text", "audit", "--out", str(tmp_path / "audit"))
     assert res.exit_code == 0, res.output
     assert (tmp_path / "audit" / "downgrade_audit.csv").exists()
+
+
+def _classify(tmp_path, src, *extra: str, lang: str = "zh"):
+    return CliRunner().invoke(app, ["-q", "-d", str(tmp_path / "d"), "--lang", lang, "text", "classify", str(src),
+                                    "--task", "category", "--out", str(tmp_path / "out"), *extra])
+
+
+def test_classify_bad_files_are_clean_errors(tmp_path):
+    """Empty CSV/xlsx, a CSV renamed .xlsx, an unterminated quote, an unwritable output: exit 2, one message."""
+    empty_csv = tmp_path / "empty.csv"
+    empty_csv.write_bytes(b"")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("", encoding="utf-8")
+    empty_xlsx = tmp_path / "empty.xlsx"
+    pd.DataFrame().to_excel(empty_xlsx, index=False)
+    renamed = tmp_path / "renamed.xlsx"
+    renamed.write_text("简要案情\n电瓶被盗\n", encoding="utf-8")
+    quote = tmp_path / "quote.csv"
+    quote.write_text('简要案情,地址\n"电瓶被盗,漕宝路1号\n手机被偷,漕宝路2号\n', encoding="utf-8")
+    expected = {empty_csv: ("空文件", "is empty"), empty_xlsx: ("没有任何列", "has no columns"),
+                renamed: ("改回 .csv", "renamed to"), quote: ("引号", "quote")}
+    for src, (zh, en) in expected.items():
+        for lang, word in (("zh", zh), ("en", en)):
+            res = _classify(tmp_path, src, lang=lang)
+            assert res.exit_code == 2, (src.name, res.output)
+            assert word in res.stderr and "Traceback" not in res.output, (src.name, res.stderr)
+            assert res.stderr.startswith("错误" if lang == "zh" else "error"), res.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("简要案情\n电瓶被盗\n", encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(app, ["-q", "-d", str(tmp_path / "d"), "text", "classify", str(good), "--task",
+                                   "category", "--out", str(blocker / "out")])
+    assert res.exit_code == 2 and "输出目录" in res.stderr and "Traceback" not in res.output
+
+
+def test_classify_empty_cells_and_long_texts(tmp_path):
+    """An empty cell is left for review (never classified as "nan"); xlsx truncation is said in the summary."""
+    src = tmp_path / "calls.csv"
+    long_text = "电瓶被盗" + "很" * 40_000
+    pd.DataFrame({"简要案情": ["电瓶被盗", None, "   ", long_text], "编号": ["J1", "J2", "J3", "J4"]}).to_csv(
+        src, index=False)
+    res = _classify(tmp_path, src, "--format", "xlsx")
+    assert res.exit_code == 0, res.output
+    said = "".join(res.output.split())  # Rich wraps long lines
+    assert "2行文本为空" in said and "1个单元格超过Excel上限" in said
+    df = pd.read_excel(tmp_path / "out" / "calls.category.xlsx", engine="calamine", dtype=str)
+    assert df["category_method"].tolist()[1:3] == ["empty", "empty"] and len(df) == 4
+    assert df["category"].tolist()[:2] == ["theft.battery", "needs_review"]
+    assert "nan" not in df["category_suggestion"].fillna("").tolist()
+    assert len(df["简要案情"].iloc[3]) == 32_767
+    csv_src = tmp_path / "calls.csv"
+    csv_src.write_text("简要案情,编号\n电瓶被盗,J1\n,J2\n", encoding="utf-8")
+    res = _classify(tmp_path, csv_src, lang="en")
+    assert res.exit_code == 0 and "rows with an empty text" in res.output
+    out = pd.read_csv(tmp_path / "out" / "calls.category.csv", dtype=str, encoding="utf-8-sig")
+    assert out["category_method"].tolist() == ["rules", "empty"] and out["简要案情"].isna().iloc[1]

@@ -18,6 +18,7 @@ from scipy import stats
 from anju.analytics._common import as_period, in_period, tag_periods
 from anju.analytics.change import VERDICTS, Method, change_table
 from anju.analytics.periods import Period, resolve_comparison
+from anju.analytics.timeofday import has_time
 from anju.analytics.window import NightWindow, as_window
 from anju.taxonomy import Taxonomy
 
@@ -42,13 +43,19 @@ def _summary(incidents: ir.Table, periods: list[Period], window: NightWindow) ->
         out = []
         for p in periods:
             t = in_period(incidents, p)
-            t = t.mutate(night=window.expr(t))
-            out.append(t.group_by(["category", "family", "night"]).aggregate(n=ibis._.count()).to_pandas())
+            t = t.mutate(night=window.expr(t), timed=_timed(t))
+            out.append(t.group_by(["category", "family", "night", "timed"]).aggregate(n=ibis._.count()).to_pandas())
         return out
     t = tag_periods(incidents, periods)
-    t = t.mutate(night=window.expr(t))
-    df = t.group_by(["_period", "category", "family", "night"]).aggregate(n=ibis._.count()).to_pandas()
+    t = t.mutate(night=window.expr(t), timed=_timed(t))
+    df = t.group_by(["_period", "category", "family", "night", "timed"]).aggregate(n=ibis._.count()).to_pandas()
     return [df[df["_period"] == i].reset_index(drop=True) for i in range(len(periods))]
+
+
+def _timed(t: ir.Table) -> ir.BooleanValue:
+    """Whether the row carries a time of day (the night share's denominator; see anju.analytics.timeofday)."""
+    keep = has_time(t)
+    return ibis.literal(True) if keep is None else keep.fill_null(True)
 
 
 def _metrics(s: pd.DataFrame, tax: Taxonomy) -> dict[str, float]:
@@ -64,6 +71,7 @@ def _metrics(s: pd.DataFrame, tax: Taxonomy) -> dict[str, float]:
         "fraud": float(n[s["family"] == "fraud"].sum()),
         "dispute": float(n[s["family"] == "dispute"].sum()),
         "night": float(n[s["night"].astype(bool)].sum()),
+        "timed": float(n[s["timed"].astype(bool)].sum()),
     }
     return m
 
@@ -100,7 +108,8 @@ def headline(
     ``unit`` (``count|share|yuan``), ``value``, ``value_prev``, ``change`` (difference; for shares in fractions),
     ``change_pct`` (counts and yuan only), ``p_value``, ``q_value`` (Benjamini–Hochberg over the seven counts, the
     headline's family of tests; NaN for shares and money), ``significant`` (counts: ``q_value < alpha``), ``small``, ``direction``, ``verdict_zh``,
-    ``verdict_en``. ``.attrs``: ``period``, ``comparison``, ``window``.
+    ``verdict_en``. ``.attrs``: ``period``, ``comparison``, ``window``, ``date_only_excluded`` (rows of the
+    period with a date only: not night calls, and left out of the night share's denominator).
     """
     tax = taxonomy
     p = as_period(period)
@@ -117,7 +126,7 @@ def headline(
     cnt = cnt.drop(columns=["ratio_low_pct", "ratio_high_pct"])
     rows = [
         _share_row("dispute_share", cur["dispute"], cur["total"], prev["dispute"], prev["total"], alpha),
-        _share_row("night_share", cur["night"], cur["total"], prev["night"], prev["total"], alpha),
+        _share_row("night_share", cur["night"], cur["timed"], prev["night"], prev["timed"], alpha),
     ]
     if include_loss:
         from anju.analytics.words import fraud_techniques
@@ -133,5 +142,6 @@ def headline(
     out = pd.concat([cnt, pd.DataFrame(rows)], ignore_index=True)
     out.insert(1, "label_zh", [_LABELS[m][0] for m in out["metric"]])
     out.insert(2, "label_en", [_LABELS[m][1] for m in out["metric"]])
-    out.attrs.update(period=p.code, comparison=c.code, window=w.label())
+    out.attrs.update(period=p.code, comparison=c.code, window=w.label(),
+                     date_only_excluded=int(cur["total"] - cur["timed"]))
     return out

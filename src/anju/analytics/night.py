@@ -18,6 +18,7 @@ import pandas as pd
 from anju.analytics._common import as_period, category_filter, in_period
 from anju.analytics.counts import counts
 from anju.analytics.periods import Period
+from anju.analytics.timeofday import date_only_count, timed
 from anju.analytics.window import DEFAULT_NIGHT, NightWindow, as_window
 from anju.taxonomy import Taxonomy
 
@@ -44,14 +45,19 @@ def night_counts(
     """Night calls per area (and category key) with their share of all calls there.
 
     Returns the columns of :func:`anju.analytics.counts.counts` for night calls, renamed ``count_night`` (rates
-    ``rate_residents``/``rate_households`` are of night calls), plus ``count`` (all day) and ``night_share``;
+    ``rate_residents``/``rate_households`` are of night calls), plus ``count`` (all day, calls with a time of
+    day) and ``night_share``;
     sorted by ``count_night``, largest first. ``.attrs["window"]`` is the window label.
+
+    Date-only rows (no time of day) are left out of both counts, so the share is of calls whose time is known;
+    ``.attrs["date_only_excluded"]`` says how many of the period's rows were left out.
     """
     w = as_window(window if window is not None else True) or DEFAULT_NIGHT
     kw: dict[str, Any] = dict(level=level, by=by, areas=areas, taxonomy=taxonomy, families=families,
                               categories=categories)
-    night = counts(incidents, period, night=w, **kw)
-    allday = counts(incidents, period, complete=False, **kw)
+    with_time = timed(incidents)
+    night = counts(with_time, period, night=w, **kw)
+    allday = counts(with_time, period, complete=False, **kw)
     on = [c for c in ("area_id" if level is not None else None, by if by is None else
                       ("category" if by == "leaf" else by)) if c]
     allday = allday[[*on, "count"]].rename(columns={"count": "count_all"})
@@ -59,9 +65,12 @@ def night_counts(
     df = df.merge(allday, on=on, how="left") if on else df.assign(count_all=int(allday["count_all"].sum()))
     df["count_all"] = df["count_all"].fillna(0).astype("int64")
     df["night_share"] = np.where(df["count_all"] > 0, df["count_night"] / df["count_all"].clip(lower=1), np.nan)
+    excluded = date_only_count(in_period(incidents, as_period(period)))
     df = df.rename(columns={"count_all": "count"})
-    df.attrs["window"] = w.label()
-    return df.sort_values("count_night", ascending=False, kind="stable").reset_index(drop=True)
+    out = df.sort_values("count_night", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs["window"] = w.label()
+    out.attrs["date_only_excluded"] = excluded
+    return out
 
 
 def hour_weekday(
@@ -81,6 +90,8 @@ def hour_weekday(
     p = as_period(period)
     t = category_filter(in_period(incidents, p), families=families, categories=categories,
                         taxonomy=taxonomy)
+    excluded = date_only_count(t)
+    t = timed(t)  # a date-only row has no hour: left out, and counted in .attrs["date_only_excluded"]
     t = t.mutate(weekday=t.reported_at.day_of_week.index(), hour=t.reported_at.hour())
     df = t.group_by(["weekday", "hour"]).aggregate(count=ibis._.count()).to_pandas()
     m = np.zeros((7, 24), dtype=float if per_day else np.int64)
@@ -92,4 +103,5 @@ def hour_weekday(
         m = np.divide(m, n[:, None], out=np.zeros_like(m), where=n[:, None] > 0)
     out = pd.DataFrame(m, index=pd.RangeIndex(7, name="weekday"), columns=pd.RangeIndex(24, name="hour"))
     out.attrs["period"] = p.code
+    out.attrs["date_only_excluded"] = excluded
     return out

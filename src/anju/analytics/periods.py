@@ -124,7 +124,8 @@ class Period:
         except ValueError as exc:  # bad dates such as 2025-02-30
             if isinstance(exc, PeriodError):
                 raise
-            raise PeriodError(f"period {text!r} has an impossible date ({exc})") from None
+            raise PeriodError(f"period {text!r} has an impossible date ({exc})",
+                              zh=f"时段 {text!r} 含有不存在的日期（{exc}）") from None
 
     @classmethod
     def _parse(cls, s: str) -> Period:
@@ -139,7 +140,8 @@ class Period:
         if m := re.fullmatch(r"(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|/|~|至|到)\s*(\d{4}-\d{1,2}-\d{1,2})", s):
             first, last = (dt.date(*map(int, g.split("-"))) for g in (m[1], m[2]))
             if last < first:
-                raise PeriodError(f"period {s!r} ends ({last}) before it starts ({first})")
+                raise PeriodError(f"period {s!r} ends ({last}) before it starts ({first})",
+                                  zh=f"时段 {s!r} 的结束日（{last}）早于开始日（{first}）")
             return cls.range(first, last)
         # Chinese labels
         if m := re.fullmatch(r"(\d{4})年\s*([上下])半年", s):
@@ -157,7 +159,9 @@ class Period:
         raise PeriodError(
             f"cannot read the period {s!r}; expected a half-year '2025H2', a quarter '2025Q3', a month '2025-07', "
             "a year '2025', a date range '2025-01-01..2025-03-31' (both days included) or a Chinese label such as "
-            "'2025年下半年'"
+            "'2025年下半年'",
+            zh=f"无法识别时段 {s!r}；应为半年 2025H2、季度 2025Q3、月份 2025-07、年份 2025、日期范围 "
+               "2025-01-01..2025-03-31（含首尾两天）或中文写法如 2025年下半年",
         )
 
     # ------------------------------------------------------------------ properties
@@ -269,7 +273,8 @@ def resolve_comparison(period: Period | str, comparison: Period | str | None) ->
         return Period.parse(comparison)
     except PeriodError:
         raise PeriodError(
-            f"comparison {comparison!r} is neither 'yoy' (同比), 'pop' (环比) nor a period such as '2024H2'"
+            f"comparison {comparison!r} is neither 'yoy' (同比), 'pop' (环比) nor a period such as '2024H2'",
+            zh=f"对比时段 {comparison!r} 无效；应为 yoy（同比）、pop（环比）或一个时段如 2024H2",
         ) from None
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from anju.analytics._common import as_period
 from anju.analytics.periods import Period, in_period
+from anju.analytics.timeofday import has_time
 
 __all__ = ["DATE_ONLY_SHARE", "data_warnings", "excluded_rows"]
 
@@ -63,9 +64,11 @@ def data_warnings(incidents: ir.Table, period: Period | str) -> pd.DataFrame:
     p = as_period(period)
     t = in_period(incidents, p)
     ts = t.reported_at
+    at_midnight = (ts.hour() == 0) & (ts.minute() == 0) & (ts.second() == 0)
+    keep = has_time(t)  # rows known to be date-only are left out of time-of-day figures (and said so) already
     agg = t.aggregate(
         n=ibis._.count(),
-        midnight=((ts.hour() == 0) & (ts.minute() == 0) & (ts.second() == 0)).cast("int64").sum(),
+        midnight=(at_midnight if keep is None else at_midnight & keep.fill_null(True)).cast("int64").sum(),
         located=(t.lon.notnull() & t.lat.notnull()).cast("int64").sum(),
     ).to_pandas().iloc[0]
     n = int(agg["n"])

@@ -82,11 +82,16 @@ class NightWindow:
         return (minute_of_day >= s or minute_of_day < e) if s > e else (s <= minute_of_day < e)
 
     def expr(self, t: ir.Table, column: str = "reported_at") -> ir.BooleanValue:
-        """Ibis boolean: the row's time of day is inside the window."""
+        """Ibis boolean: the row's time of day is inside the window. A date-only row (stored at midnight) is never
+        inside: it has no time of day (:mod:`anju.analytics.timeofday`)."""
+        from anju.analytics.timeofday import has_time
+
         ts = t[column]
         mod = ts.hour() * 60 + ts.minute()
         s, e = self.start_minute, self.end_minute
-        return (mod >= s) | (mod < e) if s > e else (mod >= s) & (mod < e)
+        inside = (mod >= s) | (mod < e) if s > e else (mod >= s) & (mod < e)
+        timed = has_time(t)
+        return inside if timed is None else inside & timed.fill_null(True)
 
     def label(self, lang: str = "zh") -> str:
         """``21:00–03:00`` (the same in both languages)."""

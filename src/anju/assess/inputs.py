@@ -99,9 +99,12 @@ def read_input(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found")
+    from anju.files import reading_table
+
     try:
         if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(p, dtype=str, engine="calamine").fillna("")
+            with reading_table(p):
+                return pd.read_excel(p, dtype=str, engine="calamine").fillna("")
         try:
             return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except UnicodeDecodeError:

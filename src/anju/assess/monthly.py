@@ -152,12 +152,13 @@ def assess_month(settings: Settings, month: str | Period, *, lake: Any = None,
                  rubrics: list[Rubric] | None = None) -> MonthAssessment:
     """Assess ``month`` (``YYYY-MM``) for the deployment in ``settings``."""
     from anju.deployment import load_deployment
-    from anju.lake import connect
+    from anju.services.lake import open_lake
 
-    taxonomy = load_deployment(settings).taxonomy
+    dep = load_deployment(settings)
+    taxonomy = dep.taxonomy
     p = parse_month(month) if isinstance(month, str) else month
     own = lake is None
-    lk = connect(settings) if own else lake
+    lk = open_lake(dep) if own else lake
     try:
         t = lk.incidents()
         comm = lk.areas("community").to_pandas()

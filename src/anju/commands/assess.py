@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from anju.commands._common import console, settings_from
+from anju.commands.options import valid_out_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +21,7 @@ def register(app: typer.Typer) -> None:
     def assess_cmd(
         ctx: typer.Context,
         month: Annotated[str | None, typer.Option("--month", help="考评月份，如 2025-11 / month YYYY-MM.")] = None,
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/assessment/bulletins/"
+        out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/assessment/bulletins/"
                                                  "<月份>）/ output directory.")] = None,
         issued: Annotated[str | None, typer.Option("--issued", help="印发日期 YYYY-MM-DD（默认今天）/ issue date.")
                           ] = None,

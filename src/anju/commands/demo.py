@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from anju.commands._common import console, deployment_from, progress, settings_from
+from anju.commands.options import valid_out_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,7 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="随机种子 / random seed (same seed → same files).")] = 42,
     scale: Annotated[float, typer.Option("--scale", help="规模倍数 / volume multiplier (1 ≈ 450k calls a year; "
                                                           "7.5 → 10M+ rows; 0.02 for a quick run).")] = 1.0,
-    out: Annotated[Path | None, typer.Option("--out", help="输出目录 / output directory of the "
+    out: Annotated[Path | None, typer.Option("--out", callback=valid_out_dir, help="输出目录 / output directory of the "
                                                            "generated files (default <data_dir>/demo).")] = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="只生成文件 / only write the files.")] = False,
     years: Annotated[int, typer.Option("--years", help="年数 / number of full years.")] = 3,

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from anju.commands._common import console, settings_from
+from anju.commands.options import valid_day, valid_out_dir
 
 duty_app = typer.Typer(help="勤务 / duty operations: imports, patrol dosage, grid coverage, registry checks.",
                        no_args_is_help=True)
@@ -20,7 +21,7 @@ def _zh(settings: Any) -> bool:
 
 def briefing(
     ctx: typer.Context,
-    date: Annotated[str, typer.Option("--date", help="通报日期 / briefing day YYYY-MM-DD")],
+    date: Annotated[str, typer.Option("--date", callback=valid_day, help="通报日期 / briefing day YYYY-MM-DD")],
     config: Annotated[Path | None, typer.Option("--config", help="通报规则 TOML / briefing rules")] = None,
     force: Annotated[bool, typer.Option("--force", help="重新生成 / rebuild even if current")] = False,
 ) -> None:
@@ -59,7 +60,7 @@ def kpi(
     definitions: Annotated[Path | None, typer.Option("--definitions", help="指标定义 TOML / KPI definitions")] = None,
     explain: Annotated[str | None, typer.Option("--explain", help="列出某指标背后的记录 / rows behind a KPI")] = None,
     station: Annotated[str | None, typer.Option("--station", help="派出所 / station for --explain")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/kpi）/ output directory (default <data_dir>/duty/kpi).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/kpi）/ output directory (default <data_dir>/duty/kpi).")] = None,
     trend: Annotated[int, typer.Option("--trend", help="趋势月数 / months of trend before --month")] = 0,
 ) -> None:
     """四率与见警率 / the 四率 and visibility KPIs per station for a month (printed and written to Excel)."""
@@ -140,9 +141,9 @@ def import_cmd(
 @duty_app.command("dosage")
 def dosage_cmd(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--from", help="开始日期 / first day")],
-    end: Annotated[str, typer.Option("--to", help="结束日期(含)/ last day (inclusive)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/dosage）/ output directory (default <data_dir>/duty/dosage).")] = None,
+    start: Annotated[str, typer.Option("--from", callback=valid_day, help="开始日期 / first day")],
+    end: Annotated[str, typer.Option("--to", callback=valid_day, help="结束日期(含)/ last day (inclusive)")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/dosage）/ output directory (default <data_dir>/duty/dosage).")] = None,
 ) -> None:
     """勤务落实 / patrol dosage per planned hot box and shift, against the plan used."""
     import pandas as pd
@@ -184,9 +185,9 @@ def dosage_cmd(
 @duty_app.command("coverage")
 def coverage_cmd(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--from", help="开始日期 / first day")],
-    end: Annotated[str, typer.Option("--to", help="结束日期(含)/ last day (inclusive)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/coverage）/ output directory (default <data_dir>/duty/coverage).")] = None,
+    start: Annotated[str, typer.Option("--from", callback=valid_day, help="开始日期 / first day")],
+    end: Annotated[str, typer.Option("--to", callback=valid_day, help="结束日期(含)/ last day (inclusive)")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/coverage）/ output directory (default <data_dir>/duty/coverage).")] = None,
 ) -> None:
     """网格24小时覆盖 / 24-hour coverage: days with a recorded patrol per grid and hour."""
     import pandas as pd
@@ -208,9 +209,9 @@ def coverage_cmd(
 @duty_app.command("registry")
 def registry_cmd(
     ctx: typer.Context,
-    as_of: Annotated[str, typer.Option("--as-of", help="核查日期 / check date YYYY-MM-DD")],
+    as_of: Annotated[str, typer.Option("--as-of", callback=valid_day, help="核查日期 / check date YYYY-MM-DD")],
     community: Annotated[str | None, typer.Option("--community", help="社区 / community id")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录（默认 <data_dir>/duty/registry）/ output directory (default <data_dir>/duty/registry).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（默认 <data_dir>/duty/registry）/ output directory (default <data_dir>/duty/registry).")] = None,
 ) -> None:
     """实有人口核查清单 / registry worklist: stale, zombie, undeclared occupancy, suspected group rentals."""
     import pandas as pd

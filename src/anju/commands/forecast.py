@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, deployment_from, err_console
+from anju.commands._common import console, deployment_from
 from anju.commands.options import (
     CategoryOpt,
     CellSizeOpt,
@@ -31,6 +31,7 @@ from anju.commands.options import (
     grid_frame,
     hot_area,
     study,
+    valid_day,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def forecast(
     category: CategoryOpt = None,
     shift: ShiftOpt = None,
     shift_weight: ShiftWeightOpt = None,
-    date: Annotated[str | None, typer.Option("--date", help="预测起点 / window start (default: day after the last "
+    date: Annotated[str | None, typer.Option("--date", callback=valid_day, help="预测起点 / window start (default: day after the last "
                                                             "incident)")] = None,
     horizon: Annotated[str, typer.Option("--horizon", help="预测时长 / window length, e.g. 1D, 7D")] = "1D",
     station: StationOpt = None,
@@ -110,6 +111,7 @@ def forecast(
                            study_layer=layer, study_id=area, hot_area_m2=hot_area(hot, cell_size), ties=ties)
     frame, window = res.frame, res.window
     model = res.name
+    _say_date_only(int(getattr(res.model, "date_only_excluded_", 0)), "班次预测 / the shift forecast")
     if res.choice is not None:
         _print_choice(res.choice, dep.lang)
     d = _out_dir(out, dep, f"{model}-{window.start:%Y%m%d}")
@@ -137,9 +139,9 @@ def backtest_cmd(
     category: CategoryOpt = None,
     shift: ShiftOpt = None,
     shift_weight: ShiftWeightOpt = None,
-    start: Annotated[str | None, typer.Option("--start", help="首个预测起点 / first origin (default: 26 weeks "
+    start: Annotated[str | None, typer.Option("--start", callback=valid_day, help="首个预测起点 / first origin (default: 26 weeks "
                                                               "before the end)")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="最后起点之后 / origins before this (default: last "
+    end: Annotated[str | None, typer.Option("--end", callback=valid_day, help="最后起点之后 / origins before this (default: last "
                                                           "incident)")] = None,
     step: Annotated[str, typer.Option("--step", help="起点间隔 / origin step")] = "7D",
     horizon: Annotated[str, typer.Option("--horizon", help="预测时长 / window length")] = "7D",
@@ -206,7 +208,7 @@ def patrol_plan(
     shift: Annotated[str, typer.Option("--shift", "-s", help="班次 / shift: 早班 中班 夜班 (day/evening/night) or "
                                                              "22-06")],
     units: Annotated[int, typer.Option("--units", "-k", help="巡逻组数 / patrol units")],
-    date: Annotated[str | None, typer.Option("--date", help="日期 / day of the shift (default: day after last "
+    date: Annotated[str | None, typer.Option("--date", callback=valid_day, help="日期 / day of the shift (default: day after last "
                                                             "incident)")] = None,
     model: ModelOpt = "prospective",
     category: CategoryOpt = None,
@@ -251,7 +253,7 @@ def patrol_plan(
 
 def alerts(
     ctx: typer.Context,
-    on: Annotated[str | None, typer.Option("--on", help="日期 / day (default: last day with incidents)")] = None,
+    on: Annotated[str | None, typer.Option("--on", callback=valid_day, help="日期 / day (default: last day with incidents)")] = None,
     by: Annotated[str, typer.Option("--by", help="逗号分隔的区域层级 / comma-separated area levels, e.g. "
                                                  "community,station")] = "community,station",
     weeks: Annotated[int, typer.Option("--weeks", help="基线周数 / baseline weeks")] = 8,
@@ -304,8 +306,10 @@ def sangao(
         th, names, p = svc.sangao(dep, lake, period, station=station, area=area.removesuffix("_id"),
                                   hour_band=hour_band, top=top)
     if th.total == 0:
-        err_console.print(f"{p} 无警情 / no incidents for this selection")
-        raise typer.Exit(1)
+        from anju.errors import DataNotFoundError
+
+        raise DataNotFoundError(f"{p}: no incidents for this selection; check --period and --station",
+                                zh=f"{p} 没有符合条件的警情；请检查 --period 与 --station")
     tab = Table(title=f"三高 {p}{' ' + station if station else ''}(共 {th.total} 起)")
     for c in ("名次", "地区 area", "时段 hours", "类型 category", "起数 n", "占比 share"):
         tab.add_column(c)
@@ -329,6 +333,14 @@ def sangao(
     for name, df, key in rankings:
         console.print(f"{name}: " + ";".join(f"{getattr(r, key)} {r.n}起({r.share:.0%})"
                                              for r in df.head(5).itertuples()))
+    _say_date_only(int(th.meta.get("date_only_excluded", 0)), "时段与组合 / hour bands and combinations")
+
+
+def _say_date_only(n: int, what: str) -> None:
+    """Say how many date-only rows a time-of-day analysis left out (see anju.analytics.timeofday)."""
+    if n:
+        console.print(f"注意 / note: {n:,} 条警情只有日期、没有时刻，未计入{what.split(' / ')[0]} / {n:,} incidents "
+                      f"carry a date but no time and are left out of {what.split(' / ')[1]}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -27,9 +27,27 @@ if TYPE_CHECKING:
 
 __all__ = ["AREA_LEVELS", "AreaLevelOpt", "CategoryOpt", "CellSizeOpt", "CompareOpt", "GridOffsetOpt",
            "GridRotationOpt", "HotAreaOpt", "ModelOpt", "ModelsOpt", "OutDirOpt", "PeriodOpt", "SeedOpt",
-           "StationOpt", "StudyAreaOpt", "TiesOpt", "check_level", "grid_frame", "hot_area", "out_dir", "study"]
+           "StationOpt", "StudyAreaOpt", "TiesOpt", "check_level", "grid_frame", "hot_area", "out_dir", "study",
+           "valid_day", "valid_out_dir"]
 
 AREA_LEVELS = ("district", "street", "community", "grid", "station", "police_district")
+
+def valid_out_dir(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Option callback for ``--out``: refuse at once a directory that cannot be made (a file in its way), so a
+    command fails before its work, not after it."""
+    from anju.errors import ConfigError
+
+    if value is None:
+        return None
+    for parent in (value, *value.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--out {value}: {parent} is a file, so the output directory cannot be made there; "
+                                  "--out names a directory",
+                                  zh=f"--out {value}：{parent} 是一个文件，无法在其中建立输出目录；--out 应为目录")
+            break
+    return value
+
 
 PeriodOpt = Annotated[str, typer.Option(
     "--period", help="时段：2025H2、2025Q3、2025-07、2025、2025-01-01..2025-03-31，latest = 数据中最近的半年 / period: "
@@ -46,7 +64,7 @@ AreaLevelOpt = Annotated[str | None, typer.Option(
 CellSizeOpt = Annotated[float, typer.Option("--cell-size", min=1.0,
                                             help="网格边长（米）/ grid cell size in metres.")]
 OutDirOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="输出目录（命令在其中写出各自的文件）/ output directory (the command names its files there).")]
+    "--out", "-o", callback=valid_out_dir, help="输出目录（命令在其中写出各自的文件）/ output directory (the command names its files there).")]
 ModelOpt = Annotated[str, typer.Option(
     "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp | blend.")]
 ModelsOpt = Annotated[str, typer.Option(
@@ -68,6 +86,23 @@ StationOpt = Annotated[str | None, typer.Option("--station", help="派出所编�
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="随机种子 / random seed.")]
 
 
+def valid_day(param: typer.CallbackParam, value: str | None) -> str | None:
+    """Option callback: ``value`` if it is a calendar day (``2025-07-01``), else a clear bilingual error."""
+    from anju.errors import ConfigError
+
+    if value is None:
+        return None
+    import pandas as pd
+
+    try:
+        pd.Timestamp(value)
+    except (ValueError, OverflowError):
+        opt = param.opts[0] if param.opts else param.name
+        raise ConfigError(f"{opt} {value!r} is not a calendar day; write it as YYYY-MM-DD (e.g. 2025-07-01)",
+                          zh=f"{opt} 的取值 {value!r} 不是有效日期；请写成 YYYY-MM-DD（如 2025-07-01）") from None
+    return value
+
+
 def check_level(level: str | None, *, option: str = "--areas", extra: tuple[str, ...] = ()) -> str | None:
     """``level`` if it is an area level of the vocabulary (or one of ``extra``), else a clear error."""
     from anju.errors import ConfigError
@@ -75,7 +110,9 @@ def check_level(level: str | None, *, option: str = "--areas", extra: tuple[str,
     if level is None or level in AREA_LEVELS or level in extra:
         return level
     also = "".join(f", or {option} {x}" for x in extra)
-    raise ConfigError(f"{option} {level}: not an area level; expected one of {', '.join(AREA_LEVELS)}{also}")
+    also_zh = "".join(f"，或 {option} {x}" for x in extra)
+    raise ConfigError(f"{option} {level}: not an area level; expected one of {', '.join(AREA_LEVELS)}{also}",
+                      zh=f"{option} {level} 不是区域层级；应为 {', '.join(AREA_LEVELS)} 之一{also_zh}")
 
 
 def grid_frame(cell_size: float, offset: str = "0,0", rotation: float = 0.0) -> GridFrame:
@@ -86,7 +123,8 @@ def grid_frame(cell_size: float, offset: str = "0,0", rotation: float = 0.0) -> 
     try:
         ox, oy = (float(v) for v in offset.split(","))
     except ValueError:
-        raise ConfigError(f"--grid-offset {offset!r}: expected two numbers x,y (e.g. 75,0)") from None
+        raise ConfigError(f"--grid-offset {offset!r}: expected two numbers x,y (e.g. 75,0)",
+                          zh=f"--grid-offset 的取值 {offset!r} 无效：应为两个数 x,y（如 75,0）") from None
     return GridFrame(cell_size, ox, oy, rotation)
 
 
@@ -99,7 +137,9 @@ def hot_area(text: str | None, cell_size: float) -> float | None:
         return None
     if text.strip().lower() == "nij" and not (250 * 0.3048 - 1e-6 <= cell_size <= 600 * 0.3048 + 1e-6):
         raise ConfigError(f"--hot-area nij: the NIJ rules allow cells of 250–600 ft (76.2–182.9 m); "
-                          f"--cell-size is {cell_size:g} m")
+                          f"--cell-size is {cell_size:g} m",
+                          zh=f"--hot-area nij：NIJ 规则要求网格边长 250–600 英尺（76.2–182.9 米），--cell-size 为 "
+                             f"{cell_size:g} 米")
     return parse_area(text)
 
 
@@ -117,6 +157,12 @@ def out_dir(out: Path | None, default: Path) -> Path:
 
     d = out if out is not None else default
     if d.exists() and not d.is_dir():
-        raise ConfigError(f"--out {d} is a file; --out names a directory (the command writes its files there)")
-    d.mkdir(parents=True, exist_ok=True)
+        raise ConfigError(f"--out {d} is a file; --out names a directory (the command writes its files there)",
+                          zh=f"--out {d} 是一个文件；--out 应为目录（命令在其中写出文件）")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {d}: cannot create the output directory ({exc.strerror or exc}); choose a "
+                          "writable directory",
+                          zh=f"--out {d}：无法创建输出目录（{exc.strerror or exc}）；请换一个可写的目录") from None
     return d

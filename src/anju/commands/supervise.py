@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from anju.commands._common import console, deployment_from, settings_from
+from anju.commands.options import valid_out_dir
 from anju.config import Settings
 from anju.errors import AnjuError
 
@@ -137,7 +138,7 @@ def register(app: typer.Typer) -> None:
 
     @g.command("report")
     def report_cmd(ctx: typer.Context, case_id: Annotated[int, typer.Argument()],
-                   out: Annotated[Path, typer.Option("--out", "-o", help="输出目录（写入 case-<编号>.docx）/ output directory "
+                   out: Annotated[Path, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录（写入 case-<编号>.docx）/ output directory "
                                                      "(writes case-<id>.docx).")]) -> None:
         """个案报告（Word）/ printable case report."""
         from anju.ops.models import SupervisionCase

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from anju.commands._common import console, deployment_from, progress
-from anju.commands.options import CategoryOpt, OutDirOpt
+from anju.commands.options import CategoryOpt, OutDirOpt, valid_out_dir
 from anju.errors import ConfigError
 
 text_app = typer.Typer(
@@ -123,7 +124,7 @@ def classify(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="输入 CSV/XLSX / input file")],
     task: TaskOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录：写出 <文件名>.<任务>.csv|xlsx / output "
+    out: Annotated[Path, typer.Option("--out", "-o", callback=valid_out_dir, help="输出目录：写出 <文件名>.<任务>.csv|xlsx / output "
                                                           "directory: writes <name>.<task>.csv|xlsx there")],
     text_column: TextColOpt = None,
     threshold: Annotated[float | None, typer.Option(help="复核阈值 / review threshold (0–1)")] = None,
@@ -133,6 +134,7 @@ def classify(
     """对文件逐行分类 / classify each row's text; writes the rows with label, confidence and review flag."""
     from anju.commands.options import out_dir
     from anju.services import text as svc
+    from anju.text.tasks import XLSX_CELL_LIMIT
 
     dep = deployment_from(ctx)
     settings = dep.settings
@@ -144,13 +146,21 @@ def classify(
 
         ext = fmt or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
         if ext not in ("csv", "xlsx"):
-            raise ConfigError(f"--format must be csv or xlsx; got {fmt!r}")
+            raise ConfigError(f"--format must be csv or xlsx; got {fmt!r}",
+                              zh=f"--format 应为 csv 或 xlsx；实际为 {fmt!r}")
         target = out_dir(out, out) / f"{file.stem}.{task}.{ext}"
         summary = svc.classify_file(dep, task, file, target, text_column=text_column, threshold=threshold,
                                     on_progress=step)
     how = summary["model"] or "关键词规则（未训练模型）/ keyword rules (no trained model)"
-    console.print(f"{summary['rows']} 行 / rows → [bold]{summary['out']}[/]; 待复核 / needs review "
+    console.print(f"{summary['rows']} 行 / rows → [bold]{escape(summary['out'])}[/]; 待复核 / needs review "
                   f"{summary['needs_review']}; 方法 / using {how}")
+    if summary["empty"]:
+        console.print(f"{summary['empty']} 行文本为空，未分类（标为待复核）/ rows with an empty text, not classified "
+                      "(marked for review)")
+    if summary["truncated_cells"]:
+        console.print(f"[bold yellow]注意 / note:[/] {summary['truncated_cells']} 个单元格超过 Excel 上限 "
+                      f"{XLSX_CELL_LIMIT:,} 字符，已截断；完整文本请用 --format csv / cells longer than Excel's "
+                      f"{XLSX_CELL_LIMIT:,} characters were truncated; use --format csv for the full texts")
     t = Table(show_header=True, header_style="bold")
     t.add_column(task)
     t.add_column("n", justify="right")

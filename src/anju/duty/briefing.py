@@ -25,6 +25,8 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, Field, ValidationError
 
+from anju.analytics.timeofday import timed_mask
+from anju.config import read_config_text
 from anju.duty.districting import patrol_districts
 from anju.duty.dosage import PLAN_COLUMNS
 from anju.errors import ConfigError
@@ -93,11 +95,12 @@ def load_briefing_config(path: str | Path | None = None) -> BriefingConfig:
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"briefing configuration not found: {p}.", key="config")
-        text, where = p.read_text(encoding="utf-8"), p
+        text, where = read_config_text(p), p
     try:
         cfg = BriefingConfig.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+        raise ConfigError(f"not valid TOML: {exc}", path=where,
+                          zh=f"不是有效的 TOML（{exc}）；请修正该行") from None
     except ValidationError as exc:
         e = exc.errors()[0]
         raise ConfigError(f"{e['msg']}; got {e.get('input')!r}", path=where,
@@ -304,6 +307,7 @@ def build_briefing(events: pd.DataFrame, communities: pd.DataFrame, day: Any, *,
         stops = stops[["station_id", "shift", "unit", "visit", "box_id", "cell_id", "x", "y", "arrive", "depart",
                        "stop_minutes", "risk"]]
     meta = {"data_through": f"{d - pd.Timedelta(days=1):%Y-%m-%d}", "events": len(ev),
+            "date_only_excluded": int((~timed_mask(ev)).sum()),  # left out of 三高 hours and shift plans
             "config": cfg.model_dump(mode="json"), "method": "alerts: Poisson control limits; areas: SKATER "
             "(spopt) over communities; stops: Koper 10–16 min, revisit ≤ 2 h"}
     return Briefing(day=d, alerts=alerts, stations=st_df, three_highs=th, areas=areas, plan=plan, stops=stops,

@@ -65,6 +65,13 @@ class ImportResult:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    from anju.files import reading_table
+
+    with reading_table(path):
+        return _read_table(path)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls"):
         return pd.read_excel(path, engine="calamine", dtype=str)

@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from anju.analytics.change import poisson_test
+from anju.config import read_config_text
 from anju.errors import ConfigError
 
 __all__ = ["DISTRICT", "KpiDef", "KpiSet", "Measure", "compute_kpis", "kpi_trend", "load_kpis", "rows_behind"]
@@ -105,11 +106,12 @@ def load_kpis(path: str | Path | None = None) -> KpiSet:
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"KPI definition file not found: {p}.", key="kpi")
-        text, where = p.read_text(encoding="utf-8"), p
+        text, where = read_config_text(p), p
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+        raise ConfigError(f"not valid TOML: {exc}", path=where,
+                          zh=f"不是有效的 TOML（{exc}）；请修正该行") from None
     try:
         return KpiSet.model_validate(data)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anju.analytics.timeofday import PRECISION_COLUMN
 from anju.config import Settings
 from anju.duty.briefing import Briefing, BriefingConfig, build_briefing, history_days, load_briefing_config
 from anju.errors import DataNotFoundError
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 _EVENT_COLUMNS = ("record_key", "reported_at", "family", "category", "x", "y", "community_id", "police_district_id",
-                  "grid_id", "station_id")
+                  "grid_id", "station_id", PRECISION_COLUMN)  # shifts and 三高 leave date-only rows out by it
 
 
 def duty_dir(settings: Settings) -> Path:

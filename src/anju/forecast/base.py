@@ -113,7 +113,7 @@ class ForecastModel:
         shift = self.parsed_shift
         w = np.ones(len(ev))
         if shift is not None:
-            inside = shift.contains(ev.hour)
+            inside = ev.in_shift(shift)  # a date-only event is never inside a shift
             sw = float(self.shift_weight)  # type: ignore[attr-defined]
             if sw == 0.0:
                 ev = ev.take(inside)
@@ -146,7 +146,8 @@ class ForecastModel:
         self.times_ = np.sort(ev.t)  # every training time (before family/shift selection): where the data ends
         self.n_events_ = len(sel)
         shift = self.parsed_shift
-        self.target_times_ = sel.t if shift is None else sel.t[shift.contains(sel.hour)]
+        self.target_times_ = sel.t if shift is None else sel.t[sel.in_shift(shift)]
+        self.date_only_excluded_ = ev.date_only if shift is not None else 0
         self._fit(sel, w)
         return self
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anju.analytics.timeofday import PRECISION_COLUMN, timed_mask
 from anju.errors import ConfigError
 
 __all__ = [
@@ -205,12 +206,17 @@ def as_window(window: Window | tuple[Any, Any] | Sequence[Any]) -> Window:
 
 @dataclass(frozen=True, eq=False)
 class EventArrays:
-    """Validated event arrays: coordinates in metres, times in float days, hour of day, optional family."""
+    """Validated event arrays: coordinates in metres, times in float days, hour of day, optional family.
+
+    ``timed`` (optional) marks the events whose time of day is known; a date-only event (lake time precision
+    ``day``, stored at midnight) is never inside a shift (:mod:`anju.analytics.timeofday`).
+    """
 
     x: np.ndarray
     y: np.ndarray
     t: np.ndarray
     family: np.ndarray | None = None
+    timed: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.x.size)
@@ -220,10 +226,21 @@ class EventArrays:
         """Hour of day as a float in [0, 24)."""
         return (self.t - np.floor(self.t)) * 24.0
 
+    @property
+    def date_only(self) -> int:
+        """How many events carry a date only (no time of day)."""
+        return 0 if self.timed is None else int((~self.timed).sum())
+
+    def in_shift(self, shift: Shift) -> np.ndarray:
+        """Boolean mask: the event's time of day is inside ``shift`` (never for a date-only event)."""
+        inside = shift.contains(self.hour)
+        return inside if self.timed is None else inside & self.timed
+
     def take(self, keep: np.ndarray) -> EventArrays:
         """The subset of events where ``keep`` is true (or at the given indices)."""
         fam = None if self.family is None else self.family[keep]
-        return EventArrays(self.x[keep], self.y[keep], self.t[keep], fam)
+        timed = None if self.timed is None else self.timed[keep]
+        return EventArrays(self.x[keep], self.y[keep], self.t[keep], fam, timed)
 
     def select(self, *, family: str | Sequence[str] | None = None, shift: Shift | None = None) -> EventArrays:
         """Events of the given family (or families) and inside the given shift's hours."""
@@ -231,7 +248,7 @@ class EventArrays:
         if family is not None:
             keep &= self.family_mask(family)
         if shift is not None:
-            keep &= shift.contains(self.hour)
+            keep &= self.in_shift(shift)
         return self.take(keep)
 
     def family_mask(self, family: str | Sequence[str]) -> np.ndarray:
@@ -290,13 +307,14 @@ def as_events(events: Any) -> EventArrays:
     ta = to_days(t)
     fam = _column(events, ("family",))
     fa = None if fam is None else np.asarray(fam, dtype=object)
+    tm = timed_mask(events) if isinstance(events, pd.DataFrame) and PRECISION_COLUMN in events.columns else None
     if not (xa.shape == ya.shape == ta.shape) or xa.ndim != 1:
         raise ConfigError(f"x, y and t must be 1-D and the same length. Got {xa.shape}, {ya.shape}, {ta.shape}.",
                           key="events")
     ok = np.isfinite(xa) & np.isfinite(ya) & np.isfinite(ta)
     if not ok.all():
-        return EventArrays(xa[ok], ya[ok], ta[ok], None if fa is None else fa[ok])
-    return EventArrays(xa, ya, ta, fa)
+        return EventArrays(xa[ok], ya[ok], ta[ok], None if fa is None else fa[ok], None if tm is None else tm[ok])
+    return EventArrays(xa, ya, ta, fa, tm)
 
 
 def parse_horizon(horizon: Any) -> pd.Timedelta:

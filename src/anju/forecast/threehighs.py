@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from ibis import _
 
+from anju.analytics.timeofday import date_only_count, timed
 from anju.errors import ConfigError
 from anju.forecast.tables import as_ibis, category_label, require, time_column
 
@@ -110,11 +111,15 @@ def three_highs(
         start_hour=(t[tc].hour() // hour_band) * hour_band,
     )
     total = int(t.count().to_pandas())
+    # hour bands need a time of day: date-only rows are left out of them (and counted), not put at 00:00
+    excluded = date_only_count(t)
+    tt, timed_total = timed(t), total - excluded
     areas = _ranked(t.filter(t.area_id.notnull()).group_by("area_id").aggregate(n=_.count()), total, top)
-    hours = _ranked(t.group_by("start_hour").aggregate(n=_.count()), total, None)
+    hours = _ranked(tt.group_by("start_hour").aggregate(n=_.count()), timed_total, None)
     cats = _ranked(t.group_by("cat").aggregate(n=_.count()), total, top).rename(columns={"cat": "category"})
     combos = _ranked(
-        t.filter(t.area_id.notnull()).group_by(["area_id", "start_hour", "cat"]).aggregate(n=_.count()), total, top
+        tt.filter(tt.area_id.notnull()).group_by(["area_id", "start_hour", "cat"]).aggregate(n=_.count()),
+        timed_total, top
     ).rename(columns={"cat": "category"})
     for df in (hours, combos):
         df["start_hour"] = df["start_hour"].astype(int)
@@ -124,5 +129,5 @@ def three_highs(
         df.insert(df.columns.get_loc("category") + 1, "label", [category_label(c, taxonomy, lang) for c in df["category"]])
     hours = hours.head(top)
     meta = {"start": lo, "end": hi, "station": station, "area_col": area_col, "hour_band": hour_band,
-            "family": family}
+            "family": family, "date_only_excluded": excluded}
     return ThreeHighs(areas=areas, hours=hours, categories=cats, combos=combos, total=total, meta=meta)

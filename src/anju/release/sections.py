@@ -792,6 +792,8 @@ _WARNINGS = {
 
 def _data_notes(inp: ReleaseInputs) -> list[tuple[str, str]]:
     """The appendix's data paragraphs: what was excluded (per reason) and the warnings the data needs."""
+    from anju.analytics.periods import in_period
+    from anju.analytics.timeofday import date_only_count
     from anju.lake.schema import QUARANTINE_REASONS
 
     rt_zh, rt_en = inp.record_type
@@ -808,6 +810,13 @@ def _data_notes(inp: ReleaseInputs) -> list[tuple[str, str]]:
     else:
         out.append(("排除的数据：提供本期记录的导入批次没有被隔离的行。",
                     "Excluded data: the imports that supplied this period quarantined no row."))
+    n_day = date_only_count(in_period(inp.incidents, inp.period))
+    if n_day:
+        out.append((f"排除的数据（按时刻的数字）：本期有 {n_day:,} 行记录只有日期、没有时刻，不计入夜间警情、夜间占比、"
+                    "夜间热力图与时段分布（否则都会被算作 00:00）；这些记录计入其他所有数字。",
+                    f"Excluded data (time-of-day figures): {n_day:,} records of the period carry a date but no time; "
+                    "they count in no night figure, night share, night heat map or hour profile (they would all "
+                    "fall at 00:00), and in every other figure."))
     w = inp.warnings
     if w is not None:
         for check, v, of in zip(w["check"], w["value"], w["of"], strict=True):

@@ -57,7 +57,8 @@ def day_after_last(dep: Deployment, lake: Lake, selection: Selection) -> pd.Time
     t = select(dep, lake, selection)
     last = t.reported_at.max().to_pandas()
     if last is None or pd.isna(last):
-        raise DataNotFoundError(f"the lake holds no incidents for {selection.describe()}; run `anju ingest` first.")
+        raise DataNotFoundError(f"the lake holds no incidents for {selection.describe()}; run `anju ingest` first.",
+                                zh=f"数据湖中没有符合 {selection.describe()} 的警情；请先用 `anju ingest` 导入数据")
     return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
 
 
@@ -371,7 +372,15 @@ def alerts(dep: Deployment, lake: Lake, *, on: Any = None, by: list[str] | None 
     from anju.forecast.alerts import alert_levels
 
     table = lake.incidents()
-    day = pd.Timestamp(on) if on else pd.Timestamp(table.reported_at.max().to_pandas()).normalize()
+    if on:
+        day = pd.Timestamp(on)
+    else:
+        last = table.reported_at.max().to_pandas()
+        if last is None or pd.isna(last):
+            raise DataNotFoundError(f"the lake in {dep.data_dir} has no incidents; import some with `anju ingest` "
+                                    "first (or pass --on)",
+                                    zh=f"{dep.data_dir} 的数据湖中没有警情；请先用 `anju ingest` 导入数据")
+        day = pd.Timestamp(last).normalize()
     levels = [area_column(b) or b for b in (by or ["community", "station"])]
     res = alert_levels(table, on=day, by=levels, weeks=weeks, lang=lang or dep.lang, taxonomy=dep.taxonomy)
     names = {col: area_names(lake, col) for col in levels}

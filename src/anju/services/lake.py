@@ -14,6 +14,7 @@ import pandas as pd
 
 from anju.analytics._common import LEVELS, area_column, in_period
 from anju.analytics.periods import Period
+from anju.analytics.timeofday import PRECISION_COLUMN
 from anju.errors import DataNotFoundError, GeoError
 from anju.lake.engine import open_lake as _open_engine
 
@@ -40,7 +41,9 @@ def latest_period(lake: Lake, kind: str = "half") -> Period:
     latest = lake.incidents().reported_at.max().execute()
     if latest is None or pd.isna(latest):
         raise DataNotFoundError(f"the lake in {lake.settings.data_dir} has no incidents; import some with "
-                                "`anju ingest` (or build the demo with `anju demo`) first")
+                                "`anju ingest` (or build the demo with `anju demo`) first",
+                                zh=f"{lake.settings.data_dir} 的数据湖中没有警情；请先用 `anju ingest` 导入数据"
+                                   "（或用 `anju demo` 生成演示数据）")
     ts = pd.Timestamp(latest)
     code = {"half": f"{ts.year}H{1 if ts.month <= 6 else 2}", "quarter": f"{ts.year}Q{(ts.month - 1) // 3 + 1}",
             "month": f"{ts.year}-{ts.month:02d}", "year": f"{ts.year}"}
@@ -141,12 +144,16 @@ def incident_frame(dep: Deployment, lake: Lake, selection: Selection, *, columns
     import numpy as np
 
     t = select(dep, lake, selection)
-    cols = list(dict.fromkeys(c for c in ("x", "y", "lon", "lat", "reported_at", *columns) if c in t.columns))
+    # the precision column comes along so shift analyses can leave date-only rows out (anju.analytics.timeofday)
+    cols = list(dict.fromkeys(c for c in ("x", "y", "lon", "lat", "reported_at", PRECISION_COLUMN, *columns)
+                              if c in t.columns))
     df = t.select(*cols).to_pandas()
     what = selection.describe()
     if df.empty:
         raise DataNotFoundError(f"the lake holds no incidents for {what}; run `anju ingest` first or widen the "
-                                "selection (--period, --category, --area).")
+                                "selection (--period, --category, --area).",
+                                zh=f"数据湖中没有符合 {what} 的警情；请先用 `anju ingest` 导入数据，或放宽筛选条件"
+                                   "（--period、--category、--area）")
     df["reported_at"] = pd.to_datetime(df["reported_at"])
     if not need_xy:
         return df.reset_index(drop=True), None

@@ -33,7 +33,9 @@ def _check_coverage(incidents: Any, period: Period) -> None:
     span = t.aggregate(first=t.reported_at.min(), last=t.reported_at.max()).to_pandas().iloc[0]
     if pd.isna(span["first"]):
         raise DataNotFoundError("the lake has no incidents; import some with `anju ingest` (or build the demo with "
-                                "`anju demo`) before `anju release`")
+                                "`anju demo`) before `anju release`",
+                                zh="数据湖中没有警情；请先用 `anju ingest` 导入数据（或用 `anju demo` 生成演示数据），"
+                                   "再运行 `anju release`")
     first, last = pd.Timestamp(span["first"]).date(), pd.Timestamp(span["last"]).date()
     if period.end <= first or period.start > last:
         raise DataNotFoundError(f"no incident in the release period {period.code} ({period.start} – {period.last_day}); "
@@ -161,6 +163,27 @@ def default_out_dir(dep: Deployment, period: str, *, lang: str = "zh", public: b
     return dep.paths.releases / name
 
 
+def _check_early(period: str, compare: str | None, out: Path | str | None) -> None:
+    """The period, the comparison and the output folder, checked before any work."""
+    from anju.analytics.periods import Period, resolve_comparison
+    from anju.services.lake import LATEST
+
+    if str(period).strip().lower() != LATEST:
+        p = Period.parse(period)
+        if compare:
+            resolve_comparison(p, compare)
+    elif compare:
+        resolve_comparison(Period.parse("2025H1"), compare)  # only its spelling: 'latest' is read from the lake
+    if out is not None:
+        for parent in (Path(out), *Path(out).parents):
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ReleaseError(f"--out {out}: {parent} is a file, so the release folder cannot be made there; "
+                                       "choose a directory",
+                                       zh=f"--out {out}：{parent} 是一个文件，无法在其中建立发布目录；请换一个目录")
+                break
+
+
 def build_release(
     dep: Deployment,
     period: str = "latest",
@@ -192,6 +215,7 @@ def build_release(
     if language not in ("zh", "en"):
         raise ReleaseError(f"release language must be 'zh' or 'en'; got {language!r}. Use --lang zh or --lang en.")
     wanted = check_formats(formats)  # before the lake is read: a typo fails at once
+    _check_early(period, compare, out)  # and before the PDF worker starts: bad input fails in milliseconds
     # the PDF (the slowest file) is laid out in a second process that imports its libraries while we assemble
     with RenderWorker(("pdf",), enabled="pdf" in wanted) as worker, open_lake(dep) as lake:
         release = release_model(dep, lake, period, compare=compare, lang="en" if language == "en" else "zh", by=by)

@@ -42,14 +42,14 @@ def train(dep: Deployment, task: str, data: str | Path | None = None, **kwargs: 
     """Train the ``task`` model (category, fraud, department, charge) and save it in the model store."""
     from anju.text.tasks import train_task
 
-    return train_task(dep.settings, task, data, taxonomy=dep.taxonomy, **kwargs)
+    return train_task(dep, task, data, **kwargs)
 
 
 def evaluate(dep: Deployment, task: str, data: str | Path | None = None, **kwargs: Any) -> dict[str, Any]:
     """Re-evaluate the saved ``task`` model on the held-out part of its data."""
     from anju.text.tasks import evaluate_task
 
-    return evaluate_task(dep.settings, task, data, **kwargs)
+    return evaluate_task(dep, task, data, **kwargs)
 
 
 def classify_file(dep: Deployment, task: str, in_path: str | Path, out_path: str | Path, *,
@@ -57,7 +57,7 @@ def classify_file(dep: Deployment, task: str, in_path: str | Path, out_path: str
     """Classify each row's text of a CSV/XLSX file with the task's latest model (keyword rules without one)."""
     from anju.text.tasks import classify_file as run
 
-    return run(dep.settings, task, in_path, out_path, on_progress=on_progress, **kwargs)
+    return run(dep, task, in_path, out_path, on_progress=on_progress, **kwargs)
 
 
 def models(dep: Deployment, task: str | None = None) -> list[ModelInfo]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from anju.analytics.change import change_table
 from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period
+from anju.analytics.timeofday import PRECISION_COLUMN, timed_mask
 from anju.ops.models import Community, profile_as_of
 from anju.taxonomy import Taxonomy
 
@@ -57,11 +58,13 @@ def lake_figures(incidents: ibis.Table, end: dt.date, *, families: Sequence[str]
         dt.date(end.year - 1, 2, 28)
     t = incidents.filter((incidents.reported_at >= start) & (incidents.reported_at < end)
                          & incidents.family.isin(list(families)) & incidents.community_id.notnull())
-    df = t.select("community_id", "category", "address", "reported_at").to_pandas()
+    df = t.select("community_id", "category", "address", "reported_at",
+                  *[c for c in (PRECISION_COLUMN,) if c in t.columns]).to_pandas()
     if df.empty:
         return pd.DataFrame(columns=["community_id", "count", "night_share", "repeat_share"]), {}
     hour = pd.to_datetime(df["reported_at"]).dt.hour
-    df["night"] = (hour >= NIGHT_HOURS[0]) | (hour < NIGHT_HOURS[1])
+    timed = timed_mask(df)  # a date-only call has no hour: neither night nor day in the night share
+    df["night"] = ((hour >= NIGHT_HOURS[0]) | (hour < NIGHT_HOURS[1])).astype(float).where(timed)
     addr = df["address"].fillna("").astype(str)
     df["repeat"] = (addr != "") & df.assign(a=addr).groupby(["community_id", "a"])["a"].transform("size").gt(1)
     g = df.groupby("community_id").agg(count=("night", "size"), night_share=("night", "mean"),

@@ -87,7 +87,8 @@ def _read_text_file(path: Path) -> tuple[str, str]:
             return raw.decode(enc), enc.replace("-sig", "")
         except UnicodeDecodeError:
             continue
-    raise EncodingError(f"{path} is neither UTF-8 nor GB18030; re-save it as UTF-8")
+    raise EncodingError(f"{path} is neither UTF-8 nor GB18030; re-save it as UTF-8",
+                        zh=f"{path} 既不是 UTF-8 也不是 GB18030 编码；请另存为 UTF-8")
 
 
 def load_cail_charges(path: str | Path, charges: dict[str, str] | None = None) -> pd.DataFrame:
@@ -104,7 +105,8 @@ def load_cail_charges(path: str | Path, charges: dict[str, str] | None = None) -
     if p.is_dir():
         p = p / "data_train.json"
     if not p.exists():
-        raise DataNotFoundError(f"CAIL2018 file {p} not found; pass data_train.json or the cail2018-small folder")
+        raise DataNotFoundError(f"CAIL2018 file {p} not found; pass data_train.json or the cail2018-small folder",
+                                zh=f"找不到 CAIL2018 文件 {p}；请给出 data_train.json 或 cail2018-small 目录")
     charges = charges or CAIL_CHARGES
     content, enc = _read_text_file(p)
     texts, labels, names = [], [], []
@@ -127,34 +129,57 @@ def load_cail_charges(path: str | Path, charges: dict[str, str] | None = None) -
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV (UTF-8 or GB18030, detected) or Excel file as strings."""
+    """A CSV (UTF-8 or GB18030, detected), Excel or Parquet file as text cells; an empty cell stays missing (None).
+
+    A file that cannot be read as a table (empty, a CSV renamed ``.xlsx``, an unterminated quote…) is an
+    :class:`~anju.errors.IngestError` naming the file and the fix, never a parser traceback.
+    """
+    import io
+
     p = Path(path)
     if not p.exists():
-        raise DataNotFoundError(f"file {p} not found")
+        raise DataNotFoundError(f"file {p} not found", zh=f"文件 {p} 不存在；请检查路径")
+    if p.is_dir():
+        raise IngestError(f"{p} is a directory; pass a CSV, XLSX or Parquet file",
+                          zh=f"{p} 是一个目录；请给出 CSV、XLSX 或 Parquet 文件")
     suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(p, engine="calamine", dtype=str)
-    if suffix in (".csv", ".txt", ".tsv"):
-        import io
+    if suffix not in (".xlsx", ".xlsm", ".xls", ".csv", ".txt", ".tsv", ".parquet"):
+        raise IngestError(f"{p}: unsupported file type {suffix!r}; use .csv, .xlsx or .parquet",
+                          zh=f"{p}：不支持的文件类型 {suffix!r}；请使用 .csv、.xlsx 或 .parquet")
+    if p.stat().st_size == 0:
+        raise IngestError(f"{p} is empty (0 bytes); export the table again", zh=f"{p} 是空文件（0 字节）；请重新导出该表")
+    from anju.files import reading_table
 
-        content, _ = _read_text_file(p)
-        return pd.read_csv(io.StringIO(content), dtype=str, sep="\t" if suffix == ".tsv" else ",")
-    if suffix == ".parquet":
-        return pd.read_parquet(p).astype(str)
-    raise IngestError(f"{p}: unsupported file type {suffix!r}; use .csv, .xlsx or .parquet")
+    with reading_table(p):
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            df = pd.read_excel(p, engine="calamine", dtype=str)
+        elif suffix == ".parquet":
+            df = pd.read_parquet(p)
+            df = df.astype(object).where(df.notna(), None)
+            df = df.apply(lambda col: col.map(lambda v: v if v is None else str(v)))
+        else:
+            content, _ = _read_text_file(p)
+            df = pd.read_csv(io.StringIO(content), dtype=str, sep="\t" if suffix == ".tsv" else ",")
+    if len(df.columns) == 0:
+        raise IngestError(f"{p} has no columns; export the table again with its header",
+                          zh=f"{p} 没有任何列；请带表头重新导出")
+    return df.astype(object).where(df.notna(), None)
 
 
 def _pick(columns: Sequence[str], wanted: Sequence[str], given: str | None, what: str, path: Path) -> str:
     if given is not None:
         if given not in columns:
             raise IngestError(f"{path}: no column {given!r} for the {what}; columns are {list(columns)}; "
-                              f"pass one of them with --{what}-column")
+                              f"pass one of them with --{what}-column",
+                              zh=f"{path}：没有列 {given!r}；现有列为 {list(columns)}；请用 --{what}-column 指定其一")
         return given
     for w in wanted:
         if w in columns:
             return w
     raise IngestError(f"{path}: cannot find the {what} column (tried {list(wanted)}); columns are "
-                      f"{list(columns)}; name it with --{what}-column")
+                      f"{list(columns)}; name it with --{what}-column",
+                      zh=f"{path}：找不到{'文本' if what == 'text' else '标签'}列（已尝试 {list(wanted)}）；现有列为 "
+                         f"{list(columns)}；请用 --{what}-column 指定")
 
 
 def load_labelled_file(path: str | Path, *, text_column: str | None = None,

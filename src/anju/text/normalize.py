@@ -91,7 +91,7 @@ def normalize_one(text: str | None) -> str:
     >>> normalize_one("  報警人稱：電動車 被盜，\\u200b聯繫電話１３８ＸＸＸＸ５６７８ ")
     '报警人称：电动车被盗，联系电话138****5678'
     """
-    if not text:
+    if not text or text != text:  # None, "" or a float NaN (a missing cell) is the empty text, never "nan"
         return ""
     s = str(text)
     if _NEEDS_TABLE.search(s) is not None:

@@ -21,16 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from anju.config import Settings, read_toml, validate_config
+from anju.config import read_toml, validate_config
 from anju.errors import ConfigError, DataNotFoundError, IngestError
-from anju.taxonomy import Taxonomy, load_taxonomy
-from anju.text.classify import KeywordRules, TextClassifier, rules_from_taxonomy
+from anju.taxonomy import Taxonomy
+from anju.text.classify import NEEDS_REVIEW, KeywordRules, TextClassifier, rules_from_taxonomy
 from anju.text.corpora import (
     CAIL_CHARGES,
     data_hash,
@@ -43,6 +43,10 @@ from anju.text.corpora import (
 from anju.text.models import ModelInfo, evaluate_predictions, list_models, load_model, save_model
 from anju.text.normalize import normalize
 from anju.text.segment import read_dictionary
+
+if TYPE_CHECKING:
+    from anju.config import Settings
+    from anju.deployment import Deployment
 
 __all__ = [
     "TASKS",
@@ -147,12 +151,12 @@ def _lake_data(settings: Settings, task: str, taxonomy: Taxonomy, max_rows: int)
     return out[out["text"].str.len() > 0].drop_duplicates("text").reset_index(drop=True)
 
 
-def training_data(settings: Settings, task: str, data: str | Path | None = None, *,
+def training_data(dep: Deployment, task: str, data: str | Path | None = None, *,
                   text_column: str | None = None, label_column: str | None = None,
-                  taxonomy: Taxonomy | None = None, max_rows: int = 100_000) -> tuple[pd.DataFrame, str]:
+                  max_rows: int = 100_000) -> tuple[pd.DataFrame, str]:
     """Labelled texts (``text``, ``label``) for a task and a description of where they came from."""
     _spec(task)
-    tax = taxonomy or load_taxonomy(data_dir=settings.data_dir)
+    settings, tax = dep.settings, dep.taxonomy
     if data is None:
         if task in ("category", "fraud"):
             return _lake_data(settings, task, tax, max_rows), f"lake:{settings.paths.lake}"
@@ -199,10 +203,9 @@ def _check_labels(task: str, labels: pd.Series, tax: Taxonomy, settings: Setting
 
 
 # ------------------------------------------------------------------------------------------ models
-def rules_for(task: str, settings: Settings, taxonomy: Taxonomy | None = None,
-              labels: Sequence[str] | None = None) -> KeywordRules | None:
-    """The keyword rules of a task (restricted to ``labels`` when given)."""
-    tax = taxonomy or load_taxonomy(data_dir=settings.data_dir)
+def rules_for(task: str, dep: Deployment, labels: Sequence[str] | None = None) -> KeywordRules | None:
+    """The keyword rules of a task (restricted to ``labels`` when given), from the deployment's taxonomy."""
+    settings, tax = dep.settings, dep.taxonomy
     if task == "category":
         return rules_from_taxonomy(tax, labels=labels)
     if task == "fraud":
@@ -220,9 +223,9 @@ def _deployment_dictionary(settings: Settings) -> list[tuple[str, int | None, st
     return read_dictionary(p) if p.exists() else []
 
 
-def train_task(settings: Settings, task: str, data: str | Path | None = None, *, text_column: str | None = None,
+def train_task(dep: Deployment, task: str, data: str | Path | None = None, *, text_column: str | None = None,
                label_column: str | None = None, threshold: float | None = None, C: float = 0.5,
-               taxonomy: Taxonomy | None = None, max_rows: int = 100_000,
+               max_rows: int = 100_000,
                frame: pd.DataFrame | None = None, source: str | None = None) -> ModelInfo:
     """Train a task's model on the fixed split, evaluate it on the held-out part and save it with its card.
 
@@ -230,10 +233,10 @@ def train_task(settings: Settings, task: str, data: str | Path | None = None, *,
     hold the data).
     """
     spec = _spec(task)
-    tax = taxonomy or load_taxonomy(data_dir=settings.data_dir)
+    settings, tax = dep.settings, dep.taxonomy
     if frame is None:
-        df, src = training_data(settings, task, data, text_column=text_column, label_column=label_column,
-                                taxonomy=tax, max_rows=max_rows)
+        df, src = training_data(dep, task, data, text_column=text_column, label_column=label_column,
+                                max_rows=max_rows)
     else:
         df, src = frame[["text", "label"]].copy(), source or "frame"
         _check_labels(task, df["label"], tax, settings, src)
@@ -243,7 +246,7 @@ def train_task(settings: Settings, task: str, data: str | Path | None = None, *,
     train_idx, test_idx = np.flatnonzero(~test), np.flatnonzero(test)
     label_set = sorted(set(labels))
     clf = TextClassifier(threshold=spec.threshold if threshold is None else threshold, C=C,
-                         rules=rules_for(task, settings, tax, label_set),
+                         rules=rules_for(task, dep, label_set),
                          dictionary=_deployment_dictionary(settings))
     clf.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
     metrics = _evaluate(clf, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
@@ -275,14 +278,14 @@ def _evaluate(clf: TextClassifier, texts: list[str], labels: list[str]) -> dict[
     return metrics
 
 
-def evaluate_task(settings: Settings, task: str, data: str | Path | None = None, *, version: int | None = None,
+def evaluate_task(dep: Deployment, task: str, data: str | Path | None = None, *, version: int | None = None,
                   text_column: str | None = None, label_column: str | None = None) -> dict[str, Any]:
     """Re-evaluate a saved model on the held-out part of its data (``data``, else the card's source).
 
     Returns ``{"info": ModelInfo, "metrics": dict, "data_matches_card": bool, "source": str}``; when the data is
     no longer available, the card's stored metrics are returned with ``source="card"``.
     """
-    clf, info = load_model(settings.paths.models, task, version)
+    clf, info = load_model(dep.model_store, task, version)
     if data is None:
         src = info.data_source
         if src.startswith("lake:"):
@@ -294,7 +297,7 @@ def evaluate_task(settings: Settings, task: str, data: str | Path | None = None,
                 return {"info": info, "metrics": info.metrics, "data_matches_card": None, "source": "card"}
     else:
         data_arg = data
-    df, src = training_data(settings, task, data_arg, text_column=text_column, label_column=label_column)
+    df, src = training_data(dep, task, data_arg, text_column=text_column, label_column=label_column)
     texts, labels = df["text"].astype(str).tolist(), df["label"].astype(str).tolist()
     test = fixed_split(texts, labels, TEST_SIZE)
     metrics = _evaluate(clf, [t for t, m in zip(texts, test, strict=True) if m],
@@ -304,24 +307,29 @@ def evaluate_task(settings: Settings, task: str, data: str | Path | None = None,
 
 
 # ------------------------------------------------------------------------------------------ classify
-def _classifier(settings: Settings, task: str) -> tuple[Any, ModelInfo | None]:
-    if list_models(settings.paths.models, task):
-        return load_model(settings.paths.models, task)
+def _classifier(dep: Deployment, task: str) -> tuple[Any, ModelInfo | None]:
+    if list_models(dep.model_store, task):
+        return load_model(dep.model_store, task)
     if task == "charge":
-        raise DataNotFoundError(f"no trained 'charge' model in {settings.paths.models}; train it with "
-                                "`anju text train --task charge --data ../shared/data/cail2018-small`")
-    return rules_for(task, settings), None
+        raise DataNotFoundError(f"no trained 'charge' model in {dep.model_store}; train it with "
+                                "`anju text train --task charge --data ../shared/data/cail2018-small`",
+                                zh=f"{dep.model_store} 中没有训练好的 charge 模型；请先运行 "
+                                   "`anju text train --task charge --data ../shared/data/cail2018-small`")
+    return rules_for(task, dep), None
 
 
-def classify_texts(settings: Settings, task: str, texts: Sequence[str | None], *,
+def classify_texts(dep: Deployment, task: str, texts: Sequence[str | None], *,
                    threshold: float | None = None) -> tuple[pd.DataFrame, ModelInfo | None]:
     """Classify texts with the task's latest model (keyword rules alone when none is trained yet)."""
     _spec(task)
-    clf, info = _classifier(settings, task)
+    clf, info = _classifier(dep, task)
     if isinstance(clf, KeywordRules):
         return clf.classify(texts), None
     return clf.classify(texts, threshold=threshold), info
 
+
+#: the most characters an Excel cell holds
+XLSX_CELL_LIMIT = 32_767
 
 PERSONAL_NAME_COLUMNS = ("报警人", "caller", "姓名", "留言用户", "当事人")
 PERSONAL_PHONE_COLUMNS = ("报警电话", "phone", "联系电话", "手机", "电话")
@@ -361,15 +369,17 @@ def _mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def classify_file(settings: Settings, task: str, in_path: str | Path, out_path: str | Path, *,
+def classify_file(dep: Deployment, task: str, in_path: str | Path, out_path: str | Path, *,
                   text_column: str | None = None, threshold: float | None = None, chunk_rows: int = 20_000,
                   on_progress: Callable[[int, int], None] | None = None, lang: str | None = None
                   ) -> dict[str, Any]:
     """Classify the text column of a CSV/XLSX file and write the rows with the results to CSV/XLSX.
 
     Added columns: ``<task>`` (label or ``needs_review``), ``<task>_label`` (display name), ``<task>_confidence``,
-    ``<task>_suggestion``, ``<task>_method``, ``needs_review``. Personal columns (报警人, 报警电话…) are masked and
-    phone / ID numbers inside every text column are masked before writing. ``on_progress(done, total)`` is called
+    ``<task>_suggestion``, ``<task>_method``, ``needs_review``. An empty text cell is not classified: it gets
+    ``needs_review`` with method ``empty`` (counted in the summary's ``empty``). Excel cells hold at most 32,767
+    characters: longer texts are cut and the summary's ``truncated_cells`` says how many. Personal columns (报警人,
+    报警电话…) are masked and phone / ID numbers inside every text column are masked before writing. ``on_progress(done, total)`` is called
     after each chunk.
     """
     from anju.text.corpora import TEXT_COLUMNS
@@ -377,59 +387,81 @@ def classify_file(settings: Settings, task: str, in_path: str | Path, out_path: 
     _spec(task)
     out_p = Path(out_path)
     if out_p.suffix.lower() not in (".csv", ".xlsx"):
-        raise IngestError(f"output {out_p} must end in .csv or .xlsx")
+        raise IngestError(f"output {out_p} must end in .csv or .xlsx",
+                          zh=f"输出文件 {out_p} 的扩展名应为 .csv 或 .xlsx")
     df = read_table(in_path)
     tc = text_column
     if tc is None:
         tc = next((c for c in TEXT_COLUMNS if c in df.columns), None)
         if tc is None:
             raise IngestError(f"{in_path}: cannot find the text column (tried {list(TEXT_COLUMNS)}); columns are "
-                              f"{list(df.columns)}; name it with --text-column")
+                              f"{list(df.columns)}; name it with --text-column",
+                              zh=f"{in_path}：找不到文本列（已尝试 {list(TEXT_COLUMNS)}）；现有列为 {list(df.columns)}；"
+                                 "请用 --text-column 指定")
     elif tc not in df.columns:
-        raise IngestError(f"{in_path}: no column {tc!r}; columns are {list(df.columns)}")
-    clf, info = _classifier(settings, task)
-    texts = df[tc].tolist()
+        raise IngestError(f"{in_path}: no column {tc!r}; columns are {list(df.columns)}; name one with --text-column",
+                          zh=f"{in_path}：没有列 {tc!r}；现有列为 {list(df.columns)}；请用 --text-column 指定其一")
+    clf, info = _classifier(dep, task)
+    texts = [None if v is None or not str(v).strip() else str(v) for v in df[tc].tolist()]
+    filled = np.flatnonzero([t is not None for t in texts])  # an empty cell is not classified (never as "nan")
     parts = []
     total = len(texts)
-    for start in range(0, max(total, 1), chunk_rows):
-        chunk = texts[start:start + chunk_rows]
+    for start in range(0, max(len(filled), 1), chunk_rows):
+        chunk = [texts[i] for i in filled[start:start + chunk_rows]]
         if isinstance(clf, KeywordRules):
             parts.append(clf.classify(chunk))
         else:
             parts.append(clf.classify(chunk, threshold=threshold))
         if on_progress is not None:
-            on_progress(min(start + chunk_rows, total), total)
-    res = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    lang = lang or settings.lang
-    display = _display_labels(settings, task, res["label"].tolist() if len(res) else [], lang)
+            on_progress(min(start + chunk_rows, len(filled)), len(filled))
+    got = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    res = {"label": np.full(total, NEEDS_REVIEW, dtype=object), "confidence": np.zeros(total),
+           "suggestion": np.full(total, None, dtype=object), "method": np.full(total, "empty", dtype=object),
+           "needs_review": np.ones(total, dtype=bool)}
+    for col, values in res.items():
+        if len(filled):
+            values[filled] = got[col].to_numpy()
+    lang = lang or dep.lang
+    display = _display_labels(dep, task, res["label"].tolist(), lang)
     out = _mask_frame(df)
-    out[task] = res["label"].to_numpy() if len(res) else []
+    out[task] = res["label"]
     out[f"{task}_label"] = display
-    out[f"{task}_confidence"] = res["confidence"].round(4).to_numpy() if len(res) else []
-    out[f"{task}_suggestion"] = res["suggestion"].to_numpy() if len(res) else []
-    out[f"{task}_method"] = res["method"].to_numpy() if len(res) else []
-    out["needs_review"] = res["needs_review"].to_numpy() if len(res) else []
-    out_p.parent.mkdir(parents=True, exist_ok=True)
-    if out_p.suffix.lower() == ".csv":
-        out.to_csv(out_p, index=False, encoding="utf-8-sig")
-    else:
-        out.to_excel(out_p, index=False, engine="xlsxwriter")
+    out[f"{task}_confidence"] = res["confidence"].round(4)
+    out[f"{task}_suggestion"] = res["suggestion"]
+    out[f"{task}_method"] = res["method"]
+    out["needs_review"] = res["needs_review"]
+    truncated = 0
+    try:
+        out_p.parent.mkdir(parents=True, exist_ok=True)
+        if out_p.suffix.lower() == ".csv":
+            out.to_csv(out_p, index=False, encoding="utf-8-sig")
+        else:
+            # Excel keeps at most 32,767 characters per cell: longer texts are cut, and the summary says how many
+            for col in out.columns:
+                if out[col].dtype == object:
+                    long = (out[col].str.len() > XLSX_CELL_LIMIT).fillna(False).to_numpy(dtype=bool)
+                    if long.any():
+                        truncated += int(long.sum())
+                        out.loc[long, col] = out.loc[long, col].str.slice(0, XLSX_CELL_LIMIT)
+            out.to_excel(out_p, index=False, engine="xlsxwriter")
+    except OSError as exc:
+        raise IngestError(f"cannot write {out_p} ({exc.strerror or exc}); choose a writable --out directory",
+                          zh=f"无法写出 {out_p}（{exc.strerror or exc}）；请用 --out 指定一个可写的目录") from None
     n_review = int(out["needs_review"].sum()) if total else 0
     counts = out[task].value_counts().to_dict() if total else {}
     return {"rows": total, "needs_review": n_review, "counts": counts, "text_column": tc, "out": str(out_p),
             "model": None if info is None else f"{info.file} (v{info.version})",
-            "method": "model" if info is not None else "rules"}
+            "method": "model" if info is not None else "rules", "empty": total - len(filled),
+            "truncated_cells": truncated}
 
 
-def _display_labels(settings: Settings, task: str, labels: list[str], lang: str) -> list[str]:
-    from anju.text.classify import NEEDS_REVIEW
-
+def _display_labels(dep: Deployment, task: str, labels: list[str], lang: str) -> list[str]:
     review = "待人工复核" if lang == "zh" else "needs review"
     if task in ("category", "fraud"):
-        tax = load_taxonomy(data_dir=settings.data_dir)
+        tax = dep.taxonomy
         return [review if v == NEEDS_REVIEW else (tax.label(v, lang) if v in tax else v) for v in labels]
     if task == "charge":
         names = {v: k for k, v in CAIL_CHARGES.items()}
         return [review if v == NEEDS_REVIEW else (names.get(v, v) if lang == "zh" else v) for v in labels]
-    deps = load_departments(settings.data_dir)
+    deps = load_departments(dep.data_dir)
     return [review if v == NEEDS_REVIEW else (v if lang == "zh" else deps.en.get(v) or v) for v in labels]

@@ -117,15 +117,16 @@ def _dispute_calls(request: Request) -> pd.DataFrame:
     """110 dispute calls per community and month from the lake (cached per app; empty without a lake)."""
     cached = getattr(request.app.state, "resident_dispute_calls", None)
     if cached is None:
-        from anju.lake.connection import connect
+        from anju.deployment import load_deployment
+        from anju.services.lake import open_lake
         from anju.web.deps import app_state
 
         try:
-            lake = connect(app_state(request).settings)
-            cached = lake.duckdb.execute(
-                "SELECT community_id AS community_code, strftime(reported_at, '%Y-%m') AS month, "
-                "count(*) AS dispute_calls FROM incidents WHERE family = 'dispute' AND community_id IS NOT NULL "
-                "GROUP BY 1, 2").df()
+            with open_lake(load_deployment(app_state(request).settings)) as lake:
+                cached = lake.duckdb.execute(
+                    "SELECT community_id AS community_code, strftime(reported_at, '%Y-%m') AS month, "
+                    "count(*) AS dispute_calls FROM incidents WHERE family = 'dispute' AND community_id IS NOT NULL "
+                    "GROUP BY 1, 2").df()
         except Exception:  # no lake yet: the page shows the plate reports only
             cached = pd.DataFrame({"community_code": [], "month": [], "dispute_calls": []})
         request.app.state.resident_dispute_calls = cached
