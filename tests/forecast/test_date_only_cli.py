@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from anju.cli import app
 from anju.config import Settings, load_settings
-from anju.errors import ConfigError
 from anju.ingest import ingest_file
 from anju.ingest.sample import cn110_sample, write_csv
 
@@ -36,15 +35,15 @@ def _invoke(s: Settings, *args: str):  # type: ignore[no-untyped-def]
 def test_sangao_leaves_out_the_hour_ranking(dated: Settings) -> None:
     res = _invoke(dated, "sangao", "--period", "2022")
     assert res.exit_code == 0, res.output
-    assert "只有日期" in res.output and "dates only" in res.output
+    assert "只有日期" in res.output and "carry a date but no time" in res.output
     assert "高发地区" in res.output and "高发类型" in res.output and "高发时段:" not in res.output
 
 
 def test_shift_forecast_and_sepp_refuse(dated: Settings, tmp_path: Path) -> None:
-    res = _invoke(dated, "forecast", "--model", "naive", "--shift", "夜班", "--out", str(tmp_path / "a"))
-    assert isinstance(res.exception, ConfigError) and "dates only" in str(res.exception)
-    res = _invoke(dated, "forecast", "--model", "sepp", "--out", str(tmp_path / "b"))
-    assert isinstance(res.exception, ConfigError) and "SEPP" in str(res.exception)
-    assert "retrospective" in str(res.exception)
+    res = _invoke(dated, "--lang", "en", "forecast", "--model", "naive", "--shift", "夜班", "--out",
+                  str(tmp_path / "a"))
+    assert res.exit_code == 2 and "dates only" in res.stderr and "Traceback" not in res.output
+    res = _invoke(dated, "--lang", "en", "forecast", "--model", "sepp", "--out", str(tmp_path / "b"))
+    assert res.exit_code == 2 and "SEPP" in res.stderr and "retrospective" in res.stderr
     res = _invoke(dated, "forecast", "--model", "retrospective", "--out", str(tmp_path / "c"))
     assert res.exit_code == 0, res.output  # whole-day forecasts still work

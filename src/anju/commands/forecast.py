@@ -318,18 +318,10 @@ def sangao(
                     f"{r.share:.1%}")
     console.print(tab)
     areas = th.areas.assign(area_name=[names.get(str(a), str(a)) for a in th.areas["area_id"]])
-    day_only = int(th.meta.get("date_only_rows", 0))
+    excluded = int(th.meta.get("date_only_excluded", 0))
     rankings = [("高发地区", areas, "area_name"), ("高发时段", th.hours, "band"), ("高发类型", th.categories, "label")]
-    if day_only:
-        whole = day_only >= th.total
-        err_console.print(
-            f"注意：{day_only} 起警情（{day_only / th.total:.0%}）只有日期、没有时刻，无法判断发生时段"
-            + ("，高发时段排名从略" if whole else "，高发时段只对其余警情可靠")
-            + f" / note: {day_only} incidents ({day_only / th.total:.0%}) carry dates only, so their hour of day "
-            + ("is unknown and the hour ranking is left out." if whole else "is unknown; the hour bands are reliable "
-               "only for the others."))
-        if whole:
-            rankings.pop(1)
+    if excluded and excluded >= th.total:
+        rankings.pop(1)  # every call carries a date only: no hour ranking at all rather than an empty one
     for name, df, key in rankings:
         console.print(f"{name}: " + ";".join(f"{getattr(r, key)} {r.n}起({r.share:.0%})"
                                              for r in df.head(5).itertuples()))

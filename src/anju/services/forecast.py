@@ -31,7 +31,6 @@ __all__ = [
     "area_names",
     "auto_select",
     "backtest",
-    "date_only_rows",
     "day_after_last",
     "forecast",
     "make_cli_model",
@@ -401,14 +400,4 @@ def sangao(dep: Deployment, lake: Lake, period: Any, *, station: str | None = No
     col = area_column(area) or "community_id"
     th = three_highs(lake.incidents(), start=p.start_datetime, end=p.end_datetime, station=station,
                      area_col=col, hour_band=hour_band, top=top, lang=lang or dep.lang, taxonomy=dep.taxonomy)
-    th.meta["date_only_rows"] = date_only_rows(dep, lake, Selection(period=p, station=station))
     return th, area_names(lake, col), p
-
-
-def date_only_rows(dep: Deployment, lake: Lake, selection: Selection) -> int:
-    """How many selected incidents carry a date only (``time_precision = 'day'``, placed at midnight): hour bands,
-    night and shift figures cannot place them, so the 三高 hour ranking warns (or is left out when all are)."""
-    t = select(dep, lake, selection)
-    if "time_precision" not in t.columns:
-        return 0
-    return int(t.filter(t.time_precision == "day").count().to_pyarrow().as_py())
