@@ -225,3 +225,19 @@ def test_guard_rounds_on_the_community_page(login: Any, app_db: str, duty_demo: 
     assert isinstance(first, dt.date)
     other = next(c for c in scans["community_id"].astype(str).unique() if c not in mine)
     assert login("community_police").get(f"/communities/{other}").status_code in (403, 404)
+
+
+def test_kpi_trend_scoped_and_equal_to_each_month(login: Any) -> None:
+    """The KPI page's six-month trend: the same figures as each month's table, only the stations in scope."""
+    lead = login("leader")
+    trend = lead.get("/api/v1/duty/kpi/trend", params={"month": "2025-12"}).json()
+    assert trend["months"] == ["2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12"]
+    for m in ("2025-11", "2025-12"):
+        month = {(r["station_id"], r["kpi"]): r["value"]
+                 for r in lead.get("/api/v1/duty/kpi", params={"month": m}).json()["data"]}
+        got = {(r["station_id"], r["kpi"]): r["values"].get(m) for r in trend["data"]}
+        assert {k: v for k, v in got.items() if k in month} == month and month
+    st = login("station").get("/api/v1/duty/kpi/trend", params={"month": "2025-12"}).json()
+    assert {r["station_id"] for r in st["data"]} == {"PS03"}
+    page = login("station").get("/duty/kpi", params={"month": "2025-12"}).text
+    assert 'id="kpi-trend"' in page and page.count('data-month="2025-07"') == st["count"] and "<polyline" in page

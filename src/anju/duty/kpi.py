@@ -27,7 +27,7 @@ from anju.analytics.change import poisson_test
 from anju.config import read_config_text
 from anju.errors import ConfigError
 
-__all__ = ["DISTRICT", "KpiDef", "KpiSet", "Measure", "compute_kpis", "kpi_trend", "load_kpis", "rows_behind"]
+__all__ = ["DISTRICT", "KpiDef", "KpiSet", "Measure", "compute_kpis", "load_kpis", "rows_behind"]
 
 #: The station_id of the district-wide row.
 DISTRICT = "全区"
@@ -183,8 +183,3 @@ def compute_kpis(defs: KpiSet, tables: dict[str, pd.DataFrame], month: str, *, l
         sel = (df["kpi"] == k.code) & (df["station_id"] != DISTRICT) & df["value"].notna()
         df.loc[sel, "rank"] = df.loc[sel, "value"].rank(ascending=not k.higher_is_better, method="min")
     return df
-
-
-def kpi_trend(defs: KpiSet, tables: dict[str, pd.DataFrame], months: list[str], *, lang: str = "zh") -> pd.DataFrame:
-    """:func:`compute_kpis` for several months, stacked (for trend charts)."""
-    return pd.concat([compute_kpis(defs, tables, m, lang=lang) for m in months], ignore_index=True)

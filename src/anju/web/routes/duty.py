@@ -156,12 +156,41 @@ def kpi_view(request: Request, session: Session, viewer: Viewer, month: str) -> 
     return json.loads(k.to_json(orient="records", force_ascii=False))  # type: ignore[no-any-return]
 
 
+TREND_MONTHS = 6
+"""Months shown in the KPI trend (the chosen month and the five before it)."""
+
+
+def kpi_trend_view(request: Request, session: Session, viewer: Viewer, month: str
+                   ) -> tuple[list[str], list[dict[str, Any]]]:
+    """Each KPI of the stations in scope over the :data:`TREND_MONTHS` months up to ``month``.
+
+    Every month's figures come from :func:`kpi_view` (the same computation and cache as the month's table), so a
+    value in the trend is the value the month's page shows. Rows carry ``values`` (month → value or None) and
+    ``points``, an SVG polyline of the series scaled to a 100 × 24 box (no script needed to draw it).
+    """
+    months = [str(pd.Period(month, freq="M") - i) for i in range(TREND_MONTHS - 1, -1, -1)]
+    series: dict[tuple[str, str], dict[str, Any]] = {}
+    for m in months:
+        for r in kpi_view(request, session, viewer, m):
+            row = series.setdefault((r["station_id"], r["kpi"]), {
+                "station_id": r["station_id"], "kpi": r["kpi"], "name": r["name"], "unit": r["unit"], "values": {}})
+            row["values"][m] = r["value"]
+    for row in series.values():
+        known = [(i, v) for i, m in enumerate(months) if (v := row["values"].get(m)) is not None]
+        lo = min((v for _, v in known), default=0.0)
+        span = (max((v for _, v in known), default=0.0) - lo) or 1.0
+        step = 100 / (len(months) - 1)
+        row["points"] = " ".join(f"{i * step:.1f},{22 - 20 * (v - lo) / span:.1f}" for i, v in known)
+    return months, list(series.values())
+
+
 @router.get("/duty/kpi", include_in_schema=False)
 def kpi_page(request: Request, session: DbSession, viewer: Reader,
              month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")] = "") -> Response:
     m = month or (pd.Timestamp.now() - pd.offsets.MonthBegin(1)).strftime("%Y-%m")
     rows = kpi_view(request, session, viewer, m)
-    return render(request, "duty_kpi.html", {"month": m, "rows": rows})
+    months, trend = kpi_trend_view(request, session, viewer, m)
+    return render(request, "duty_kpi.html", {"month": m, "rows": rows, "months": months, "trend": trend})
 
 
 @router.get("/duty/kpi.xlsx", include_in_schema=False)
@@ -184,6 +213,15 @@ def kpi_api(request: Request, session: DbSession, viewer: Reader,
     """四率 and 见警率 per station for a month (the stations in the viewer's scope)."""
     rows = kpi_view(request, session, viewer, month)
     return {"data": rows, "count": len(rows)}
+
+
+@router.get("/api/v1/duty/kpi/trend")
+def kpi_trend_api(request: Request, session: DbSession, viewer: Reader,
+                  month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> dict[str, Any]:
+    """Each KPI per station over the six months up to ``month`` (the stations in the viewer's scope)."""
+    months, trend = kpi_trend_view(request, session, viewer, month)
+    return {"months": months, "data": [{k: v for k, v in r.items() if k != "points"} for r in trend],
+            "count": len(trend)}
 
 
 def registry_view(request: Request, session: Session, viewer: Viewer, as_of: str) -> list[dict[str, Any]]:
