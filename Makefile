@@ -25,7 +25,7 @@ python-deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(wildcard src/anju/*/*.c)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q -U pip uv
-	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e ".[web,dev]"
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e ".[web,dev,spark]"
 	@touch $@
 
 # Byte-compile our own sources too: with PYTHONDONTWRITEBYTECODE set (as on CI machines) Python never writes .pyc

@@ -218,8 +218,15 @@ def downgrade_audit(incidents: Any, *, rules: AuditRules, examples: int = 3, sni
         fl.record_key.cast("string"), "｜", fl.category, "→", fl.indicated, "｜",
         fl.text.fill_null("").substr(0, snippet))
     fl = fl.mutate(line=line)
+    # one column per example rank, joined in rank order: the same text on every engine (Spark has no ordered
+    # group_concat; an unordered one would list the examples in any order)
     ex = fl.group_by(["station_id", "month"]).aggregate(
-        examples=fl.line.group_concat("\n", order_by=[fl.reported_at, fl.record_key]))
+        **{f"_ex{i}": fl.line.max(where=fl.rn == i) for i in range(max(examples, 0))})
+    joined: Any = ibis.literal("")
+    for i in range(max(examples, 0)):
+        col = ex[f"_ex{i}"]
+        joined = col if i == 0 else joined.concat(ibis.literal("\n").concat(col).fill_null(""))
+    ex = ex.select("station_id", "month", examples=joined)
     out = summary.left_join(ex, [summary.station_id.identical_to(ex.station_id), summary.month == ex.month])
     cols = ["station_id", "month", "records", "flagged", "flagged_share", *[f"flagged_{x}" for x in fams],
             "examples"]
