@@ -198,8 +198,13 @@ class SparkLake(Lake):
         return self._register(name, df)
 
     def incidents(self) -> Any:
-        """All committed incidents (schema of docs/data-model.md)."""
-        return self.con.table(self._incidents)
+        """All committed incidents (schema of docs/data-model.md).
+
+        Ibis types every Spark timestamp as zone-less; ``reported_at_utc`` is re-typed as UTC (a no-op cast in a
+        UTC session), so pandas results carry the zone as on DuckDB. ``reported_at`` stays ``TIMESTAMP_NTZ``.
+        """
+        t = self.con.table(self._incidents)
+        return t.mutate(reported_at_utc=t.reported_at_utc.cast("timestamp('UTC', 6)"))
 
     def quarantine(self) -> Any:
         """All committed quarantine rows."""
