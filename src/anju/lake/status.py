@@ -34,7 +34,7 @@ def _records(expr: Any) -> list[dict[str, Any]]:
     df = expr.to_pandas()
     out = []
     for rec in df.to_dict("records"):
-        row = {}
+        row: dict[str, Any] = {}
         for k, v in rec.items():
             if v is None or (not isinstance(v, (str, bytes)) and pd.isna(v)):
                 row[k] = None
