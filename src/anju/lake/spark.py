@@ -34,16 +34,20 @@ if TYPE_CHECKING:
 __all__ = ["SparkLake", "spark_schema", "spark_session", "stop_spark_session"]
 
 #: Spark settings of every session anju starts: UTC session time (naive times are TIMESTAMP_NTZ and never shifted),
-#: few shuffle partitions (the lake's aggregates are small), Arrow transfers to pandas, no web UI, no network.
+#: Arrow transfers to pandas, no web UI. Session-level: also set on a session made by spark-submit or Spark Connect.
 SPARK_CONF: dict[str, str] = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+}
+#: Added in local mode only (a cluster keeps its own): few shuffle partitions (the lake's aggregates are small), no
+#: web UI, the driver bound to the loopback interface (no network).
+LOCAL_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -77,11 +81,14 @@ def spark_session(settings: Settings | None = None, *, master: str | None = None
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         builder = SparkSession.builder.appName("anju")
+        # started by spark-submit: the master and cluster settings are the submit's, never overridden here
+        submitted = "PYSPARK_GATEWAY_PORT" in os.environ
         if url.startswith("sc://"):
             builder = builder.remote(url)
-        else:
+        elif not submitted:
             builder = builder.master(url)
-            for k, v in SPARK_CONF.items():
+            conf = {**SPARK_CONF, **LOCAL_CONF} if _local(url) else dict(SPARK_CONF)
+            for k, v in conf.items():
                 builder = builder.config(k, v)
             if _local(url):
                 builder = builder.config("spark.driver.memory", os.environ.get("ANJU_SPARK_DRIVER_MEMORY", "2g"))
@@ -91,12 +98,10 @@ def spark_session(settings: Settings | None = None, *, master: str | None = None
             raise ConfigError(f"cannot start Spark on {url!r}: {str(exc).splitlines()[0] if str(exc) else exc}. "
                               "Check that Java 17 is installed (`java -version`) and the master/Spark Connect URL "
                               "(ANJU_SPARK_MASTER), or use --engine duckdb", key="spark_master") from exc
-        if url.startswith("sc://"):
-            for k in ("spark.sql.session.timeZone", "spark.sql.shuffle.partitions",
-                      "spark.sql.execution.arrow.pyspark.enabled"):
-                session.conf.set(k, SPARK_CONF[k])
-        session.sparkContext.setLogLevel("ERROR") if hasattr(session, "sparkContext") and not \
-            url.startswith("sc://") else None
+        for k in ("spark.sql.session.timeZone", "spark.sql.execution.arrow.pyspark.enabled"):
+            session.conf.set(k, SPARK_CONF[k])
+        if not url.startswith("sc://"):
+            session.sparkContext.setLogLevel("ERROR")
         _SESSION = session
         return session
 
