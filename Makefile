@@ -4,14 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ANJU := $(VENV)/bin/anju
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := fonts-noto-cjk chromium poppler-utils postgresql
+APT_PACKAGES := fonts-noto-cjk chromium poppler-utils postgresql openjdk-17-jre-headless
 DATA_DIR ?= anju-data
 
 .PHONY: setup system python-deps bytecode assets demo test test-fast bench lint clean
 
 setup: system python-deps bytecode assets
 
-# Debian packages: CJK fonts for charts and PDFs, Chromium for browser tests, poppler for PDF checks.
+# Debian packages: CJK fonts for charts and PDFs, Chromium for browser tests, poppler for PDF checks, Java 17 for
+# the Spark engine (--engine spark, docs/scale.md).
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -25,7 +26,7 @@ python-deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(wildcard src/anju/*/*.c)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q -U pip uv
-	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e ".[web,dev]"
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e ".[web,dev,spark]"
 	@touch $@
 
 # Byte-compile our own sources too: with PYTHONDONTWRITEBYTECODE set (as on CI machines) Python never writes .pyc

@@ -39,8 +39,8 @@ def _root(
     lang: Annotated[str | None, typer.Option("--lang", help="界面与报告语言 zh | en / language of messages and "
                                                             "reports.")] = None,
     engine: Annotated[str | None, typer.Option("--engine", envvar="ANJU_ENGINE", help="查询引擎 duckdb（默认）| "
-                                                "spark（尚未提供）/ query engine: duckdb (default) | spark (not yet "
-                                                "available).")] = None,
+                                                "spark（集群扩展，见 docs/scale.md）/ query engine: duckdb (default) | "
+                                                "spark (scale-out, see docs/scale.md).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条 / no progress bars.")] = False,
 ) -> None:
     """安居 anju。常用词汇 / vocabulary: --period 2025H2|2025Q3|2025-07|2025|latest；--category theft 或

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the lake, areas, profiles and secret live.")
     lang: Literal["zh", "en"] = Field("zh", description="Language of reports, UI and CLI messages.")
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="Query engine for analytics.")
+    spark_master: str = Field(
+        "local[2]", description="Spark master for --engine spark: local[N], spark://host:7077, yarn, or a Spark "
+                                "Connect URL sc://host:15002."
+    )
     timezone: str = Field("Asia/Shanghai", description="Default time zone of source timestamps.")
     nearest_threshold_m: float = Field(
         200.0, ge=0, description="Points outside every polygon snap to the nearest area within this distance (m)."

@@ -24,6 +24,7 @@ import pandas as pd
 from anju.analytics._common import AnalyticsError, as_period, category_filter, in_period
 from anju.analytics.change import Method, change_table
 from anju.analytics.periods import Period, resolve_comparison
+from anju.lake.engine import hash_prefix, hash_threshold
 from anju.taxonomy import Taxonomy
 
 __all__ = ["distinctive_terms", "fraud_techniques", "rising_terms", "top_terms"]
@@ -37,8 +38,8 @@ def _texts(incidents: ir.Table, period: Period, *, families: Iterable[str] | Non
            by_family: bool = True, max_texts: int | None = None, seed: int = 0) -> pd.DataFrame:
     """``family`` (or ``"all"``) and ``text`` of the period's calls with text.
 
-    With ``max_texts``, groups larger than that are thinned in the engine first — a deterministic hash of the record
-    key (or of the text) keeps a little over 1.2 × ``max_texts`` rows — so a city-year never ships millions of texts; the
+    With ``max_texts``, groups larger than that are thinned in the engine first — the MD5 of the record key (or of
+    the text), the same on every engine (:func:`~anju.lake.engine.hash_prefix`), keeps a little over 1.2 × ``max_texts`` rows — so a city-year never ships millions of texts; the
     exact seeded sample is then drawn by :func:`_sample`.
     """
     t = category_filter(in_period(incidents, period), families=families, taxonomy=taxonomy)
@@ -49,13 +50,11 @@ def _texts(incidents: ir.Table, period: Period, *, families: Iterable[str] | Non
         big = sizes[sizes["n"] > max_texts * 1.5]
         if len(big):
             base = t.record_key if "record_key" in t.columns else t.text
-            m = 1_000_000
-            h = base.concat(ibis.literal(f"#{seed}")).hash()
-            bucket = ((h % m) + m) % m
+            bucket = hash_prefix(base.concat(ibis.literal(f"#{seed}")))
             keep = ~t._g.isin(big["_g"].tolist())
             for g, n in zip(big["_g"], big["n"], strict=True):
                 frac = min(1.0, (1.2 * max_texts + 3 * max_texts**0.5 + 10) / n)
-                keep = keep | ((t._g == g) & (bucket < int(m * frac) + 1))
+                keep = keep | ((t._g == g) & (bucket < hash_threshold(frac)))
             t = t.filter(keep)
     return t.select(family=t._g, text=t.text).to_pandas()
 

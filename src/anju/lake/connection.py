@@ -65,13 +65,13 @@ class Lake:
     manifest : the :class:`~anju.lake.manifest.Manifest` snapshot the views were built from.
     """
 
+    #: the engine's name (``Settings.engine``)
+    engine = "duckdb"
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.paths = settings.paths
-        self.con: Any = ibis.duckdb.connect()
-        self.duckdb: Any = self.con.con
-        self.duckdb.execute("SET TimeZone = 'UTC'")
-        self.duckdb.execute("SET enable_progress_bar = false")
+        self._open_engine()
         # a shared lock for as long as this reader is open: compaction keeps the files of its manifest snapshot
         self._reader = hold_reader(self.paths.lake)
         try:
@@ -79,11 +79,21 @@ class Lake:
             self._define_views()
         except BaseException:
             release_reader(self._reader)
-            self.con.disconnect()
+            self._close_engine()
             raise
 
-    # ------------------------------------------------------------------ views
-    def _define_views(self) -> None:
+    # ------------------------------------------------------------------ engine hooks (SparkLake overrides them)
+    def _open_engine(self) -> None:
+        self.con: Any = ibis.duckdb.connect()
+        self.duckdb: Any = self.con.con
+        self.duckdb.execute("SET TimeZone = 'UTC'")
+        self.duckdb.execute("SET enable_progress_bar = false")
+
+    def _close_engine(self) -> None:
+        self.con.disconnect()
+
+    def _listed_files(self) -> tuple[list[Path], list[Path]]:
+        """The incident and quarantine files of the manifest snapshot (absolute); a missing one raises."""
         lake = self.paths.lake
         inc = [lake / f for f in self.manifest.files("incidents")]
         qua = [lake / f for f in self.manifest.files("quarantine")]
@@ -92,6 +102,19 @@ class Lake:
                 raise LakeError(f"{p}: 数据湖清单列出的文件不存在 / listed in the lake manifest but missing. Run "
                                 "`anju lake check` to see every problem and `anju lake repair` to drop the missing "
                                 "files from the manifest (their rows are lost), or restore the file from a backup")
+        return inc, qua
+
+    def _area_view(self, name: str, path: Path) -> str:
+        """Define a view over an area layer's Parquet file, without its geometry; returns the view's name."""
+        quoted = str(path).replace("'", "''")
+        self.duckdb.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE (geometry) FROM read_parquet('{quoted}')"
+        )
+        return name
+
+    # ------------------------------------------------------------------ views
+    def _define_views(self) -> None:
+        inc, qua = self._listed_files()
         cols = ", ".join(f'"{f.name}"' for f in INCIDENT_SCHEMA)
         legacy_files = self.manifest.legacy_files
         if inc and legacy_files and all(f in legacy_files for f in self.manifest.files("incidents")):
@@ -140,16 +163,11 @@ class Lake:
             loaded = sorted(x.stem for x in self.paths.areas.glob("*.parquet")) if self.paths.areas.exists() else []
             raise DataNotFoundError(f"area layer {layer!r} is not loaded (loaded: {loaded or 'none'}); "
                                     f"load it with `anju areas load FILE --layer {layer}`")
-        name = f"areas_{layer}"
-        path = str(p).replace("'", "''")
-        self.duckdb.execute(
-            f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE (geometry) FROM read_parquet('{path}')"
-        )
-        return self.con.table(name)
+        return self.con.table(self._area_view(f"areas_{layer}", p))
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        self.con.disconnect()
+        self._close_engine()
         release_reader(self._reader)
         self._reader = None
 

@@ -30,30 +30,55 @@ class LakeStatus:
     unparsed_values: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _rows(lake: Lake, sql: str) -> list[dict[str, Any]]:
-    cur = lake.duckdb.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+def _records(expr: Any) -> list[dict[str, Any]]:
+    """Rows of an Ibis expression as plain Python values (int, str, datetime, None) on any engine."""
+    import pandas as pd
+
+    df = expr.to_pandas()
+    out = []
+    for rec in df.to_dict("records"):
+        row: dict[str, Any] = {}
+        for k, v in rec.items():
+            if v is None or (not isinstance(v, (str, bytes)) and pd.isna(v)):
+                row[k] = None
+            elif isinstance(v, pd.Timestamp):
+                row[k] = v.to_pydatetime()
+            elif hasattr(v, "item"):  # numpy scalar
+                row[k] = v.item()
+            else:
+                row[k] = v
+        out.append(row)
+    return out
 
 
 def year_family_counts(lake: Lake) -> dict[tuple[int, str], int]:
     """Incidents per (year, family): the one count behind ``anju status`` and ``anju demo``'s summary."""
-    return {(int(r["year"]), str(r["family"])): int(r["n"]) for r in
-            _rows(lake, "SELECT year, family, count(*) AS n FROM incidents GROUP BY ALL ORDER BY year, family")}
+    t = lake.incidents()
+    rows = _records(t.group_by(["year", "family"]).aggregate(n=t.count()).order_by(["year", "family"]))
+    return {(int(r["year"]), str(r["family"])): int(r["n"]) for r in rows}
 
 
 def lake_status(lake: Lake, taxonomy: Taxonomy, lang: str = "zh") -> LakeStatus:
-    """Summarise a lake: totals, per month, per family/category (with labels), per source, imports, quarantine."""
-    tot = _rows(lake, "SELECT count(*) AS n, min(reported_at) AS first, max(reported_at) AS last FROM incidents")[0]
-    by_month = _rows(lake, "SELECT year, month, count(*) AS rows FROM incidents GROUP BY ALL ORDER BY year, month")
-    by_cat = _rows(lake, "SELECT family, category, count(*) AS rows, sum(CASE WHEN category_known THEN 0 ELSE 1 END)"
-                         " AS unknown FROM incidents GROUP BY ALL ORDER BY family, rows DESC")
+    """Summarise a lake: totals, per month, per family/category (with labels), per source, imports, quarantine.
+
+    Ibis expressions, so ``anju status`` reads the same numbers on DuckDB and Spark; ties are ordered by name.
+    """
+    import ibis
+
+    t = lake.incidents()
+    tot = _records(t.aggregate(n=t.count(), first=t.reported_at.min(), last=t.reported_at.max()))[0]
+    by_month = _records(t.group_by(["year", "month"]).aggregate(rows=t.count()).order_by(["year", "month"]))
+    cat = t.group_by(["family", "category"]).aggregate(
+        rows=t.count(), unknown=(~t.category_known).cast("int64").sum())
+    by_cat = _records(cat.order_by(["family", ibis.desc("rows"), "category"]))
     for r in by_cat:
+        r["unknown"] = int(r["unknown"] or 0)
         r["family_label"] = taxonomy.label(r["family"], lang) if r["family"] in taxonomy.families else r["family"]
         r["category_label"] = taxonomy.label(r["category"], lang) if r["category"] in taxonomy else r["category"]
-    by_source = _rows(lake, "SELECT source, count(*) AS rows, min(reported_at) AS first, max(reported_at) AS last "
-                            "FROM incidents GROUP BY ALL ORDER BY source")
-    qr = _rows(lake, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC")
+    by_source = _records(t.group_by("source").aggregate(rows=t.count(), first=t.reported_at.min(),
+                                                        last=t.reported_at.max()).order_by("source"))
+    q = lake.quarantine()
+    qr = _records(q.group_by("reason").aggregate(rows=q.count()).order_by([ibis.desc("rows"), "reason"]))
     return LakeStatus(
         rows=int(tot["n"]), first=tot["first"], last=tot["last"], by_month=by_month, by_category=by_cat,
         by_source=by_source, imports=lake.imports(), quarantine_by_reason=qr,

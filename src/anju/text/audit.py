@@ -101,7 +101,12 @@ def load_audit_rules(path: str | Path | None = None, *, taxonomy: Taxonomy,
     parsed = validate_config(_RulesFile, raw, path=p)
     tax = taxonomy
     resolved = []
+    seen: set[str] = set()
     for r in parsed.rule:
+        if r.name in seen:
+            raise ConfigError(f"audit rule name {r.name!r} is used twice; give every rule its own name", path=p,
+                              key=f"rule {r.name!r}.name")
+        seen.add(r.name)
         if r.indicates not in tax:
             raise TaxonomyError(f"audit rule {r.name!r} indicates {r.indicates!r}, which the taxonomy lacks; fix "
                                 f"the rule or the taxonomy", path=p, key=f"rule {r.name!r}.indicates")
@@ -130,22 +135,23 @@ def _as_ibis(table: Any) -> tuple[ir.Table, bool]:
 
 def _flag_expr(t: ir.Table, rules: AuditRules) -> ir.Table:
     text = t.text.fill_null("")
-    indicated: ir.Value = ibis.null(str)
-    rule_name: ir.Value = ibis.null(str)
-    # least severe first, so the most severe matching rule is applied last and wins
-    for name, pattern, code, _sev, _fam in reversed(rules.rules):
+    # one flat CASE, most severe rule first, so the most severe matching rule wins (ties: the rule listed first);
+    # flat rather than nested: Spark cannot compile a deeply nested CASE and falls back to slow interpretation
+    branches = []
+    for name, pattern, _code, _sev, _fam in rules.rules:
         clean = text
         if rules.negation:
             clean = text.re_replace(f"{rules.negation}[^{_BREAK}]{{0,{rules.window}}}{pattern}", "")
-        hit = clean.re_search(pattern)
-        indicated = hit.ifelse(ibis.literal(code), indicated)
-        rule_name = hit.ifelse(ibis.literal(name), rule_name)
+        branches.append((clean.re_search(pattern), ibis.literal(name)))
+    rule_name: ir.Value = ibis.cases(*branches, else_=ibis.null(str)) if branches else ibis.null(str)
     # one combined search first: most texts match no rule, and DuckDB evaluates a CASE branch only for the rows that
     # reach it, so the per-rule searches and negation removals run on the few candidates (the same result: removing
     # negated mentions can only lose matches, never make one)
     candidate = text.re_search("|".join(f"(?:{pattern})" for _n, pattern, *_ in rules.rules))
-    t = t.mutate(indicated=candidate.ifelse(indicated, ibis.null(str)),
-                 rule=candidate.ifelse(rule_name, ibis.null(str)))
+    t = t.mutate(rule=candidate.ifelse(rule_name, ibis.null(str)))
+    # the code a rule indicates, looked up from its name (names are unique: load_audit_rules checks it)
+    t = t.mutate(indicated=t.rule.substitute({name: code for name, _p, code, *_ in rules.rules},
+                                             else_=ibis.null(str)))
     t = t.mutate(
         coded_severity=t.category.substitute(rules.severity, else_=ibis.null("float64")).cast("float64"),
         indicated_severity=t.indicated.substitute(rules.severity, else_=ibis.null("float64")).cast("float64"),
@@ -218,8 +224,15 @@ def downgrade_audit(incidents: Any, *, rules: AuditRules, examples: int = 3, sni
         fl.record_key.cast("string"), "｜", fl.category, "→", fl.indicated, "｜",
         fl.text.fill_null("").substr(0, snippet))
     fl = fl.mutate(line=line)
+    # one column per example rank, joined in rank order: the same text on every engine (Spark has no ordered
+    # group_concat; an unordered one would list the examples in any order)
     ex = fl.group_by(["station_id", "month"]).aggregate(
-        examples=fl.line.group_concat("\n", order_by=[fl.reported_at, fl.record_key]))
+        **{f"_ex{i}": fl.line.max(where=fl.rn == i) for i in range(max(examples, 0))})
+    joined: Any = ibis.literal("")
+    for i in range(max(examples, 0)):
+        col = ex[f"_ex{i}"]
+        joined = col if i == 0 else joined.concat(ibis.literal("\n").concat(col).fill_null(""))
+    ex = ex.select("station_id", "month", examples=joined)
     out = summary.left_join(ex, [summary.station_id.identical_to(ex.station_id), summary.month == ex.month])
     cols = ["station_id", "month", "records", "flagged", "flagged_share", *[f"flagged_{x}" for x in fams],
             "examples"]
