@@ -213,10 +213,10 @@ def test_guard_rounds_on_the_community_page(login: Any, app_db: str, duty_demo: 
     assert plans is not None and scans is not None
     code = next(c for c in mine if (scans["community_id"].astype(str) == c).any())
     sc = scans[scans["community_id"].astype(str) == code]
-    at = pd.to_datetime(sc["scanned_at"], format="mixed")
-    first = (at.max() - pd.Timedelta(days=29)).date()
+    at, end = pd.to_datetime(sc["scanned_at"], format="mixed"), pd.to_datetime(scans["scanned_at"], format="mixed").max()
+    first = (end - pd.Timedelta(days=29)).date()  # one window for the district: the 30 days up to its latest scan
     expected = patrol_compliance(sc[at.dt.date >= first], plans[plans["community_id"].astype(str) == code], first,
-                                 at.max().date())
+                                 end.date())
     page = login("community_police").get(f"/communities/{code}")
     assert page.status_code == 200, page.text[:300]
     shown = re.search(r'id="guard-compliance">([\d.]+)%', page.text)

@@ -9,11 +9,14 @@ day whose briefing exists for the same lake manifest.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -354,31 +357,57 @@ def ops_session_if_any(settings: Settings) -> Iterator[Any]:
 
 
 def guard_rounds(settings: Settings, community_id: str, *, days: int = 30, last: int = 10) -> dict[str, Any] | None:
-    """The property company's guard patrols (电子巡更) of one community over the ``days`` before its latest scan:
-    the assessment's own compliance numbers (:func:`anju.analytics.patrol.patrol_compliance`, the one function the
-    monthly assessment uses) and the ``last`` rounds with the checkpoints they missed. None without patrol logs."""
-    from anju.analytics.patrol import patrol_compliance, patrol_rounds
-    from anju.assess.inputs import stored
+    """The property company's guard patrols (电子巡更) of one community over the ``days`` up to the district's latest
+    scan: the assessment's own compliance numbers (:func:`anju.analytics.patrol.patrol_compliance`, the one function
+    the monthly assessment uses) and the ``last`` rounds with the checkpoints they missed. None without patrol logs.
 
-    plans, scans = stored(settings, "patrol_plan"), stored(settings, "patrol_scans")
-    if plans is None or scans is None:
+    One window for every community, so a community whose guards stopped scanning shows its missed rounds instead of
+    an older window of its own. All communities are computed at once (≈ 0.5 s at demo scale) and kept until the
+    stored patrol tables change (their size and modification time), so a community page does not recompute them.
+    """
+    from anju.assess.inputs import stored_dir
+
+    folder = stored_dir(settings)
+    files = [folder / f"{k}.parquet" for k in ("patrol_plan", "patrol_scans")]
+    if not all(f.exists() for f in files):
         return None
-    plans = plans[plans["community_id"].astype(str) == community_id]
-    scans = scans[scans["community_id"].astype(str) == community_id]
-    if plans.empty or scans.empty:
-        return None
+    stamp = tuple((st.st_size, st.st_mtime_ns) for st in (f.stat() for f in files))
+    every = _guard_rounds_all(str(folder), days, last, stamp)
+    return copy.deepcopy(every.get(community_id))
+
+
+def guard_window(scans: pd.DataFrame, days: int = 30) -> tuple[dt.date, dt.date]:
+    """First and last day of the guard-rounds window: the ``days`` up to the latest scan in ``scans``."""
     at = pd.to_datetime(scans["scanned_at"], format="mixed")
-    last_day = at.max().date()
-    first_day = (at.max() - pd.Timedelta(days=days - 1)).date()
-    scans = scans[at.dt.date >= first_day]
+    return (at.max() - pd.Timedelta(days=days - 1)).date(), at.max().date()
+
+
+@lru_cache(maxsize=8)
+def _guard_rounds_all(folder: str, days: int, last: int, _stamp: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
+    from anju.analytics.patrol import patrol_compliance, patrol_rounds
+
+    plans, scans = (pd.read_parquet(Path(folder) / f"{k}.parquet") for k in ("patrol_plan", "patrol_scans"))
+    if plans.empty or scans.empty:
+        return {}
+    plans["community_id"] = plans["community_id"].astype(str)
+    scans["community_id"] = scans["community_id"].astype(str)
+    first_day, last_day = guard_window(scans, days)
+    scans = scans[pd.to_datetime(scans["scanned_at"], format="mixed").dt.date >= first_day]
     comp = patrol_compliance(scans, plans, first_day, last_day)
-    row = comp.iloc[0].to_dict() if len(comp) else {}
-    rounds = patrol_rounds(scans).sort_values("start", ascending=False).head(last)
-    planned = int(plans["checkpoints"].iloc[0])
-    recent = [{"start": f"{r.start:%Y-%m-%d %H:%M}", "end": f"{r.end:%H:%M}", "guard": str(r.guard_id),
-               "walked": int(r.checkpoints), "missed": max(planned - int(r.checkpoints), 0),
-               "fast_scans": int(r.fast_scans)} for r in rounds.itertuples()]
+    comp = comp.set_index(comp["community_id"].astype(str)) if len(comp) else comp
+    rounds = patrol_rounds(scans).sort_values("start", ascending=False)
+    planned_of = plans.groupby("community_id")["checkpoints"].first().astype(int).to_dict()
     keys = ("scheduled", "done", "late", "missed", "night_scheduled", "night_missed", "coverage", "fast_scan_share",
             "patrol_compliance", "night_compliance", "guards")
-    return {"from": first_day.isoformat(), "to": last_day.isoformat(), "checkpoints": planned,
-            **{k: (None if pd.isna(row.get(k)) else float(row[k])) for k in keys if k in row}, "recent": recent}
+    by_community = {str(c): rs for c, rs in rounds.groupby(rounds["community_id"].astype(str), sort=False)}
+    out: dict[str, dict[str, Any]] = {}
+    for cid, planned in planned_of.items():  # a planned community without rounds shows its missed rounds too
+        row = comp.loc[cid].to_dict() if cid in comp.index else {}
+        rs = by_community.get(str(cid), rounds.iloc[:0])
+        recent = [{"start": f"{r.start:%Y-%m-%d %H:%M}", "end": f"{r.end:%H:%M}", "guard": str(r.guard_id),
+                   "walked": int(r.checkpoints), "missed": max(planned - int(r.checkpoints), 0),
+                   "fast_scans": int(r.fast_scans)} for r in rs.head(last).itertuples()]
+        out[str(cid)] = {"from": first_day.isoformat(), "to": last_day.isoformat(), "checkpoints": planned,
+                         **{k: (None if pd.isna(row.get(k)) else float(row[k])) for k in keys if k in row},
+                         "recent": recent}
+    return out
