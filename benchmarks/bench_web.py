@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--scale", type=float, default=None, help="demo scale (default 1.0 ≈ 450 k calls a year)")
     ap.add_argument("--data-dir", type=Path, default=None)
-    ap.add_argument("--workers", type=int, default=1, help="web processes (anju serve --workers)")
+    ap.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
+                    help="web processes (anju serve --workers; default one per core, at most 4)")
     args = ap.parse_args(argv)
     scale = args.scale or (0.05 if args.quick else 1.0)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
