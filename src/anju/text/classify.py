@@ -31,6 +31,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import re
+import signal
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -336,6 +337,8 @@ class TextClassifier:
         # calling process keeps no state between calls and two classifiers never share a pool
         with mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(self, threshold)) as pool:
             results = pool.map(_classify_part, parts)
+            pool.close()  # the children exit on their own; terminate (on leaving the block) then has nothing to do
+            pool.join()
         return pd.concat(results, ignore_index=True)
 
     def classify_normalized(self, norm: Sequence[str], *, threshold: float | None = None) -> pd.DataFrame:
@@ -373,6 +376,10 @@ _WORKER: tuple[TextClassifier, float | None] | None = None
 
 def _init_worker(clf: TextClassifier, threshold: float | None) -> None:
     global _WORKER
+    # a forked child inherits the parent's Python signal handlers (e.g. a worker's "stop on SIGTERM" flag), which
+    # would make Pool.terminate wait for it forever: the children take the default actions
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     _WORKER = (clf, threshold)
 
 

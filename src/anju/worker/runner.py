@@ -165,9 +165,10 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
     clock = clock or (lambda: datetime.now(UTC))
     desks: list[Any] = []
     schedule = schedule if schedule is not None else load_schedule(settings.data_dir)
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
     n = 0
     try:
         recovered = recover_stale(factory)
@@ -189,6 +190,8 @@ def run_worker(settings: Settings, *, url: str | None = None, once: bool = False
             n += 1
     finally:
         engine.dispose()
+        for sig, handler in previous.items():  # a caller (a test, a server) keeps its own signal handling
+            signal.signal(sig, handler)
     return n
 
 
