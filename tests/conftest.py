@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,31 @@ pytest_plugins = ["pg"]  # the ops database on SQLite and a throwaway PostgreSQL
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+
+
+#: The test files that take longest on one worker, longest first (CPU seconds, docs/performance.md "Test suite").
+#: CI runs two pytest-xdist workers with ``--dist loadfile --no-loadscope-reorder``: a worker takes the next whole
+#: file in collection order, so these start first and the short files fill in at the end; a long file left for last
+#: would run alone while the other core idles. Every other file keeps xdist's default order (most tests first).
+LONGEST_FIRST = (
+    "lake/test_spark.py",
+    "core/test_cli_errors.py",
+    "web/test_web_browser.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, order the files as :data:`LONGEST_FIRST`, then by number of tests; tests within a file
+    keep their order. A run without workers (``-n 0``) keeps pytest's own order."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {f"tests/{name}": i for i, name in enumerate(LONGEST_FIRST)}
+
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    count = Counter(file_of(item) for item in items)
+    items.sort(key=lambda item: (rank.get(file_of(item), len(rank)), -count[file_of(item)]))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
