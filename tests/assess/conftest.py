@@ -1,9 +1,8 @@
-"""One small demo district (5 % scale, 2024–2025) with its assessment inputs, built once per test session."""
+"""The shared demo district (5 % scale, 2024–2025) with its assessment inputs, and the web fixtures."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +10,12 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from anju.config import load_settings
-    from anju.demo.build import run_demo
-
-    data_dir = tmp_path_factory.mktemp("assess-demo") / "anju-data"
-    settings = load_settings(data_dir=data_dir, quiet=True)
-    result = run_demo(settings, seed=42, scale=0.05, end_year=2025, years=2)
-    out = Path(result.files.csv).parent
+def demo(demo: Any) -> dict[str, Any]:
+    """The shared demo district (tests/conftest.py, same seed, scale and years) with its planted assessment facts;
+    the assessment tests only read its data directory (bulletins go to their own folders)."""
+    out = Path(demo.result.files.csv).parent
     planted = json.loads((out / "assessment" / "assessment_truth.json").read_text(encoding="utf-8"))
-    return {"settings": settings, "result": result, "dir": out, "planted": planted,
+    return {"settings": demo.settings, "result": demo.result, "dir": out, "planted": planted,
             "truth": json.loads((out / "truth.json").read_text(encoding="utf-8"))}
 
 
@@ -31,8 +26,8 @@ def december(demo: dict[str, Any]) -> Any:
     return assess_month(demo["settings"], "2025-12")
 
 
-# the web fixtures (demo data directory, seeded ops database on SQLite and PostgreSQL, logged-in clients)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the web fixtures (demo data directory, seeded ops database on SQLite and PostgreSQL, logged-in clients); tests/ is
+# on sys.path already (pytest's rootdir conftest, tests/conftest.py, puts it there)
 from web.conftest import (  # noqa: E402
     _seeded_templates,
     client,
