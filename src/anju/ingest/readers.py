@@ -481,11 +481,19 @@ def _newlines_per_row(table: pa.Table) -> np.ndarray:
     for col in table.columns:
         for chunk in col.chunks:
             data = chunk.buffers()[2]
-            if data is None or data.size == 0 or memoryview(data).tobytes().find(b"\n") < 0:
+            if data is None or data.size == 0 or not _has_newline(data):
                 continue
             n += np.asarray(pc.count_substring(chunk, "\n").fill_null(0).to_numpy(zero_copy_only=False),
                             dtype=np.int64)
     return n
+
+
+def _has_newline(data: pa.Buffer) -> bool:
+    """Whether a buffer holds a ``\\n``: the C library's ``memchr`` over the buffer in place (no copy of it)."""
+    libc = _Iconv.libc()
+    if libc is None:  # pragma: no cover - no C library through ctypes
+        return memoryview(data).tobytes().find(b"\n") >= 0
+    return bool(libc.memchr(ctypes.c_void_p(data.address), 10, ctypes.c_size_t(data.size)))
 
 
 def _looks_like_rows(value: str, delimiter: str, width: int) -> bool:
@@ -785,6 +793,20 @@ class _Iconv:
     """ctypes bindings of the C library's ``iconv_open``/``iconv``/``iconv_close`` (None where unavailable)."""
 
     lib: Any = None
+    _libc: Any = None
+
+    @classmethod
+    def libc(cls) -> Any:
+        """The C library with ``memchr`` declared (None where ctypes cannot load it)."""
+        if cls._libc is None:
+            try:
+                lib = ctypes.CDLL(None)
+                lib.memchr.restype = ctypes.c_void_p
+                lib.memchr.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+                cls._libc = lib
+            except (OSError, AttributeError):  # pragma: no cover
+                cls._libc = False
+        return cls._libc or None
 
     @classmethod
     def load(cls) -> Any:
