@@ -151,8 +151,7 @@ def _gcj_offset_into(x: FloatArray, y: FloatArray, dlon: FloatArray, dlat: Float
     np.abs(u, out=sq)
     np.sqrt(sq, out=sq)
     np.multiply(u, v, out=uv)
-    for out, a, lin, quad, sq_k, k12, k30 in ((dlat, v, u, 0.2, 0.2, 160.0, 320.0),
-                                             (dlon, u, v, 0.1, 0.1, 150.0, 300.0)):
+    for out, a, quad, sq_k, k12, k30 in ((dlat, v, 0.2, 0.2, 160.0, 320.0), (dlon, u, 0.1, 0.1, 150.0, 300.0)):
         if out is dlat:  # −100 + 2u + 3v
             np.multiply(2.0, u, out=out)
             np.add(out, -100.0, out=out)
