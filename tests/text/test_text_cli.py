@@ -115,3 +115,17 @@ def test_classify_empty_cells_and_long_texts(tmp_path):
     assert res.exit_code == 0 and "rows with an empty text" in res.output
     out = pd.read_csv(tmp_path / "out" / "calls.category.csv", dtype=str, encoding="utf-8-sig")
     assert out["category_method"].tolist() == ["rules", "empty"] and out["简要案情"].isna().iloc[1]
+
+
+def test_classify_one_column_csv_keeps_blank_lines(tmp_path):
+    """A one-column CSV's empty lines are empty texts: each is an output row with method `empty`, none is dropped
+    (pandas skips blank lines by default, which lost them without a trace)."""
+    src = tmp_path / "texts.csv"
+    src.write_text("简要案情\n电瓶被盗\n\n电动车被偷\n\n\n手机被盗\n", encoding="utf-8")
+    res = _classify(tmp_path, src, lang="en")
+    assert res.exit_code == 0, res.output
+    out = pd.read_csv(tmp_path / "out" / "texts.category.csv", dtype=str, encoding="utf-8-sig",
+                      skip_blank_lines=False)
+    assert len(out) == 6  # every data line of the input is a row
+    assert out["category_method"].tolist() == ["rules", "empty", "rules", "empty", "empty", "rules"]
+    assert "needs_review│3" in "".join(res.output.split())  # the three empty lines are left for review

@@ -56,7 +56,22 @@ _NULL = pa.scalar(None, pa.string())
 _COMPOUND = pa.array(COMPOUND_SURNAMES, pa.string())
 
 def _empty_to_null(values: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(pc.utf8_length(values), 0), _NULL, values)
+    lengths = pc.binary_length(values)
+    if len(values) == values.null_count or pc.min(lengths).as_py() > 0:  # nothing empty: no copy
+        return values
+    return pc.if_else(pc.equal(lengths, 0), _NULL, values)
+
+
+def _all_ascii_digits(values: pa.Array, width: int) -> bool:
+    """Whether every value is present and exactly ``width`` ASCII digits (checked on the buffers, no regex)."""
+    if values.null_count or len(values) == 0:
+        return False
+    lengths = pc.min_max(pc.binary_length(values)).as_py()
+    if lengths["min"] != width or lengths["max"] != width:
+        return False
+    offsets, data = _string_buffers(values)
+    body = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]]
+    return bool(((body - np.uint8(48)) < 10).all())
 
 
 def normalize_phone(values: pa.Array) -> pa.Array:
@@ -66,8 +81,10 @@ def normalize_phone(values: pa.Array) -> pa.Array:
     ['13812345678', '02164381234', None, None]
     """
     values = values.cast(pa.string())
+    if _all_ascii_digits(values, 11):  # the common case: already 11 bare digits
+        return values
     plain = pc.match_substring_regex(values, r"^\d{11}$").fill_null(True)  # RE2's \d: ASCII digits
-    if pc.all(plain).as_py():  # the common case: already 11 bare digits
+    if pc.all(plain).as_py():  # also common: 11 bare digits or missing
         return _empty_to_null(values)
     digits = pc.replace_substring_regex(values, r"\D+", "")
     digits = pc.replace_substring_regex(digits, r"^(?:0086|86)(1\d{10})$", r"\1")
@@ -80,18 +97,67 @@ def mask_phone(normalized: pa.Array) -> pa.Array:
     >>> mask_phone(pa.array(["13812345678", "02164381234", "110", None])).to_pylist()
     ['138****5678', '021****1234', '*10', None]
     """
-    n = pc.utf8_length(normalized)
-    if len(normalized) > normalized.null_count and pc.min(n).as_py() >= 8:  # the common case: all 8+ digits
-        stars = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(n, 7), 0))
-        return pc.binary_join_element_wise(pc.utf8_slice_codeunits(normalized, 0, 3), stars,
-                                           pc.utf8_slice_codeunits(normalized, -4), "")
-    long_ = pc.greater_equal(n, 8)
-    head = pc.if_else(long_, pc.utf8_slice_codeunits(normalized, 0, 3), "")
-    tail_len = pc.if_else(long_, 4, 2)
-    stars = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(n, pc.add(pc.if_else(long_, 3, 0), tail_len)), 0))
-    tail = pc.utf8_slice_codeunits(normalized, -4)
-    tail = pc.if_else(long_, tail, pc.utf8_slice_codeunits(normalized, -2))
-    return pc.binary_join_element_wise(head, stars, tail, "")
+    normalized = _flat(normalized)
+    n = np.asarray(pc.utf8_length(normalized).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    long_ = n >= 8
+    start = np.where(long_, 3, 0)
+    stop = np.where(long_, -4, -2)
+    offsets, data = _string_buffers(normalized)
+    ascii_ = len(data) == 0 or bool(np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]].max(initial=0) < 0x80)
+    return _replace_slices(normalized, start, stop, np.maximum(n - np.where(long_, 7, 2), 0), ascii_=ascii_)
+
+
+def _replace_slices(values: pa.Array, start: np.ndarray, stop: np.ndarray, stars: np.ndarray, *,
+                    ascii_: bool = False) -> pa.Array:
+    """Per row, the characters ``start:stop`` replaced by ``stars`` asterisks (Python slice rules; null stays null).
+    ``ascii_``: every value is ASCII, so characters are bytes (Arrow's byte-wise kernel, twice as fast).
+
+    Arrow's ``utf8_replace_slice`` takes one slice and one replacement per call, so rows are grouped by
+    ``(start, stop, stars)`` — a handful of groups (name and number lengths) — and each group is done in one call
+    on a contiguous run of a permuted copy (one group, the usual case for phone numbers: no permutation at all).
+    """
+    if len(values) == 0:
+        return values
+    code = np.zeros(len(values), np.int64)
+    levels: list[np.ndarray] = []
+    for a in (start, stop, stars):
+        uniq, inv = _small_codes(np.asarray(a, np.int64))
+        code = code * len(uniq) + inv
+        levels.append(uniq)
+    used, inverse = _small_codes(code)
+    n_groups = len(used)
+
+    def one(arr: pa.Array, g: int) -> pa.Array:
+        c = int(used[g])
+        k = int(levels[2][c % len(levels[2])])
+        c //= len(levels[2])
+        b = int(levels[1][c % len(levels[1])])
+        a = int(levels[0][c // len(levels[1])])
+        kernel = pc.binary_replace_slice if ascii_ else pc.utf8_replace_slice
+        return kernel(arr, start=a, stop=b, replacement="*" * k)
+
+    if n_groups == 1:
+        return one(values, 0)
+    order = np.argsort(inverse.astype(np.int16) if n_groups < 1 << 15 else inverse, kind="stable")  # radix sort
+    ordered = values.take(pa.array(order))
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=n_groups))])
+    parts = [one(ordered.slice(int(bounds[g]), int(bounds[g + 1] - bounds[g])), g) for g in range(n_groups)]
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    return pa.concat_arrays(parts).take(pa.array(back))
+
+
+def _small_codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, return_inverse=True)`` for arrays of a few distinct small integers, by counting."""
+    lo, hi = int(a.min()), int(a.max())
+    if lo == hi:
+        return np.array([lo], np.int64), np.zeros(a.size, np.int64)
+    if hi - lo > 1 << 16:
+        uniq, inv = np.unique(a, return_inverse=True)
+        return uniq, inv.reshape(-1)
+    present = np.bincount(a - lo, minlength=hi - lo + 1) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, rank[a - lo]
 
 
 def normalize_name(values: pa.Array) -> pa.Array:
@@ -112,17 +178,14 @@ def mask_name(normalized: pa.Array) -> pa.Array:
     >>> mask_name(pa.array(["张三", "张三丰", "欧阳修", "欧阳小明", "李", None])).to_pylist()
     ['张*', '张**', '欧阳*', '欧阳**', '*', None]
     """
-    n = pc.utf8_length(normalized)
-    head2 = pc.utf8_slice_codeunits(normalized, 0, 2)
-    compound = pc.and_(pc.is_in(head2, _COMPOUND), pc.greater(n, 2)).fill_null(False)
-    head1 = pc.utf8_slice_codeunits(normalized, 0, 1)
-    single = pc.less_equal(n, 1).fill_null(False)
-    head = pc.if_else(compound, head2, head1) if pc.any(compound).as_py() else head1
-    if pc.any(single).as_py():
-        head = pc.if_else(single, "", head)
-    keep = pc.utf8_length(head)
-    stars = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(n, keep), 1))
-    return pc.binary_join_element_wise(head, stars, "")
+    normalized = _flat(normalized)
+    n = np.asarray(pc.utf8_length(normalized).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    keep = np.where(n <= 1, 0, 1)
+    if len(n) and n.max() > 2:
+        compound = pc.and_(pc.is_in(pc.utf8_slice_codeunits(normalized, 0, 2), _COMPOUND),
+                           pc.greater(pc.utf8_length(normalized), 2)).fill_null(False)
+        keep = np.where(np.asarray(compound.to_numpy(zero_copy_only=False), dtype=bool), 2, keep)
+    return _replace_slices(normalized, keep, np.full(len(n), 1 << 30, np.int64), np.maximum(n - keep, 1))
 
 
 def phone_forms(values: pa.Array) -> tuple[pa.Array, pa.Array]:

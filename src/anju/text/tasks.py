@@ -377,7 +377,8 @@ def classify_file(dep: Deployment, task: str, in_path: str | Path, out_path: str
 
     Added columns: ``<task>`` (label or ``needs_review``), ``<task>_label`` (display name), ``<task>_confidence``,
     ``<task>_suggestion``, ``<task>_method``, ``needs_review``. An empty text cell is not classified: it gets
-    ``needs_review`` with method ``empty`` (counted in the summary's ``empty``). Excel cells hold at most 32,767
+    ``needs_review`` with method ``empty`` (counted in the summary's ``empty``), and so does an empty line of a
+    CSV (every line of the input is a row of the output). Excel cells hold at most 32,767
     characters: longer texts are cut and the summary's ``truncated_cells`` says how many. Personal columns (报警人,
     报警电话…) are masked and phone / ID numbers inside every text column are masked before writing. ``on_progress(done, total)`` is called
     after each chunk.
@@ -389,7 +390,7 @@ def classify_file(dep: Deployment, task: str, in_path: str | Path, out_path: str
     if out_p.suffix.lower() not in (".csv", ".xlsx"):
         raise IngestError(f"output {out_p} must end in .csv or .xlsx",
                           zh=f"输出文件 {out_p} 的扩展名应为 .csv 或 .xlsx")
-    df = read_table(in_path)
+    df = read_table(in_path, keep_blank_lines=True)  # an empty line is an empty text: counted, never dropped
     tc = text_column
     if tc is None:
         tc = next((c for c in TEXT_COLUMNS if c in df.columns), None)
