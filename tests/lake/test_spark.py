@@ -8,7 +8,6 @@ built on Spark equals the DuckDB one — integers and strings exactly, floats wi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ from anju.lake.engine import hash_prefix, hash_threshold, open_lake
 from anju.lake.schema import INCIDENT_SCHEMA, QUARANTINE_SCHEMA
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """The one Spark session of the test run (local[2]), stopped at the end."""
-    from anju.lake.spark import spark_session, stop_spark_session
-
-    yield spark_session(master="local[2]")
-    stop_spark_session()
 
 
 def _settings(base: Settings, engine: str) -> Settings:
