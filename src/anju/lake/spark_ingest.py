@@ -72,6 +72,8 @@ def _out_schema() -> pa.Schema:
     """The Arrow schema of the executors' output: one kind column, incident columns, quarantine columns, stats."""
     inc = [pa.field(f.name, f.type) for f in INCIDENT_SCHEMA]
     inc = [pa.field(f.name, pa.timestamp("us", tz="UTC")) if f.name == "reported_at_utc" else f for f in inc]
+    # Spark has no fixed-size binary: the 32-byte HMACs travel as binary (LakeWriter casts them back)
+    inc = [pa.field(f.name, pa.binary()) if pa.types.is_fixed_size_binary(f.type) else f for f in inc]
     q = [pa.field(_Q + f.name, f.type) for f in QUARANTINE_SCHEMA]
     return pa.schema([pa.field(_KIND, pa.string()), *inc, *q, pa.field(_STATS, pa.string())])
 
