@@ -46,6 +46,7 @@ from anju.files import file_blake3
 from anju.ingest.enrich import GeoContext
 from anju.ingest.pii import Hasher
 from anju.ingest.pipeline import _bounds, _check_accounted, _setup, new_import_id
+from anju.ingest.profile import Profile, load_profile
 from anju.ingest.readers import SourceBatch
 from anju.ingest.report import ImportReport
 from anju.ingest.secret import fingerprint, lake_key
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from anju.config import Settings
     from anju.ingest.keys import KeyIndex
     from anju.ingest.pipeline import Progress
-    from anju.ingest.profile import Profile
 
 __all__ = ["ingest_file_spark", "ingest_path", "source_files"]
 
@@ -205,14 +205,14 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
         earlier = manifest.find_file(blake3=digest)
         if earlier is not None:
             return ImportReport.from_manifest(earlier, skipped=True)
-        prof, _tax, _mapping, reader, resolved = _setup(settings, p, profile, encoding)
+        prof = profile if isinstance(profile, Profile) else load_profile(profile, data_dir=settings.data_dir)
         if prof.key.fields:
-            reader.close()
             raise ConfigError(
                 f"{p.name}: 数据源配置 {prof.name} 的记录键由字段值及其在文件中的出现次序构成，Spark 导入尚不支持；"
                 f"请用 --engine duckdb 导入此文件 / profile {prof.name} builds record keys from field values and "
                 "their occurrence in the file, which the Spark ingest does not distribute yet; import this file "
                 "with --engine duckdb", key="engine")
+        prof, _tax, _mapping, reader, resolved = _setup(settings, p, prof, encoding)
         spark = spark_session(settings)
         import_id = new_import_id()
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
