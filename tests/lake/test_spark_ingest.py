@@ -144,3 +144,29 @@ def test_spark_ingest_refuses_identity_key_profiles(spark: Any, demo: Any, expor
     s = _data_dir(demo, tmp_path / "d")
     with pytest.raises(ConfigError, match="duckdb"):
         ingest_file_spark(s, exports[0], profile="sf-kaggle")
+
+
+def test_cli_ingests_a_folder_on_either_engine(spark: Any, tmp_path: Path) -> None:
+    """``anju ingest FOLDER`` imports each export (name order); ``--engine spark`` takes the distributed path."""
+    from typer.testing import CliRunner
+
+    from anju.cli import app
+    from anju.ingest.sample import cn110_sample, write_csv
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_csv(cn110_sample(120, seed=1, days=30), folder / "a.csv", encoding="gbk")
+    write_csv(cn110_sample(80, seed=2, days=30, first_id=5000), folder / "b.csv")
+    (folder / "notes.md").write_text("not an export")
+    env = {"ANJU_SECRET": SECRET, "COLUMNS": "200"}
+    counts = {}
+    for engine in ("duckdb", "spark"):
+        d = tmp_path / f"data-{engine}"
+        res = CliRunner().invoke(app, ["-d", str(d), "-q", "--engine", engine, "ingest", str(folder)], env=env)
+        assert res.exit_code == 0, (res.output, res.exception)
+        assert res.output.count("导入报告 / import report") == 2
+        m = Manifest.load(d / "lake" / "manifest.json")
+        counts[engine] = [(i["source_file"], i["rows_loaded"]) for i in m.imports]
+        assert [i.get("engine") for i in m.imports] == ([None, None] if engine == "duckdb" else ["spark", "spark"])
+    assert counts["duckdb"] == counts["spark"] and [f for f, _ in counts["spark"]] == ["a.csv", "b.csv"]
+    assert sum(n for _, n in counts["spark"]) == 200

@@ -47,15 +47,12 @@ SPARK_CONF: dict[str, str] = {
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    "spark.sql.shuffle.partitions": "2",  # one per core of local[2]; AQE coalesces tiny ones further
+    "spark.default.parallelism": "2",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
-
-#: lakes of at most this many rows have their incidents cached in Spark's memory (``ANJU_SPARK_CACHE_ROWS``)
-CACHE_ROWS = 2_000_000
 
 _LOCK = threading.Lock()
 _SESSION: Any = None
@@ -200,29 +197,11 @@ class SparkLake(Lake):
         self.duckdb = None  # raw DuckDB SQL is not available on this engine: use Ibis expressions
         self._prefix = f"anju_{uuid.uuid4().hex[:8]}_"  # views of this lake; others may be open in the session
         self._views: list[str] = []
-        self._cached: list[Any] = []
 
     def _close_engine(self) -> None:
         for v in self._views:
             self.spark.catalog.dropTempView(v)
         self._views = []
-        for df in self._cached:
-            df.unpersist()
-        self._cached = []
-
-    def _maybe_cache(self, df: Any) -> Any:
-        """Keep a small lake's incidents in Spark's memory (spilling to disk), read once instead of once per query.
-
-        A release makes ~100 queries; on a small lake each one's Parquet reading is most of its cost. Lakes of at
-        most ``ANJU_SPARK_CACHE_ROWS`` rows (default 2,000,000; 0 turns it off) are cached; larger ones are
-        scanned per query, as a cluster's memory is better spent on the aggregations.
-        """
-        limit = int(os.environ.get("ANJU_SPARK_CACHE_ROWS", str(CACHE_ROWS)))
-        rows = sum(int(i.get("rows_loaded") or 0) for i in self.manifest.imports)
-        if 0 < rows <= limit:
-            df = df.cache()
-            self._cached.append(df)
-        return df
 
     def _register(self, name: str, df: Any) -> str:
         view = self._prefix + name
@@ -249,7 +228,7 @@ class SparkLake(Lake):
             # explicit files, the lake's schema: year/month come from the Hive paths under basePath with the
             # schema's types (never inferred); files of a version-2 lake lack time_precision, read as null
             df = self.spark.read.schema(inc_schema).option("basePath", base).parquet(*inc)
-            df = self._maybe_cache(df.select(*[f.name for f in INCIDENT_SCHEMA]))
+            df = df.select(*[f.name for f in INCIDENT_SCHEMA])
         else:
             df = self.spark.createDataFrame([], inc_schema)
         self._incidents = self._register("incidents", df)
