@@ -47,8 +47,8 @@ SPARK_CONF: dict[str, str] = {
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "2",  # one per core of local[2]; AQE coalesces tiny ones further
-    "spark.default.parallelism": "2",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
