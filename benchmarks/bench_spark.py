@@ -71,6 +71,10 @@ def province_lake(root: Path, rows: int) -> Path:
     inc.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    # a 50 M-row COPY ... ORDER BY sorted in memory up to DuckDB's default limit (80 % of RAM: ~20 GB here) and was
+    # killed on the shared machine; cap it and let the sort spill to disk instead
+    con.execute(f"SET memory_limit = '{os.environ.get('ANJU_BENCH_DUCKDB_MEMORY', '4GB')}'")
+    con.execute(f"SET temp_directory = '{root / 'duckdb-tmp'}'")
     cols = []
     for f in INCIDENT_SCHEMA.names:
         if f == "record_key":

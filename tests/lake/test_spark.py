@@ -8,7 +8,6 @@ built on Spark equals the DuckDB one — integers and strings exactly, floats wi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ from anju.lake.engine import hash_prefix, hash_threshold, open_lake
 from anju.lake.schema import INCIDENT_SCHEMA, QUARANTINE_SCHEMA
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """The one Spark session of the test run (local[2]), stopped at the end."""
-    from anju.lake.spark import spark_session, stop_spark_session
-
-    yield spark_session(master="local[2]")
-    stop_spark_session()
 
 
 def _settings(base: Settings, engine: str) -> Settings:
@@ -157,3 +147,19 @@ def test_release_on_spark_equals_release_on_duckdb(spark: Any, demo: Any) -> Non
         assert_frames_match(table.data, b.tables[key].data, key)
     assert a.meta.incidents == b.meta.incidents > 0
     assert [n for n in a.notes] == [n for n in b.notes]
+
+
+def test_lake_root_given_as_a_uri(spark: Any, demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ANJU_SPARK_LAKE_ROOT``: a ``file://`` root reads the same lake; a scheme Spark cannot read fails clearly."""
+    from anju.errors import ConfigError
+    from anju.lake.spark import LAKE_ROOT_ENV
+
+    with open_lake(demo.settings) as duck:
+        n = duck.incidents().count().execute()
+        q = duck.quarantine().count().execute()
+    monkeypatch.setenv(LAKE_ROOT_ENV, "file://" + str((demo.data_dir / "lake").resolve()) + "/")
+    with open_lake(_settings(demo.settings, "spark")) as sp:
+        assert sp.incidents().count().execute() == n and sp.quarantine().count().execute() == q
+    monkeypatch.setenv(LAKE_ROOT_ENV, "s3a://anju-bucket/lake")
+    with pytest.raises(ConfigError, match=r"s3a://.*hadoop-aws"):
+        open_lake(_settings(demo.settings, "spark"))

@@ -34,7 +34,8 @@ def _l(lang: str, zh: str, en: str) -> str:
 
 def ingest(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8/GBK, 可为 .gz)、XLSX 或 Parquet 文件 / source file.")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8/GBK, 可为 .gz)、XLSX 或 Parquet 文件，或其文件夹 / source file, "
+                                              "or a folder of them (one import each).")],
     profile: Annotated[str, typer.Option("--profile", "-p", help=_PROFILE_HELP)] = "cn110",
     encoding: Annotated[str | None, typer.Option("--encoding", "-e", help=_ENCODING_HELP)] = None,
 ) -> None:
@@ -60,11 +61,17 @@ def ingest(
         def on_progress(done: int, total: int, rows: int) -> None:
             prog.update(task, completed=done, total=total, rows=rows)
 
-        report = ingest_file(settings, file, profile=profile, progress=on_progress, encoding=encoding)
-    console.print(report.to_table(lang))
-    if report.skipped_duplicate_file:
-        console.print(_l(lang, "此文件（按 SHA-256）已导入，数据湖未改动。",
-                         "This file (by SHA-256) was imported before; the lake is unchanged."))
+        if settings.engine == "spark" or file.is_dir():  # a folder of exports, or the distributed ingest
+            from anju.lake.spark_ingest import ingest_path
+
+            reports = ingest_path(settings, file, profile=profile, progress=on_progress, encoding=encoding)
+        else:
+            reports = [ingest_file(settings, file, profile=profile, progress=on_progress, encoding=encoding)]
+    for report in reports:
+        console.print(report.to_table(lang))
+        if report.skipped_duplicate_file:
+            console.print(_l(lang, "此文件（按 SHA-256）已导入，数据湖未改动。",
+                             "This file (by SHA-256) was imported before; the lake is unchanged."))
 
 
 @profile_app.command("list")

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
     from anju.config import Settings
 
-__all__ = ["SparkLake", "spark_schema", "spark_session", "stop_spark_session"]
+__all__ = ["LAKE_ROOT_ENV", "SparkLake", "check_scheme", "lake_root_uri", "spark_schema", "spark_session",
+           "stop_spark_session"]
 
 #: Spark settings of every session anju starts: UTC session time (naive times are TIMESTAMP_NTZ and never shifted),
 #: Arrow transfers to pandas, no web UI. Session-level: also set on a session made by spark-submit or Spark Connect.
@@ -145,6 +146,38 @@ def _uri(p: Path | str) -> str:
     return s if "://" in s else "file://" + str(Path(s).resolve())  # no %-escaping: Hadoop reads "=" as is
 
 
+LAKE_ROOT_ENV = "ANJU_SPARK_LAKE_ROOT"
+"""Environment variable: the URI under which Spark reads the lake's files (``file:///mnt/shared/anju/lake``,
+``s3a://bucket/anju/lake``, ``hdfs://nn/anju/lake``) when the executors cannot read the data directory's own path.
+The manifest is still read from the local data directory (a synchronised copy; see docs/scale.md)."""
+
+
+def lake_root_uri(settings: Settings) -> str:
+    """The URI of the lake's root as Spark reads it: ``$ANJU_SPARK_LAKE_ROOT`` or the data directory's lake."""
+    root = os.environ.get(LAKE_ROOT_ENV, "").strip().rstrip("/")
+    return root or _uri(settings.paths.lake)
+
+
+def check_scheme(spark: Any, uri: str) -> None:
+    """Fail with a clear error when the running Spark has no file system for the scheme of ``uri``.
+
+    ``s3a://`` needs the ``hadoop-aws`` jar and its AWS SDK bundle on the classpath (``spark.jars.packages`` or the
+    cluster's own installation); pyspark's wheel ships ``file://`` and ``hdfs://`` only.
+    """
+    scheme = uri.split("://", 1)[0] if "://" in uri else "file"
+    jvm = getattr(spark, "_jvm", None)
+    if jvm is None:  # Spark Connect: the server checks when it reads
+        return
+    try:
+        jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(scheme, spark._jsc.hadoopConfiguration())
+    except Exception as exc:
+        raise ConfigError(
+            f"Spark 不支持数据湖地址 {uri} 的协议 {scheme}:// / the running Spark has no file system for "
+            f"{scheme}:// ({LAKE_ROOT_ENV}={uri}): {str(exc).splitlines()[0][:200]}. For s3a:// add the hadoop-aws "
+            "jar matching Spark's Hadoop version and its AWS SDK bundle (spark.jars.packages, or the cluster's "
+            "Spark installation); see docs/scale.md", key="spark_lake_root") from None
+
+
 class SparkLake(Lake):
     """The lake read by Spark through Ibis: the same tables, columns and types as the DuckDB :class:`Lake`.
 
@@ -177,21 +210,31 @@ class SparkLake(Lake):
             self._views.append(view)
         return view
 
+    def _files(self) -> tuple[list[str], list[str], str]:
+        """The manifest's incident and quarantine files and the incidents' base path, as URIs under the lake root
+        (:func:`lake_root_uri`). With a remote root the files are not checked locally (the cluster reads them)."""
+        root = lake_root_uri(self.settings)
+        if not os.environ.get(LAKE_ROOT_ENV, "").strip():
+            inc, qua = self._listed_files()
+            return [_uri(p) for p in inc], [_uri(p) for p in qua], _uri(self.paths.incidents)
+        check_scheme(self.spark, root)
+        return ([f"{root}/{f}" for f in self.manifest.files("incidents")],
+                [f"{root}/{f}" for f in self.manifest.files("quarantine")], f"{root}/incidents")
+
     def _define_views(self) -> None:
-        inc, qua = self._listed_files()
+        inc, qua, base = self._files()
         inc_schema = spark_schema(INCIDENT_SCHEMA)
         if inc:
             # explicit files, the lake's schema: year/month come from the Hive paths under basePath with the
             # schema's types (never inferred); files of a version-2 lake lack time_precision, read as null
-            df = (self.spark.read.schema(inc_schema).option("basePath", _uri(self.paths.incidents))
-                  .parquet(*[_uri(p) for p in inc]))
+            df = self.spark.read.schema(inc_schema).option("basePath", base).parquet(*inc)
             df = df.select(*[f.name for f in INCIDENT_SCHEMA])
         else:
             df = self.spark.createDataFrame([], inc_schema)
         self._incidents = self._register("incidents", df)
         q_schema = spark_schema(QUARANTINE_SCHEMA)
         if qua:
-            qdf = self.spark.read.schema(q_schema).parquet(*[_uri(p) for p in qua])
+            qdf = self.spark.read.schema(q_schema).parquet(*qua)
         else:
             qdf = self.spark.createDataFrame([], q_schema)
         self._quarantine = self._register("quarantine", qdf)
