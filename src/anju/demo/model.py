@@ -68,11 +68,11 @@ FAMILY_TREND: dict[str, float] = {"theft": 0.93, "fraud": 1.15, "dispute": 0.98,
 # of the last year); one value = the same every month
 SUPERVISION_MULTIPLIER = (0.75,)  # −25 % from the first month
 
-# regression to the mean: transient community × year variation of residential theft (not persistent), so the top N
+# regression to the mean: transient community × year variation of community-located theft (not persistent), so the top N
 # of a year are partly the unlucky ones and fall the next year by themselves
-THEFT_YEAR_CV = 0.30  # gamma multiplier, mean 1, coefficient of variation 0.30, independent per community and year
-N_SPIKES = 3  # one-off base-year spikes (a theft series that was cleared up) in mid-ranked communities
-SPIKE_MULTIPLIER = 1.6
+THEFT_YEAR_CV = 0.20  # gamma multiplier, mean 1, coefficient of variation 0.20, independent per community and year
+N_SPIKES = 4  # one-off base-year spikes (a theft series that was cleared up) in mid-ranked communities
+SPIKE_MULTIPLIER = 2.2
 SPIKE_RANKS = (10, 30)  # drawn among the communities ranked 11th–30th by persistent theft
 
 # ---- where calls happen: weight kind per leaf and the share on main roads / in the night-life zone -----------
@@ -322,9 +322,11 @@ def month_list(start_year: int, end_year: int) -> list[tuple[int, int]]:
 def build_plan(d: District, *, end_year: int, years: int = 3) -> Plan:
     """Expected calls per month × leaf × location at scale 1 for ``years`` full years ending with ``end_year``.
 
+    Regression to the mean: community-located theft of every non-hot community gets a transient gamma multiplier
+    per year (:data:`THEFT_YEAR_CV`) and :data:`N_SPIKES` mid-ranked communities a one-off base-year spike.
     Supervision (when ``years >= 2``): the 10 communities with the most expected theft calls in the year before the
-    last are supervised from January of the last year; their community-located theft falls by
-    :data:`SUPERVISION_MULTIPLIER`.
+    last (shocks included, so partly the unlucky ones) are supervised from January of the last year; their
+    community-located theft is multiplied by :data:`SUPERVISION_MULTIPLIER` (the true effect).
     """
     rng = np.random.default_rng([d.seed, 2])
     w, theft_rate, fraud_rate, lp = _weights(d, rng)

@@ -197,26 +197,55 @@ def close_case(session: Session, case_id: int, *, actor: User | None, outcome: s
     return case
 
 
+PROFILE_COVARIATES = ("floating_share", "rental_rate", "fee_collection_rate", "camera_fault_rate",
+                      "has_owners_committee")
+"""Profile facts that predict a community's theft level: the empirical-Bayes prior of "similar communities"."""
+
+
 def evaluate_set(incidents: ibis.Table, listed: Sequence[str], base_period: str, period: str, *,
                  taxonomy: Taxonomy, families: Sequence[str] = ("theft",), areas: pd.DataFrame | None = None,
                  geoms: tuple[Sequence[str], Sequence[Any]] | None = None, ring_m: float = 400,
-                 comparison_k: int | None = None) -> dict[str, Any]:
+                 comparison_k: int | None = None, profiles: pd.DataFrame | None = None,
+                 history_years: int = 2) -> dict[str, Any]:
     """The listed set's change and its effect net of regression to the mean (:func:`net_effect`), and the WDD of
     the set against the comparison group with buffer rings of ``ring_m`` metres (``geoms`` = community ids and
-    metric polygons) — pre = the same months a year before ``period``."""
+    metric polygons) — pre = the same months a year before ``period``.
+
+    Up to ``history_years`` full years before a yearly base period that hold data sharpen each community's
+    persistent level; ``profiles`` (``area_id`` or ``code`` and the :data:`PROFILE_COVARIATES`, e.g. from
+    :func:`anju.supervision.profile.district_profiles`) give the empirical-Bayes prior of similar communities."""
     b, p = Period.parse(base_period), Period.parse(period)
     prev = p.same_period_last_year()
-    fr = counts_many(incidents, [b, p, prev], level="community", by=None, families=list(families), areas=areas,
-                     taxonomy=taxonomy)
-    c_b, c_p, c_prev = (f[f["area_id"].notna()].set_index("area_id")["count"] for f in fr)
+    hist: list[Period] = []
+    if b.code.isdigit():
+        hist = [Period.parse(str(int(b.code) - i)) for i in range(history_years, 0, -1)]
+    fr = counts_many(incidents, [b, p, prev, *hist], level="community", by=None, families=list(families),
+                     areas=areas, taxonomy=taxonomy)
+    c_b, c_p, c_prev, *c_hist = (f[f["area_id"].notna()].set_index("area_id")["count"] for f in fr)
     ids = sorted(set(c_b.index) | set(c_p.index))
     panel = pd.DataFrame({"area_id": ids, "count_pre": c_b.reindex(ids).fillna(0).to_numpy(),
                           "count_post": c_p.reindex(ids).fillna(0).to_numpy()})
+    history: list[tuple[str, float]] = []
+    for per, ch in zip(hist, c_hist, strict=True):
+        if ch.sum() > 0:  # a year the lake covers
+            panel[f"count_{per.code}"] = ch.reindex(ids).fillna(0).to_numpy()
+            history.append((f"count_{per.code}", per.days / b.days))
     if areas is not None and "households" in areas.columns:
         panel["exposure"] = areas.set_index("area_id")["households"].reindex(ids).astype(float).to_numpy() / 1000
-    res = net_effect(panel, listed, length_ratio=p.days / b.days, comparison_k=comparison_k)
+    covs: list[str] = []
+    if profiles is not None and len(profiles):
+        prof = profiles.rename(columns={"code": "area_id"}).set_index("area_id")
+        for c in PROFILE_COVARIATES:
+            if c in prof.columns:
+                v = pd.to_numeric(prof[c], errors="coerce").reindex(ids).astype(float)
+                if v.notna().mean() > 0.9 and v.std() > 0:
+                    panel[c] = v.fillna(v.median()).to_numpy()
+                    covs.append(c)
+    res = net_effect(panel, listed, length_ratio=p.days / b.days, comparison_k=comparison_k, history=history,
+                     covariates=covs)
     comp = res["did"]["comparison_ids"]
-    out: dict[str, Any] = {"base_period": b.code, "period": p.code, "comparison_period": prev.code, **res}
+    out: dict[str, Any] = {"base_period": b.code, "period": p.code, "comparison_period": prev.code, **res,
+                           "history_periods": [h.removeprefix("count_") for h, _ in history], "covariates": covs}
     if geoms is not None:
         gid, gg = geoms
         ring_t = buffer_ring(gid, gg, listed, distance=ring_m, exclude=comp)
