@@ -148,7 +148,9 @@ def test_hot_communities_top_the_thieves_ranking(calls, community_of, communitie
     # over three years even the small scale separates them: the 5 hot ones are the top 5
     assert set(rate.sort_values(ascending=False).index[:5]) == set(hot)
     others = rate.drop(hot)
-    assert rate[hot].min() > 1.2 * others.max()
+    # planted ≥ 1.5 × in expectation every year; at 5 % scale a small community has ~30 such calls (±18 %), and
+    # the transient theft shocks put more of the 115 others near the cap in some year
+    assert rate[hot].min() > 1.1 * others.max()
 
 
 def test_theft_rate_follows_the_risk_profile(calls, community_of, communities, truth) -> None:

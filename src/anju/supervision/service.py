@@ -41,7 +41,7 @@ from anju.taxonomy import Taxonomy
 
 __all__ = ["EVIDENCE_MAX_BYTES", "EVIDENCE_TYPES", "SupervisionError", "add_measure", "candidates", "close_case",
            "community_geoms",
-           "evaluate_set", "open_case", "review_case"]
+           "evaluate_cases", "evaluate_set", "evaluation_summary", "open_case", "review_case"]
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"%PDF-": "application/pdf",
@@ -266,6 +266,52 @@ def evaluate_set(incidents: ibis.Table, listed: Sequence[str], base_period: str,
     out["per_area"] = res["per_area"].assign(count_prev_same_months=c_prev.reindex(
         res["per_area"]["area_id"]).fillna(0).to_numpy().astype(np.int64))
     return out
+
+
+def evaluation_summary(r: dict[str, Any]) -> dict[str, Any]:
+    """The three figures every surface shows (raw change, expected change without intervention, net effect with
+    its interval) and the comparison group's, from :func:`evaluate_set`; plain floats, JSON-able."""
+    eb, did = r["eb"], r["did"]
+    per = {str(row["area_id"]): {"count_pre": int(row["count_pre"]), "count_post": int(row["count_post"]),
+                                 "expected": float(row["expected"])} for _, row in r["per_area"].iterrows()}
+    return {"base_period": r["base_period"], "period": r["period"], "listed": len(per),
+            "raw_change": float(r["raw_change"]), "expected_change": float(eb["expected_change"]),
+            "net_change": float(eb["net_change"]), "net_lo": float(eb["lo"] - 1), "net_hi": float(eb["hi"] - 1),
+            "did_change": float(did["effect"] - 1), "did_lo": float(did["lo"] - 1), "did_hi": float(did["hi"] - 1),
+            "comparison": len(did["comparison_ids"]), "trend": float(r["trend"]),
+            "history_periods": list(r.get("history_periods", [])), "covariates": list(r.get("covariates", [])),
+            "per_area": per}
+
+
+def evaluate_cases(session: Session, incidents: ibis.Table, cases: Sequence[SupervisionCase], *,
+                   taxonomy: Taxonomy, areas: pd.DataFrame | None = None, period: str | None = None
+                   ) -> dict[str, Any] | None:
+    """:func:`evaluation_summary` of the listed set of ``cases`` (their most common base period; evaluated over the
+    year after it unless ``period`` is given), with the ops profiles as the prior's covariates. ``None`` when the
+    lake cannot evaluate it yet (no data for the period, too few communities)."""
+    from anju.analytics._common import AnalyticsError
+    from anju.supervision.profile import district_profiles
+
+    if not cases:
+        return None
+    bases = pd.Series([c.base_period for c in cases]).value_counts()
+    base = str(bases.index[0])
+    if period is None:
+        if not base.isdigit():
+            return None
+        period = str(int(base) + 1)
+    codes = sorted({c.community.code for c in cases if c.base_period == base})
+    p = Period.parse(period)
+    try:
+        profiles = district_profiles(session, p.start)
+        r = evaluate_set(incidents, codes, base, period, taxonomy=taxonomy, areas=areas,
+                         profiles=profiles if len(profiles) else None,
+                         families=tuple(cases[0].families.split(",")))
+        if not np.isfinite(r["eb"]["effect"]) or r["listed_total"]["post"] == 0:
+            return None
+        return evaluation_summary(r)
+    except (AnalyticsError, AnjuError, ValueError, ZeroDivisionError):
+        return None
 
 
 def community_geoms(settings: Settings) -> tuple[list[str], list[Any]]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from anju.errors import AnjuError
 from anju.ops import audit
 from anju.ops.models import Community, SupervisionCase
 from anju.ops.scope import community_filter
@@ -83,7 +84,30 @@ def board_page(request: Request, session: DbSession, viewer: ViewerDep, base: st
         listed = {r["community"] for r in rows if r["status"] in ("open", "reviewing")}
         for c in ctx["candidates"]:
             c["listed"] = c["area_id"] in listed
+    ctx["evaluation"] = _set_evaluation(request, session, viewer)
     return render(request, "supervision.html", ctx)
+
+
+def _set_evaluation(request: Request, session: Session, viewer: Viewer,
+                    cases: list[SupervisionCase] | None = None) -> dict[str, Any] | None:
+    """Raw change, change expected without intervention and net effect of the viewer's listed set (the same call
+    as ``anju supervise evaluate``); ``None`` when the lake cannot evaluate it yet."""
+    from anju.supervision.service import evaluate_cases
+    from anju.web.lake_view import NoData
+
+    cases = cases if cases is not None else [c for c in visible_cases(session, viewer.user)
+                                             if c.status != "merged"]
+    if not cases:
+        return None
+
+    def run(incidents: Any, dep: Any, lake: Any) -> dict[str, Any] | None:
+        return evaluate_cases(session, incidents, cases, taxonomy=dep.taxonomy,
+                              areas=lake.areas("community").to_pandas())
+
+    try:
+        return app_state(request).lake.with_lake(run)  # type: ignore[no-any-return]
+    except (NoData, AnjuError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -341,7 +365,10 @@ def case_report(request: Request, session: DbSession, viewer: ViewerDep, case_id
 
         raise Forbidden("the case report names officers; your role may not read personal data")
     with tempfile.TemporaryDirectory() as d:
-        data = write_case_report(case, Path(d) / "case.docx").read_bytes()
+        peers = [c for c in visible_cases(session, viewer.user)
+                 if c.base_period == case.base_period and c.status != "merged"]
+        evaluation = _set_evaluation(request, session, viewer, peers or [case])
+        data = write_case_report(case, Path(d) / "case.docx", evaluation=evaluation).read_bytes()
     audit.record(session, actor=viewer.user, action="supervision.export", target_type="supervision_case",
                  target_id=str(case_id), ip=client_ip(request))
     session.commit()
