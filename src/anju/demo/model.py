@@ -383,8 +383,8 @@ def build_plan(d: District, *, end_year: int, years: int = 3) -> Plan:
         pool = ranked[SPIKE_RANKS[0]:SPIKE_RANKS[1]]
         spikes = np.sort(srng.choice(pool, size=min(N_SPIKES, len(pool)), replace=False))
         shock[spikes, years - 2] *= SPIKE_MULTIPLIER
-    for k, mi in enumerate(by_year):
-        lam[np.ix_(mi, theft_li, np.arange(nc))] *= shock[:, k][None, None, :]
+    for k, year_months in enumerate(by_year):
+        lam[np.ix_(np.asarray(year_months), np.asarray(theft_li), np.arange(nc))] *= shock[:, k][None, None, :]
 
     def comm_expected(li: list[int], mi: list[int] | None = None) -> np.ndarray:
         sub = lam[np.ix_(prev if mi is None else mi, li)].sum(axis=(0, 1))

@@ -24,6 +24,7 @@ from anju.analytics.displacement import buffer_ring, wdd
 from anju.analytics.periods import Period
 from anju.analytics.supervision import supervision as candidates_table
 from anju.analytics.supervision_effect import net_effect
+from anju.analytics.window import NightWindow
 from anju.config import Settings
 from anju.errors import AnjuError
 from anju.ops import audit
@@ -73,8 +74,8 @@ def open_case(session: Session, incidents: ibis.Table, *, actor: User | None, co
               opened_on: dt.date, base_period: str, goal_change: float = -0.3,
               families: Sequence[str] = ("theft",), station_code: str | None = None,
               community_police: str | None = None, source: str = "manual", rank: int | None = None,
-              note: str = "") -> SupervisionCase:
-    """Open a case and freeze the opening risk profile."""
+              note: str = "", night: NightWindow | None = None) -> SupervisionCase:
+    """Open a case and freeze the opening risk profile (night share in ``night``, the deployment's window)."""
     if not -1 < goal_change < 0:
         raise SupervisionError(f"the goal is a fall, e.g. -0.3 for −30 % 同比; got {goal_change}")
     if not official.strip():
@@ -91,7 +92,7 @@ def open_case(session: Session, incidents: ibis.Table, *, actor: User | None, co
                            created_by=actor.id if actor is not None else None)
     session.add(case)
     session.flush()
-    prof = risk_profile(session, incidents, com, opened_on, families=families)
+    prof = risk_profile(session, incidents, com, opened_on, families=families, night=night)
     case.snapshots.append(SupervisionSnapshot(kind="opening", as_of=opened_on, profile=prof, progress=None,
                                               author_id=case.created_by))
     audit.record(session, actor=actor, action="supervision.open", target_type="supervision_case", target_id=case.id,
@@ -109,13 +110,13 @@ def _case(session: Session, case_id: int) -> SupervisionCase:
 
 
 def review_case(session: Session, incidents: ibis.Table, case_id: int, *, actor: User | None, as_of: dt.date,
-                taxonomy: Taxonomy, n: int = 10) -> SupervisionSnapshot:
+                taxonomy: Taxonomy, n: int = 10, night: NightWindow | None = None) -> SupervisionSnapshot:
     """Review a case on ``as_of``: a new risk profile and the progress towards the goal; status → reviewing."""
     case = _case(session, case_id)
     if case.status not in ("open", "reviewing"):
         raise SupervisionError(f"case #{case.id} is {case.status}; only open cases are reviewed")
     fam = case.families.split(",")
-    prof = risk_profile(session, incidents, case.community, as_of, families=fam)
+    prof = risk_profile(session, incidents, case.community, as_of, families=fam, night=night)
     try:
         prog = progress(incidents, case.community.code, case.opened_on, as_of, families=fam,
                         goal_change=case.goal_change, taxonomy=taxonomy, n=n)

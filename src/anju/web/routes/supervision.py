@@ -161,7 +161,8 @@ def open_case_web(request: Request, session: Session, viewer: Viewer, body: Case
                          official=body.official, opened_on=body.opened_on or dt.date.today(),
                          base_period=body.base_period, goal_change=body.goal_change,
                          community_police=(body.community_police or "").strip() or None,
-                         source="candidate" if body.rank else "manual", rank=body.rank, note=body.note)
+                         source="candidate" if body.rank else "manual", rank=body.rank, note=body.note,
+                         night=dep.night)
 
     case = app_state(request).lake.with_lake(run)
     session.commit()
@@ -176,7 +177,8 @@ def review_case_web(request: Request, session: Session, viewer: Viewer, case_id:
     visible_case(session, viewer.user, case_id)
     snap = app_state(request).lake.with_lake(
         lambda inc, dep, lake: review_case(session, inc, case_id, actor=viewer.user,
-                                           as_of=body.as_of or dt.date.today(), taxonomy=dep.taxonomy))
+                                           as_of=body.as_of or dt.date.today(), taxonomy=dep.taxonomy,
+                                           night=dep.night))
     session.commit()
     return snap
 
