@@ -210,3 +210,16 @@ def test_net_effect_recovers_the_planted_effect_on_the_demo(demo_district: Any) 
     assert eb["lo"] < planted < eb["hi"] and raw < eb["lo"]  # … the net effect finds it
     assert did["lo"] < planted < did["hi"] and raw < did["lo"]
     assert eb["expected_change"] < -0.15  # expected without intervention: a fall by itself
+
+
+def test_profile_night_share_follows_the_deployment_window() -> None:
+    """C1's night calls are at 22:00: inside the default 21:00–03:00 window, outside a 23:00–05:00 one."""
+    from anju.analytics.window import NightWindow
+    from anju.supervision.profile import lake_figures
+
+    t = _incidents()
+    default, _ = lake_figures(t, dt.date(2024, 12, 1))
+    late, _ = lake_figures(t, dt.date(2024, 12, 1), night=NightWindow.parse("23:00-05:00"))
+    day, _ = lake_figures(t, dt.date(2024, 12, 1), night=NightWindow.parse("13:00-15:00"))  # not crossing midnight
+    c1 = lambda df: float(df.set_index("community_id").loc["C1", "night_share"])  # noqa: E731
+    assert c1(default) == 0.5 and c1(late) == 0.0 and c1(day) == 0.5
