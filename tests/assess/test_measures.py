@@ -155,3 +155,26 @@ def test_net_effect_recovers_the_planted_effect_not_the_raw_drop() -> None:
     assert r["eb"]["lo"] < effect < r["eb"]["hi"]
     assert r["eb"]["expected_change"] < trend - 1 - 0.05  # without intervention the listed would fall more than the trend
     assert len(r["did"]["comparison_ids"]) == 40 and not set(r["did"]["comparison_ids"]) & set(listed)
+
+
+def test_net_effect_is_null_under_pure_regression_to_the_mean() -> None:
+    """No intervention at all: persistent rates, transient community × year shocks (gamma, CV 0.25) and Poisson
+    counts; the top 15 of the base year fall by themselves, and the net effect's interval must contain 1."""
+    n, k = 300, 1 / 0.25**2
+    covered, raws, effects = 0, [], []
+    for rep in range(20):
+        rng = np.random.default_rng([5, rep])
+        hh = rng.integers(800, 4000, n).astype(float)
+        level = hh / 1000 * rng.gamma(3, 10 / 3, n)
+        hist, pre, post = (rng.poisson(level * rng.gamma(k, 1 / k, n) * t) for t in (1.0, 0.95, 0.95**2))
+        listed = np.argsort(-pre, kind="stable")[:15]
+        panel = pd.DataFrame({"area_id": np.arange(n), "count_pre": pre, "count_post": post, "count_h": hist,
+                              "exposure": hh / 1000})
+        r = net_effect(panel, listed, history=[("count_h", 1.0)])
+        covered += r["eb"]["lo"] < 1 < r["eb"]["hi"]
+        raws.append(1 + r["raw_change"])
+        effects.append(r["eb"]["effect"])
+        assert 0.15 < r["transient_cv"] < 0.35  # the year-to-year variation is recovered
+    assert np.mean(raws) < 0.85  # the listed fall by themselves (trend 0.95 and regression to the mean) …
+    assert np.mean(effects) == pytest.approx(1.0, abs=0.05)  # … and the net effect is nil
+    assert covered >= 18  # 95 % intervals: 19 of 20 on average

@@ -54,6 +54,19 @@ def test_board_scope_personal_fields_and_audit(make_client: Any, engine_of: Any,
     assert sorted(r["community"] for r in rows) == sorted([mine, other]) and rows[0]["official"] == "王局长"
     r = a.get(f"/supervision/{other_id}/report.docx")
     assert r.status_code == 200 and r.content[:2] == b"PK"
+    # the board and the case report show the raw change, the change expected without intervention and the net
+    # effect with its interval (the same evaluate_set as `anju supervise evaluate`)
+    import io
+
+    from docx import Document
+
+    board = a.get("/supervision").text
+    assert all(f'id="{k}"' in board for k in ("ev-raw", "ev-expected", "ev-net", "ev-did"))
+    assert "无干预预期变化" in board and "净效果" in board and "95% 区间" in board
+    doc = Document(io.BytesIO(r.content))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert {"原始变化", "无干预预期变化", "净效果"} <= set(cells)
+    assert any(c.startswith("95%区间") for c in cells)
     with Session(engine_of(c)) as s:
         actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("supervision.%"))))
     assert "supervision.export" in actions and "supervision.view" in actions and "supervision.open" in actions

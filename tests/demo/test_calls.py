@@ -148,7 +148,9 @@ def test_hot_communities_top_the_thieves_ranking(calls, community_of, communitie
     # over three years even the small scale separates them: the 5 hot ones are the top 5
     assert set(rate.sort_values(ascending=False).index[:5]) == set(hot)
     others = rate.drop(hot)
-    assert rate[hot].min() > 1.2 * others.max()
+    # planted ≥ 1.5 × in expectation every year; at 5 % scale a small community has ~30 such calls (±18 %), and
+    # the transient theft shocks put more of the 115 others near the cap in some year
+    assert rate[hot].min() > 1.1 * others.max()
 
 
 def test_theft_rate_follows_the_risk_profile(calls, community_of, communities, truth) -> None:
@@ -188,7 +190,9 @@ def test_fraud_techniques_and_losses(calls) -> None:
     assert stats.chisquare(obs.to_numpy(), exp).pvalue > 1e-4
     assert (np.abs(obs / obs.sum() - np.array(list(planted.values()))) < 0.02).all()
     med = fraud.groupby("code")["loss"].median()
-    assert med.idxmax() == "fraud.investment"
+    # planted medians 60,000 (investment) and 50,000 (romance): log ratio 0.18, while ~150 romance losses at 5 %
+    # scale give a median's standard error of ~0.12 on the log scale — the top two, either order
+    assert set(med.nlargest(2).index) == {"fraud.investment", "fraud.romance"}
     for code, (median, _sigma, p_loss) in FRAUD_LOSS.items():
         assert med[code] == pytest.approx(median, rel=0.35), code
         share = fraud.loc[fraud["code"] == code, "loss"].notna().mean()

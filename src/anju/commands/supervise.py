@@ -61,14 +61,16 @@ def register(app: typer.Typer) -> None:
                  rank: Annotated[int | None, typer.Option("--rank", help="候选名单中的名次（手工列入则不填）/ rank in the candidate list (empty when listed by hand).")] = None,
                  ) -> None:
         """列管一个小区并固化列管时风险画像 / open a case."""
-        from anju.lake import connect
+        from anju.services.lake import open_lake
         from anju.supervision.service import open_case
 
-        settings = settings_from(ctx)
-        with connect(settings) as lk, _session(settings) as s:
+        dep = deployment_from(ctx)
+        settings = dep.settings
+        with open_lake(dep) as lk, _session(settings) as s:
             case = open_case(s, lk.incidents(), actor=None, community_code=community, official=official,
                              opened_on=_date(opened, "--opened"), base_period=base, goal_change=goal,
-                             community_police=police, source="candidate" if rank else "manual", rank=rank)
+                             community_police=police, source="candidate" if rank else "manual", rank=rank,
+                             night=dep.night)
             s.commit()
             console.print(f"已列管 / opened case #{case.id}: {case.community.name}", highlight=False)
 
@@ -100,7 +102,7 @@ def register(app: typer.Typer) -> None:
         settings = dep.settings
         with open_lake(dep) as lk, _session(settings) as s:
             snap = review_case(s, lk.incidents(), case_id, actor=None, as_of=_date(as_of, "--as-of"),
-                               taxonomy=dep.taxonomy)
+                               taxonomy=dep.taxonomy, night=dep.night)
             s.commit()
             console.print(json.dumps(snap.progress, ensure_ascii=False), highlight=False)
 
@@ -159,6 +161,7 @@ def register(app: typer.Typer) -> None:
                                     ] = None) -> None:
         """挂牌小区整体成效：原始降幅、无干预预期（回归均值）、净效果、WDD / evaluate the listed set."""
         from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
 
         from anju.deployment import load_deployment
         from anju.ops.models import SupervisionCase
@@ -174,9 +177,18 @@ def register(app: typer.Typer) -> None:
         if not listed:
             raise AnjuError("no listed communities: open cases first or pass --ids")
         dep = load_deployment(settings)
+        profiles = None
+        try:  # the ops profiles (floating share, fee collection …) give the prior of similar communities
+            from anju.analytics.periods import Period
+            from anju.supervision.profile import district_profiles
+
+            with _session(settings) as s:
+                profiles = district_profiles(s, Period.parse(period).start)
+        except (AnjuError, ValueError, SQLAlchemyError):
+            profiles = None
         with open_lake(dep) as lk:
             r = evaluate_set(lk.incidents(), listed, base, period, areas=lk.areas("community").to_pandas(),
-                             geoms=community_geoms(settings), taxonomy=dep.taxonomy)
+                             geoms=community_geoms(settings), taxonomy=dep.taxonomy, profiles=profiles)
         eb, did, w = r["eb"], r["did"], r["wdd"]
         console.print(f"挂牌小区 {len(listed)} 个：{r['period']} 同比 {r['listed_total']['yoy_change'] * 100:+.1f}%；"
                       f"相对基期 {r['raw_change'] * 100:+.1f}%，无干预预期 {eb['expected_change'] * 100:+.1f}%"

@@ -23,6 +23,7 @@ __all__ = [
     "LOSS",
     "RISK_COEF",
     "SUPERVISION_MULTIPLIER",
+    "THEFT_YEAR_CV",
     "Plan",
     "build_plan",
 ]
@@ -63,8 +64,16 @@ LEAVES: tuple[str, ...] = tuple(code for fam in LEAF_MIX.values() for code in fa
 # ---- trends: multiplier per year after the first (family level); theft also falls in supervised communities --
 FAMILY_TREND: dict[str, float] = {"theft": 0.93, "fraud": 1.15, "dispute": 0.98, "noise": 1.03, "help": 1.02}
 
-# supervised communities (挂牌督导): theft multiplier by month since supervision began (Jan of the last year)
-SUPERVISION_MULTIPLIER = (0.75, 0.60, 0.45)  # month 1, month 2, month ≥ 3
+# supervised communities (挂牌督导): the true effect, a theft multiplier by month since supervision began (January
+# of the last year); one value = the same every month
+SUPERVISION_MULTIPLIER = (0.75,)  # −25 % from the first month
+
+# regression to the mean: transient community × year variation of community-located theft (not persistent), so the top N
+# of a year are partly the unlucky ones and fall the next year by themselves
+THEFT_YEAR_CV = 0.20  # gamma multiplier, mean 1, coefficient of variation 0.20, independent per community and year
+N_SPIKES = 4  # one-off base-year spikes (a theft series that was cleared up) in mid-ranked communities
+SPIKE_MULTIPLIER = 2.2
+SPIKE_RANKS = (10, 30)  # drawn among the communities ranked 11th–30th by persistent theft
 
 # ---- where calls happen: weight kind per leaf and the share on main roads / in the night-life zone -----------
 # weight kinds: theft_risk, commercial, population, households, rental, fee, fraud, nightlife, floating,
@@ -239,6 +248,8 @@ class Plan:
     supervision_start: tuple[int, int] | None
     hot: np.ndarray
     fraud_hot: np.ndarray
+    theft_year_shock: np.ndarray  # community × year multiplier of community-located theft (1 for hot communities)
+    spikes: np.ndarray  # communities with a one-off base-year spike (included in theft_year_shock)
 
     @property
     def n_locations(self) -> int:
@@ -311,9 +322,11 @@ def month_list(start_year: int, end_year: int) -> list[tuple[int, int]]:
 def build_plan(d: District, *, end_year: int, years: int = 3) -> Plan:
     """Expected calls per month × leaf × location at scale 1 for ``years`` full years ending with ``end_year``.
 
+    Regression to the mean: community-located theft of every non-hot community gets a transient gamma multiplier
+    per year (:data:`THEFT_YEAR_CV`) and :data:`N_SPIKES` mid-ranked communities a one-off base-year spike.
     Supervision (when ``years >= 2``): the 10 communities with the most expected theft calls in the year before the
-    last are supervised from January of the last year; their community-located theft falls by
-    :data:`SUPERVISION_MULTIPLIER`.
+    last (shocks included, so partly the unlucky ones) are supervised from January of the last year; their
+    community-located theft is multiplied by :data:`SUPERVISION_MULTIPLIER` (the true effect).
     """
     rng = np.random.default_rng([d.seed, 2])
     w, theft_rate, fraud_rate, lp = _weights(d, rng)
@@ -355,17 +368,35 @@ def build_plan(d: District, *, end_year: int, years: int = 3) -> Plan:
     adjusted: set[int] = set()
     base_year = end_year - 1 if years >= 2 else end_year
     prev = [i for i, (y, _) in enumerate(months) if y == base_year]
+    by_year = [[i for i, (y, _) in enumerate(months) if y == yy] for yy in range(start_year, end_year + 1)]
 
-    def comm_expected(li: list[int]) -> np.ndarray:
-        sub = lam[np.ix_(prev, li)].sum(axis=(0, 1))
+    # transient community × year shocks of residential theft (regression to the mean), from their own stream so
+    # every other planted draw is unchanged; hot communities keep theirs at 1 (their ranking is planted exactly)
+    srng = np.random.default_rng([d.seed, 2, 7])
+    shape = 1 / THEFT_YEAR_CV**2
+    shock = srng.gamma(shape, 1 / shape, size=(nc, years))
+    shock[hot] = 1.0
+    spikes = np.array([], dtype=int)
+    if years >= 2:
+        persistent = lam[np.ix_(prev, theft_li)].sum(axis=(0, 1))[:nc]
+        ranked = [int(c) for c in np.argsort(-persistent, kind="stable") if c not in set(hot.tolist())]
+        pool = ranked[SPIKE_RANKS[0]:SPIKE_RANKS[1]]
+        spikes = np.sort(srng.choice(pool, size=min(N_SPIKES, len(pool)), replace=False))
+        shock[spikes, years - 2] *= SPIKE_MULTIPLIER
+    for k, year_months in enumerate(by_year):
+        lam[np.ix_(np.asarray(year_months), np.asarray(theft_li), np.arange(nc))] *= shock[:, k][None, None, :]
+
+    def comm_expected(li: list[int], mi: list[int] | None = None) -> np.ndarray:
+        sub = lam[np.ix_(prev if mi is None else mi, li)].sum(axis=(0, 1))
         return sub[:nc] + sub[nc] * road_share + sub[nc + 1] * zone_share
 
-    def own(li: list[int], c: int) -> float:
-        return float(lam[np.ix_(np.asarray(prev), np.asarray(li), np.array([c]))].sum())
+    def own(li: list[int], c: int, mi: list[int]) -> float:
+        return float(lam[np.ix_(np.asarray(mi), np.asarray(li), np.array([c]))].sum())
 
-    def scale_to(c: int, li: list[int], current: float, target: float) -> None:
-        """Scale c's community-located theft so its expected count over ``li`` becomes ``target``."""
-        mine = own(li, c)
+    def scale_to(c: int, li: list[int], current: float, target: float, mi: list[int] | None = None) -> None:
+        """Scale c's community-located theft so its expected count over ``li`` (months ``mi``, default the base
+        year) becomes ``target``."""
+        mine = own(li, c, prev if mi is None else mi)
         factor = max(0.0, (target - (current - mine)) / mine) if mine > 0 else 1.0
         lam[:, theft_li, c] *= factor
         adjusted.add(int(c))
@@ -383,11 +414,13 @@ def build_plan(d: District, *, end_year: int, years: int = 3) -> Plan:
             if counts[c] > HOT_COUNT_CAP * tenth * (1 + 1e-9):
                 scale_to(int(c), theft_li, counts[c], HOT_COUNT_CAP * tenth)
                 changed = True
-        rate = comm_expected(thief_li) / hh
-        cap = rate[hot].min() / HOT_MIN_RATIO
+        # (rates vary by year with the transient shocks: the cap holds in every year)
+        rates = np.array([comm_expected(thief_li, mi) / hh for mi in by_year])  # year × community
+        caps = rates[:, hot].min(axis=1) / HOT_MIN_RATIO
         for c in not_hot:
-            if rate[c] > cap * (1 + 1e-9):
-                scale_to(int(c), thief_li, rate[c] * hh[c], cap * hh[c])
+            worst = int(np.argmax(rates[:, c] / caps))
+            if rates[worst, c] > caps[worst] * (1 + 1e-9):
+                scale_to(int(c), thief_li, rates[worst, c] * hh[c], caps[worst] * hh[c], by_year[worst])
                 changed = True
         if years >= 2:
             counts = comm_expected(theft_li)
@@ -411,4 +444,4 @@ def build_plan(d: District, *, end_year: int, years: int = 3) -> Plan:
                 road_comm_share=road_share, zone_comm_share=zone_share, theft_rate=theft_rate, theft_lp=lp,
                 fraud_rate=fraud_rate, supervised=supervised, adjusted=np.array(sorted(adjusted), dtype=int),
                 supervision_start=start, hot=hot,
-                fraud_hot=np.asarray(d.fraud_hot))
+                fraud_hot=np.asarray(d.fraud_hot), theft_year_shock=shock, spikes=spikes)

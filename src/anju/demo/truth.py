@@ -96,12 +96,25 @@ def truth_from(d: District, plan: M.Plan, *, seed: int, scale: float) -> dict[st
         h_rel = plan.community_expected(theft_codes, release)
         h_cmp = plan.community_expected(theft_codes, comparison)
         others = np.setdiff1d(np.arange(len(ids)), sup)
+        eff_last = np.full(len(ids), 1.0)
+        eff_last[sup] = float(np.mean([M.SUPERVISION_MULTIPLIER[min(m - 1, len(M.SUPERVISION_MULTIPLIER) - 1)]
+                                       for m in range(1, 13)]))
+        shock_last = plan.theft_year_shock[:, -1]
         out["supervised"] = {
             "community_ids": sorted(ids[sup].tolist()),
             "names": [c.names[i] for i in sorted(sup, key=lambda i: c.ids[i])],
             "rule": f"top {M.N_SUPERVISED} communities by expected theft calls in {end - 1}",
             "start": f"{end}-01",
             "monthly_multiplier": list(M.SUPERVISION_MULTIPLIER),
+            "true_effect": float(M.SUPERVISION_MULTIPLIER[-1]),
+            "theft_year_cv": M.THEFT_YEAR_CV,
+            "spike_community_ids": sorted(ids[plan.spikes].tolist()),
+            "spike_multiplier": M.SPIKE_MULTIPLIER,
+            "listed_on_a_spike": sorted(ids[np.intersect1d(plan.spikes, sup)].tolist()),
+            # what the listed set would have recorded in the last year without supervision: the persistent level
+            # (transient shocks at their mean, 1) × the district trend, against the base year as planted
+            "expected_change_without_intervention_year": float(
+                (last[sup] / eff_last[sup] / shock_last[sup]).sum() / base[sup].sum() - 1),
             "expected_theft_base_year": {ids[i]: float(base[i] * scale) for i in sup},
             "expected_change_year": float(last[sup].sum() / base[sup].sum() - 1),
             "expected_change_release_vs_comparison": float(h_rel[sup].sum() / h_cmp[sup].sum() - 1),

@@ -23,12 +23,12 @@ from anju.analytics.change import change_table
 from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period
 from anju.analytics.timeofday import PRECISION_COLUMN, timed_mask
+from anju.analytics.window import NightWindow
 from anju.ops.models import Community, profile_as_of
 from anju.taxonomy import Taxonomy
 
 __all__ = ["district_profiles", "lake_figures", "progress", "risk_profile"]
 
-NIGHT_HOURS = (21, 3)  # 21:00–03:00, the release's night window
 
 
 def district_profiles(session: Session, when: dt.date) -> pd.DataFrame:
@@ -51,8 +51,10 @@ def district_profiles(session: Session, when: dt.date) -> pd.DataFrame:
 
 
 def lake_figures(incidents: ibis.Table, end: dt.date, *, families: Sequence[str] = ("theft",),
-                 households: pd.Series | None = None) -> tuple[pd.DataFrame, dict[str, list[tuple[str, int]]]]:
-    """Per-community figures of the 12 months before ``end``: ``count``, ``night_share``, ``repeat_share`` (calls at
+                 households: pd.Series | None = None, night: NightWindow | None = None
+                 ) -> tuple[pd.DataFrame, dict[str, list[tuple[str, int]]]]:
+    """Per-community figures of the 12 months before ``end``: ``count``, ``night_share`` (in the deployment's night
+    window ``night``, :attr:`anju.deployment.Deployment.night`; default 21:00–03:00), ``repeat_share`` (calls at
     an address with another call in the window) [, ``rate_households``]; and each community's top 3 leaf codes."""
     start = dt.date(end.year - 1, end.month, end.day) if not (end.month == 2 and end.day == 29) else \
         dt.date(end.year - 1, 2, 28)
@@ -62,9 +64,13 @@ def lake_figures(incidents: ibis.Table, end: dt.date, *, families: Sequence[str]
                   *[c for c in (PRECISION_COLUMN,) if c in t.columns]).to_pandas()
     if df.empty:
         return pd.DataFrame(columns=["community_id", "count", "night_share", "repeat_share"]), {}
-    hour = pd.to_datetime(df["reported_at"]).dt.hour
+    ts = pd.to_datetime(df["reported_at"])
+    minute = (ts.dt.hour * 60 + ts.dt.minute).to_numpy()
+    w = night or NightWindow()
+    a, b = w.start_minute, w.end_minute
+    inside = ((minute >= a) | (minute < b)) if w.crosses_midnight else ((minute >= a) & (minute < b))
     timed = timed_mask(df)  # a date-only call has no hour: neither night nor day in the night share
-    df["night"] = ((hour >= NIGHT_HOURS[0]) | (hour < NIGHT_HOURS[1])).astype(float).where(timed)
+    df["night"] = pd.Series(inside.astype(float), index=df.index).where(timed)
     addr = df["address"].fillna("").astype(str)
     df["repeat"] = (addr != "") & df.assign(a=addr).groupby(["community_id", "a"])["a"].transform("size").gt(1)
     g = df.groupby("community_id").agg(count=("night", "size"), night_share=("night", "mean"),
@@ -94,11 +100,11 @@ FIELDS = (
 
 
 def risk_profile(session: Session, incidents: ibis.Table, community: Community, when: dt.date, *,
-                 families: Sequence[str] = ("theft",)) -> dict[str, Any]:
+                 families: Sequence[str] = ("theft",), night: NightWindow | None = None) -> dict[str, Any]:
     """The community's risk factors on ``when``, each with the district median (JSON-able, for a snapshot)."""
     prof = district_profiles(session, when)
     hh = prof.set_index("code")["households"] if len(prof) else None
-    lake, leading = lake_figures(incidents, when, families=families, households=hh)
+    lake, leading = lake_figures(incidents, when, families=families, households=hh, night=night)
     merged = prof.merge(lake, left_on="code", right_on="community_id", how="outer") if len(prof) else lake.rename(
         columns={"community_id": "code"})
     if "code" not in merged.columns:

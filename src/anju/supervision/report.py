@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -29,8 +30,15 @@ def _v(x: object, pct: bool = False) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def write_case_report(case: SupervisionCase, path: str | Path, *, issued: dt.date | None = None) -> Path:
-    """Write the case report of ``case`` (with its snapshots and measures loaded) to ``path``."""
+def _pct(x: float) -> str:
+    return f"{x * 100:+.1f}%"
+
+
+def write_case_report(case: SupervisionCase, path: str | Path, *, issued: dt.date | None = None,
+                      evaluation: dict[str, Any] | None = None) -> Path:
+    """Write the case report of ``case`` (with its snapshots and measures loaded) to ``path``; ``evaluation`` (from
+    :func:`anju.supervision.service.evaluate_cases`) adds the listed set's raw change, the change expected without
+    intervention and the net effect, and this community's observed against expected count."""
     doc = Document()
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
@@ -75,9 +83,24 @@ def write_case_report(case: SupervisionCase, path: str | Path, *, issued: dt.dat
                  f"{pr['p_value']:.3g}" if pr["p_value"] is not None else "—", pr["rank"],
                  "是" if pr["goal_met"] else "否"] for day, pr in reviews])
         _para(doc, "注：同比变化含回归均值成分（因上一年发案多而列管的小区，即便不整治次年也会有所下降），"
-                   "整体净效果见挂牌督导成效评估。")
+                   "整体净效果见下。")
     else:
         _para(doc, "尚未评估。")
+    if evaluation is not None:
+        ev = evaluation
+        _para(doc, f"挂牌小区整体成效（{ev['listed']}个小区，{ev['period']}对比基期{ev['base_period']}，扣除回归均值）：",
+              font=HEAD_FONT)
+        _table(doc, ["指标", "数值", "说明"], [
+            ["原始变化", _pct(ev["raw_change"]), "实际发案相对基期（按天折算）"],
+            ["无干预预期变化", _pct(ev["expected_change"]), "经验贝叶斯预测：回归均值与全区趋势"],
+            ["净效果", _pct(ev["net_change"]), f"95%区间 {_pct(ev['net_lo'])} 至 {_pct(ev['net_hi'])}"],
+            ["对照组倍差", _pct(ev["did_change"]),
+             f"对照{ev['comparison']}个相近小区，95%区间 {_pct(ev['did_lo'])} 至 {_pct(ev['did_hi'])}"],
+        ])
+        mine = ev["per_area"].get(case.community.code)
+        if mine is not None:
+            _para(doc, f"本小区：基期{mine['count_pre']}起，评估期{mine['count_post']}起，"
+                       f"无干预预期约{mine['expected']:.0f}起。")
     _para(doc, f"{cn_date(issued or dt.date.today())}", align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from anju.analytics.displacement import buffer_ring, wdd
 from anju.analytics.periods import Period
 from anju.analytics.supervision import supervision as candidates_table
 from anju.analytics.supervision_effect import net_effect
+from anju.analytics.window import NightWindow
 from anju.config import Settings
 from anju.errors import AnjuError
 from anju.ops import audit
@@ -41,7 +42,7 @@ from anju.taxonomy import Taxonomy
 
 __all__ = ["EVIDENCE_MAX_BYTES", "EVIDENCE_TYPES", "SupervisionError", "add_measure", "candidates", "close_case",
            "community_geoms",
-           "evaluate_set", "open_case", "review_case"]
+           "evaluate_cases", "evaluate_set", "evaluation_summary", "open_case", "review_case"]
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"%PDF-": "application/pdf",
@@ -73,8 +74,8 @@ def open_case(session: Session, incidents: ibis.Table, *, actor: User | None, co
               opened_on: dt.date, base_period: str, goal_change: float = -0.3,
               families: Sequence[str] = ("theft",), station_code: str | None = None,
               community_police: str | None = None, source: str = "manual", rank: int | None = None,
-              note: str = "") -> SupervisionCase:
-    """Open a case and freeze the opening risk profile."""
+              note: str = "", night: NightWindow | None = None) -> SupervisionCase:
+    """Open a case and freeze the opening risk profile (night share in ``night``, the deployment's window)."""
     if not -1 < goal_change < 0:
         raise SupervisionError(f"the goal is a fall, e.g. -0.3 for −30 % 同比; got {goal_change}")
     if not official.strip():
@@ -91,7 +92,7 @@ def open_case(session: Session, incidents: ibis.Table, *, actor: User | None, co
                            created_by=actor.id if actor is not None else None)
     session.add(case)
     session.flush()
-    prof = risk_profile(session, incidents, com, opened_on, families=families)
+    prof = risk_profile(session, incidents, com, opened_on, families=families, night=night)
     case.snapshots.append(SupervisionSnapshot(kind="opening", as_of=opened_on, profile=prof, progress=None,
                                               author_id=case.created_by))
     audit.record(session, actor=actor, action="supervision.open", target_type="supervision_case", target_id=case.id,
@@ -109,13 +110,13 @@ def _case(session: Session, case_id: int) -> SupervisionCase:
 
 
 def review_case(session: Session, incidents: ibis.Table, case_id: int, *, actor: User | None, as_of: dt.date,
-                taxonomy: Taxonomy, n: int = 10) -> SupervisionSnapshot:
+                taxonomy: Taxonomy, n: int = 10, night: NightWindow | None = None) -> SupervisionSnapshot:
     """Review a case on ``as_of``: a new risk profile and the progress towards the goal; status → reviewing."""
     case = _case(session, case_id)
     if case.status not in ("open", "reviewing"):
         raise SupervisionError(f"case #{case.id} is {case.status}; only open cases are reviewed")
     fam = case.families.split(",")
-    prof = risk_profile(session, incidents, case.community, as_of, families=fam)
+    prof = risk_profile(session, incidents, case.community, as_of, families=fam, night=night)
     try:
         prog = progress(incidents, case.community.code, case.opened_on, as_of, families=fam,
                         goal_change=case.goal_change, taxonomy=taxonomy, n=n)
@@ -197,26 +198,55 @@ def close_case(session: Session, case_id: int, *, actor: User | None, outcome: s
     return case
 
 
+PROFILE_COVARIATES = ("floating_share", "rental_rate", "fee_collection_rate", "camera_fault_rate",
+                      "has_owners_committee")
+"""Profile facts that predict a community's theft level: the empirical-Bayes prior of "similar communities"."""
+
+
 def evaluate_set(incidents: ibis.Table, listed: Sequence[str], base_period: str, period: str, *,
                  taxonomy: Taxonomy, families: Sequence[str] = ("theft",), areas: pd.DataFrame | None = None,
                  geoms: tuple[Sequence[str], Sequence[Any]] | None = None, ring_m: float = 400,
-                 comparison_k: int | None = None) -> dict[str, Any]:
+                 comparison_k: int | None = None, profiles: pd.DataFrame | None = None,
+                 history_years: int = 2) -> dict[str, Any]:
     """The listed set's change and its effect net of regression to the mean (:func:`net_effect`), and the WDD of
     the set against the comparison group with buffer rings of ``ring_m`` metres (``geoms`` = community ids and
-    metric polygons) — pre = the same months a year before ``period``."""
+    metric polygons) — pre = the same months a year before ``period``.
+
+    Up to ``history_years`` full years before a yearly base period that hold data sharpen each community's
+    persistent level; ``profiles`` (``area_id`` or ``code`` and the :data:`PROFILE_COVARIATES`, e.g. from
+    :func:`anju.supervision.profile.district_profiles`) give the empirical-Bayes prior of similar communities."""
     b, p = Period.parse(base_period), Period.parse(period)
     prev = p.same_period_last_year()
-    fr = counts_many(incidents, [b, p, prev], level="community", by=None, families=list(families), areas=areas,
-                     taxonomy=taxonomy)
-    c_b, c_p, c_prev = (f[f["area_id"].notna()].set_index("area_id")["count"] for f in fr)
+    hist: list[Period] = []
+    if b.code.isdigit():
+        hist = [Period.parse(str(int(b.code) - i)) for i in range(history_years, 0, -1)]
+    fr = counts_many(incidents, [b, p, prev, *hist], level="community", by=None, families=list(families),
+                     areas=areas, taxonomy=taxonomy)
+    c_b, c_p, c_prev, *c_hist = (f[f["area_id"].notna()].set_index("area_id")["count"] for f in fr)
     ids = sorted(set(c_b.index) | set(c_p.index))
     panel = pd.DataFrame({"area_id": ids, "count_pre": c_b.reindex(ids).fillna(0).to_numpy(),
                           "count_post": c_p.reindex(ids).fillna(0).to_numpy()})
+    history: list[tuple[str, float]] = []
+    for per, ch in zip(hist, c_hist, strict=True):
+        if ch.sum() > 0:  # a year the lake covers
+            panel[f"count_{per.code}"] = ch.reindex(ids).fillna(0).to_numpy()
+            history.append((f"count_{per.code}", per.days / b.days))
     if areas is not None and "households" in areas.columns:
         panel["exposure"] = areas.set_index("area_id")["households"].reindex(ids).astype(float).to_numpy() / 1000
-    res = net_effect(panel, listed, length_ratio=p.days / b.days, comparison_k=comparison_k)
+    covs: list[str] = []
+    if profiles is not None and len(profiles):
+        prof = profiles.rename(columns={"code": "area_id"}).set_index("area_id")
+        for c in PROFILE_COVARIATES:
+            if c in prof.columns:
+                v = pd.to_numeric(prof[c], errors="coerce").reindex(ids).astype(float)
+                if v.notna().mean() > 0.9 and v.std() > 0:
+                    panel[c] = v.fillna(v.median()).to_numpy()
+                    covs.append(c)
+    res = net_effect(panel, listed, length_ratio=p.days / b.days, comparison_k=comparison_k, history=history,
+                     covariates=covs)
     comp = res["did"]["comparison_ids"]
-    out: dict[str, Any] = {"base_period": b.code, "period": p.code, "comparison_period": prev.code, **res}
+    out: dict[str, Any] = {"base_period": b.code, "period": p.code, "comparison_period": prev.code, **res,
+                           "history_periods": [h.removeprefix("count_") for h, _ in history], "covariates": covs}
     if geoms is not None:
         gid, gg = geoms
         ring_t = buffer_ring(gid, gg, listed, distance=ring_m, exclude=comp)
@@ -237,6 +267,52 @@ def evaluate_set(incidents: ibis.Table, listed: Sequence[str], base_period: str,
     out["per_area"] = res["per_area"].assign(count_prev_same_months=c_prev.reindex(
         res["per_area"]["area_id"]).fillna(0).to_numpy().astype(np.int64))
     return out
+
+
+def evaluation_summary(r: dict[str, Any]) -> dict[str, Any]:
+    """The three figures every surface shows (raw change, expected change without intervention, net effect with
+    its interval) and the comparison group's, from :func:`evaluate_set`; plain floats, JSON-able."""
+    eb, did = r["eb"], r["did"]
+    per = {str(row["area_id"]): {"count_pre": int(row["count_pre"]), "count_post": int(row["count_post"]),
+                                 "expected": float(row["expected"])} for _, row in r["per_area"].iterrows()}
+    return {"base_period": r["base_period"], "period": r["period"], "listed": len(per),
+            "raw_change": float(r["raw_change"]), "expected_change": float(eb["expected_change"]),
+            "net_change": float(eb["net_change"]), "net_lo": float(eb["lo"] - 1), "net_hi": float(eb["hi"] - 1),
+            "did_change": float(did["effect"] - 1), "did_lo": float(did["lo"] - 1), "did_hi": float(did["hi"] - 1),
+            "comparison": len(did["comparison_ids"]), "trend": float(r["trend"]),
+            "history_periods": list(r.get("history_periods", [])), "covariates": list(r.get("covariates", [])),
+            "per_area": per}
+
+
+def evaluate_cases(session: Session, incidents: ibis.Table, cases: Sequence[SupervisionCase], *,
+                   taxonomy: Taxonomy, areas: pd.DataFrame | None = None, period: str | None = None
+                   ) -> dict[str, Any] | None:
+    """:func:`evaluation_summary` of the listed set of ``cases`` (their most common base period; evaluated over the
+    year after it unless ``period`` is given), with the ops profiles as the prior's covariates. ``None`` when the
+    lake cannot evaluate it yet (no data for the period, too few communities)."""
+    from anju.analytics._common import AnalyticsError
+    from anju.supervision.profile import district_profiles
+
+    if not cases:
+        return None
+    bases = pd.Series([c.base_period for c in cases]).value_counts()
+    base = str(bases.index[0])
+    if period is None:
+        if not base.isdigit():
+            return None
+        period = str(int(base) + 1)
+    codes = sorted({c.community.code for c in cases if c.base_period == base})
+    p = Period.parse(period)
+    try:
+        profiles = district_profiles(session, p.start)
+        r = evaluate_set(incidents, codes, base, period, taxonomy=taxonomy, areas=areas,
+                         profiles=profiles if len(profiles) else None,
+                         families=tuple(cases[0].families.split(",")))
+        if not np.isfinite(r["eb"]["effect"]) or r["listed_total"]["post"] == 0:
+            return None
+        return evaluation_summary(r)
+    except (AnalyticsError, AnjuError, ValueError, ZeroDivisionError):
+        return None
 
 
 def community_geoms(settings: Settings) -> tuple[list[str], list[Any]]:

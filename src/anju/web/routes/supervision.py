@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from anju.errors import AnjuError
 from anju.ops import audit
 from anju.ops.models import Community, SupervisionCase
 from anju.ops.scope import community_filter
@@ -83,7 +84,30 @@ def board_page(request: Request, session: DbSession, viewer: ViewerDep, base: st
         listed = {r["community"] for r in rows if r["status"] in ("open", "reviewing")}
         for c in ctx["candidates"]:
             c["listed"] = c["area_id"] in listed
+    ctx["evaluation"] = _set_evaluation(request, session, viewer)
     return render(request, "supervision.html", ctx)
+
+
+def _set_evaluation(request: Request, session: Session, viewer: Viewer,
+                    cases: list[SupervisionCase] | None = None) -> dict[str, Any] | None:
+    """Raw change, change expected without intervention and net effect of the viewer's listed set (the same call
+    as ``anju supervise evaluate``); ``None`` when the lake cannot evaluate it yet."""
+    from anju.supervision.service import evaluate_cases
+    from anju.web.lake_view import NoData
+
+    cases = cases if cases is not None else [c for c in visible_cases(session, viewer.user)
+                                             if c.status != "merged"]
+    if not cases:
+        return None
+
+    def run(incidents: Any, dep: Any, lake: Any) -> dict[str, Any] | None:
+        return evaluate_cases(session, incidents, cases, taxonomy=dep.taxonomy,
+                              areas=lake.areas("community").to_pandas())
+
+    try:
+        return app_state(request).lake.with_lake(run)  # type: ignore[no-any-return]
+    except (NoData, AnjuError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -137,7 +161,8 @@ def open_case_web(request: Request, session: Session, viewer: Viewer, body: Case
                          official=body.official, opened_on=body.opened_on or dt.date.today(),
                          base_period=body.base_period, goal_change=body.goal_change,
                          community_police=(body.community_police or "").strip() or None,
-                         source="candidate" if body.rank else "manual", rank=body.rank, note=body.note)
+                         source="candidate" if body.rank else "manual", rank=body.rank, note=body.note,
+                         night=dep.night)
 
     case = app_state(request).lake.with_lake(run)
     session.commit()
@@ -152,7 +177,8 @@ def review_case_web(request: Request, session: Session, viewer: Viewer, case_id:
     visible_case(session, viewer.user, case_id)
     snap = app_state(request).lake.with_lake(
         lambda inc, dep, lake: review_case(session, inc, case_id, actor=viewer.user,
-                                           as_of=body.as_of or dt.date.today(), taxonomy=dep.taxonomy))
+                                           as_of=body.as_of or dt.date.today(), taxonomy=dep.taxonomy,
+                                           night=dep.night))
     session.commit()
     return snap
 
@@ -341,7 +367,10 @@ def case_report(request: Request, session: DbSession, viewer: ViewerDep, case_id
 
         raise Forbidden("the case report names officers; your role may not read personal data")
     with tempfile.TemporaryDirectory() as d:
-        data = write_case_report(case, Path(d) / "case.docx").read_bytes()
+        peers = [c for c in visible_cases(session, viewer.user)
+                 if c.base_period == case.base_period and c.status != "merged"]
+        evaluation = _set_evaluation(request, session, viewer, peers or [case])
+        data = write_case_report(case, Path(d) / "case.docx", evaluation=evaluation).read_bytes()
     audit.record(session, actor=viewer.user, action="supervision.export", target_type="supervision_case",
                  target_id=str(case_id), ip=client_ip(request))
     session.commit()
