@@ -141,6 +141,11 @@ class SubmissionWriter:
             if stop:
                 return
 
+    def write_batch(self, batch: list[Submission]) -> None:
+        """Store ``batch`` in one transaction and settle each future (what the thread does with what queued up;
+        callers holding several submissions at once, and the tests, may call it directly)."""
+        self._write_batch(batch)
+
     def _write_batch(self, batch: list[Submission]) -> None:
         try:
             done = self._store(batch)
