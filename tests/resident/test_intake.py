@@ -162,3 +162,20 @@ def test_open311_post_refuses_bad_input_and_the_excess(site):
            for i in range(5)]
     assert got == [201, 201, 201, 429, 429]  # five a minute per client: the long text and the bad plate counted
     assert len(_rows(site["engine"])) == 3
+
+
+def test_plate_page_stores_through_the_writer_and_shows_the_text_escaped(site):
+    import re
+
+    c, code = site["client"], site["plates"][1]
+    page = c.get(f"/p/{code}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    hostile = "<img src=x onerror=alert(1)>楼道里堆满杂物"
+    r = c.post(f"/p/{code}", data={"kind": "dispute", "text": hostile, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    receipt = r.headers["location"].split("/r/")[1].split("?")[0]
+    stored = _rows(site["engine"])[receipt]
+    assert stored.text == hostile and stored.status == "moderation" and stored.source == "plate"
+    shown = c.get(r.headers["location"]).text
+    assert "<img src=x" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert site["app"].state.resident_writer.written == 1
