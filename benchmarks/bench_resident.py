@@ -9,8 +9,10 @@ text carries an id (``#w<thread>-<n>``); afterwards every stored text is compare
 the number of rows with the number of 201 answers, and every receipt answered is looked up. A second phase sends from
 one client at 20/s for 2 s: the excess must be refused with 429, and nothing may fail with 5xx.
 
-Reported: accepted/s, p50/p90/p99 (wrk), codes, the server's CPU per accepted submission (all its processes, read
-from /proc around the load; routing included, as the routing pump runs in the web processes) and the client's CPU.
+Reported: accepted/s, p50/p90/p99 (wrk), codes, the server's CPU per stored submission (all its processes, read
+from /proc around the load; routing included, as the routing pump runs in the web processes; PostgreSQL's own
+processes not) and the client's CPU. Requests in flight when wrk stops at the deadline are stored but never answered
+(wrk closes the connection): the database may hold up to one row per connection more than the 201s counted.
 
 Usage: ``python benchmarks/bench_resident.py [--quick] [--rate 200] [--seconds 60] [--workers N] [--pg URL|auto]
 [--pg-workers N] [--no-sqlite]``
@@ -238,13 +240,17 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
                   f"→ accepted {n_ok / res['wall_s']:.1f}/s ({n_ok}), p50 {res['p50_ms']:.1f} ms, p90 "
                   f"{res['p90_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, max {res['max_ms']:.0f} ms, codes "
                   f"{res['codes']}, socket errors {res['socket_errors']}; server CPU {cpu:.1f} s = "
-                  f"{1000 * cpu / max(n_ok, 1):.2f} ms per accepted submission (routing included); client (wrk) CPU "
+                  f"{1000 * cpu / max(chk['rows'], 1):.2f} ms per stored submission (routing included, the "
+                  f"database server's own processes not); client (wrk) CPU "
                   f"{res['client_cpu_s']:.1f} s; load average {load0:.1f} → {load1:.1f}; all routed {lag:.1f} s "
                   f"after the load; in the database: {chk['rows']} rows of the load, {chk['receipts_found']}/{n_ok} "
                   f"receipts found, {chk['same_text']}/{chk['rows']} with the text sent", flush=True)
             burst = _burst(base, 20, 2)
             print(f"{label}: one client at 20/s for 2 s → codes {burst} (429 = refused by the rate limit)", flush=True)
-            ok = (chk["rows"] == n_ok == chk["receipts_found"] == chk["same_text"] and not chk["pending"]
+            # rows ≥ answers: requests still in flight when wrk stops at the deadline are stored, but wrk closes
+            # their connections before the 201 arrives (at most one per connection)
+            ok = (chk["receipts_found"] == n_ok and chk["same_text"] == chk["rows"]
+                  and n_ok <= chk["rows"] <= n_ok + connections and not chk["pending"]
                   and set(res["codes"]) <= {201} and set(burst) <= {201, 429})  # type: ignore[arg-type]
             if not ok:
                 print(f"{label}: CHECK FAILED", flush=True)
