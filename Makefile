@@ -85,7 +85,9 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/pytest $(PYTEST_XDIST) -m "not slow and not browser"
 
+# wrk: the load generator of benchmarks/bench_resident.py (C, so the client does not eat the server's CPU)
 bench: setup
+	@dpkg -s wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
 	$(PY) benchmarks/run.py
 
 lint: python-deps

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from anju.deployment import load_deployment
 from anju.duty.dosage import dosage, visibility
 from anju.duty.imports import import_file, read_store
 from anju.duty.kpi import compute_kpis, load_kpis, rows_behind
@@ -81,7 +82,7 @@ def test_registry_finds_the_planted_records_and_nothing_else(duty_demo: dict[str
 def test_kpis_on_the_demo_match_hand_counts(duty_demo: dict[str, Any]) -> None:
     s = duty_demo["settings"]
     month = "2025-12"
-    tables = kpi_tables(s, month)
+    tables = kpi_tables(load_deployment(s), month)
     k = compute_kpis(load_kpis(), tables, month).set_index(["station_id", "kpi"])
     stops = pd.read_csv(duty_demo["dir"] / "stop_checks.csv")
     stations = read_store(s, "stop_checks").set_index("check_id")["station_id"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from anju.commands._common import console, settings_from
+from anju.commands._common import console, deployment_from, settings_from
 from anju.commands.options import valid_day, valid_out_dir
 
 duty_app = typer.Typer(help="勤务 / duty operations: imports, patrol dosage, grid coverage, registry checks.",
@@ -77,7 +77,8 @@ def kpi(
 
         raise ConfigError(f"--month must be YYYY-MM. Got {month!r}.", key="month")
     with console.status("计算指标…" if zh else "computing KPIs…"):
-        tables = kpi_tables(settings, month, stored_adjustments(settings, *month_bounds(month)))
+        dep = deployment_from(ctx)
+        tables = kpi_tables(dep, month, stored_adjustments(settings, *month_bounds(month)))
         k = compute_kpis(defs, tables, month, lang=settings.lang)
     wide = k.pivot(index="station_id", columns="name", values="value")
     tab = Table(title=f"{month} 四率 / duty KPIs")
@@ -96,7 +97,7 @@ def kpi(
                       for d in defs.kpi]).to_excel(xw, sheet_name="口径", index=False)
         if trend > 0:
             months = [str(pd.Period(month, freq="M") - i) for i in range(trend, 0, -1)]
-            past = [compute_kpis(defs, kpi_tables(settings, m), m, lang=settings.lang) for m in months]
+            past = [compute_kpis(defs, kpi_tables(dep, m), m, lang=settings.lang) for m in months]
             tr = pd.concat([*past, k], ignore_index=True)
             tr.pivot_table(index=["station_id", "name"], columns="month", values="value").reset_index().to_excel(
                 xw, sheet_name="趋势", index=False)

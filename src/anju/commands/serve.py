@@ -55,7 +55,11 @@ def register(app: typer.Typer) -> None:
 
                 os.environ["ANJU_DATA_DIR"] = str(settings.data_dir)
                 os.environ["ANJU_LANG"] = settings.lang
-                uvicorn.run("anju.web.app:app_from_env", factory=True, workers=workers, **opts)  # type: ignore[arg-type]
+                # each spawned process imports the platform before it answers the supervisor's health ping; on a
+                # busy machine that takes longer than uvicorn's default 5 s, and the supervisor would kill and
+                # respawn the workers for ever
+                uvicorn.run("anju.web.app:app_from_env", factory=True, workers=workers,
+                            timeout_worker_healthcheck=120, **opts)  # type: ignore[arg-type]
             else:
                 uvicorn.run(app_, **opts)  # type: ignore[arg-type]
         finally:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from anju.analytics.timeofday import PRECISION_COLUMN
 from anju.config import Settings
 from anju.duty.briefing import Briefing, BriefingConfig, build_briefing, history_days, load_briefing_config
 from anju.errors import DataNotFoundError
+
+if TYPE_CHECKING:
+    from anju.deployment import Deployment
 
 __all__ = [
     "briefing_dir",
@@ -239,16 +242,18 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return p.start_time, (p + 1).start_time
 
 
-def kpi_tables(settings: Settings, month: str, adjustments: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """The input tables of :func:`anju.duty.kpi.compute_kpis` for ``month`` (and the same month a year earlier)."""
+def kpi_tables(dep: Deployment, month: str, adjustments: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The input tables of :func:`anju.duty.kpi.compute_kpis` for ``month`` (and the same month a year earlier).
+
+    Takes the :class:`~anju.deployment.Deployment` like the other services: its taxonomy says which call types are
+    preventable (the deployment's own taxonomy file when it has one)."""
     from anju.duty.dosage import dosage, visibility
     from anju.duty.imports import read_store
-    from anju.taxonomy import load_taxonomy
 
+    settings = dep.settings
     lo, hi = month_bounds(month)
     ly_lo, ly_hi = month_bounds(str(pd.Period(month, freq="M") - 12))
-    tax = load_taxonomy(data_dir=settings.data_dir)
-    prev = set(tax.codes(preventable=True))
+    prev = set(dep.taxonomy.codes(preventable=True))
     inc = pd.concat([read_events(settings, ly_lo, ly_hi), read_events(settings, lo, hi)], ignore_index=True)
     inc["month"] = inc["reported_at"].dt.strftime("%Y-%m")
     inc["preventable"] = inc["category"].isin(prev)

@@ -51,7 +51,9 @@ __all__ = [
     "RoutingPump",
     "act",
     "can_handle",
+    "check_submission",
     "confirm_by_resident",
+    "deferrable",
     "ensure_orgs",
     "get_report",
     "nearest_safe_houses",
@@ -183,20 +185,9 @@ URGENT_WORDS = re.compile(r"持刀|拿刀|砍人|杀人|打人|打架|斗殴|救
                           r"家暴|殴打|流血|受伤|闯入|撬门|入室|性侵|猥亵|有人跟踪")
 
 
-def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str, phone: str | None = None,
-                  photo: bytes | None = None, plate: DoorPlate | None = None, community: Community | None = None,
-                  address: str = "", lon: float | None = None, lat: float | None = None,
-                  client_ip: str | None = None, source: str = "plate", partner: Open311Partner | None = None,
-                  now: datetime | None = None) -> ResidentReport:
-    """Check and store a report (routed now, or later in a batch when ``desk.defer_routing``); returns it with its
-    receipt. The caller commits.
-
-    Duplicate detection, moderation and the SLA start (= submission time) are decided here either way. With
-    ``desk.defer_routing`` a free-text report whose kind does not fix the matter and which holds no urgent word
-    (:data:`URGENT_WORDS`) is stored as ``route_method = "pending"`` with the dispatcher, and
-    :func:`route_pending` routes it (the text classifier over a batch): the public POST never runs the classifier.
-    Raises :class:`~anju.resident.abuse.InputError` for input that cannot be stored as it is (nothing stored).
-    """
+def check_submission(desk: ResidentDesk, kind: str, text: str | None, phone: str | None) -> tuple[str, str | None]:
+    """The stored text and phone digits of a submission; raises :class:`~anju.resident.abuse.InputError` for a
+    kind we do not know, an empty or too long text, or a phone without 7–15 digits (one check for every path)."""
     from anju.resident.abuse import InputError
 
     rules = desk.rules
@@ -211,6 +202,31 @@ def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str,
         if not 7 <= len(digits) <= 15:
             raise InputError("电话号码应为 7–15 位数字 / phone must have 7–15 digits")
         phone_clean = digits
+    return body, phone_clean
+
+
+def deferrable(desk: ResidentDesk, kind: str, body: str) -> bool:
+    """Whether a submission may be stored now and routed in a batch: the desk defers, the kind does not fix the
+    matter, and the text holds no urgent word (:data:`URGENT_WORDS`: those are routed at once, 110 first)."""
+    return desk.defer_routing and not desk.rules.kinds()[kind].matter and URGENT_WORDS.search(body) is None
+
+
+def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str, phone: str | None = None,
+                  photo: bytes | None = None, plate: DoorPlate | None = None, community: Community | None = None,
+                  address: str = "", lon: float | None = None, lat: float | None = None,
+                  client_ip: str | None = None, source: str = "plate", partner: Open311Partner | None = None,
+                  now: datetime | None = None) -> ResidentReport:
+    """Check and store a report (routed now, or later in a batch when ``desk.defer_routing``); returns it with its
+    receipt. The caller commits.
+
+    Duplicate detection, moderation and the SLA start (= submission time) are decided here either way. With
+    ``desk.defer_routing`` a free-text report whose kind does not fix the matter and which holds no urgent word
+    (:data:`URGENT_WORDS`) is stored as ``route_method = "pending"`` with the dispatcher, and
+    :func:`route_pending` routes it (the text classifier over a batch): the public POST never runs the classifier.
+    Raises :class:`~anju.resident.abuse.InputError` for input that cannot be stored as it is (nothing stored).
+    """
+    rules = desk.rules
+    body, phone_clean = check_submission(desk, kind, text, phone)
     photo_jpeg = None
     if photo:
         photo_jpeg = reencode_photo(photo, max_bytes=rules.abuse.photo_max_bytes, max_side=rules.abuse.photo_max_side)
@@ -220,7 +236,7 @@ def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str,
         lon, lat = plate.lon, plate.lat
         address = address or f"{community.name} {plate.building} {plate.unit} {plate.door}".strip()
     area = community.code if community is not None else ""
-    defer = desk.defer_routing and not kinds[kind].matter and URGENT_WORDS.search(body) is None
+    defer = deferrable(desk, kind, body)
     dispatcher = rules.departments()[rules.routing.dispatcher]
     r = ResidentReport(receipt=_receipt(), source=source, plate=plate, community=community,
                        address=clean_text(address, max_chars=300, required=False), lon=lon, lat=lat, kind=kind,

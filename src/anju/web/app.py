@@ -63,9 +63,11 @@ def create_app(settings: Settings, *, config: WebConfig | None = None, database_
     app.state.anju = state
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Open311 GeoReport v2 (resident services) before the routers: its public POST is the busiest path, and a mount
+    # matched first skips trying every page route (~3 ms per request with the routers' ~200 routes in front)
+    app.mount("/open311/v2", create_open311_app(app))
     for router in routes.ROUTERS:
         app.include_router(router)
-    app.mount("/open311/v2", create_open311_app(app))  # Open311 GeoReport v2 (resident services)
     _error_handlers(app)
     return app
 

@@ -17,14 +17,17 @@ resident's text as written otherwise (clients must escape it).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
-from anju.ops.models import DoorPlate, ResidentReport
+from anju.ops.models import DoorPlate, Open311Partner, ResidentReport
 from anju.ops.resident import (
     PENDING,
     ResidentDesk,
@@ -33,12 +36,13 @@ from anju.ops.resident import (
     plate_by_code,
     submit_report,
 )
+from anju.ops.resident_intake import PlateGone, SubmissionWriter, prepare_submission
 from anju.resident.abuse import InputError
 from anju.resident.orders import OPEN, Status
 from anju.resident.plates import is_plate_code
 from anju.text.mask import mask_pii
 
-__all__ = ["create_open311_app"]
+__all__ = ["create_open311_app", "writer_of"]
 
 TZ_FMT = "%Y-%m-%dT%H:%M:%S%z"
 PUBLIC_MATTERS = ("market", "property", "street_order", "consult")
@@ -54,6 +58,69 @@ def _iso(dt: datetime | None, tz: Any) -> str | None:
 
 def _err(status: int, code: int, text: str) -> JSONResponse:
     return JSONResponse([{"code": code, "description": text}], status_code=status)
+
+
+MAX_BODY = 256 * 1024
+"""Largest urlencoded request body accepted (a 2,000-character text percent-encoded is ~18 KB)."""
+
+_LIMITS = {"service_code": 32, "description": 20000, "api_key": 200, "address_string": 300, "phone": 40,
+           "attribute[plate]": 32}
+
+
+async def _read_form(request: Request) -> dict[str, str] | None:
+    """The submitted fields (urlencoded read here with a size limit, multipart through Starlette); None when the
+    body is too large."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/x-www-form-urlencoded") or not ctype:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return None
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    async with request.form(max_files=1, max_fields=50) as form:
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _float(form: dict[str, str], name: str, bound: float) -> float | None:
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}: not a number") from None
+    if not -bound <= v <= bound:
+        raise ValueError(f"{name}: must be between {-bound:g} and {bound:g}")
+    return v
+
+
+def _request_fields(form: dict[str, str]) -> dict[str, Any]:
+    """The checked fields of ``POST requests.json`` (raises ValueError naming the field)."""
+    for name, limit in _LIMITS.items():
+        if len(form.get(name, "")) > limit:
+            raise ValueError(f"{name}: at most {limit} characters")
+    for name in ("service_code", "description"):
+        if name not in form:
+            raise ValueError(f"{name}: field required")
+    return {"service_code": form["service_code"], "description": form["description"],
+            "api_key": form.get("api_key") or None, "address_string": form.get("address_string", ""),
+            "phone": form.get("phone") or None, "plate": form.get("attribute[plate]") or None,
+            "lat": _float(form, "lat", 90), "long": _float(form, "long", 180)}
+
+
+def writer_of(parent: Any) -> SubmissionWriter:
+    """The web process's group-commit writer of public submissions (started on first use, after any fork)."""
+    w = getattr(parent.state, "resident_writer", None)
+    if w is None:
+        from anju.web.routes.resident_public import pump_of
+
+        rules = parent.state.resident_desk.rules
+        w = SubmissionWriter(parent.state.anju.engine, duplicate_hours=rules.abuse.duplicate_hours,
+                             duplicate_similarity=rules.abuse.duplicate_similarity,
+                             on_commit=lambda: pump_of(parent).kick())
+        parent.state.resident_writer = w
+    return w  # type: ignore[no-any-return]
 
 
 def create_open311_app(parent: FastAPI) -> FastAPI:
@@ -109,48 +176,75 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
             {"variable": True, "code": "phone", "datatype": "string", "required": False,
              "datatype_description": "7–15 digits", "order": 2, "description": "联系电话"}]})
 
+    def partner_of(api_key: str) -> tuple[int, str] | None:
+        with state().sessions() as session:
+            p = partner_by_key(session, api_key)
+            return (p.id, p.name) if p is not None else None
+
+    def store_now(d: ResidentDesk, fields: dict[str, Any], partner_id: int | None, ip: str) -> str:
+        """The routed-at-once path (urgent words, kinds that fix the matter): ORM, classifier in the request."""
+        with state().sessions() as session:
+            p: DoorPlate | None = None
+            if fields["plate"]:
+                p = plate_by_code(session, fields["plate"])
+                if p is None:
+                    raise PlateGone("unknown or revoked plate")
+            partner = session.get(Open311Partner, partner_id) if partner_id is not None else None
+            r = submit_report(session, d, kind=fields["service_code"], text=fields["description"],
+                              phone=fields["phone"], plate=p, address=fields["address_string"], lon=fields["long"],
+                              lat=fields["lat"], client_ip=ip, source="partner" if partner else "open311",
+                              partner=partner)
+            session.commit()
+            if r.route_method == PENDING:
+                from anju.web.routes.resident_public import pump_of
+
+                pump_of(parent).kick()
+            return r.receipt
+
     @app.post("/requests.json")
-    def post_request(request: Request, service_code: Annotated[str, Form(max_length=32)],
-                     description: Annotated[str, Form(max_length=20000)],
-                     api_key: Annotated[str | None, Form(max_length=200)] = None,
-                     address_string: Annotated[str, Form(max_length=300)] = "",
-                     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
-                     long: Annotated[float | None, Form(ge=-180, le=180)] = None,
-                     phone: Annotated[str | None, Form(max_length=40)] = None,
-                     plate: Annotated[str | None, Form(alias="attribute[plate]", max_length=32)] = None
-                     ) -> Response:
+    async def post_request(request: Request) -> Response:
+        """Submit a request. The hot path of the public endpoint: the form is parsed here (no per-field validation
+        machinery), the checks and rate limits run on the event loop, and the row goes to the process's group-commit
+        writer (:class:`~anju.ops.resident_intake.SubmissionWriter`); the 201 is sent after the commit."""
+        form = await _read_form(request)
+        if form is None:
+            return _err(413, 413, f"request body larger than {MAX_BODY // 1024} KB")
+        try:
+            fields = _request_fields(form)
+        except ValueError as exc:
+            return _err(400, 400, str(exc))
         d = desk()
         ip = request.client.host if request.client else "?"
-        with state().sessions() as session:
-            partner = partner_by_key(session, api_key) if api_key else None
-            if api_key and partner is None:
-                return _err(403, 403, "invalid api_key")
-            key = f"partner:{partner.id}" if partner else f"ip:{ip}"
-            if partner is None and not d.per_client.hit(key):
-                return JSONResponse([{"code": 429, "description": "rate limit exceeded"}], status_code=429,
-                                    headers={"Retry-After": str(d.per_client.retry_after(key))})
-            p: DoorPlate | None = None
-            if plate:
-                p = plate_by_code(session, plate) if is_plate_code(plate) else None
-                if p is None:
-                    return _err(400, 400, "unknown or revoked plate")
-                if partner is None and not d.per_plate.hit(f"plate:{plate}"):
-                    return JSONResponse([{"code": 429, "description": "rate limit exceeded for this plate"}],
-                                        status_code=429, headers={"Retry-After": "60"})
-            try:
-                r = submit_report(session, d, kind=service_code, text=description, phone=phone, plate=p,
-                                  address=address_string, lon=long, lat=lat, client_ip=ip,
-                                  source="partner" if partner else "open311", partner=partner)
-                session.commit()
-                if r.route_method == PENDING:
-                    from anju.web.routes.resident_public import pump_of
-
-                    pump_of(parent).kick()
-            except InputError as exc:
-                session.rollback()
-                return _err(400, 400, str(exc))
-            return JSONResponse([{"service_request_id": r.receipt, "service_notice": "",
-                                  "account_id": None}], status_code=201)
+        partner = await run_in_threadpool(partner_of, fields["api_key"]) if fields["api_key"] else None
+        if fields["api_key"] and partner is None:
+            return _err(403, 403, "invalid api_key")
+        key = f"partner:{partner[0]}" if partner else f"ip:{ip}"
+        if partner is None and not d.per_client.hit(key):
+            return JSONResponse([{"code": 429, "description": "rate limit exceeded"}], status_code=429,
+                                headers={"Retry-After": str(d.per_client.retry_after(key))})
+        plate = fields["plate"]
+        if plate:
+            if not is_plate_code(plate):
+                return _err(400, 400, "unknown or revoked plate")
+            if partner is None and not d.per_plate.hit(f"plate:{plate}"):
+                return JSONResponse([{"code": 429, "description": "rate limit exceeded for this plate"}],
+                                    status_code=429, headers={"Retry-After": "60"})
+        try:
+            sub = prepare_submission(d, kind=fields["service_code"], text=fields["description"],
+                                     phone=fields["phone"], plate_code=plate, address=fields["address_string"],
+                                     lon=fields["long"], lat=fields["lat"], client_ip=ip,
+                                     source="partner" if partner else "open311",
+                                     partner_id=partner[0] if partner else None)
+            if sub is not None:
+                receipt = await asyncio.wrap_future(writer_of(parent).submit(sub))
+            else:
+                receipt = await run_in_threadpool(store_now, d, fields, partner[0] if partner else None, ip)
+        except PlateGone:
+            return _err(400, 400, "unknown or revoked plate")
+        except InputError as exc:
+            return _err(400, 400, str(exc))
+        return JSONResponse([{"service_request_id": receipt, "service_notice": "", "account_id": None}],
+                            status_code=201)
 
     @app.get("/requests.json")
     def get_requests(service_request_id: str | None = None, service_code: str | None = None,

@@ -148,7 +148,9 @@ def kpi_view(request: Request, session: Session, viewer: Viewer, month: str) -> 
     if key not in _KPI_CACHE:
         lo, hi = month_bounds(month)
         adj = adjust.day_adjustments(session, lo, until=hi - pd.Timedelta(days=1))
-        _KPI_CACHE[key] = compute_kpis(load_kpis(), kpi_tables(s, month, adj), month, lang=s.lang)
+        from anju.deployment import load_deployment
+
+        _KPI_CACHE[key] = compute_kpis(load_kpis(), kpi_tables(load_deployment(s), month, adj), month, lang=s.lang)
     k = _KPI_CACHE[key]
     st = _stations(session, viewer)
     if st is not None:

@@ -13,6 +13,7 @@ Forms carry the pre-session CSRF token (the platform's ``anju_pre`` cookie), so 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -31,10 +32,12 @@ from anju.ops.resident import (
     report_by_receipt,
     submit_report,
 )
+from anju.ops.resident_intake import PlateGone, prepare_submission
 from anju.resident.abuse import InputError
 from anju.resident.orders import RESOLUTION_ZH, STATUS_ZH, Resolution, Status
 from anju.resident.plates import is_plate_code
 from anju.web.deps import DbSession, app_state, client_ip
+from anju.web.open311 import writer_of
 from anju.web.pages import render
 
 __all__ = ["desk_of", "router"]
@@ -121,17 +124,27 @@ async def plate_submit(request: Request, session: DbSession, code: str,
     if photo is not None and photo.filename:
         data = await photo.read(desk.rules.abuse.photo_max_bytes + 1)
     try:
-        r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
-                          client_ip=client_ip(request), source="plate")
-        session.commit()
-        if r.route_method == PENDING:
-            pump_of(request.app).kick()
+        # store first through the process's group-commit writer (acknowledged after its commit); urgent texts
+        # and kinds that fix the matter are routed at once below
+        sub = prepare_submission(desk, kind=kind, text=text, phone=phone or None, plate_code=code,
+                                 client_ip=client_ip(request), source="plate") if data is None else None
+        if sub is not None:
+            receipt = await asyncio.wrap_future(writer_of(request.app).submit(sub))
+        else:
+            r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
+                              client_ip=client_ip(request), source="plate")
+            session.commit()
+            receipt = r.receipt
+            if r.route_method == PENDING:
+                pump_of(request.app).kick()
+    except PlateGone:  # revoked while the form was open
+        return _not_found(request)
     except InputError as exc:
         session.rollback()
         return render(request, "resident_plate.html", _form_ctx(plate, desk, near=[], error=str(exc),
                                                                  form={"kind": kind, "text": text}),
                       status_code=422)
-    return RedirectResponse(f"/r/{r.receipt}?new=1", status_code=303)
+    return RedirectResponse(f"/r/{receipt}?new=1", status_code=303)
 
 
 def _receipt_ctx(desk: ResidentDesk, r: Any) -> dict[str, Any]:
