@@ -56,8 +56,9 @@ CompareOpt = Annotated[str | None, typer.Option(
     "--compare", help="对比时段（默认去年同期；pop = 上一期）/ comparison period (default: same period last year; "
                       "pop = the previous period).")]
 CategoryOpt = Annotated[str | None, typer.Option(
-    "--category", help="警情类别：大类（theft）或分类树任一节点（theft.burglary）/ category: a family (theft) or any "
-                       "taxonomy node (theft.burglary).")]
+    "--category", help="警情类别：大类（theft）、分类树任一节点（theft.burglary）、类别名称（盗窃、入室盗窃）或数据源中的"
+                       "原始类别名 / category: a family (theft), any taxonomy node (theft.burglary), a family or "
+                       "category label (盗窃, Burglary) or a category name as the source spelt it.")]
 AreaLevelOpt = Annotated[str | None, typer.Option(
     "--areas", help="区域层级：district、street、community、grid、station、police_district（按区域而非网格）/ area "
                     "level (analyse its polygons instead of grid cells).")]
