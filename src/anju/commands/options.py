@@ -67,7 +67,8 @@ CellSizeOpt = Annotated[float, typer.Option("--cell-size", min=1.0,
 OutDirOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", callback=valid_out_dir, help="输出目录（命令在其中写出各自的文件）/ output directory (the command names its files there).")]
 ModelOpt = Annotated[str, typer.Option(
-    "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp | blend.")]
+    "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp | blend | "
+                          "boost.")]
 ModelsOpt = Annotated[str, typer.Option(
     "--models", help="逗号分隔的预测模型 / comma-separated forecast models (see --model).")]
 HotAreaOpt = Annotated[str | None, typer.Option(

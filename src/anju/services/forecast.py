@@ -39,7 +39,7 @@ __all__ = [
     "study_area",
 ]
 
-MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp", "blend")
+MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp", "blend", "boost")
 _COLUMNS = ("family", "category", "station_id", "community_id")
 
 
@@ -136,7 +136,7 @@ def make_cli_model(name: str, *, family: str | None, shift: str | None, cell_siz
         extra["shift_weight"] = shift_weight if shift_weight is not None else (0.0 if name == "sepp" else 0.25)
     if name == "sepp":
         extra["cell_size_m"] = cell_size
-    if name == "random":
+    if name in ("random", "boost"):
         extra["random_state"] = seed
     return make_model(name, family=family, shift=shift, **extra)
 
@@ -224,7 +224,7 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
 
     parse_shift(shift)
     if history_days is None:
-        history_days = HISTORY_DAYS if model in (None, "blend") else 365
+        history_days = HISTORY_DAYS if model in (None, "blend", "boost") else 365
     frame = frame or GridFrame(cell_size)
     cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
