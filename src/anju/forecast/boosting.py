@@ -9,7 +9,7 @@ regressor with Poisson loss (scikit-learn's ``HistGradientBoostingRegressor``) l
 to the features at the window's start. So the mixture of short and long memory, and of a cell's own counts and its
 neighbours', is fitted per dataset and per horizon on the user's own history — never on the window it forecasts.
 
-References: Caplan & Kennedy's risk terrain and HunchLab (Azavea 2015) — gradient-boosted trees over lagged counts,
+References: HunchLab (Azavea 2015) — gradient-boosted trees over lagged counts,
 neighbour counts and calendar features; Friedman (2001) for boosting; scikit-learn's histogram implementation
 after LightGBM (Ke et al. 2017). Method notes and figures: ``docs/methods/forecast-models.md``.
 """
