@@ -38,8 +38,8 @@ def seasonal_history(days: int, seed: int, *, amplitude: float) -> pd.DataFrame:
 def choice_on(df: pd.DataFrame):  # type: ignore[no-untyped-def]
     g = RegularGrid.from_bounds(0, 0, SIDE * CELL - 1, SIDE * CELL - 1, CELL)
     origins = list(pd.date_range("2024-03-04", periods=8, freq="28D"))  # eight 4-week windows, spring to autumn
-    models = candidates(CELL)
-    assert "boost" in models
+    models = candidates(CELL, boost=True)
+    assert "boost" in models and "boost" not in candidates(CELL)
     res = backtest(models, df, g, origins, "28D", coverages=[0.05], ties="cell_id", training_days=1095)
     choice = choose(res, models)
     assert choice.pai >= choice.best_naive_pai  # never below the best naive baseline
