@@ -236,7 +236,7 @@ def study_chicago(path: Path, boundary: Path) -> None:
 
 def study_selection(data: Path, *, origins_per_horizon: int = 8,
                     horizons: tuple[str, ...] = ("7D", "14D", "28D", "91D"),
-                    datasets: tuple[str, ...] = ("chicago", "sf", "vancouver")) -> None:
+                    datasets: tuple[str, ...] = ("chicago", "sf", "vancouver"), boost: bool = False) -> None:
     """The default model's choice on real data, scored out of sample: at each horizon the default is chosen exactly
     as ``anju forecast`` chooses it — by mean PAI on ``origins_per_horizon`` rolling windows *before* the test period
     — and then scored on the next ``origins_per_horizon`` windows, beside the naive baselines and random. Scoring
@@ -285,7 +285,7 @@ def study_selection(data: Path, *, origins_per_horizon: int = 8,
             choose_from = observed_origins(ev, first - h - (k - 1) * step, first - h + pd.Timedelta("1ns"),
                                            step=step, horizon=h)
             test = observed_origins(ev, first, first + k * step, step=step, horizon=h)
-            models = candidates(150.0)
+            models = candidates(150.0, boost=boost)
             t0 = time.perf_counter()
             res = backtest(models, ev, grid, [*choose_from, *test], horizon, coverages=(0.05,),
                            hot_areas=(NIJ_PRESET["hot_area_m2"],), study_area=area, ties="cell_id",
@@ -325,10 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--origins", type=int, default=8, help="selection study: origins per horizon")
     ap.add_argument("--horizons", default="7D,14D,28D,91D", help="selection study: horizons")
     ap.add_argument("--datasets", default="chicago,sf,vancouver", help="selection study: chicago, sf, vancouver")
+    ap.add_argument("--boost", action="store_true", help="selection study: add the boosted model to the candidates")
     args = ap.parse_args(argv)
     if args.study == "selection":
         study_selection(args.data, origins_per_horizon=args.origins, horizons=tuple(args.horizons.split(",")),
-                        datasets=tuple(args.datasets.split(",")))
+                        datasets=tuple(args.datasets.split(",")), boost=args.boost)
         return 0
     if args.study:
         if args.study in ("sf", "all"):

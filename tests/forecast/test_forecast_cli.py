@@ -30,7 +30,7 @@ def rows(demo_dir: Path) -> pd.DataFrame:
     """The lake's incidents read straight from its Parquet files (an independent path to check counts against)."""
     files = str(demo_dir / "lake" / "incidents" / "**" / "*.parquet")
     with duckdb.connect() as con:
-        return con.execute("SELECT reported_at, category, family, station_id, x, y FROM "
+        return con.execute("SELECT reported_at, category, family, source_category, station_id, x, y FROM "
                            "read_parquet(?, union_by_name = true, hive_partitioning = true)", [files]).df()
 
 
@@ -60,18 +60,46 @@ def test_forecast_writes_surface(demo_dir: Path, tmp_path: Path) -> None:
     assert (out / "risk.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("category, column", [("theft.burglary", "category"), ("theft", "family")])
+@pytest.mark.parametrize("category, column, value", [("theft.burglary", "category", "theft.burglary"),
+                                                     ("theft", "family", "theft"), ("盗窃", "family", "theft"),
+                                                     ("入室盗窃", "category", "theft.burglary")])
 def test_a_category_is_a_family_or_any_taxonomy_node(demo_dir: Path, tmp_path: Path, rows: pd.DataFrame,
-                                                     category: str, column: str) -> None:
+                                                     category: str, column: str, value: str) -> None:
     """``--category theft.burglary`` (a leaf) forecasts burglaries: the model trains on exactly the lake's burglaries
-    of the year before the forecast day (counted here from the Parquet files), not on "no incidents"."""
+    of the year before the forecast day (counted here from the Parquet files), not on "no incidents"; the Chinese
+    labels (盗窃, 入室盗窃) mean the same family and leaf."""
     text = run(demo_dir, "forecast", "--model", "naive", "--category", category, "--date", DAY, "--out",
-               str(tmp_path / category))
+               str(tmp_path / "out"))
     t = pd.to_datetime(rows["reported_at"])
     day = pd.Timestamp(DAY)
-    expected = rows[(rows[column] == category) & (t >= day - pd.Timedelta(days=365)) & (t < day)
+    expected = rows[(rows[column] == value) & (t >= day - pd.Timedelta(days=365)) & (t < day)
                     & rows["x"].notna()]
     assert training_events(text) == len(expected) > 0
+
+
+def test_a_category_may_be_named_as_the_source_spelt_it(demo_dir: Path, tmp_path: Path, rows: pd.DataFrame,
+                                                        demo: Any) -> None:
+    """A source category that is no taxonomy code or label (the 110 system's own name) selects exactly the lake's
+    rows with that ``source_category``, for forecasts and for hot-spot maps alike."""
+    tax = demo.deployment.taxonomy
+    labels = {f.zh for f in tax.families.values()} | {c.zh for c in tax.categories.values()}
+    t = pd.to_datetime(rows["reported_at"])
+    day = pd.Timestamp(DAY)
+    recent = rows[(t >= day - pd.Timedelta(days=365)) & (t < day) & rows["x"].notna()]
+    names = recent["source_category"].dropna().value_counts()
+    names = names[[n not in labels and n not in tax.families and n not in tax.categories for n in names.index]]
+    assert len(names) > 0, "the demo should carry source names that differ from the taxonomy's labels"
+    name = str(names.index[0])
+    text = run(demo_dir, "forecast", "--model", "naive", "--category", name, "--date", DAY, "--out",
+               str(tmp_path / "src"))
+    assert training_events(text) == int(names.iloc[0]) > 0
+    text = run(demo_dir, "hotspots", "gistar", "--period", "2025", "--category", name, "--out", str(tmp_path / "hs"))
+    in_2025 = rows[(t.dt.year == 2025) & (rows["source_category"] == name) & rows["x"].notna()]
+    m = re.search(r"([\d,]+) 起警情", text)
+    assert m and int(m.group(1).replace(",", "")) == len(in_2025) > 0, text
+    res = CliRunner().invoke(app, ["--data-dir", str(demo_dir), "--lang", "en", "forecast", "--model", "naive",
+                                   "--category", "no-such-source-name", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "source category" in res.stderr and "Traceback" not in res.output
 
 
 def test_forecast_defaults_to_the_day_after_the_data(demo_dir: Path, tmp_path: Path, rows: pd.DataFrame) -> None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 ShiftOpt = Annotated[str | None, typer.Option("--shift", "-s", help="班次 / shift: 早班 中班 夜班 (day/evening/night) or 22-06")]
 AutoModelOpt = Annotated[str | None, typer.Option(
     "--model", "-m", help="预测模型（默认：在本地历史上回测后自动选择）/ forecast model: naive | random | retrospective | "
-                          "prospective | kde | sepp | blend (default: chosen by a backtest on your history).")]
+                          "prospective | kde | sepp | blend | boost (default: chosen by a backtest on your history).")]
 ShiftWeightOpt = Annotated[float | None, typer.Option(
     "--shift-weight", help="班次外事件的权重 / weight of training events outside the shift (default 0.25; SEPP: 0)")]
 
@@ -82,8 +82,8 @@ def forecast(
     station: StationOpt = None,
     cell_size: CellSizeOpt = 150.0,
     history_days: Annotated[int | None, typer.Option(
-        "--history-days", help="训练历史天数（默认 365；自动选择与 blend 为 1095）/ days of history (default 365; 1095 "
-                               "for the automatic choice and blend)")] = None,
+        "--history-days", help="训练历史天数（默认 365；自动选择、blend 与 boost 为 1095）/ days of history (default 365; "
+                               "1095 for the automatic choice, blend and boost)")] = None,
     top: Annotated[int, typer.Option("--top", help="显示前N个网格 / cells to list")] = 15,
     hot: HotAreaOpt = None,
     study_area: StudyAreaOpt = None,

@@ -56,8 +56,9 @@ CompareOpt = Annotated[str | None, typer.Option(
     "--compare", help="对比时段（默认去年同期；pop = 上一期）/ comparison period (default: same period last year; "
                       "pop = the previous period).")]
 CategoryOpt = Annotated[str | None, typer.Option(
-    "--category", help="警情类别：大类（theft）或分类树任一节点（theft.burglary）/ category: a family (theft) or any "
-                       "taxonomy node (theft.burglary).")]
+    "--category", help="警情类别：大类（theft）、分类树任一节点（theft.burglary）、类别名称（盗窃、入室盗窃）或数据源中的"
+                       "原始类别名 / category: a family (theft), any taxonomy node (theft.burglary), a family or "
+                       "category label (盗窃, Burglary) or a category name as the source spelt it.")]
 AreaLevelOpt = Annotated[str | None, typer.Option(
     "--areas", help="区域层级：district、street、community、grid、station、police_district（按区域而非网格）/ area "
                     "level (analyse its polygons instead of grid cells).")]
@@ -66,7 +67,8 @@ CellSizeOpt = Annotated[float, typer.Option("--cell-size", min=1.0,
 OutDirOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", callback=valid_out_dir, help="输出目录（命令在其中写出各自的文件）/ output directory (the command names its files there).")]
 ModelOpt = Annotated[str, typer.Option(
-    "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp | blend.")]
+    "--model", "-m", help="预测模型 / forecast model: naive | random | retrospective | prospective | kde | sepp | blend | "
+                          "boost.")]
 ModelsOpt = Annotated[str, typer.Option(
     "--models", help="逗号分隔的预测模型 / comma-separated forecast models (see --model).")]
 HotAreaOpt = Annotated[str | None, typer.Option(

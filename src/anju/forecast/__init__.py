@@ -13,6 +13,7 @@ from typing import Any
 
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel, check_is_fitted, clone
+from anju.forecast.boosting import BoostedHotspot
 from anju.forecast.evaluate import (
     COVERAGES,
     backtest,
@@ -38,6 +39,7 @@ __all__ = [
     "SEPP",
     "SHIFTS",
     "BlendHotspot",
+    "BoostedHotspot",
     "ForecastModel",
     "NaiveHotspot",
     "ProspectiveHotspot",
@@ -67,6 +69,7 @@ MODELS: dict[str, type[ForecastModel]] = {
     "kde": SpaceTimeKDE,
     "sepp": SEPP,
     "blend": BlendHotspot,
+    "boost": BoostedHotspot,
 }
 
 

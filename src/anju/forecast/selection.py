@@ -16,6 +16,7 @@ import pandas as pd
 
 from anju.errors import ConfigError
 from anju.forecast.base import ForecastModel
+from anju.forecast.boosting import BoostedHotspot
 from anju.forecast.models import (
     BlendHotspot,
     NaiveHotspot,
@@ -44,14 +45,19 @@ def is_baseline(name: str) -> bool:
     return name.startswith(("naive", "random"))
 
 
-def candidates(cell_size: float, *, family: str | None = None, seed: int = 0) -> dict[str, ForecastModel]:
+def candidates(cell_size: float, *, family: str | None = None, seed: int = 0,
+               boost: bool = False) -> dict[str, ForecastModel]:
     """Baselines and models the default forecast chooses among, by display name.
 
     Naive ``naive-<L>d``: counts per cell in the last ``L`` days (7 days: the last week of data). Models: prospective
     hot-spotting (Bowers et al. 2004) with two bandwidths, counts over one year smoothed by a Gaussian kernel of
     one and two cell widths (kernel density with a tuned bandwidth, as the NIJ challenge winners used), and the
     long-memory blends of :data:`BLENDS` (:class:`~anju.forecast.models.BlendHotspot`:
-    ``blend-<L>d-h<half-life>-<bandwidth>m-<smoothed %>``).
+    ``blend-<L>d-h<half-life>-<bandwidth>m-<smoothed %>``). With ``boost=True`` also ``boost`` (off by default: on
+    Chicago it won the earlier windows at 0.75 mi² and then lost 13 % to the blend out of sample, see
+    docs/forecasting.md; 4.5× the CPU of the other candidates together): Poisson gradient boosting over lagged
+    cell counts, neighbour counts and the calendar month, trained on the candidate's own earlier weeks
+    (:class:`~anju.forecast.boosting.BoostedHotspot`).
     """
     out: dict[str, ForecastModel] = {"naive-7d": NaiveHotspot(period_days=7.0, family=family)}
     for days in NAIVE_LOOKBACKS[1:]:
@@ -68,6 +74,8 @@ def candidates(cell_size: float, *, family: str | None = None, seed: int = 0) ->
         out[f"blend-{days}d-h{half_life}-{bw:.0f}m-{weight:.0%}"] = BlendHotspot(
             lookback_days=float(days), half_life_days=float(half_life), bandwidth_m=bw, smooth_weight=weight,
             family=family)
+    if boost:
+        out["boost"] = BoostedHotspot(random_state=seed, family=family)
     return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from anju.errors import ConfigError, DataNotFoundError
-from anju.services.lake import Selection, category_codes, incident_frame, select
+from anju.services.lake import Selection, category_codes, incident_frame, lake_source_categories, select
 
 if TYPE_CHECKING:
     from anju.deployment import Deployment
@@ -39,16 +39,22 @@ __all__ = [
     "study_area",
 ]
 
-MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp", "blend")
+MODELS = ("naive", "random", "retrospective", "prospective", "kde", "sepp", "blend", "boost")
 _COLUMNS = ("family", "category", "station_id", "community_id")
 
 
-def _family(dep: Deployment, category: str | None) -> str | None:
-    """The family a model is told about (models filter training events by family); a node narrows in the lake."""
+def _family(dep: Deployment, category: str | None, lake: Lake | None = None) -> str | None:
+    """The family a model is told about (models filter training events by family); a node or a source category
+    narrows in the lake (the events handed to the models are already selected), so it tells the models nothing."""
     if category is None:
         return None
-    col, codes = category_codes(dep.taxonomy, category)
-    return codes[0] if col == "family" else dep.taxonomy.family_of(codes[0])
+    col, codes = category_codes(dep.taxonomy, category,
+                                source_categories=lake_source_categories(lake) if lake is not None else None)
+    if col == "family":
+        return codes[0]
+    if col == "category":
+        return dep.taxonomy.family_of(codes[0])
+    return None
 
 
 def day_after_last(dep: Deployment, lake: Lake, selection: Selection) -> pd.Timestamp:
@@ -130,7 +136,7 @@ def make_cli_model(name: str, *, family: str | None, shift: str | None, cell_siz
         extra["shift_weight"] = shift_weight if shift_weight is not None else (0.0 if name == "sepp" else 0.25)
     if name == "sepp":
         extra["cell_size_m"] = cell_size
-    if name == "random":
+    if name in ("random", "boost"):
         extra["random_state"] = seed
     return make_model(name, family=family, shift=shift, **extra)
 
@@ -218,7 +224,7 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
 
     parse_shift(shift)
     if history_days is None:
-        history_days = HISTORY_DAYS if model in (None, "blend") else 365
+        history_days = HISTORY_DAYS if model in (None, "blend", "boost") else 365
     frame = frame or GridFrame(cell_size)
     cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
@@ -232,7 +238,7 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
     study = frame.geometry_to_grid(study_area(dep, study_layer, crs, study_id)) if study_layer else None
     window = Window.from_origin(window_start, horizon)
     grid = _grid(df, cell_size, frame, study)
-    fam = _family(dep, category)
+    fam = _family(dep, category, lake)
     choice = None
     if model is None:
         auto = auto_select(df, grid, window_start=window_start, horizon=horizon, family=fam, shift=shift,
@@ -282,7 +288,7 @@ def backtest(dep: Deployment, lake: Lake, *, models: list[str], category: str | 
     parse_shift(shift)
     frame = frame or GridFrame(cell_size)
     cell_size = frame.cell_size
-    fam = _family(dep, category)
+    fam = _family(dep, category, lake)
     specs = {n: make_cli_model(n, family=fam, shift=shift, cell_size=cell_size, shift_weight=shift_weight)
              for n in models}
     sel = Selection(category=category, station=station)
@@ -342,7 +348,7 @@ def patrol_plan(dep: Deployment, lake: Lake, *, station: str, shift: str, units:
 
     refuse_shift_on_dates(df["t"], shift)
     grid = _grid(df, cell_size)
-    m = make_cli_model(model, family=_family(dep, category), shift=shift, cell_size=cell_size,
+    m = make_cli_model(model, family=_family(dep, category, lake), shift=shift, cell_size=cell_size,
                        shift_weight=shift_weight).fit(df)
     window = Window(day + pd.Timedelta(hours=sh.start_hour), day + pd.Timedelta(hours=sh.start_hour + sh.hours))
     surface = m.predict(grid, window)

@@ -1,12 +1,13 @@
 """Reading the lake for a use case: open it on the configured engine, resolve a period, filter incidents.
 
 Every surface selects incidents through :func:`select`, so "theft in 2025H2 in community C01" means the same rows in
-the CLI, the release and the web app. A category is a family (``theft``) or any node of the taxonomy
-(``theft.burglary``); an area is ``level:id`` on one of the area levels of :data:`anju.analytics.LEVELS`.
+the CLI, the release and the web app. A category is a family (``theft``), any node of the taxonomy
+(``theft.burglary``), a family or category label (``盗窃``) or a source category present in the lake (:func:`category_codes`); an area is ``level:id`` on one of the area levels of :data:`anju.analytics.LEVELS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from anju.lake.connection import Lake
     from anju.taxonomy import Taxonomy
 
-__all__ = ["Selection", "category_codes", "incident_frame", "latest_period", "metric_crs", "open_lake",
-           "resolve_period", "select", "year_family_counts"]
+__all__ = ["Selection", "category_codes", "incident_frame", "lake_source_categories", "latest_period", "metric_crs",
+           "open_lake", "resolve_period", "select", "year_family_counts"]
 
 LATEST = "latest"
 
@@ -61,11 +62,16 @@ def resolve_period(lake: Lake, text: str | Period, *, kind: str = "half") -> Per
     return Period.parse(text)
 
 
-def category_codes(taxonomy: Taxonomy, category: str) -> tuple[str, list[str]]:
-    """``("family", [code])`` for a family, ``("category", [leaf codes])`` for a leaf or any inner node.
+def category_codes(taxonomy: Taxonomy, category: str, *,
+                   source_categories: Callable[[], Iterable[str]] | None = None) -> tuple[str, list[str]]:
+    """The column and values a category selects: one vocabulary for every surface.
 
-    A node is a code prefix on dots (``theft`` holds ``theft.*``; ``theft.burglary`` is a leaf). Unknown codes raise
-    naming the known families.
+    In order: a family code (``theft``) → ``("family", [code])``; a taxonomy node (``theft.burglary``, or ``theft.``
+    prefixes) → ``("category", [leaf codes])``; a family's or leaf's label in Chinese or English (``盗窃``,
+    ``入室盗窃``, ``Burglary``) → the same as its code; else a category name as the source system spelt it
+    (the lake's ``source_category``, e.g. ``盗窃`` in a 110 export whose taxonomy labels differ) →
+    ``("source_category", [name])`` — asked of ``source_categories`` (the names present in the lake) only when
+    nothing in the taxonomy matched. Unknown names raise naming the known families.
     """
     from anju.analytics._common import AnalyticsError
 
@@ -73,10 +79,37 @@ def category_codes(taxonomy: Taxonomy, category: str) -> tuple[str, list[str]]:
     if c in taxonomy.families:
         return "family", [c]
     leaves = [code for code in taxonomy.categories if code == c or code.startswith(c + ".")]
-    if not leaves:
-        raise AnalyticsError(f"unknown category {category!r}: not a family ({', '.join(taxonomy.families)}) nor a "
-                             "node of the taxonomy such as 'theft.burglary'; see docs/taxonomy.md")
-    return "category", leaves
+    if leaves:
+        return "category", leaves
+    low = c.casefold()
+    for code, fam in taxonomy.families.items():
+        if c == fam.zh or low == fam.en.casefold():
+            return "family", [code]
+    labelled = [code for code, cat in taxonomy.categories.items() if c == cat.zh or low == cat.en.casefold()]
+    if labelled:
+        return "category", labelled
+    if source_categories is not None and c in set(source_categories()):
+        return "source_category", [c]
+    raise AnalyticsError(f"unknown category {category!r}: not a family ({', '.join(taxonomy.families)}), a node of "
+                         "the taxonomy such as 'theft.burglary', a family or category label such as 盗窃, nor a "
+                         "source category present in the lake; see docs/taxonomy.md")
+
+
+def lake_source_categories(lake: Lake) -> Callable[[], list[str]]:
+    """A callable listing the distinct ``source_category`` values of the lake (asked lazily, at most once)."""
+    cache: list[list[str]] = []
+
+    def names() -> list[str]:
+        if not cache:
+            t = lake.incidents()
+            if "source_category" not in t.columns:
+                cache.append([])
+            else:
+                vals = t.select("source_category").distinct().to_pandas()["source_category"]
+                cache.append([str(v) for v in vals.dropna()])
+        return cache[0]
+
+    return names
 
 
 @dataclass(frozen=True)
@@ -102,7 +135,8 @@ def select(dep: Deployment, lake: Lake, selection: Selection) -> ir.Table:
     if selection.period is not None:
         t = in_period(t, selection.period)
     if selection.category:
-        col, codes = category_codes(dep.taxonomy, selection.category)
+        col, codes = category_codes(dep.taxonomy, selection.category,
+                                    source_categories=lake_source_categories(lake))
         t = t.filter(t[col].isin(codes))
     if selection.area:
         level, sep, ident = selection.area.partition(":")
