@@ -22,6 +22,7 @@ SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 #: would run alone while the other core idles. Every other file keeps xdist's default order (most tests first).
 LONGEST_FIRST = (
     "lake/test_spark.py",
+    "lake/test_spark_ingest.py",
     "core/test_cli_errors.py",
     "web/test_web_browser.py",
 )
