@@ -136,8 +136,10 @@ class _Totals:
         self.unparsed.update(r.unparsed)
 
 
-def _setup(settings: Settings, path: Path, profile: str | Profile, encoding: str | None
-           ) -> tuple[Profile, Any, Any, SourceReader, ResolvedColumns]:
+def start_import(settings: Settings, path: Path, profile: str | Profile, encoding: str | None
+                 ) -> tuple[Profile, Any, Any, SourceReader, ResolvedColumns]:
+    """The profile, taxonomy, category mapping, an open reader and the resolved columns of one source file — the
+    start of an import on either engine (DuckDB here, Spark in :mod:`anju.lake.spark_ingest`)."""
     prof = profile if isinstance(profile, Profile) else load_profile(profile, data_dir=settings.data_dir)
     tax = load_taxonomy(data_dir=settings.data_dir)
     mapping = load_mapping(prof.mapping, taxonomy=tax, data_dir=settings.data_dir)
@@ -164,7 +166,8 @@ def _setup(settings: Settings, path: Path, profile: str | Profile, encoding: str
     return prof, tax, mapping, reader, resolved
 
 
-def _bounds(prof: Profile) -> tuple[float, float, float, float] | None:
+def profile_bounds(prof: Profile) -> tuple[float, float, float, float] | None:
+    """The profile's plausible coordinate box as (lon min, lat min, lon max, lat max), or None."""
     b = prof.coords.bounds
     return (b.lon[0], b.lat[0], b.lon[1], b.lat[1]) if b is not None else None
 
@@ -216,11 +219,11 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             hash_thread = threading.Thread(target=lambda: digest.__setitem__("blake3", file_blake3(p)), daemon=True)
             hash_thread.start()
 
-        prof, tax, mapping, reader, resolved = _setup(settings, p, profile, encoding)
+        prof, tax, mapping, reader, resolved = start_import(settings, p, profile, encoding)
         import_id = new_import_id()
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
-                               profile_bounds=_bounds(prof))
+                               profile_bounds=profile_bounds(prof))
         keys = KeyIndex.from_lake([paths.lake / f for f in manifest.files("incidents")], prof.source)
         key = lake_key(settings, manifest.data)  # checked against the lake's key fingerprint
         hasher = Hasher(key)
@@ -270,7 +273,7 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
                 notes=list(reader.notes),
                 unparsed_values=dict(totals.unparsed),
             )
-            _check_accounted(p, report, reader)
+            check_accounted(p, report, reader)
             report.seconds = time.perf_counter() - started
             entry = {
                 **report.to_dict(),
@@ -303,7 +306,7 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             keys.close()
 
 
-def _check_accounted(p: Path, report: ImportReport, reader: SourceReader) -> None:
+def check_accounted(p: Path, report: ImportReport, reader: SourceReader) -> None:
     """Every row and every line of the source is accounted for, or the import fails and writes nothing.
 
     Rows: ``loaded + quarantined = rows read`` (records the reader gave out). Lines: the lines those records span
@@ -355,10 +358,10 @@ def check_file(settings: Settings, path: str | Path, *, profile: str | Profile =
     """
     p = Path(path)
     small = settings.model_copy(update={"batch_rows": max(1001, rows)})
-    prof, tax, mapping, reader, resolved = _setup(small, p, profile, encoding)
+    prof, tax, mapping, reader, resolved = start_import(small, p, profile, encoding)
     manifest = Manifest.load(settings.paths.manifest)
     geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
-                           profile_bounds=_bounds(prof))
+                           profile_bounds=profile_bounds(prof))
     keys = KeyIndex.from_lake([settings.paths.lake / f for f in manifest.files("incidents")], prof.source)
     key = secrets.token_bytes(32)  # throwaway key: the dry run must not create the deployment secret
     if prof.key.fields and (settings.secret or settings.paths.secret_file.exists()):

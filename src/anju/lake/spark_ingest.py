@@ -45,7 +45,7 @@ from anju.errors import ConfigError, DataNotFoundError
 from anju.files import file_blake3
 from anju.ingest.enrich import GeoContext
 from anju.ingest.pii import Hasher
-from anju.ingest.pipeline import _bounds, _check_accounted, _setup, new_import_id
+from anju.ingest.pipeline import check_accounted, new_import_id, profile_bounds, start_import
 from anju.ingest.profile import Profile, load_profile
 from anju.ingest.readers import SourceBatch
 from anju.ingest.report import ImportReport
@@ -119,7 +119,7 @@ def _transformer(job: dict[str, Any], keys: Any = None) -> BatchTransformer:
     tax = load_taxonomy(data_dir=settings.data_dir)
     mapping = load_mapping(prof.mapping, taxonomy=tax, data_dir=settings.data_dir)
     geo = GeoContext.build(settings, system=prof.coords.system, nearest_m=settings.nearest_threshold_m,
-                           profile_bounds=_bounds(prof))
+                           profile_bounds=profile_bounds(prof))
     return BatchTransformer(
         profile=prof, header=job["header"], resolved=job["resolved"], mapping=mapping, taxonomy=tax, geo=geo,
         hasher=Hasher(job["key"]), keys=cast("KeyIndex | None", keys), import_id=job["import_id"],
@@ -212,7 +212,7 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
                 f"请用 --engine duckdb 导入此文件 / profile {prof.name} builds record keys from field values and "
                 "their occurrence in the file, which the Spark ingest does not distribute yet; import this file "
                 "with --engine duckdb", key="engine")
-        prof, _tax, _mapping, reader, resolved = _setup(settings, p, prof, encoding)
+        prof, _tax, _mapping, reader, resolved = start_import(settings, p, prof, encoding)
         spark = spark_session(settings)
         import_id = new_import_id()
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -277,7 +277,7 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
                 blank_lines=reader.blank_lines, lines_reread=reader.lines_reread, notes=list(reader.notes),
                 unparsed_values=dict(totals.unparsed),
             )
-            _check_accounted(p, report, reader)
+            check_accounted(p, report, reader)
             entry = {
                 **report.to_dict(), "source_path": str(p.resolve()), "file_blake3": digest, "file_bytes": size,
                 "started_at": started_at, "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
