@@ -64,8 +64,11 @@ def exports(demo: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     dirty[121][when] = "1899-01-01 10:00:00"
     dirty[130][lon] = "abc"
     dirty[140][lon], dirty[140][lat] = "100.0", "20.0"
-    dirty[150][cat] = "外星人入侵"
-    dirty[160][cat] = "外星人入侵"
+    for i in (150, 160):  # an unknown category (the sub-category too: a known one would map the row by itself)
+        dirty[i][cat] = "外星人入侵"
+        for sub in ("警情细类", "警情子类"):
+            if sub in dirty[i]:
+                dirty[i][sub] = "飞碟降落"
     bad_line = ",".join(["X"] * (len(header) + 3))
     return earlier, write(d / "dirty.csv", dirty, [bad_line])
 
