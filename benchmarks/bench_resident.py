@@ -4,7 +4,8 @@ and storage as the plate page) against the real server, ``anju serve``, on SQLit
 The load generator is ``wrk`` (Debian package ``wrk``; C, a few per cent of a core at 200/s, so the figure measures
 the server and not the client) with a Lua script that sends anonymous submissions from many distinct clients (the
 ``X-Forwarded-For`` of a reverse proxy on the same host, which ``anju serve`` trusts from 127.0.0.1), so the
-per-client limit does not refuse legitimate load; each connection paces itself to reach ``--rate`` in total. Every
+per-client limit does not refuse legitimate load; each connection pauses after each answer, and
+the pause is corrected once a second so the offered rate stays at ``--rate`` (0 when the server cannot keep up). Every
 text carries an id (``#w<thread>-<n>``); afterwards every stored text is compared with the text sent under its id,
 the number of rows with the number of 201 answers, and every receipt answered is looked up. A second phase sends from
 one client at 20/s for 2 s: the excess must be refused with 429, and nothing may fail with 5xx.
@@ -38,6 +39,9 @@ import httpx
 LUA = r'''
 local texts = {TEXTS}
 local delay_ms = DELAY
+local rate = RATE          -- the target, answers per second, for this thread's connections together
+local sec = os.time()      -- wrk's Lua has no finer wall clock: pacing is corrected once a second
+local answered = 0
 local outdir = "OUTDIR"
 local nthreads = 0
 local counter = 0
@@ -58,6 +62,16 @@ function request()
 end
 function response(status, headers, body)
   out:write(status, " ", body, "\n")
+  -- Each connection pauses after its answer, so the rate offered falls as answers slow down (a closed loop).
+  -- Once a second, scale the pause by answered/target: the offered rate stays at the target while the server
+  -- keeps up, and the pause shrinks to nothing (32 requests always in flight) when it cannot.
+  answered = answered + 1
+  local now = os.time()
+  if now > sec then
+    local ratio = answered / (rate * (now - sec))
+    delay_ms = math.max(0, math.min(math.max(delay_ms, 1) * ratio, 5000))
+    sec, answered = now, 0
+  end
 end
 function delay()
   return delay_ms
@@ -137,7 +151,7 @@ def _wrk(base: str, rate: float, seconds: float, connections: int, outdir: Path)
     texts = _texts()
     delay = max(0.0, 1000.0 * connections / rate - 3.0)  # each connection's pause; ~3 ms for the answer itself
     lua = (LUA.replace("TEXTS", ", ".join(f'"{quote_plus(t)}"' for t in texts))
-           .replace("DELAY", f"{delay:.1f}").replace("OUTDIR", str(outdir)))
+           .replace("DELAY", f"{delay:.1f}").replace("RATE", f"{rate:.1f}").replace("OUTDIR", str(outdir)))
     script = outdir / "submit.lua"
     script.write_text(lua)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
