@@ -166,6 +166,20 @@ def start_import(settings: Settings, path: Path, profile: str | Profile, encodin
     return prof, tax, mapping, reader, resolved
 
 
+def earlier_import(manifest: Manifest, path: Path, size: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The manifest's import of this very file, if any, and the file's BLAKE3 when it had to be computed.
+
+    Only a file whose size an earlier import has can be a repeat, so other files are not hashed here (the caller
+    hashes them alongside the import). Imports recorded before BLAKE3 carry only a SHA-256, which is then compared.
+    """
+    same_size = [i for i in manifest.imports if i.get("file_bytes") == size]
+    if not same_size:
+        return None, None
+    blake3 = file_blake3(path)
+    sha = file_sha256(path) if any("file_blake3" not in i for i in same_size) else None
+    return manifest.find_file(blake3=blake3, sha256=sha), blake3
+
+
 def profile_bounds(prof: Profile) -> tuple[float, float, float, float] | None:
     """The profile's plausible coordinate box as (lon min, lat min, lon max, lat max), or None."""
     b = prof.coords.bounds
@@ -207,14 +221,11 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
         size = p.stat().st_size
         digest: dict[str, str] = {}  # the file's BLAKE3, its identity in the manifest
         hash_thread: threading.Thread | None = None
-        same_size = [i for i in manifest.imports if i.get("file_bytes") == size]
-        if same_size:
-            digest["blake3"] = file_blake3(p)
-            # imports recorded before BLAKE3 carry only a SHA-256
-            sha = file_sha256(p) if any("file_blake3" not in i for i in same_size) else None
-            earlier = manifest.find_file(blake3=digest["blake3"], sha256=sha)
-            if earlier is not None:
-                return ImportReport.from_manifest(earlier, skipped=True)
+        earlier, blake3 = earlier_import(manifest, p, size)
+        if earlier is not None:
+            return ImportReport.from_manifest(earlier, skipped=True)
+        if blake3 is not None:
+            digest["blake3"] = blake3
         else:  # cannot be a repeat: hash it alongside the import
             hash_thread = threading.Thread(target=lambda: digest.__setitem__("blake3", file_blake3(p)), daemon=True)
             hash_thread.start()

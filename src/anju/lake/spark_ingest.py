@@ -45,7 +45,7 @@ from anju.errors import ConfigError, DataNotFoundError
 from anju.files import file_blake3
 from anju.ingest.enrich import GeoContext
 from anju.ingest.pii import Hasher
-from anju.ingest.pipeline import check_accounted, new_import_id, profile_bounds, start_import
+from anju.ingest.pipeline import check_accounted, earlier_import, new_import_id, profile_bounds, start_import
 from anju.ingest.profile import Profile, load_profile
 from anju.ingest.readers import SourceBatch
 from anju.ingest.report import ImportReport
@@ -201,10 +201,10 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
         if not p.is_file():
             raise DataNotFoundError(f"{p}: file not found")
         size = p.stat().st_size
-        digest = file_blake3(p)
-        earlier = manifest.find_file(blake3=digest)
+        earlier, blake3 = earlier_import(manifest, p, size)
         if earlier is not None:
             return ImportReport.from_manifest(earlier, skipped=True)
+        digest = blake3 or file_blake3(p)
         prof = profile if isinstance(profile, Profile) else load_profile(profile, data_dir=settings.data_dir)
         if prof.key.fields:
             raise ConfigError(
