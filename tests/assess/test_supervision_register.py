@@ -223,3 +223,75 @@ def test_profile_night_share_follows_the_deployment_window() -> None:
     day, _ = lake_figures(t, dt.date(2024, 12, 1), night=NightWindow.parse("13:00-15:00"))  # not crossing midnight
     c1 = lambda df: float(df.set_index("community_id").loc["C1", "night_share"])  # noqa: E731
     assert c1(default) == 0.5 and c1(late) == 0.0 and c1(day) == 0.5
+
+
+def test_demo_cases_are_the_planted_set_and_evaluate_to_the_planted_effect(ops_session: Session,
+                                                                         demo_district: Any,
+                                                                         tmp_path: Path) -> None:
+    """`anju ops seed-demo` opens the demo's supervised communities as cases (ranked by the candidate list, two
+    measures and a review each, all audited); evaluating those cases finds the planted −25 %; a second run changes
+    nothing; a data directory without a demo is skipped with a reason."""
+    from anju.config import load_settings
+    from anju.deployment import load_deployment
+    from anju.lake import connect
+    from anju.ops.demo import seed_demo
+    from anju.ops.models import SupervisionCase, SupervisionMeasure, SupervisionSnapshot
+    from anju.supervision.demo_cases import seed_demo_cases
+
+    d = demo_district(years=3)
+    sup = d.truth["supervised"]
+    s = ops_session
+    seed_demo(s, d.settings, seed=42, end_year=2025)
+    dep = load_deployment(d.settings)
+    with connect(d.settings) as lk:
+        t, areas = lk.incidents(), lk.areas("community").to_pandas()
+        res = seed_demo_cases(s, d.settings, t, deployment=dep, areas=areas)
+        s.flush()
+        cases = list(s.scalars(select(SupervisionCase).order_by(SupervisionCase.id)))
+        assert res.opened == len(cases) == 10 and res.base_period == "2024"
+        assert sorted(c.community.code for c in cases) == sorted(sup["community_ids"])
+        assert {c.status for c in cases} == {"reviewing"} and {c.opened_on for c in cases} == {dt.date(2025, 1, 1)}
+        ranks = [c.rank_at_opening for c in cases if c.rank_at_opening is not None]
+        assert len(ranks) >= 9 and ranks == sorted(ranks)  # listed in candidate order
+        assert s.scalar(select(func.count()).select_from(SupervisionMeasure)) == 20
+        assert s.scalar(select(func.count()).select_from(SupervisionSnapshot)) >= 10
+        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("supervision.%"))))
+        assert actions.count("supervision.open") == 10
+        ev = svc.evaluate_cases(s, t, cases, taxonomy=dep.taxonomy, areas=areas)
+        assert ev is not None and ev["listed"] == 10 and ev["period"] == "2025"
+        planted = sup["true_effect"] - 1
+        assert ev["net_lo"] < planted < ev["net_hi"] and ev["raw_change"] < ev["net_lo"]
+        again = seed_demo_cases(s, d.settings, t, deployment=dep, areas=areas)
+        assert again.opened == 0 and again.skipped == "register not empty"
+    s.rollback()
+    with connect(d.settings) as lk:
+        none = seed_demo_cases(s, load_settings(data_dir=tmp_path), lk.incidents(), deployment=dep)
+    assert none.opened == 0 and none.skipped and "demo" in none.skipped
+
+
+def test_set_inputs_digest_follows_the_cases_and_the_profiles(ops_session: Session, tmp_path: Path) -> None:
+    """The board caches the set evaluation under :meth:`SetInputs.digest`: the key changes with the listed set and
+    with the profiles the prior uses, and not with a measure logged (which the evaluation does not read)."""
+    s = ops_session
+    _world(s)
+    t = _incidents()
+    a = svc.open_case(s, t, actor=None, community_code="C1", official="王局长", opened_on=dt.date(2025, 1, 1),
+                      base_period="2024")
+    k1 = svc.set_inputs(s, [a])
+    assert k1 is not None and k1.codes == ("C1",) and k1.period == "2025"
+    from anju.config import load_settings
+
+    svc.add_measure(s, load_settings(data_dir=tmp_path), a.id, actor=None, on_date=dt.date(2025, 2, 1),
+                    category="people", what="巡逻")
+    assert svc.set_inputs(s, [a]).digest() == k1.digest()  # type: ignore[union-attr]
+    b = svc.open_case(s, t, actor=None, community_code="C2", official="王局长", opened_on=dt.date(2025, 1, 1),
+                      base_period="2024")
+    k2 = svc.set_inputs(s, [a, b])
+    assert k2 is not None and k2.digest() != k1.digest()
+    c1 = s.scalars(select(Community).where(Community.code == "C1")).one()
+    s.add(CommunityProfile(community_id=c1.id, effective_date=dt.date(2024, 6, 1), households=1200,
+                           floating_share=0.1, rental_rate=0.2, fee_collection_rate=0.9, guards=8, cameras=100,
+                           cameras_faulty=0))
+    s.flush()
+    assert svc.set_inputs(s, [a, b]).digest() != k2.digest()  # type: ignore[union-attr]
+    assert svc.set_inputs(s, []) is None

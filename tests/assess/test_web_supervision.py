@@ -33,7 +33,8 @@ def _open_cases(engine: Any, settings: Any) -> tuple[str, str]:
     return mine[0], other
 
 
-def test_board_scope_personal_fields_and_audit(make_client: Any, engine_of: Any, web_settings: Any) -> None:
+def test_board_scope_personal_fields_and_audit(make_client: Any, engine_of: Any, web_settings: Any,
+                                               lake_view: Any) -> None:
     c = make_client()
     mine, other = _open_cases(engine_of(c), web_settings)
     pm = c.login_as("property_manager")
@@ -62,6 +63,11 @@ def test_board_scope_personal_fields_and_audit(make_client: Any, engine_of: Any,
 
     board = a.get("/supervision").text
     assert all(f'id="{k}"' in board for k in ("ev-raw", "ev-expected", "ev-net", "ev-did"))
+    # the set evaluation is computed once per listed set and data version, not per view
+    evals = lambda: sorted(k[1] for k in lake_view._cache if k[1].startswith("evaluation:"))  # noqa: E731
+    seen = evals()
+    assert len(seen) >= 1
+    assert a.get("/supervision").text == board and evals() == seen
     assert "无干预预期变化" in board and "净效果" in board and "95% 区间" in board
     doc = Document(io.BytesIO(r.content))
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]

@@ -85,6 +85,7 @@ def seed_demo_cmd(
     with _session(settings) as s:
         res = seed_demo(s, settings, seed=seed)  # type: ignore[arg-type]
         s.commit()  # type: ignore[attr-defined]
+        cases = _seed_cases(s, settings)
     if res.created:
         console.print(_l(settings, f"已写入演示业务数据（种子 {res.seed}）：{res.organisations} 个单位，{res.communities} 个小区，"
                                    f"{res.profiles} 条档案，{res.users} 个账号，{res.notices} 条通知，{res.tasks} 项任务",
@@ -93,9 +94,30 @@ def seed_demo_cmd(
                          f"{res.notices} notices, {res.tasks} tasks"), highlight=False)
     else:
         console.print(_l(settings, "演示业务数据已存在，未改动。", "the demo ops records already exist; nothing changed."))
+    if cases is not None and cases.opened:
+        console.print(_l(settings, f"已列管 {cases.opened} 个挂牌督导小区（基期 {cases.base_period}），"
+                                   f"{cases.measures} 条整改措施，{cases.reviews} 次评估",
+                         f"opened {cases.opened} supervision cases (base {cases.base_period}), "
+                         f"{cases.measures} measures, {cases.reviews} reviews"), highlight=False)
     console.print(_l(settings, "演示账号（仅用于演示）：", "demo accounts (for the demo only):"))
     for a in res.accounts:
         console.print(f"  {a.username:<18} {a.password:<34} {a.label}（{a.scope}）", highlight=False, soft_wrap=True)
+
+
+def _seed_cases(session: Any, settings: Settings) -> Any:
+    """The demo's supervision cases, once the lake holds the demo's calls (skipped, with ``None``, before that)."""
+    from anju.deployment import load_deployment
+    from anju.services.lake import open_lake
+    from anju.supervision.demo_cases import seed_demo_cases
+
+    if not settings.paths.manifest.exists():
+        return None
+    dep = load_deployment(settings)
+    with open_lake(dep) as lake:
+        res = seed_demo_cases(session, settings, lake.incidents(), deployment=dep,
+                              areas=lake.areas("community").to_pandas())
+    session.commit()
+    return res
 
 
 @audit_app.command("verify")

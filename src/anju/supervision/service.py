@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +42,23 @@ from anju.ops.models import (
 from anju.supervision.profile import progress, risk_profile
 from anju.taxonomy import Taxonomy
 
-__all__ = ["EVIDENCE_MAX_BYTES", "EVIDENCE_TYPES", "SupervisionError", "add_measure", "candidates", "close_case",
-           "community_geoms",
-           "evaluate_cases", "evaluate_set", "evaluation_summary", "open_case", "review_case"]
+__all__ = [
+    "EVIDENCE_MAX_BYTES",
+    "EVIDENCE_TYPES",
+    "SetInputs",
+    "SupervisionError",
+    "add_measure",
+    "candidates",
+    "close_case",
+    "community_geoms",
+    "evaluate_cases",
+    "evaluate_inputs",
+    "evaluate_set",
+    "evaluation_summary",
+    "open_case",
+    "review_case",
+    "set_inputs",
+]
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"%PDF-": "application/pdf",
@@ -284,13 +300,28 @@ def evaluation_summary(r: dict[str, Any]) -> dict[str, Any]:
             "per_area": per}
 
 
-def evaluate_cases(session: Session, incidents: ibis.Table, cases: Sequence[SupervisionCase], *,
-                   taxonomy: Taxonomy, areas: pd.DataFrame | None = None, period: str | None = None
-                   ) -> dict[str, Any] | None:
-    """:func:`evaluation_summary` of the listed set of ``cases`` (their most common base period; evaluated over the
-    year after it unless ``period`` is given), with the ops profiles as the prior's covariates. ``None`` when the
-    lake cannot evaluate it yet (no data for the period, too few communities)."""
-    from anju.analytics._common import AnalyticsError
+@dataclass(frozen=True)
+class SetInputs:
+    """What the evaluation of a listed set depends on in the ops database: its base period, the evaluated period,
+    the listed communities, the families counted and the profiles in force (the prior's covariates).
+    :meth:`digest` keys a cache of the evaluation together with the lake's own version."""
+
+    base_period: str
+    period: str
+    codes: tuple[str, ...]
+    families: tuple[str, ...]
+    profiles: pd.DataFrame | None
+
+    def digest(self) -> str:
+        h = hashlib.sha256(json.dumps([self.base_period, self.period, self.codes, self.families]).encode())
+        if self.profiles is not None:
+            h.update(pd.util.hash_pandas_object(self.profiles, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:32]
+
+
+def set_inputs(session: Session, cases: Sequence[SupervisionCase], *, period: str | None = None) -> SetInputs | None:
+    """The :class:`SetInputs` of ``cases``: their most common base period, evaluated over the year after it unless
+    ``period`` is given; ``None`` when there is nothing to evaluate (no case, a non-yearly base and no period)."""
     from anju.supervision.profile import district_profiles
 
     if not cases:
@@ -301,18 +332,36 @@ def evaluate_cases(session: Session, incidents: ibis.Table, cases: Sequence[Supe
         if not base.isdigit():
             return None
         period = str(int(base) + 1)
-    codes = sorted({c.community.code for c in cases if c.base_period == base})
-    p = Period.parse(period)
+    codes = tuple(sorted({c.community.code for c in cases if c.base_period == base}))
+    profiles = district_profiles(session, Period.parse(period).start)
+    return SetInputs(base, period, codes, tuple(cases[0].families.split(",")),
+                     profiles if len(profiles) else None)
+
+
+def evaluate_inputs(incidents: ibis.Table, inputs: SetInputs, *, taxonomy: Taxonomy,
+                    areas: pd.DataFrame | None = None) -> dict[str, Any] | None:
+    """:func:`evaluation_summary` of a listed set described by ``inputs``; ``None`` when the lake cannot evaluate it
+    yet (no data for the period, too few communities)."""
+    from anju.analytics._common import AnalyticsError
+
     try:
-        profiles = district_profiles(session, p.start)
-        r = evaluate_set(incidents, codes, base, period, taxonomy=taxonomy, areas=areas,
-                         profiles=profiles if len(profiles) else None,
-                         families=tuple(cases[0].families.split(",")))
+        r = evaluate_set(incidents, inputs.codes, inputs.base_period, inputs.period, taxonomy=taxonomy, areas=areas,
+                         profiles=inputs.profiles, families=inputs.families)
         if not np.isfinite(r["eb"]["effect"]) or r["listed_total"]["post"] == 0:
             return None
         return evaluation_summary(r)
     except (AnalyticsError, AnjuError, ValueError, ZeroDivisionError):
         return None
+
+
+def evaluate_cases(session: Session, incidents: ibis.Table, cases: Sequence[SupervisionCase], *,
+                   taxonomy: Taxonomy, areas: pd.DataFrame | None = None, period: str | None = None
+                   ) -> dict[str, Any] | None:
+    """:func:`evaluation_summary` of the listed set of ``cases`` (their most common base period; evaluated over the
+    year after it unless ``period`` is given), with the ops profiles as the prior's covariates. ``None`` when the
+    lake cannot evaluate it yet (no data for the period, too few communities)."""
+    inputs = set_inputs(session, cases, period=period)
+    return None if inputs is None else evaluate_inputs(incidents, inputs, taxonomy=taxonomy, areas=areas)
 
 
 def community_geoms(settings: Settings) -> tuple[list[str], list[Any]]:

@@ -96,6 +96,11 @@ class LakeView:
                 self._cache[ck] = build()
             return self._cache[ck]
 
+    def memo(self, name: str, build: Any) -> Any:
+        """``build()`` cached under ``name`` until the lake or the area layers change (``name`` must say everything
+        else the result depends on, e.g. a digest of the ops records it reads)."""
+        return self._cached(name, build)
+
     # ------------------------------------------------------------------ the release
     def release(self, lang: str = "zh") -> Release:
         """The release of the latest half-year in the lake, labelled in ``lang`` (built once per data change)."""

@@ -92,20 +92,23 @@ def _set_evaluation(request: Request, session: Session, viewer: Viewer,
                     cases: list[SupervisionCase] | None = None) -> dict[str, Any] | None:
     """Raw change, change expected without intervention and net effect of the viewer's listed set (the same call
     as ``anju supervise evaluate``); ``None`` when the lake cannot evaluate it yet."""
-    from anju.supervision.service import evaluate_cases
+    from anju.supervision.service import evaluate_inputs, set_inputs
     from anju.web.lake_view import NoData
 
     cases = cases if cases is not None else [c for c in visible_cases(session, viewer.user)
                                              if c.status != "merged"]
-    if not cases:
+    inputs = set_inputs(session, cases)
+    if inputs is None:
         return None
+    lake = app_state(request).lake
 
-    def run(incidents: Any, dep: Any, lake: Any) -> dict[str, Any] | None:
-        return evaluate_cases(session, incidents, cases, taxonomy=dep.taxonomy,
-                              areas=lake.areas("community").to_pandas())
+    def build() -> dict[str, Any] | None:
+        return lake.with_lake(  # type: ignore[no-any-return]
+            lambda incidents, dep, lk: evaluate_inputs(incidents, inputs, taxonomy=dep.taxonomy,
+                                                       areas=lk.areas("community").to_pandas()))
 
-    try:
-        return app_state(request).lake.with_lake(run)  # type: ignore[no-any-return]
+    try:  # cached per data change and per listed set (and the profiles it uses): a board view costs no lake query
+        return lake.memo(f"evaluation:{inputs.digest()}", build)  # type: ignore[no-any-return]
     except (NoData, AnjuError):
         return None
 
