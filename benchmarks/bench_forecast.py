@@ -83,19 +83,24 @@ def timed(label: str, fn, goal: float | None = None):  # type: ignore[no-untyped
     return out
 
 
-def auto_choice(quick: bool) -> None:
+def auto_choice(quick: bool, long_memory: bool = False) -> None:
     """The default model's choice (``anju forecast`` without ``--model``): the rolling-origin backtest of every
-    candidate of anju.forecast.selection on 8 weekly windows, 1 M training events (goal < 60 s)."""
-    from anju.forecast.selection import HISTORY_DAYS
+    candidate of anju.forecast.selection on 8 weekly windows, 1 M training events (goal < 60 s). With
+    ``long_memory`` the five- and seven-year candidates join and the events span seven years."""
+    from anju.forecast.selection import HISTORY_DAYS, LONG_HISTORY_DAYS
     from anju.services.forecast import auto_select
 
     n = 100_000 if quick else 1_000_000
-    ev = timed(f"generate ~{n:,} events (30 × 30 km, 3 years, θ = 0.3)", lambda: synthetic(n, days=float(HISTORY_DAYS)))
+    days = LONG_HISTORY_DAYS if long_memory else HISTORY_DAYS
+    ev = timed(f"generate ~{n:,} events (30 × 30 km, {days / 365:.0f} years, θ = 0.3)",
+               lambda: synthetic(n, days=float(days)))
     grid = RegularGrid.from_bounds(0, 0, 29_999, 29_999, 150.0)
-    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=HISTORY_DAYS)
-    auto = timed(f"default model choice: {len(ev):,} events, 8 weekly windows, 0.75 mi² hot area",
+    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=days)
+    what = "long-memory choice" if long_memory else "default model choice"
+    auto = timed(f"{what}: {len(ev):,} events, 8 weekly windows, 0.75 mi² hot area",
                  lambda: auto_select(ev, grid, window_start=start, horizon="7D", family=None, cell_size=150.0,
-                                     hot_area_m2=0.75 * 1609.344**2), goal=60)
+                                     hot_area_m2=0.75 * 1609.344**2, history_days=days,
+                                     long_memory=long_memory), goal=60)
     print(f"   {auto.choice.explain('en')} ({auto.choice.table.shape[0]} candidates)")
 
 
@@ -389,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
                          "vancouver:<TYPE>, tempe")
     ap.add_argument("--boost", action="store_true", help="selection study: add the boosted model to the candidates")
     ap.add_argument("--long-memory", action="store_true",
-                    help="selection study: add the five- and seven-year candidates (seven years of history)")
+                    help="selection study and --auto: add the five- and seven-year candidates (seven years of "
+                         "history)")
     args = ap.parse_args(argv)
     if args.study == "selection":
         study_selection(args.data, origins_per_horizon=args.origins, horizons=tuple(args.horizons.split(",")),
@@ -405,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.auto:
         speed(args.quick)
-    auto_choice(args.quick)
+    auto_choice(args.quick, long_memory=args.long_memory)
     return 0
 
 
