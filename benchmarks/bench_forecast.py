@@ -6,8 +6,10 @@ KDE forecasts (goal < 10 s each), SEPP fit on 100 k events (goal < 60 s); prints
 
 Accuracy (``--study sf|chicago|all``): the rolling-origin backtests reported in docs/forecasting.md, on the Kaggle
 San Francisco set and the Chicago aggravated assaults in ../shared/data; prints Markdown tables.
+``--study selection``: the default model's choice scored out of sample, per dataset or crime type
+(``--datasets chicago,sf,sf:BURGLARY,vancouver,vancouver:Theft of Vehicle,tempe``; ``--long-memory``, ``--boost``).
 
-Usage: ``python benchmarks/bench_forecast.py [--quick] [--study NAME] [--data PATH]``
+Usage: ``python benchmarks/bench_forecast.py [--quick] [--auto [--long-memory]] [--study NAME] [--data PATH]``
 """
 
 from __future__ import annotations
@@ -83,19 +85,24 @@ def timed(label: str, fn, goal: float | None = None):  # type: ignore[no-untyped
     return out
 
 
-def auto_choice(quick: bool) -> None:
+def auto_choice(quick: bool, long_memory: bool = False) -> None:
     """The default model's choice (``anju forecast`` without ``--model``): the rolling-origin backtest of every
-    candidate of anju.forecast.selection on 8 weekly windows, 1 M training events (goal < 60 s)."""
-    from anju.forecast.selection import HISTORY_DAYS
+    candidate of anju.forecast.selection on 8 weekly windows, 1 M training events (goal < 60 s). With
+    ``long_memory`` the five- and seven-year candidates join and the events span seven years."""
+    from anju.forecast.selection import HISTORY_DAYS, LONG_HISTORY_DAYS
     from anju.services.forecast import auto_select
 
     n = 100_000 if quick else 1_000_000
-    ev = timed(f"generate ~{n:,} events (30 × 30 km, 3 years, θ = 0.3)", lambda: synthetic(n, days=float(HISTORY_DAYS)))
+    days = LONG_HISTORY_DAYS if long_memory else HISTORY_DAYS
+    ev = timed(f"generate ~{n:,} events (30 × 30 km, {days / 365:.0f} years, θ = 0.3)",
+               lambda: synthetic(n, days=float(days)))
     grid = RegularGrid.from_bounds(0, 0, 29_999, 29_999, 150.0)
-    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=HISTORY_DAYS)
-    auto = timed(f"default model choice: {len(ev):,} events, 8 weekly windows, 0.75 mi² hot area",
+    start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=days)
+    what = "long-memory choice" if long_memory else "default model choice"
+    auto = timed(f"{what}: {len(ev):,} events, 8 weekly windows, 0.75 mi² hot area",
                  lambda: auto_select(ev, grid, window_start=start, horizon="7D", family=None, cell_size=150.0,
-                                     hot_area_m2=0.75 * 1609.344**2), goal=60)
+                                     hot_area_m2=0.75 * 1609.344**2, history_days=days,
+                                     long_memory=long_memory), goal=60)
     print(f"   {auto.choice.explain('en')} ({auto.choice.table.shape[0]} candidates)")
 
 
@@ -234,73 +241,121 @@ def study_chicago(path: Path, boundary: Path) -> None:
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 
-def study_selection(data: Path, *, origins_per_horizon: int = 8,
-                    horizons: tuple[str, ...] = ("7D", "14D", "28D", "91D"),
-                    datasets: tuple[str, ...] = ("chicago", "sf", "vancouver"), boost: bool = False) -> None:
-    """The default model's choice on real data, scored out of sample: at each horizon the default is chosen exactly
-    as ``anju forecast`` chooses it — by mean PAI on ``origins_per_horizon`` rolling windows *before* the test period
-    — and then scored on the next ``origins_per_horizon`` windows, beside the naive baselines and random. Scoring
-    as published: study area = the city boundary for Chicago (SF has none: occupied cells); hot area 0.75 mi² (NIJ)
-    and 5 %; cell-id tie rule. Three years of history before every origin (the longest candidate lookback)."""
+#: Datasets with one year of data: only weekly and fortnightly windows fit 8 + 8 windows after some history.
+SHORT_SETS = ("Vancouver",)
+
+
+def _only(ev: pd.DataFrame, detail: str, what: str) -> tuple[pd.DataFrame, str]:
+    """The events whose ``category`` is one of the ``+``-joined names in ``detail`` (case-insensitive)."""
+    known = {str(c).upper(): c for c in ev["category"].unique()}
+    wanted = [c.strip().upper() for c in detail.split("+")]
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what} {unknown}; known: {sorted(known.values())}")
+    keep = [known[c] for c in wanted]
+    return ev[ev["category"].isin(keep)].reset_index(drop=True), " + ".join(str(c).lower() for c in keep)
+
+
+def selection_dataset(data: Path, spec: str) -> tuple[str, pd.DataFrame, RegularGrid, object, pd.Timestamp]:
+    """One dataset of the selection study from its spec: ``chicago``, ``sf`` (every Kaggle category together),
+    ``sf:<CATEGORY>`` (one Kaggle ``Category``, e.g. ``sf:BURGLARY``; ``+`` joins several), ``vancouver`` (all
+    thefts) or ``vancouver:<TYPE>`` (e.g. ``vancouver:Theft of Bicycle``), ``tempe`` (EMS opioid calls). Returns
+    (name, events, grid, study area or None, first test origin). A category keeps the grid of its whole file (SF:
+    the cells that held any incident in 2010–2013), so it is scored on the same study area as the whole file."""
     import shapely
 
     from anju.forecast.datasets import (
         chicago_boundary,
         load_chicago_assaults,
         load_sf_kaggle,
+        load_tempe_opioid_calls,
         load_vancouver_thefts,
     )
-    from anju.forecast.evaluate import NIJ_PRESET
-    from anju.forecast.selection import HISTORY_DAYS, candidates, choose
 
-    sets = []
-    if "chicago" in datasets:
+    name, _, detail = spec.partition(":")
+    if name == "chicago":
         ev = load_chicago_assaults(data / "crimemappingdata-ashby" / "chicago_aggravated_assaults.csv.gz",
-                                   start="2013-01-01", end="2019-01-01")
+                                   start="2010-01-01", end="2019-01-01")
         b = chicago_boundary(data / "chicago-boundaries" / "community_areas.geojson")
         grid = RegularGrid.from_bounds(*shapely.bounds(b), 150.0)
         grid = grid.with_mask(shapely.intersects(grid.boxes(), b).reshape(grid.shape))
-        sets.append(("Chicago aggravated assaults", ev, grid, b, pd.Timestamp("2018-01-01")))
-    if "sf" in datasets:
-        ev = load_sf_kaggle(data / "sf-crime-kaggle" / "train.csv.gz", start="2010-01-01", end="2015-01-01")
-        hist = ev[ev["t"] < pd.Timestamp("2014-01-01")]
-        sets.append(("San Francisco (Kaggle)", ev,
-                     RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied"), None,
-                     pd.Timestamp("2014-01-06")))
-    if "vancouver" in datasets:  # 2020 only: weekly and fortnightly windows from September, history from January
+        return "Chicago aggravated assaults", ev, grid, b, pd.Timestamp("2018-01-01")
+    if name == "sf":
+        ev = load_sf_kaggle(data / "sf-crime-kaggle" / "train.csv.gz", start="2005-01-01", end="2015-01-01")
+        hist = ev[(ev["t"] >= pd.Timestamp("2010-01-01")) & (ev["t"] < pd.Timestamp("2014-01-01"))]
+        grid = RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied")
+        label = "San Francisco (Kaggle)"
+        if detail:
+            ev, what = _only(ev, detail, "SF categories")
+            label = f"SF {what}"
+        return label, ev, grid, None, pd.Timestamp("2014-01-06")
+    if name == "vancouver":  # 2020 only: weekly and fortnightly windows from September, history from January
         folder = data / "crimemappingdata-ashby"
         ev = load_vancouver_thefts(folder / "vancouver_thefts.csv.gz")
         b = chicago_boundary(folder / "vancouver_neighbourhoods.geojson", crs="EPSG:26910")
         grid = RegularGrid.from_bounds(*shapely.bounds(b), 150.0)
         grid = grid.with_mask(shapely.intersects(grid.boxes(), b).reshape(grid.shape))
-        sets.append(("Vancouver thefts 2020", ev, grid, b, pd.Timestamp("2020-09-01")))
+        label = "Vancouver thefts 2020"
+        if detail:
+            ev, what = _only(ev, detail, "Vancouver theft types")
+            label = f"Vancouver {what} 2020"
+        return label, ev, grid, b, pd.Timestamp("2020-09-01")
+    if name == "tempe":  # 2017-01 – 2024-09, date only; no boundary file: the occupied cells (before 2023) grown by one
+        ev = load_tempe_opioid_calls(data / "crimemappingdata-ashby" / "tempe_opioid_calls.csv")
+        hist = ev[ev["t"] < pd.Timestamp("2023-01-01")]
+        grid = RegularGrid.from_points(hist["x"], hist["y"], 150.0, mask="occupied", dilate=1)
+        return "Tempe opioid calls", ev, grid, None, pd.Timestamp("2023-10-02")
+    raise SystemExit(f"unknown dataset {spec!r}: chicago, sf, sf:<CATEGORY>, vancouver, vancouver:<TYPE>, tempe")
+
+
+def study_selection(data: Path, *, origins_per_horizon: int = 8,
+                    horizons: tuple[str, ...] = ("7D", "14D", "28D", "91D"),
+                    datasets: tuple[str, ...] = ("chicago", "sf", "vancouver"), boost: bool = False,
+                    long_memory: bool = False) -> None:
+    """The default model's choice on real data, scored out of sample: at each horizon the default is chosen exactly
+    as ``anju forecast`` chooses it — by mean PAI on ``origins_per_horizon`` rolling windows *before* the test period
+    — and then scored on the next ``origins_per_horizon`` windows, beside the naive baselines and random. Scoring
+    as published: study area = the city boundary for Chicago (SF has none: occupied cells); hot area 0.75 mi² (NIJ)
+    and 5 %; cell-id tie rule. Three years of history before every origin (the longest candidate lookback).
+
+    With ``long_memory`` the five- and seven-year candidates (naive and blends) join, with seven years of history;
+    each row then also shows the choice among all candidates against the best naive lookback of all of them, and
+    the default's columns are computed from the default candidates alone (their scores do not depend on the longer
+    history: none of them looks back more than three years)."""
+    from anju.forecast.evaluate import NIJ_PRESET
+    from anju.forecast.selection import HISTORY_DAYS, LONG_HISTORY_DAYS, candidates, choose
+
+    sets = [selection_dataset(data, spec) for spec in datasets]
     rows = []
     k = origins_per_horizon
     for name, ev, grid, area, first in sets:
+        print(f"{name}: {len(ev):,} events from {ev['t'].min():%Y-%m-%d}, {grid.n_active:,} cells", file=sys.stderr)
         for horizon in horizons:
-            if name.startswith("Vancouver") and horizon not in ("7D", "14D"):
+            if name.startswith(SHORT_SETS) and horizon not in ("7D", "14D"):
                 continue  # one year of data: no room for 8 + 8 longer windows after a few months of history
             h = pd.Timedelta(horizon)
             step = h if horizon != "91D" else pd.Timedelta("28D")
             choose_from = observed_origins(ev, first - h - (k - 1) * step, first - h + pd.Timedelta("1ns"),
                                            step=step, horizon=h)
             test = observed_origins(ev, first, first + k * step, step=step, horizon=h)
-            models = candidates(150.0, boost=boost)
-            t0 = time.perf_counter()
+            models = candidates(150.0, boost=boost, long_memory=long_memory)
+            default = candidates(150.0, boost=boost)
+            t0, c0 = time.perf_counter(), time.process_time()
             res = backtest(models, ev, grid, [*choose_from, *test], horizon, coverages=(0.05,),
                            hot_areas=(NIJ_PRESET["hot_area_m2"],), study_area=area, ties="cell_id",
-                           training_days=HISTORY_DAYS)
-            secs = time.perf_counter() - t0
+                           training_days=LONG_HISTORY_DAYS if long_memory else HISTORY_DAYS)
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             past = res[res["origin"].isin(choose_from)]
             future = res[res["origin"].isin(test)]
             for target in res["target"].unique():
-                c = choose(past, models, target=target)
+                c = choose(past[past["model"].isin(default)], default, target=target)
                 at = future[future["target"] == target]
                 pai = at.pivot_table(index="origin", columns="model", values="pai")
                 pei = at.pivot_table(index="origin", columns="model", values="pei").mean()
-                naive = [m for m in pai.columns if m.startswith("naive")]
+                hits = at.pivot_table(index="origin", columns="model", values="n")
+                naive = [m for m in pai.columns if m.startswith("naive") and m in default]
                 best_naive = max(naive, key=lambda m: pai[m].mean())
-                rows.append({
+                row = {
                     "dataset": name, "horizon": horizon, "hot area": "0.75 mi²" if "m²" in target else "5 %",
                     "windows (choose / test)": f"{len(choose_from)} / {pai.shape[0]}",
                     "default (chosen before)": c.name, "PAI": pai[c.name].mean(), "PEI": pei[c.name],
@@ -308,11 +363,29 @@ def study_selection(data: Path, *, origins_per_horizon: int = 8,
                     "vs naive-365d": f"{pai[c.name].mean() / pai['naive-365d'].mean() - 1:+.1%}",
                     "wins vs naive-365d": float((pai[c.name] > pai["naive-365d"]).mean()),
                     "best naive (hindsight)": f"{best_naive} {pai[best_naive].mean():.2f}",
-                    "random PAI": pai["random"].mean(), "seconds": secs})
+                    "vs best naive": f"{pai[c.name].mean() / pai[best_naive].mean() - 1:+.1%}",
+                    "wins vs best naive": float((pai[c.name] > pai[best_naive]).mean()),
+                    # a PAI can also differ by the clipped area of the flagged cells alone: count the events caught
+                    "more / fewer hits": f"{int((hits[c.name] > hits[best_naive]).sum())} / "
+                                         f"{int((hits[c.name] < hits[best_naive]).sum())}",
+                    "random PAI": pai["random"].mean(), "CPU s": cpu}
+                if long_memory:  # the choice among all candidates, against the best naive lookback of all of them
+                    c7 = choose(past, models, target=target)
+                    naive7 = [m for m in pai.columns if m.startswith("naive")]
+                    best7 = max(naive7, key=lambda m: pai[m].mean())
+                    row.update({
+                        "choice with 5–7 y": c7.name, "its PAI": pai[c7.name].mean(),
+                        "best naive of all (hindsight)": f"{best7} {pai[best7].mean():.2f}",
+                        "vs best naive of all": f"{pai[c7.name].mean() / pai[best7].mean() - 1:+.1%}",
+                        "wins vs best naive of all": float((pai[c7.name] > pai[best7]).mean()),
+                        "more / fewer hits (all)": f"{int((hits[c7.name] > hits[best7]).sum())} / "
+                                                   f"{int((hits[c7.name] < hits[best7]).sum())}"})
+                rows.append(row)
                 print(f"{name} {horizon} {target}: test means\n{pai.mean().sort_values().to_string()}",
                       file=sys.stderr)
-            print(f"{name} {horizon}: {secs:.0f} s", file=sys.stderr)
+            print(f"{name} {horizon}: {secs:.0f} s wall, {cpu:.0f} s CPU", file=sys.stderr)
     print(markdown(pd.DataFrame(rows)))
+    print(f"\nCPU {time.process_time():.0f} s in all", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,12 +397,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     ap.add_argument("--origins", type=int, default=8, help="selection study: origins per horizon")
     ap.add_argument("--horizons", default="7D,14D,28D,91D", help="selection study: horizons")
-    ap.add_argument("--datasets", default="chicago,sf,vancouver", help="selection study: chicago, sf, vancouver")
+    ap.add_argument("--datasets", default="chicago,sf,vancouver",
+                    help="selection study, comma-separated: chicago, sf, sf:<CATEGORY> (e.g. sf:BURGLARY), vancouver, "
+                         "vancouver:<TYPE>, tempe")
     ap.add_argument("--boost", action="store_true", help="selection study: add the boosted model to the candidates")
+    ap.add_argument("--long-memory", action="store_true",
+                    help="selection study and --auto: add the five- and seven-year candidates (seven years of "
+                         "history)")
     args = ap.parse_args(argv)
     if args.study == "selection":
         study_selection(args.data, origins_per_horizon=args.origins, horizons=tuple(args.horizons.split(",")),
-                        datasets=tuple(args.datasets.split(",")), boost=args.boost)
+                        datasets=tuple(args.datasets.split(",")), boost=args.boost,
+                        long_memory=args.long_memory)
         return 0
     if args.study:
         if args.study in ("sf", "all"):
@@ -340,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.auto:
         speed(args.quick)
-    auto_choice(args.quick)
+    auto_choice(args.quick, long_memory=args.long_memory)
     return 0
 
 

@@ -121,6 +121,15 @@ def test_forecast_without_model_chooses_by_backtest(demo_dir: Path, tmp_path: Pa
     assert risk["lon"].between(121.2, 121.7).all() and risk["lat"].between(30.8, 31.3).all()  # rotated back
 
 
+def test_long_memory_adds_five_and_seven_year_candidates(demo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "long"
+    args = ("forecast", "--category", "dispute", "--horizon", "7D", "--date", DAY)
+    text = run(demo_dir, *args, "--long-memory", "--out", str(out))
+    assert "naive-2555d" in text and "naive-1825d" in text and "blend-2555d" in text and "naive-365d" in text
+    assert "naive-2555d" not in run(demo_dir, *args, "--out", str(tmp_path / "short"))
+    assert (out / "risk.csv").exists()
+
+
 def test_backtest_writes_report(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "bt"
     text = run(demo_dir, "backtest", "--models", "naive,random,prospective,sepp,blend", "--category", "dispute",
@@ -185,6 +194,7 @@ def test_errors_are_clean(demo_dir: Path) -> None:
     (["--grid-offset", "east"], "--grid-offset"),
     (["--study-area", "county"], "--study-area"),
     (["--category", "theft.nosuchthing"], "theft.burglary"),
+    (["--long-memory"], "--long-memory"),
 ])
 def test_options_fail_clearly(demo_dir: Path, args: list[str], message: str) -> None:
     res = CliRunner().invoke(app, ["--data-dir", str(demo_dir), "--lang", "en", "forecast", "--model", "naive",

@@ -71,3 +71,23 @@ def test_chicago_assaults(shared_data: Path) -> None:
     assert 24_000 < grid.n_active < 28_000  # Chicago is ~606 km² of land in 150 m cells
     origins = rolling_origins("2018-01-01", "2018-02-26", "14D")
     check(backtest(MODELS, ev, grid, origins, "7D", training_days=200))
+
+
+def test_tempe_opioid_calls(shared_data: Path) -> None:
+    """The Tempe adapter: duplicates dropped, UTM 12N metres, date-only times, and a long-memory map beats random."""
+    from anju.forecast.datasets import load_tempe_opioid_calls
+    from anju.forecast.events import date_only
+
+    raw = pd.read_csv(shared_data / "crimemappingdata-ashby" / "tempe_opioid_calls.csv")
+    ev = load_tempe_opioid_calls(shared_data / "crimemappingdata-ashby" / "tempe_opioid_calls.csv")
+    assert len(ev) == len(raw.drop_duplicates()) < len(raw)
+    assert ev["x"].between(395_000, 440_000).all() and ev["y"].between(3_680_000, 3_710_000).all()
+    assert date_only(ev["t"])  # every call is a date at midnight: per-shift forecasts refuse them
+    assert ev["t"].is_monotonic_increasing
+    assert set(ev["category"]) == {"narcan", "no narcan", "unknown"}
+    grid = RegularGrid.from_points(ev["x"], ev["y"], 150.0, mask="occupied", dilate=1)
+    models = {"naive": NaiveHotspot(), "random": RandomHotspot(random_state=0),
+              "retrospective": RetrospectiveHotspot(lookback_days=1095.0)}
+    res = backtest(models, ev, grid, rolling_origins("2023-01-02", "2024-01-01", "91D"), "91D", training_days=1095)
+    s = summarize(res, baseline="naive").set_index(["model", "coverage"])
+    assert s.loc[("retrospective", 0.05), "pai_pooled"] > 2 * s.loc[("random", 0.05), "pai_pooled"]

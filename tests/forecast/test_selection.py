@@ -68,3 +68,28 @@ def test_explanation_names_winner_and_margin(lang: str) -> None:
     choice = choose(res, models)
     text = choice.explain(lang)
     assert choice.name in text and str(choice.origins) in text
+
+
+def run_long(df: pd.DataFrame) -> tuple[str, pd.Series]:
+    """The choice among the candidates with five- and seven-year memory, on eight 4-week windows of 2029."""
+    from anju.forecast.selection import LONG_HISTORY_DAYS
+
+    g = RegularGrid.from_bounds(0, 0, SIDE * CELL - 1, SIDE * CELL - 1, CELL)
+    origins = list(pd.date_range("2029-02-05", periods=8, freq="28D"))
+    models = candidates(CELL, long_memory=True)
+    assert {"naive-1825d", "naive-2555d"} <= set(models) and set(candidates(CELL)) < set(models)
+    res = backtest(models, df, g, origins, "28D", coverages=[0.05], ties="cell_id", training_days=LONG_HISTORY_DAYS)
+    choice = choose(res, models)
+    assert choice.pai >= choice.best_naive_pai
+    return choice.name, res.groupby("model")["pai"].mean()
+
+
+def test_long_memory_picks_long_counts_when_counts_carry_all_the_signal() -> None:
+    """Constant independent per-cell rates over seven years: seven years of counts estimate them best, and no
+    smoothing model earns the default."""
+    rng = np.random.default_rng(3)
+    rate = rng.lognormal(-3.6, 1.6, (SIDE, SIDE))
+    name, pai = run_long(history(rate, 2557 + 300, seed=4))
+    assert is_baseline(name) and name in ("naive-1825d", "naive-2555d")
+    assert pai["naive-2555d"] > pai["naive-1095d"]  # the longer lookbacks really see the older years
+

@@ -90,6 +90,9 @@ def forecast(
     grid_offset: GridOffsetOpt = "0,0",
     grid_rotation: GridRotationOpt = 0.0,
     ties: TiesOpt = "cell_id",
+    long_memory: Annotated[bool, typer.Option(
+        "--long-memory", help="自动选择时加入 5 年、7 年的朴素计数与长记忆混合模型（载入 7 年历史）/ add five- and "
+                              "seven-year candidates to the automatic choice (loads seven years of history)")] = False,
     out: OutDirOpt = None,
 ) -> None:
     """预测风险网格 / forecast a risk surface; writes risk.csv, risk.geojson and risk.png into --out.
@@ -108,7 +111,8 @@ def forecast(
         res = svc.forecast(dep, lake, model=model, category=category, shift=shift, shift_weight=shift_weight,
                            date=date, horizon=horizon, station=station, cell_size=cell_size,
                            history_days=history_days, frame=grid_frame(cell_size, grid_offset, grid_rotation),
-                           study_layer=layer, study_id=area, hot_area_m2=hot_area(hot, cell_size), ties=ties)
+                           study_layer=layer, study_id=area, hot_area_m2=hot_area(hot, cell_size), ties=ties,
+                           long_memory=long_memory)
     frame, window = res.frame, res.window
     model = res.name
     _say_date_only(int(getattr(res.model, "date_only_excluded_", 0)), "班次预测 / the shift forecast")

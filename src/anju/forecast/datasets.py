@@ -15,7 +15,14 @@ import pandas as pd
 
 from anju.errors import DataNotFoundError
 
-__all__ = ["SF_FAMILIES", "chicago_boundary", "load_chicago_assaults", "load_sf_kaggle", "load_vancouver_thefts"]
+__all__ = [
+    "SF_FAMILIES",
+    "chicago_boundary",
+    "load_chicago_assaults",
+    "load_sf_kaggle",
+    "load_tempe_opioid_calls",
+    "load_vancouver_thefts",
+]
 
 #: Kaggle SF categories → anju taxonomy families (for per-family backtests; the rest map to "other").
 SF_FAMILIES: dict[str, str] = {
@@ -111,4 +118,25 @@ def load_vancouver_thefts(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame({"x": df["X"].to_numpy(float), "y": df["Y"].to_numpy(float), "t": t.to_numpy(),
                         "family": "theft", "category": df["TYPE"].to_numpy()})
     out.attrs["crs"] = "EPSG:26910"
+    return out.sort_values("t", kind="stable").reset_index(drop=True)
+
+
+def load_tempe_opioid_calls(path: str | Path) -> pd.DataFrame:
+    """Tempe (Arizona) EMS opioid calls 2017–2024 (crimemappingdata; Open Tempe, CC-BY) → events (x, y, t, family,
+    category, lon, lat) in UTM 12N metres.
+
+    Calls for service with a date only (``t`` at midnight, so per-shift forecasts refuse them) and locations the
+    city randomised to about a quarter mile. Exact duplicate rows are dropped; ``category`` says whether naloxone
+    was given (``narcan``, ``no narcan``, ``unknown``).
+    """
+    df = pd.read_csv(_need(path)).drop_duplicates()
+    df = df.dropna(subset=["latitude", "longitude", "incident_date"])
+    x, y, crs = _project(df["longitude"].to_numpy(), df["latitude"].to_numpy(), "EPSG:32612")
+    given = df["narcan_given"].map({True: "narcan", False: "no narcan", "TRUE": "narcan", "FALSE": "no narcan"})
+    out = pd.DataFrame({
+        "x": x, "y": y, "t": pd.to_datetime(df["incident_date"]).to_numpy(), "family": "medical",
+        "category": given.fillna("unknown").to_numpy(),
+        "lon": df["longitude"].to_numpy(), "lat": df["latitude"].to_numpy(),
+    })
+    out.attrs["crs"] = crs
     return out.sort_values("t", kind="stable").reset_index(drop=True)

@@ -25,7 +25,7 @@ from anju.forecast.models import (
     RetrospectiveHotspot,
 )
 
-__all__ = ["AutoChoice", "candidates", "choose", "is_baseline"]
+__all__ = ["LONG_HISTORY_DAYS", "AutoChoice", "candidates", "choose", "is_baseline"]
 
 #: Lookbacks (days) of the naive count baselines: "top cells by count over the last L days".
 NAIVE_LOOKBACKS: tuple[int, ...] = (7, 28, 91, 365, 730, 1095)
@@ -39,14 +39,23 @@ HISTORY_DAYS = 1095
 BLENDS: tuple[tuple[int, int, int, float], ...] = ((1095, 730, 1, 0.3), (1095, 730, 2, 0.2), (1095, 0, 1, 0.3),
                                                    (730, 0, 1, 0.1))
 
+#: Days of history the long-memory candidates use (``long_memory=True``): seven years.
+LONG_HISTORY_DAYS = 2555
+
+#: Extra naive lookbacks and blends of ``long_memory=True`` (five and seven years). The blends' settings were
+#: chosen on San Francisco 2012–2013 and Chicago 2016–2017 windows, before the reported test windows.
+LONG_NAIVE_LOOKBACKS: tuple[int, ...] = (1825, 2555)
+LONG_BLENDS: tuple[tuple[int, int, int, float], ...] = ((2555, 1460, 1, 0.3), (2555, 1460, 2, 0.3),
+                                                        (2555, 1460, 1, 0.1))
+
 
 def is_baseline(name: str) -> bool:
     """Whether a candidate name is a baseline (naive counts or random) rather than a model."""
     return name.startswith(("naive", "random"))
 
 
-def candidates(cell_size: float, *, family: str | None = None, seed: int = 0,
-               boost: bool = False) -> dict[str, ForecastModel]:
+def candidates(cell_size: float, *, family: str | None = None, seed: int = 0, boost: bool = False,
+               long_memory: bool = False) -> dict[str, ForecastModel]:
     """Baselines and models the default forecast chooses among, by display name.
 
     Naive ``naive-<L>d``: counts per cell in the last ``L`` days (7 days: the last week of data). Models: prospective
@@ -57,7 +66,9 @@ def candidates(cell_size: float, *, family: str | None = None, seed: int = 0,
     Chicago it won the earlier windows at 0.75 mi² and then lost 13 % to the blend out of sample, see
     docs/forecasting.md; 4.5× the CPU of the other candidates together): Poisson gradient boosting over lagged
     cell counts, neighbour counts and the calendar month, trained on the candidate's own earlier weeks
-    (:class:`~anju.forecast.boosting.BoostedHotspot`).
+    (:class:`~anju.forecast.boosting.BoostedHotspot`). With ``long_memory=True`` also five- and seven-year naive
+    counts and the blends of :data:`LONG_BLENDS` (they need :data:`LONG_HISTORY_DAYS` of history; off by default:
+    see docs/forecasting.md for what they gained on public data).
     """
     out: dict[str, ForecastModel] = {"naive-7d": NaiveHotspot(period_days=7.0, family=family)}
     for days in NAIVE_LOOKBACKS[1:]:
@@ -74,6 +85,14 @@ def candidates(cell_size: float, *, family: str | None = None, seed: int = 0,
         out[f"blend-{days}d-h{half_life}-{bw:.0f}m-{weight:.0%}"] = BlendHotspot(
             lookback_days=float(days), half_life_days=float(half_life), bandwidth_m=bw, smooth_weight=weight,
             family=family)
+    if long_memory:
+        for days in LONG_NAIVE_LOOKBACKS:
+            out[f"naive-{days}d"] = RetrospectiveHotspot(lookback_days=float(days), bandwidth_m=0.0, family=family)
+        for days, half_life, cells, weight in LONG_BLENDS:
+            bw = cells * cell_size
+            out[f"blend-{days}d-h{half_life}-{bw:.0f}m-{weight:.0%}"] = BlendHotspot(
+                lookback_days=float(days), half_life_days=float(half_life), bandwidth_m=bw, smooth_weight=weight,
+                family=family)
     if boost:
         out["boost"] = BoostedHotspot(random_state=seed, family=family)
     return out

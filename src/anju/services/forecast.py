@@ -177,10 +177,12 @@ class AutoResult:
 def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, horizon: str, family: str | None,
                 shift: str | None = None, shift_weight: float | None = None, cell_size: float = 150.0,
                 hot_area_m2: float | None = None, coverage: float = 0.05, study: Any = None,
-                ties: str = "cell_id", n_origins: int = 8, history_days: int = 1095) -> AutoResult:
+                ties: str = "cell_id", n_origins: int = 8, history_days: int = 1095,
+                long_memory: bool = False) -> AutoResult:
     """Rolling-origin backtest of the candidate models on the history before ``window_start`` (``n_origins``
     windows of the same ``horizon``, the latest ending at ``window_start``) and the choice by mean PAI at the hot
-    area (or share ``coverage``)."""
+    area (or share ``coverage``). ``long_memory`` adds the five- and seven-year candidates (naive counts and
+    blends) of :func:`anju.forecast.selection.candidates`."""
     from anju.forecast import backtest as run_backtest
     from anju.forecast import observed_origins
     from anju.forecast.events import parse_horizon
@@ -194,7 +196,7 @@ def auto_select(df: pd.DataFrame, grid: Any, *, window_start: pd.Timestamp, hori
     if len(origins) < 2:
         raise ConfigError(f"choosing a model needs at least two backtest windows of {horizon} with data before "
                           f"{window_start:%Y-%m-%d}; load more history or pick one with --model.", key="model")
-    models = candidates(cell_size, family=family)
+    models = candidates(cell_size, family=family, long_memory=long_memory)
     if shift is not None:
         for m in models.values():
             m.set_params(shift=shift, shift_weight=shift_weight if shift_weight is not None else 0.25)
@@ -208,23 +210,29 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
              shift: str | None = None, shift_weight: float | None = None, date: Any = None, horizon: str = "1D",
              station: str | None = None, cell_size: float = 150.0, history_days: int | None = None,
              frame: GridFrame | None = None, study_layer: str | None = None, study_id: str | None = None,
-             hot_area_m2: float | None = None, coverage: float = 0.05, ties: str = "cell_id") -> ForecastResult:
+             hot_area_m2: float | None = None, coverage: float = 0.05, ties: str = "cell_id",
+             long_memory: bool = False) -> ForecastResult:
     """Fit ``model`` on ``history_days`` before ``date`` (default: the day after the last incident) and predict the
     window ``[date, date + horizon)`` on a ``cell_size`` grid. ``history_days`` defaults to one year, or three
     (:data:`anju.forecast.selection.HISTORY_DAYS`) for the default choice and the long-memory ``blend`` model.
 
     ``model=None`` (the CLI default) first backtests the candidates of :mod:`anju.forecast.selection` on the user's
     history (:func:`auto_select`) and uses the one with the best mean PAI at the hot area; a model that lost to the
-    best naive baseline is never chosen."""
+    best naive baseline is never chosen. ``long_memory`` (automatic choice only) adds five- and seven-year
+    candidates and loads seven years of history (:data:`anju.forecast.selection.LONG_HISTORY_DAYS`)."""
     from anju.forecast import Window, parse_shift
     from anju.forecast.events import parse_horizon, refuse_shift_on_dates
-    from anju.forecast.selection import HISTORY_DAYS
+    from anju.forecast.selection import HISTORY_DAYS, LONG_HISTORY_DAYS
     from anju.geo.geojson import cells_wgs84
     from anju.geo.grid_frame import GridFrame
 
     parse_shift(shift)
+    if long_memory and model is not None:
+        raise ConfigError("--long-memory adds candidates to the automatic choice; drop --model to use it.",
+                          key="long_memory", zh="--long-memory 只用于自动选择模型;请去掉 --model")
     if history_days is None:
-        history_days = HISTORY_DAYS if model in (None, "blend", "boost") else 365
+        history_days = (LONG_HISTORY_DAYS if long_memory else
+                        HISTORY_DAYS if model in (None, "blend", "boost") else 365)
     frame = frame or GridFrame(cell_size)
     cell_size = frame.cell_size
     sel = Selection(category=category, station=station)
@@ -243,7 +251,8 @@ def forecast(dep: Deployment, lake: Lake, *, model: str | None = "prospective", 
     if model is None:
         auto = auto_select(df, grid, window_start=window_start, horizon=horizon, family=fam, shift=shift,
                            shift_weight=shift_weight, cell_size=cell_size, hot_area_m2=hot_area_m2,
-                           coverage=coverage, study=study, ties=ties, history_days=history_days)
+                           coverage=coverage, study=study, ties=ties, history_days=history_days,
+                           long_memory=long_memory)
         choice = auto.choice
         from anju.forecast import clone
 
