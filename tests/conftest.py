@@ -23,8 +23,10 @@ SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 LONGEST_FIRST = (
     "lake/test_spark.py",
     "lake/test_spark_ingest.py",
-    "core/test_cli_errors.py",
     "web/test_web_browser.py",
+    "web/test_web_scope.py",
+    "core/test_cli_errors.py",
+    "text/test_mask.py",
 )
 
 

@@ -1,13 +1,14 @@
 """The ``anju`` command line: a thin shell over the service functions.
 
-Global options build the :class:`~anju.config.Settings`; each part's verbs live in ``anju.commands.<part>``.
+Global options build the :class:`~anju.config.Settings`; each part's verbs live in ``anju.commands.<part>``, imported
+only when one of its commands runs (:class:`~anju.commands._lazy.LazyGroup`), so ``anju --help`` starts in a fraction
+of a second.
 Every error of every command becomes a one-paragraph message on stderr in the user's language and exit code 2 — no
 traceback (:mod:`anju.commands._errors`).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,13 +16,12 @@ from typing import Annotated
 import typer
 
 from anju import __version__
-from anju.commands import COMMAND_MODULES
-from anju.commands._errors import AnjuGroup, lang_of, show
-from anju.config import load_settings
+from anju.commands._errors import lang_of, show
+from anju.commands._lazy import LazyGroup
 
 app = typer.Typer(
     name="anju",
-    cls=AnjuGroup,
+    cls=LazyGroup,
     help="安居 anju — 社区治安数据分析平台 / community public-safety analytics.",
     no_args_is_help=True,
     add_completion=False,
@@ -46,6 +46,8 @@ def _root(
     """安居 anju。常用词汇 / vocabulary: --period 2025H2|2025Q3|2025-07|2025|latest；--category theft 或
     theft.burglary；--areas/--by district|street|community|grid|station|police_district；--cell-size 米 / metres；
     --out 总是目录 / always a directory。"""
+    from anju.config import load_settings
+
     ctx.obj = load_settings(data_dir=data_dir, lang=lang, engine=engine, quiet=quiet or None)
 
 
@@ -69,10 +71,6 @@ def versions() -> None:
         ("kernels", kernels.describe()),
     ]:
         typer.echo(f"{name:10s} {ver}")
-
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"anju.commands.{_name}").register(app)
 
 
 def main() -> None:

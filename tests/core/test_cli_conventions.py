@@ -18,7 +18,8 @@ LATIN = re.compile(r"[A-Za-z]{3,}")
 def _commands(cmd: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     yield path, cmd
     if hasattr(cmd, "commands"):  # a group (typer ships its own click, so no isinstance on click's classes)
-        for name, sub in cmd.commands.items():
+        # the root imports its command modules on first use: load_all() imports every one
+        for name, sub in (cmd.load_all() if hasattr(cmd, "load_all") else cmd.commands).items():
             yield from _commands(sub, (*path, name))
 
 

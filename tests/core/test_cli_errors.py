@@ -39,7 +39,8 @@ OUTPUT_OPTS = {"--out", "--into"}
 
 def _commands(cmd: Any = ROOT, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     if hasattr(cmd, "commands"):  # typer ships its own click: no isinstance on click's classes
-        for name, sub in cmd.commands.items():
+        # the root imports its command modules on first use: load_all() imports every one
+        for name, sub in (cmd.load_all() if hasattr(cmd, "load_all") else cmd.commands).items():
             yield from _commands(sub, (*path, name))
     else:
         yield path, cmd

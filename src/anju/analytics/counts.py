@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -28,10 +28,12 @@ from anju.analytics._common import (
     key_labels,
     tag_periods,
 )
-from anju.analytics.change import Method, change_table
 from anju.analytics.periods import Period, resolve_comparison
 from anju.analytics.window import NightWindow, as_window
 from anju.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from anju.analytics.change import Method
 
 __all__ = ["aggregate", "compare", "counts", "counts_many", "monthly", "shares"]
 
@@ -377,6 +379,8 @@ def compare(
     >>> round(float(r.loc[0, "change_pct"]), 6)
     -40.0
     """
+    from anju.analytics.change import change_table  # SciPy on first use, not for every reader of counts
+
     p = as_period(period)
     c = resolve_comparison(p, comparison)
     if c is None:

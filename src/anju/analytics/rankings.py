@@ -17,7 +17,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from scipy import stats
 
 from anju.analytics._common import (
     LEVELS,
@@ -119,6 +118,8 @@ def _resolve(definition: RankingDef | str, definitions: Mapping[str, RankingDef]
 
 def _score(df: pd.DataFrame, d: RankingDef) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rank all areas of one period: shrunk rate (or count), interval, rank."""
+    from scipy import stats  # on first use: the deployment's loaders import this module for RankingDef
+
     df = df[df["area_id"].notna()].copy()
     df["area_id"] = df["area_id"].astype(object)
     y = df["count"].to_numpy(float)

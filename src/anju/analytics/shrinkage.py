@@ -21,7 +21,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
 
 from anju.analytics._common import AnalyticsError
 
@@ -87,6 +86,8 @@ def fit_gamma_prior(y: ArrayLike, exposure: ArrayLike, *, method: PriorMethod = 
     >>> round(pr.mean, 1), 0.5 < pr.var < 2.0
     (1.9, True)
     """
+    from scipy import optimize, special  # SciPy on first use: the deployment's loaders import this module
+
     yy, ee = _check(y, exposure)
     ok = np.isfinite(ee) & (ee > 0)
     yy, ee = yy[ok], ee[ok]
@@ -172,6 +173,8 @@ def eb_rates(
     >>> bool(out.loc[0, "rate_raw"] > out.loc[1, "rate_raw"]), bool(out.loc[0, "rate"] < out.loc[1, "rate"])
     (True, True)
     """
+    from scipy import stats
+
     yy, ee = _check(y, exposure)
     pr = prior if prior is not None else fit_gamma_prior(yy, ee, method=method)
     ok = np.isfinite(ee) & (ee > 0)

@@ -23,7 +23,6 @@ from anju.commands.options import (
     check_level,
 )
 from anju.errors import ConfigError
-from anju.services.hotspots import BIN_LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +66,8 @@ def _write(frame: pd.DataFrame, out: Path | None, name: str, geoms: Any = None) 
 
 
 def _bin_summary(frame: pd.DataFrame, unit: str) -> Table:
+    from anju.services.hotspots import BIN_LABELS
+
     tab = Table(title=f"Gi* 置信区间 / confidence bins ({unit})")
     tab.add_column("类别 / bin")
     tab.add_column("数量 / n", justify="right")

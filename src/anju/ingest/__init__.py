@@ -2,10 +2,32 @@
 
 ``ingest_file(settings, path, profile="cn110")`` is the entry point; profiles (TOML) say how an export's columns
 map onto the lake. See docs/ingest.md.
+
+The names below are imported on first use (PEP 562): importing a submodule such as ``anju.ingest.allocator``,
+which every ``anju`` command does at its entry, must not pull in the whole pipeline (pandas, DuckDB, H3…).
 """
 
-from anju.ingest.pipeline import check_file, ingest_file
-from anju.ingest.profile import Profile, load_profile, shipped_profiles
-from anju.ingest.report import ImportReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anju.ingest.pipeline import check_file, ingest_file
+    from anju.ingest.profile import Profile, load_profile, shipped_profiles
+    from anju.ingest.report import ImportReport
 
 __all__ = ["ImportReport", "Profile", "check_file", "ingest_file", "load_profile", "shipped_profiles"]
+
+_HOME = {"check_file": "pipeline", "ingest_file": "pipeline", "Profile": "profile", "load_profile": "profile",
+         "shipped_profiles": "profile", "ImportReport": "report"}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported from their module when first asked for."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -17,13 +17,12 @@ from __future__ import annotations
 import logging
 import re
 import string
+import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import rjieba
 
 from anju.errors import ConfigError, DataNotFoundError
 from anju.text.normalize import MASKED_PHONE, normalize_one
@@ -147,9 +146,8 @@ class Segmenter:
                     lst.append(p)
         self.dictionary_files = files
         self.entries: list[tuple[str, int | None, str | None]] = [e for f in files for e in read_dictionary(f)]
-        self._jieba_rs = rjieba.Jieba()
-        for word, freq, tag in self.entries:
-            self._jieba_rs.add_word(word, freq, tag)
+        self._rs: Any = None  # the rjieba instance, built on first cut (see _jieba_rs)
+        self._rs_lock = threading.Lock()
         stop: set[str] = set()
         for f in stop_files:
             stop |= read_stopwords(f)
@@ -159,6 +157,21 @@ class Segmenter:
         self.stopwords: frozenset[str] = frozenset(stop)
         self._drop = frozenset(_PUNCT) if keep_stopwords else frozenset(stop | _PUNCT)
         self._jieba: Any = None
+
+    @property
+    def _jieba_rs(self) -> Any:
+        """The rjieba instance with the dictionary words, built on first use (~0.25 s CPU): loading a deployment
+        validates the dictionary files (above) but commands that never segment do not pay for rjieba."""
+        if self._rs is None:
+            with self._rs_lock:
+                if self._rs is None:
+                    import rjieba
+
+                    rs = rjieba.Jieba()
+                    for word, freq, tag in self.entries:
+                        rs.add_word(word, freq, tag)
+                    self._rs = rs
+        return self._rs
 
     # ------------------------------------------------------------------ cutting
     def raw_cut(self, text: str) -> list[str]:
