@@ -129,7 +129,9 @@ async def plate_submit(request: Request, session: DbSession, code: str,
         sub = prepare_submission(desk, kind=kind, text=text, phone=phone or None, plate_code=code,
                                  client_ip=client_ip(request), source="plate") if data is None else None
         if sub is not None:
-            receipt = await asyncio.wrap_future(writer_of(request.app).submit(sub))
+            writer = writer_of(request.app)
+            receipt = await asyncio.wrap_future(writer.submit(sub))
+            writer.resumed(sub)
         else:
             r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
                               client_ip=client_ip(request), source="plate")
