@@ -4,8 +4,9 @@ and storage as the plate page) against the real server, ``anju serve``, on SQLit
 The load generator is ``wrk`` (Debian package ``wrk``; C, a few per cent of a core at 200/s, so the figure measures
 the server and not the client) with a Lua script that sends anonymous submissions from many distinct clients (the
 ``X-Forwarded-For`` of a reverse proxy on the same host, which ``anju serve`` trusts from 127.0.0.1), so the
-per-client limit does not refuse legitimate load; each connection pauses after each answer, and
-the pause is corrected once a second so the offered rate stays at ``--rate`` (0 when the server cannot keep up). Every
+per-client limit does not refuse legitimate load; the requests follow one schedule shared by the connections (a
+slot every 1/``--rate`` s, read from the monotonic clock through LuaJIT's FFI; a missed slot is sent as soon as a
+connection is free), so the offered rate averages ``--rate`` unless every connection waits for an answer. Every
 text carries an id (``#w<thread>-<n>``); afterwards every stored text is compared with the text sent under its id,
 the number of rows with the number of 201 answers, and every receipt answered is looked up. A second phase sends from
 one client at 20/s for 2 s: the excess must be refused with 429, and nothing may fail with 5xx.
@@ -37,11 +38,20 @@ from urllib.parse import quote_plus
 import httpx
 
 LUA = r'''
+-- wrk is built on LuaJIT: the monotonic clock comes through its FFI (os.time has one-second resolution)
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } anju_timespec;
+int clock_gettime(int clk_id, anju_timespec *tp);
+]]
+local ts = ffi.new("anju_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
 local texts = {TEXTS}
-local delay_ms = DELAY
-local rate = RATE          -- the target, answers per second, for this thread's connections together
-local sec = os.time()      -- wrk's Lua has no finer wall clock: pacing is corrected once a second
-local answered = 0
+local period_ms = 1000 / RATE  -- the target, requests per second, for all connections together
+local slot = nil
 local outdir = "OUTDIR"
 local nthreads = 0
 local counter = 0
@@ -62,19 +72,17 @@ function request()
 end
 function response(status, headers, body)
   out:write(status, " ", body, "\n")
-  -- Each connection pauses after its answer, so the rate offered falls as answers slow down (a closed loop).
-  -- Once a second, scale the pause by answered/target: the offered rate stays at the target while the server
-  -- keeps up, and the pause shrinks to nothing (32 requests always in flight) when it cannot.
-  answered = answered + 1
-  local now = os.time()
-  if now > sec then
-    local ratio = answered / (rate * (now - sec))
-    delay_ms = math.max(0, math.min(math.max(delay_ms, 1) * ratio, 5000))
-    sec, answered = now, 0
-  end
 end
+-- wrk asks for a pause before every request of a connection (the first one too). Requests are sent on one
+-- schedule shared by the connections, one slot every 1/RATE s: each pause runs to the next slot (none when the
+-- slot is already past: a slot missed while every connection waited for an answer, or while wrk itself was not
+-- scheduled, is sent as soon as a connection is free), so the offered rate averages the target unless the
+-- server answers fewer than that with every connection busy.
 function delay()
-  return delay_ms
+  local now = now_ms()
+  if slot == nil then slot = now end
+  slot = slot + period_ms
+  return math.max(0, math.floor(slot - now + 0.5))
 end
 function done(summary, latency, requests)
   io.write(string.format("PCT %.0f %.0f %.0f %.0f\n", latency:percentile(50), latency:percentile(90),
@@ -149,9 +157,8 @@ def _cpu_s(pids: list[int]) -> float:
 
 def _wrk(base: str, rate: float, seconds: float, connections: int, outdir: Path) -> dict[str, object]:
     texts = _texts()
-    delay = max(0.0, 1000.0 * connections / rate - 3.0)  # each connection's pause; ~3 ms for the answer itself
     lua = (LUA.replace("TEXTS", ", ".join(f'"{quote_plus(t)}"' for t in texts))
-           .replace("DELAY", f"{delay:.1f}").replace("RATE", f"{rate:.1f}").replace("OUTDIR", str(outdir)))
+           .replace("RATE", f"{rate:.1f}").replace("OUTDIR", str(outdir)))
     script = outdir / "submit.lua"
     script.write_text(lua)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

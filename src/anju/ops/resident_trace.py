@@ -9,7 +9,8 @@ comparable across processes on Linux):
 * ``s  entry queued start locked commit committed resumed batch`` — one submission: the endpoint began, it was handed
   to the writer, its batch began, the write lock was held, the commit began and ended, the endpoint resumed;
 * ``r  start end n`` — one routing batch of the routing pump;
-* ``l  at lag`` — the event loop woke ``lag`` seconds late for a 10 ms timer (only lags over 5 ms).
+* ``l  at lag`` — the event loop woke ``lag`` seconds late for a 10 ms timer (only lags over 5 ms);
+* ``g  start duration generation`` — a garbage collection of the process (only those over 1 ms).
 
 The lines are buffered and flushed about once a second and at exit.
 """
@@ -17,6 +18,7 @@ The lines are buffered and flushed about once a second and at exit.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import threading
 import time
@@ -32,10 +34,18 @@ class Trace:
         self.enabled = bool(directory)
         self._dir = Path(directory) if directory else None
         self._lines: list[str] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a collection (the gc callback) may start inside add()
         self._last = time.monotonic()
+        self._gc_start = 0.0
         if self.enabled:
             atexit.register(self.flush)
+            gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        elif (took := time.perf_counter() - self._gc_start) > 0.001:
+            self.add("g", self._gc_start, took, info.get("generation", -1))
 
     def add(self, kind: str, *values: float | int) -> None:
         """Record one line (``kind`` then the values); flushes when the last flush is a second old."""

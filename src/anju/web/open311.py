@@ -43,6 +43,7 @@ from anju.resident.abuse import InputError
 from anju.resident.orders import OPEN, Status
 from anju.resident.plates import is_plate_code
 from anju.text.mask import mask_pii
+from anju.web.heap import freeze_loaded
 
 __all__ = ["create_open311_app", "writer_of"]
 
@@ -150,6 +151,7 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
             st = state()
             d = ResidentDesk.load(st.settings.data_dir, st.secret)
             parent.state.resident_desk = d
+            freeze_loaded()  # the router model is long-lived (anju.web.heap)
         return d  # type: ignore[no-any-return]
 
     def service(k: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from anju.resident.abuse import InputError
 from anju.resident.orders import RESOLUTION_ZH, STATUS_ZH, Resolution, Status
 from anju.resident.plates import is_plate_code
 from anju.web.deps import DbSession, app_state, client_ip
+from anju.web.heap import freeze_loaded
 from anju.web.open311 import writer_of
 from anju.web.pages import render
 
@@ -58,6 +59,7 @@ def desk_of(request: Request) -> ResidentDesk:
         st = app_state(request)
         desk = ResidentDesk.load(st.settings.data_dir, st.secret)
         request.app.state.resident_desk = desk
+        freeze_loaded()  # the router model is long-lived (anju.web.heap)
     return desk  # type: ignore[no-any-return]
 
 
