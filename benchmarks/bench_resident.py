@@ -13,7 +13,10 @@ one client at 20/s for 2 s: the excess must be refused with 429, and nothing may
 
 Reported: accepted/s, p50/p90/p99 (wrk), codes, the server's CPU per stored submission (all its processes, read
 from /proc around the load; routing included, as the routing pump runs in the web processes; PostgreSQL's own
-processes not) and the client's CPU. Requests in flight when wrk stops at the deadline are stored but never answered
+processes not) and the client's CPU; and, from the servers' trace (``ANJU_INTAKE_TRACE``), where the submissions
+waited inside the server — the writer's queue, the database lock (SQLite) or connection check-out (PostgreSQL), the
+inserts, the commit, the event loop's wake-up — with the pauses during the load (full garbage collections,
+event-loop lateness, routing batches): figures that depend far less on how loaded the machine is than p99. Requests in flight when wrk stops at the deadline are stored but never answered
 (wrk closes the connection): the database may hold up to one row per connection more than the 201s counted.
 
 Usage: ``python benchmarks/bench_resident.py [--quick] [--rate 200] [--seconds 60] [--workers N] [--pg URL|auto]
@@ -195,6 +198,46 @@ def _burst(base: str, rate: float, seconds: float) -> dict[int, int]:
     return codes
 
 
+def _waits(trace: Path, t0: float, t1: float) -> str:
+    """Where the submissions of the load waited inside the servers (``ANJU_INTAKE_TRACE``, see
+    ``anju.ops.resident_trace``): p50/p99 of each step, the batch sizes, the web processes that answered, and the
+    pauses in the load window (full garbage collections, event-loop lateness, routing batches)."""
+    subs: list[list[float]] = []
+    per_proc: list[int] = []
+    other: dict[str, list[list[float]]] = {"g": [], "l": [], "r": []}
+    for f in sorted(trace.glob("intake-*.tsv")):
+        n = 0
+        for line in f.read_text().splitlines():
+            kind, *vals = line.split("\t")
+            v = [float(x) for x in vals]
+            if kind == "s" and t0 <= v[0] <= t1:
+                subs.append(v)
+                n += 1
+            elif kind in other and t0 <= v[0] <= t1:
+                other[kind].append(v)
+        if n:
+            per_proc.append(n)
+    if not subs:
+        return "no trace"
+
+    def pq(xs: list[float]) -> str:
+        xs = sorted(xs)
+        return (f"{1000 * xs[len(xs) // 2]:.1f}/{1000 * xs[min(len(xs) - 1, int(len(xs) * 0.99))]:.1f}/"
+                f"{1000 * xs[-1]:.0f}")
+
+    steps = {"queue wait": (1, 2), "lock wait": (2, 3), "insert": (3, 4), "commit": (4, 5), "loop wake": (5, 6),
+             "in the server": (0, 6)}
+    parts = [f"{name} {pq([v[b] - v[a] for v in subs])}" for name, (a, b) in steps.items()]
+    gen2 = [v[1] for v in other["g"] if v[2] == 2]
+    lags = [v[1] for v in other["l"]]
+    routing = [v[1] - v[0] for v in other["r"]]
+    return (f"waits p50/p99/max ms: {', '.join(parts)}; batch size median {sorted(v[7] for v in subs)[len(subs) // 2]:.0f}"
+            f" max {max(v[7] for v in subs):.0f}; submissions per web process {sorted(per_proc, reverse=True)}; "
+            f"full GCs during the load {len(gen2)} (longest {1000 * max(gen2, default=0):.0f} ms); event-loop lags "
+            f"> 5 ms {len(lags)} (sum {sum(lags):.2f} s, longest {1000 * max(lags, default=0):.0f} ms); routing "
+            f"{len(routing)} batches, {sum(v[2] for v in other['r']):.0f} reports, {sum(routing):.1f} s")
+
+
 def _check(url: str, accepted: list[str], texts: list[str]) -> dict[str, int]:
     """Rows of the load, receipts found, texts equal to the text sent under their id, reports still unrouted."""
     from sqlalchemy import select
@@ -223,7 +266,9 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
         outdir.mkdir()
         _seed(url, data)
         port = _port()
-        env = {**os.environ, "ANJU_DATABASE_URL": url, "ANJU_DATA_DIR": str(data)}
+        trace = Path(tmp) / "trace"
+        trace.mkdir()
+        env = {**os.environ, "ANJU_DATABASE_URL": url, "ANJU_DATA_DIR": str(data), "ANJU_INTAKE_TRACE": str(trace)}
         anju = shutil.which("anju", path=str(Path(sys.executable).parent)) or "anju"
         proc = subprocess.Popen([anju, "serve", "--no-worker", "--port", str(port), "--workers", str(workers)],
                                 env=env, stdout=subprocess.DEVNULL)
@@ -246,7 +291,9 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
             pids = _tree(proc.pid)
             load0 = os.getloadavg()[0]
             cpu0 = _cpu_s(pids)
+            t_load = time.perf_counter()  # the servers' trace uses the same monotonic clock
             res = _wrk(base, rate, seconds, connections, outdir)
+            t_load_end = time.perf_counter()
             cpu = _cpu_s(pids) - cpu0
             load1 = os.getloadavg()[0]
             accepted: list[str] = res["accepted"]  # type: ignore[assignment]
@@ -266,6 +313,8 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
                   f"{res['client_cpu_s']:.1f} s; load average {load0:.1f} → {load1:.1f}; all routed {lag:.1f} s "
                   f"after the load; in the database: {chk['rows']} rows of the load, {chk['receipts_found']}/{n_ok} "
                   f"receipts found, {chk['same_text']}/{chk['rows']} with the text sent", flush=True)
+            time.sleep(1.5)  # the servers flush their trace about once a second
+            print(f"{label}: {_waits(trace, t_load, t_load_end)}", flush=True)
             burst = _burst(base, 20, 2)
             print(f"{label}: one client at 20/s for 2 s → codes {burst} (429 = refused by the rate limit)", flush=True)
             # rows ≥ answers: requests still in flight when wrk stops at the deadline are stored, but wrk closes

@@ -135,7 +135,11 @@ class SubmissionWriter:
     # ------------------------------------------------------------------------------------------------ the thread
     def _run(self) -> None:
         while True:
-            first = self._q.get()
+            try:
+                first = self._q.get(timeout=1.0)
+            except queue.Empty:
+                TRACE.flush()  # idle: write out the last second's timings (when tracing)
+                continue
             if first is None:
                 return
             batch = [first]
