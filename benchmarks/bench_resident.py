@@ -229,11 +229,13 @@ def _waits(trace: Path, t0: float, t1: float) -> str:
              "in the server": (0, 6)}
     parts = [f"{name} {pq([v[b] - v[a] for v in subs])}" for name, (a, b) in steps.items()]
     gen2 = [v[1] for v in other["g"] if v[2] == 2]
+    gen2_cpu = [v[3] for v in other["g"] if v[2] == 2]
     lags = [v[1] for v in other["l"]]
     routing = [v[1] - v[0] for v in other["r"]]
     return (f"waits p50/p99/max ms: {', '.join(parts)}; batch size median {sorted(v[7] for v in subs)[len(subs) // 2]:.0f}"
             f" max {max(v[7] for v in subs):.0f}; submissions per web process {sorted(per_proc, reverse=True)}; "
-            f"full GCs during the load {len(gen2)} (longest {1000 * max(gen2, default=0):.0f} ms); event-loop lags "
+            f"full GCs during the load {len(gen2)} (longest {1000 * max(gen2, default=0):.0f} ms, CPU "
+            f"{1000 * max(gen2_cpu, default=0):.0f} ms); event-loop lags "
             f"> 5 ms {len(lags)} (sum {sum(lags):.2f} s, longest {1000 * max(lags, default=0):.0f} ms); routing "
             f"{len(routing)} batches, {sum(v[2] for v in other['r']):.0f} reports, {sum(routing):.1f} s")
 

@@ -10,7 +10,8 @@ comparable across processes on Linux):
   to the writer, its batch began, the write lock was held, the commit began and ended, the endpoint resumed;
 * ``r  start end n`` — one routing batch of the routing pump;
 * ``l  at lag`` — the event loop woke ``lag`` seconds late for a 10 ms timer (only lags over 5 ms);
-* ``g  start duration generation`` — a garbage collection of the process (only those over 1 ms).
+* ``g  start duration generation cpu`` — a garbage collection of the process (only those over 1 ms of wall time;
+  ``cpu`` is the collecting thread's CPU time, so a pause stretched by a busy machine shows as wall ≫ cpu).
 
 The lines are buffered and flushed about once a second and at exit.
 """
@@ -36,16 +37,16 @@ class Trace:
         self._lines: list[str] = []
         self._lock = threading.RLock()  # re-entrant: a collection (the gc callback) may start inside add()
         self._last = time.monotonic()
-        self._gc_start = 0.0
+        self._gc_start = self._gc_cpu = 0.0
         if self.enabled:
             atexit.register(self.flush)
             gc.callbacks.append(self._gc)
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self._gc_start = time.perf_counter()
+            self._gc_start, self._gc_cpu = time.perf_counter(), time.thread_time()
         elif (took := time.perf_counter() - self._gc_start) > 0.001:
-            self.add("g", self._gc_start, took, info.get("generation", -1))
+            self.add("g", self._gc_start, took, info.get("generation", -1), time.thread_time() - self._gc_cpu)
 
     def add(self, kind: str, *values: float | int) -> None:
         """Record one line (``kind`` then the values); flushes when the last flush is a second old."""
