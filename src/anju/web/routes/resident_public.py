@@ -20,6 +20,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from anju.ops.models import DoorPlate, SafeHouse
 from anju.ops.resident import (
@@ -111,7 +112,7 @@ async def plate_submit(request: Request, session: DbSession, code: str,
                        kind: Annotated[str, Form(max_length=32)], text: Annotated[str, Form(max_length=20000)],
                        phone: Annotated[str, Form(max_length=40)] = "",
                        photo: Annotated[UploadFile | None, File()] = None) -> Response:
-    plate = _plate_or_404(session, code)
+    plate = await run_in_threadpool(_plate_or_404, session, code)  # a query: not on the event loop
     if plate is None:
         return _not_found(request)
     desk = desk_of(request)
@@ -134,10 +135,14 @@ async def plate_submit(request: Request, session: DbSession, code: str,
             writer = writer_of(request.app)
             receipt = await asyncio.wrap_future(writer.submit(sub))
             writer.resumed(sub)
-        else:
-            r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
-                              client_ip=client_ip(request), source="plate")
-            session.commit()
+        else:  # a photo to re-encode, or routing in the request: CPU and queries, off the event loop
+            def store() -> Any:
+                r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data,
+                                  plate=plate, client_ip=client_ip(request), source="plate")
+                session.commit()
+                return r
+
+            r = await run_in_threadpool(store)
             receipt = r.receipt
             if r.route_method == PENDING:
                 pump_of(request.app).kick()
