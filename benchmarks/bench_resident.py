@@ -4,15 +4,19 @@ and storage as the plate page) against the real server, ``anju serve``, on SQLit
 The load generator is ``wrk`` (Debian package ``wrk``; C, a few per cent of a core at 200/s, so the figure measures
 the server and not the client) with a Lua script that sends anonymous submissions from many distinct clients (the
 ``X-Forwarded-For`` of a reverse proxy on the same host, which ``anju serve`` trusts from 127.0.0.1), so the
-per-client limit does not refuse legitimate load; each connection pauses after each answer, and
-the pause is corrected once a second so the offered rate stays at ``--rate`` (0 when the server cannot keep up). Every
+per-client limit does not refuse legitimate load; the requests follow one schedule shared by the connections (a
+slot every 1/``--rate`` s, read from the monotonic clock through LuaJIT's FFI; a missed slot is sent as soon as a
+connection is free), so the offered rate averages ``--rate`` unless every connection waits for an answer. Every
 text carries an id (``#w<thread>-<n>``); afterwards every stored text is compared with the text sent under its id,
 the number of rows with the number of 201 answers, and every receipt answered is looked up. A second phase sends from
 one client at 20/s for 2 s: the excess must be refused with 429, and nothing may fail with 5xx.
 
 Reported: accepted/s, p50/p90/p99 (wrk), codes, the server's CPU per stored submission (all its processes, read
 from /proc around the load; routing included, as the routing pump runs in the web processes; PostgreSQL's own
-processes not) and the client's CPU. Requests in flight when wrk stops at the deadline are stored but never answered
+processes not) and the client's CPU; and, from the servers' trace (``ANJU_INTAKE_TRACE``), where the submissions
+waited inside the server — the writer's queue, the database lock (SQLite) or connection check-out (PostgreSQL), the
+inserts, the commit, the event loop's wake-up — with the pauses during the load (full garbage collections,
+event-loop lateness, routing batches): figures that depend far less on how loaded the machine is than p99. Requests in flight when wrk stops at the deadline are stored but never answered
 (wrk closes the connection): the database may hold up to one row per connection more than the 201s counted.
 
 Usage: ``python benchmarks/bench_resident.py [--quick] [--rate 200] [--seconds 60] [--workers N] [--pg URL|auto]
@@ -37,11 +41,20 @@ from urllib.parse import quote_plus
 import httpx
 
 LUA = r'''
+-- wrk is built on LuaJIT: the monotonic clock comes through its FFI (os.time has one-second resolution)
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } anju_timespec;
+int clock_gettime(int clk_id, anju_timespec *tp);
+]]
+local ts = ffi.new("anju_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
 local texts = {TEXTS}
-local delay_ms = DELAY
-local rate = RATE          -- the target, answers per second, for this thread's connections together
-local sec = os.time()      -- wrk's Lua has no finer wall clock: pacing is corrected once a second
-local answered = 0
+local period_ms = 1000 / RATE  -- the target, requests per second, for all connections together
+local slot = nil
 local outdir = "OUTDIR"
 local nthreads = 0
 local counter = 0
@@ -62,19 +75,17 @@ function request()
 end
 function response(status, headers, body)
   out:write(status, " ", body, "\n")
-  -- Each connection pauses after its answer, so the rate offered falls as answers slow down (a closed loop).
-  -- Once a second, scale the pause by answered/target: the offered rate stays at the target while the server
-  -- keeps up, and the pause shrinks to nothing (32 requests always in flight) when it cannot.
-  answered = answered + 1
-  local now = os.time()
-  if now > sec then
-    local ratio = answered / (rate * (now - sec))
-    delay_ms = math.max(0, math.min(math.max(delay_ms, 1) * ratio, 5000))
-    sec, answered = now, 0
-  end
 end
+-- wrk asks for a pause before every request of a connection (the first one too). Requests are sent on one
+-- schedule shared by the connections, one slot every 1/RATE s: each pause runs to the next slot (none when the
+-- slot is already past: a slot missed while every connection waited for an answer, or while wrk itself was not
+-- scheduled, is sent as soon as a connection is free), so the offered rate averages the target unless the
+-- server answers fewer than that with every connection busy.
 function delay()
-  return delay_ms
+  local now = now_ms()
+  if slot == nil then slot = now end
+  slot = slot + period_ms
+  return math.max(0, math.floor(slot - now + 0.5))
 end
 function done(summary, latency, requests)
   io.write(string.format("PCT %.0f %.0f %.0f %.0f\n", latency:percentile(50), latency:percentile(90),
@@ -149,9 +160,8 @@ def _cpu_s(pids: list[int]) -> float:
 
 def _wrk(base: str, rate: float, seconds: float, connections: int, outdir: Path) -> dict[str, object]:
     texts = _texts()
-    delay = max(0.0, 1000.0 * connections / rate - 3.0)  # each connection's pause; ~3 ms for the answer itself
     lua = (LUA.replace("TEXTS", ", ".join(f'"{quote_plus(t)}"' for t in texts))
-           .replace("DELAY", f"{delay:.1f}").replace("RATE", f"{rate:.1f}").replace("OUTDIR", str(outdir)))
+           .replace("RATE", f"{rate:.1f}").replace("OUTDIR", str(outdir)))
     script = outdir / "submit.lua"
     script.write_text(lua)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -188,6 +198,48 @@ def _burst(base: str, rate: float, seconds: float) -> dict[int, int]:
     return codes
 
 
+def _waits(trace: Path, t0: float, t1: float) -> str:
+    """Where the submissions of the load waited inside the servers (``ANJU_INTAKE_TRACE``, see
+    ``anju.ops.resident_trace``): p50/p99 of each step, the batch sizes, the web processes that answered, and the
+    pauses in the load window (full garbage collections, event-loop lateness, routing batches)."""
+    subs: list[list[float]] = []
+    per_proc: list[int] = []
+    other: dict[str, list[list[float]]] = {"g": [], "l": [], "r": []}
+    for f in sorted(trace.glob("intake-*.tsv")):
+        n = 0
+        for line in f.read_text().splitlines():
+            kind, *vals = line.split("\t")
+            v = [float(x) for x in vals]
+            if kind == "s" and t0 <= v[0] <= t1:
+                subs.append(v)
+                n += 1
+            elif kind in other and t0 <= v[0] <= t1:
+                other[kind].append(v)
+        if n:
+            per_proc.append(n)
+    if not subs:
+        return "no trace"
+
+    def pq(xs: list[float]) -> str:
+        xs = sorted(xs)
+        return (f"{1000 * xs[len(xs) // 2]:.1f}/{1000 * xs[min(len(xs) - 1, int(len(xs) * 0.99))]:.1f}/"
+                f"{1000 * xs[-1]:.0f}")
+
+    steps = {"queue wait": (1, 2), "lock wait": (2, 3), "insert": (3, 4), "commit": (4, 5), "loop wake": (5, 6),
+             "in the server": (0, 6)}
+    parts = [f"{name} {pq([v[b] - v[a] for v in subs])}" for name, (a, b) in steps.items()]
+    gen2 = [v[1] for v in other["g"] if v[2] == 2]
+    gen2_cpu = [v[3] for v in other["g"] if v[2] == 2]
+    lags = [v[1] for v in other["l"]]
+    routing = [v[1] - v[0] for v in other["r"]]
+    return (f"waits p50/p99/max ms: {', '.join(parts)}; batch size median {sorted(v[7] for v in subs)[len(subs) // 2]:.0f}"
+            f" max {max(v[7] for v in subs):.0f}; submissions per web process {sorted(per_proc, reverse=True)}; "
+            f"full GCs during the load {len(gen2)} (longest {1000 * max(gen2, default=0):.0f} ms, CPU "
+            f"{1000 * max(gen2_cpu, default=0):.0f} ms); event-loop lags "
+            f"> 5 ms {len(lags)} (sum {sum(lags):.2f} s, longest {1000 * max(lags, default=0):.0f} ms); routing "
+            f"{len(routing)} batches, {sum(v[2] for v in other['r']):.0f} reports, {sum(routing):.1f} s")
+
+
 def _check(url: str, accepted: list[str], texts: list[str]) -> dict[str, int]:
     """Rows of the load, receipts found, texts equal to the text sent under their id, reports still unrouted."""
     from sqlalchemy import select
@@ -216,7 +268,9 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
         outdir.mkdir()
         _seed(url, data)
         port = _port()
-        env = {**os.environ, "ANJU_DATABASE_URL": url, "ANJU_DATA_DIR": str(data)}
+        trace = Path(tmp) / "trace"
+        trace.mkdir()
+        env = {**os.environ, "ANJU_DATABASE_URL": url, "ANJU_DATA_DIR": str(data), "ANJU_INTAKE_TRACE": str(trace)}
         anju = shutil.which("anju", path=str(Path(sys.executable).parent)) or "anju"
         proc = subprocess.Popen([anju, "serve", "--no-worker", "--port", str(port), "--workers", str(workers)],
                                 env=env, stdout=subprocess.DEVNULL)
@@ -239,7 +293,9 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
             pids = _tree(proc.pid)
             load0 = os.getloadavg()[0]
             cpu0 = _cpu_s(pids)
+            t_load = time.perf_counter()  # the servers' trace uses the same monotonic clock
             res = _wrk(base, rate, seconds, connections, outdir)
+            t_load_end = time.perf_counter()
             cpu = _cpu_s(pids) - cpu0
             load1 = os.getloadavg()[0]
             accepted: list[str] = res["accepted"]  # type: ignore[assignment]
@@ -259,6 +315,8 @@ def run(url: str, label: str, rate: float, seconds: float, workers: int, connect
                   f"{res['client_cpu_s']:.1f} s; load average {load0:.1f} → {load1:.1f}; all routed {lag:.1f} s "
                   f"after the load; in the database: {chk['rows']} rows of the load, {chk['receipts_found']}/{n_ok} "
                   f"receipts found, {chk['same_text']}/{chk['rows']} with the text sent", flush=True)
+            time.sleep(1.5)  # the servers flush their trace about once a second
+            print(f"{label}: {_waits(trace, t_load, t_load_end)}", flush=True)
             burst = _burst(base, 20, 2)
             print(f"{label}: one client at 20/s for 2 s → codes {burst} (429 = refused by the rate limit)", flush=True)
             # rows ≥ answers: requests still in flight when wrk stops at the deadline are stored, but wrk closes

@@ -366,3 +366,19 @@ def test_diversion_and_mediation_outcomes():
 def test_unknown_calendar_range_refused():
     with pytest.raises(ConfigError):
         WorkCalendar().add_working_days("2050-01-01", 1)
+
+
+def test_random_codes_use_every_character_evenly_at_every_position():
+    """Receipts and plate codes come from one random read per code (5 bits per character): each position must
+    take all 32 characters evenly (a bit-slicing mistake shows as a missing or over-frequent character)."""
+    from collections import Counter
+
+    from anju.resident.plates import CODE_ALPHABET, random_code
+
+    codes = [random_code(12) for _ in range(6400)]
+    assert all(len(c) == 12 and set(c) <= set(CODE_ALPHABET) for c in codes) and len(set(codes)) == 6400
+    for pos in range(12):
+        counts = Counter(c[pos] for c in codes)
+        expected = len(codes) / 32
+        chi2 = sum((counts.get(ch, 0) - expected) ** 2 / expected for ch in CODE_ALPHABET)
+        assert chi2 < 80, (pos, counts)  # 31 degrees of freedom: P(chi2 > 80) ≈ 3e-6

@@ -4,6 +4,7 @@ unknown plates refused alone, hostile text stored as written, rate limits and ba
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -179,3 +180,110 @@ def test_plate_page_stores_through_the_writer_and_shows_the_text_escaped(site):
     shown = c.get(r.headers["location"]).text
     assert "<img src=x" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
     assert site["app"].state.resident_writer.written == 1
+
+
+# ------------------------------------------------------------------------------------------------ routing batch
+def test_the_routing_batch_stores_what_routing_in_the_request_stores(db):
+    """``route_pending`` writes with Core (executemany UPDATE + one INSERT): every column and history row it sets
+    equals what the ORM path (routing inside ``submit_report``) sets for the same report — police to the
+    community's station, mediation with its sitting, the unsure to the dispatcher, held and duplicate reports."""
+    from anju.ops.resident import URGENT_WORDS, route_pending
+
+    desk, engine, (p1, p2) = db["desk"], db["engine"], db["plates"]
+    texts, _ = synthetic_reports(8, seed=21)
+    texts = [t for t in texts if not URGENT_WORDS.search(t)][:40]
+    texts += ["加微信 abc12345 领红包 www.x.cn", "那个东西又出问题了", "和邻居因为漏水吵架想请社区调解"]
+    now = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)  # a Tuesday morning in Shanghai: today's mediation sitting
+    immediate = ResidentDesk(desk.rules, desk.calendar, desk.router, b"s", defer_routing=False)
+    pairs: list[tuple[int, int]] = []
+    with session_factory(engine)() as s:
+        plates = {p.code: p for p in s.scalars(select(DoorPlate))}
+        c1 = s.scalars(select(Community).where(Community.code == "C1")).one()
+        for t in texts:  # no plate: no duplicate detection between the two copies
+            a = submit_report(s, immediate, kind="dispute", text=t, community=c1, now=now)
+            b = submit_report(s, desk, kind="dispute", text=t, community=c1, now=now)
+            s.flush()
+            pairs.append((a.id, b.id))
+        dup = "小区门口流动摊贩占道经营很久了"  # a duplicate on each plate: one routed at once, one in the batch
+        for x in (dup, dup + "！！"):
+            a = submit_report(s, immediate, kind="dispute", text=x, plate=plates[p1], now=now)
+            b = submit_report(s, desk, kind="dispute", text=x, plate=plates[p2], now=now)
+            s.flush()
+        pairs.append((a.id, b.id))
+        s.commit()
+        n_pending = len(texts) + 2
+        assert route_pending(s, desk, now=now) == n_pending and route_pending(s, desk, now=now) == 0
+    cols = ("matter", "department", "org_code", "confidence", "route_method", "suggestions", "status", "deadline",
+            "sitting_date")
+    with session_factory(engine)() as s:
+        reports = {r.id: r for r in s.scalars(select(ResidentReport))}
+        seen = set()
+        for a_id, b_id in pairs:
+            a, b = reports[a_id], reports[b_id]
+            assert [getattr(a, c) for c in cols] == [getattr(b, c) for c in cols], a.text
+            hist = [[(e.action, e.from_status, e.to_status, re.sub(r"[0-9A-Z]{12}$", "<receipt>", e.note),
+                      e.department, e.actor_name, e.detail) for e in r.events] for r in (a, b)]
+            if hist[1] and hist[1][0][3] == "已受理，等待分派":  # stored first: received, then routed
+                hist[1] = hist[1][1:]
+            assert hist[0] == hist[1], a.text
+            seen |= {b.status, b.org_code, b.department}
+    # the cases that take different branches were all exercised
+    assert {"dispatched", "moderation", "duplicate", "new", "PS1", "dispatch", "mediation"} <= seen
+
+
+def test_the_routing_batch_finds_pending_reports_through_an_index(db):
+    """The claim query runs every second beside the endpoint: it must not scan the table (migration 0006)."""
+    if not db["url"].startswith("sqlite"):
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    with db["engine"].connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM resident_report WHERE route_method = ? ORDER BY id LIMIT 500",
+            ("pending",)))
+    assert "ix_resident_report_route_method" in plan and "SCAN resident_report" not in plan, plan
+
+
+# ------------------------------------------------------------------------------------------------ trace
+def test_the_trace_records_where_a_submission_waited(db, tmp_path):
+    """Each stored submission carries its monotonic timings (queued ≤ batch start ≤ lock ≤ commit start ≤ committed);
+    a Trace writes them as tab-separated lines of its process's file."""
+    from anju.ops.resident_trace import Trace
+
+    w = SubmissionWriter(db["engine"], duplicate_hours=24, duplicate_similarity=0.6)
+    try:
+        subs = [prepare_submission(db["desk"], kind="dispute", text=f"路灯坏了第{i}盏") for i in range(5)]
+        for x in subs:
+            w.submit(x).result(timeout=30)  # type: ignore[union-attr]
+    finally:
+        w.stop()
+    for x in subs:
+        assert x is not None and len(x.times) == 6 and x.times == sorted(x.times) and x.batch_size >= 1
+    tr = Trace(str(tmp_path))
+    tr.add("s", *subs[0].times, 7)  # type: ignore[union-attr]
+    tr.add("r", 1.0, 2.5, 30)
+    tr.flush()
+    lines = next(tmp_path.glob("intake-*.tsv")).read_text().splitlines()
+    assert [ln.split("\t")[0] for ln in lines] == ["s", "r"] and lines[1] == "r\t1.000000\t2.500000\t30"
+    assert len(lines[0].split("\t")) == 8
+    off = Trace(None)
+    off.add("s", 1.0)
+    off.flush()
+    assert not off.enabled and off._lines == []
+
+
+def test_a_serving_process_freezes_its_start_up_heap(tmp_path):
+    """``app_from_env`` (each ``anju serve --workers`` process) moves the start-up heap out of the collector's reach,
+    so a full collection walks only what came after; a test process (``create_app``) is left alone."""
+    import gc
+    import os
+    import subprocess
+    import sys
+
+    from anju.web.heap import frozen
+
+    code = ("import gc; from anju.web.app import app_from_env; app_from_env(); "
+            "print(gc.get_freeze_count(), len(gc.get_objects()))")
+    env = {**os.environ, "ANJU_DATA_DIR": str(tmp_path), "ANJU_DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    n_frozen, n_left = (int(x) for x in out.stdout.split()[-2:])
+    assert n_frozen > 100_000 and n_left < n_frozen // 10, out.stdout
+    assert not frozen() and gc.get_freeze_count() == 0  # this (test) process never froze

@@ -248,3 +248,30 @@ def test_diversion_and_stats_pages(site):
     assert stats.status_code == 200 and "市场监管所" in stats.text and "房管办" in stats.text
     one = c.get("/orders/stats", params={"department": "market"})
     assert "市场监管所" in one.text and "房管办（物业监管）</a>" not in one.text
+
+
+def test_staff_views_escape_hostile_text_and_audit_only_the_clear_phone(site):
+    """The moderation queue and the order page show a hostile report escaped to every staff viewer; the phone is in
+    clear (and the view audited) only for one who may handle the order — a station that merely sees its
+    community's reports gets the masked number and leaves no phone-view audit row."""
+    c, code = site["client"], site["code"]
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)> 楼道灯坏了'
+    r = _submit(c, code, evil, phone="13900139000")
+    receipt = r.headers["location"].split("/r/")[1].split("?")[0]
+    for user, clear in (("analyst", True), ("ps1", False)):
+        _login(c, user)
+        q = c.get("/orders")
+        assert receipt in q.text, user
+        assert "<script>alert" not in q.text and "<img src=x" not in q.text
+        oid = int(re.search(rf'href="/orders/(\d+)">{receipt}<', q.text).group(1))  # type: ignore[union-attr]
+        op = c.get(f"/orders/{oid}")
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in op.text and "<img src=x" not in op.text
+        assert ("13900139000" in op.text) is clear and ("139****9000" in op.text) is not clear, user
+        api = c.get("/api/v1/orders").json()["data"]  # the JSON twin: masked for everyone
+        assert [o["phone"] for o in api if o["receipt"] == receipt] == ["139****9000"]
+        c.post("/logout", data={"csrf_token": _csrf(c.get("/orders").text)})
+    with session_factory(site["engine"])() as s:
+        rep = s.scalars(select(ResidentReport).where(ResidentReport.receipt == receipt)).one()
+        viewers = set(s.scalars(select(AuditEvent.actor_name).where(AuditEvent.target_id == str(rep.id),
+                                                                     AuditEvent.action == "report.view_phone")))
+    assert viewers == {"analyst"}

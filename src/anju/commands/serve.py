@@ -42,6 +42,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0 if resp.status_code == 200 else 1)
         import uvicorn
 
+        from anju.web.heap import freeze_startup_heap
+
+        if workers == 1:  # this process serves (with --workers each spawned process freezes its own heap)
+            freeze_startup_heap()
         state = app_.state.anju
         threading.Thread(target=_warm, args=(state,), name="anju-warm", daemon=True).start()
         child = _start_worker(settings) if worker else None
@@ -73,8 +77,11 @@ def register(app: typer.Typer) -> None:
 
 def _warm(state: object) -> None:
     """Build the overview's numbers before the first visitor asks (no data yet is fine)."""
+    from anju.web.heap import freeze_loaded
+
     try:
         state.lake.warm(state.settings.lang)  # type: ignore[attr-defined]
+        freeze_loaded()
     except Exception as exc:  # the server must start whatever the lake holds
         err_console.print(f"[yellow]overview not prepared:[/] {exc}", highlight=False)
 

@@ -14,12 +14,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, false, func, select, true, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import ColumnElement, Table, and_, bindparam, false, func, insert, select, true, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from anju.errors import AccessDeniedError, AnjuError
 from anju.ops.audit import record
@@ -33,6 +34,7 @@ from anju.ops.models import (
     SafeHouse,
     User,
 )
+from anju.ops.resident_trace import TRACE
 from anju.ops.roles import Role
 from anju.ops.scope import community_filter, is_district_wide
 from anju.resident import orders as O
@@ -40,7 +42,7 @@ from anju.resident.abuse import RateLimiter, clean_text, find_duplicate, moderat
 from anju.resident.calendar import WorkCalendar, load_calendar
 from anju.resident.mediation import next_sitting
 from anju.resident.photos import reencode_photo
-from anju.resident.plates import CODE_ALPHABET, PlateRow, new_plate_code
+from anju.resident.plates import PlateRow, new_plate_code, random_code
 from anju.resident.routing import route_reports
 from anju.resident.rules import ResidentRules, load_resident_rules
 from anju.text.classify import TextClassifier
@@ -122,7 +124,8 @@ class ResidentDesk:
 
 
 def _receipt() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    """A fresh receipt code (12 characters, 60 random bits)."""
+    return random_code(12)
 
 
 # ------------------------------------------------------------------------------------------------ plates
@@ -278,73 +281,99 @@ def submit_report(session: Session, desk: ResidentDesk, *, kind: str, text: str,
     return r
 
 
-def _apply_route(desk: ResidentDesk, r: ResidentReport, routed: Any, now: datetime) -> None:
-    """Store a routing decision on a report (new, held for moderation, or a duplicate). The SLA runs from the
-    submission time (``r.created_at``), whenever the routing happens."""
+def _route_values(desk: ResidentDesk, status: str, created_at: datetime, community: Any, routed: Any,
+                  now: datetime) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The columns a routing decision sets on a report (new, held for moderation, or a duplicate) and its history
+    row, if any (one rule for the ORM path and the batch path). ``community`` needs ``station_code`` (or is None).
+    The SLA runs from the submission time (``created_at``), whenever the routing happens."""
     dept = str(routed["department"])
-    r.matter, r.confidence, r.route_method = str(routed["matter"]), float(routed["confidence"]), str(routed["method"])
-    r.suggestions = list(routed["suggestions"])
-    start = r.created_at if r.created_at.tzinfo is not None else r.created_at.replace(tzinfo=UTC)
-    if r.status == O.Status.MODERATION.value:
-        r.department = dept
-        r.org_code = _org_for(desk, dept, r.community)
-        return
-    if r.status != O.Status.NEW.value:  # a duplicate keeps no queue of its own
-        r.department, r.org_code = dept, _org_for(desk, dept, r.community)
-        return
+    matter = str(routed["matter"])
+    values: dict[str, Any] = {"matter": matter, "confidence": float(routed["confidence"]),
+                              "route_method": str(routed["method"]), "suggestions": list(routed["suggestions"])}
+    start = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
+    if status != O.Status.NEW.value:  # held for moderation keeps the routing; a duplicate keeps no queue of its own
+        values.update(department=dept, org_code=_org_for(desk, dept, community))
+        return values, None
     if not routed["to_dispatcher"]:
         state, ev = O.apply(O.OrderState(O.Status.NEW, None, None), O.Action.DISPATCH,
                             note=f"自动派单（{routed['method']}，置信度 {float(routed['confidence']):.2f}）", at=now,
-                            department=dept, new_deadline=desk.deadline(start, r.matter))
-        _event(r, ev, None)
-        r.status = state.status.value
-        r.department = state.department or dept
-        r.deadline = state.deadline
-        if r.department == desk.rules.mediation.department:
-            r.sitting_date = next_sitting(now.astimezone(desk.tz), desk.rules.mediation.weekdays, desk.calendar)
+                            department=dept, new_deadline=desk.deadline(start, matter))
+        department = state.department or dept
+        values.update(status=state.status.value, department=department, deadline=state.deadline)
+        if department == desk.rules.mediation.department:
+            values["sitting_date"] = next_sitting(now.astimezone(desk.tz), desk.rules.mediation.weekdays,
+                                                  desk.calendar)
+        event = {"action": ev.action.value, "from_status": ev.from_status.value, "to_status": ev.to_status.value,
+                 "note": ev.note, "department": ev.department, "at": ev.at, "detail": dict(ev.detail)}
     else:
-        r.department = dept
-        r.deadline = desk.deadline(start, r.matter)
-        r.events.append(ReportEvent(action="submit", from_status="new", to_status="new", at=now,
-                                    note="置信度不足，转人工派单", detail={"suggestions": r.suggestions}))
-    r.org_code = _org_for(desk, r.department, r.community)
+        department = dept
+        values.update(department=dept, deadline=desk.deadline(start, matter))
+        event = {"action": "submit", "from_status": "new", "to_status": "new", "note": "置信度不足，转人工派单",
+                 "department": None, "at": now, "detail": {"suggestions": values["suggestions"]}}
+    values["org_code"] = _org_for(desk, department, community)
+    return values, {**event, "actor_id": None, "actor_name": "system"}
+
+
+def _apply_route(desk: ResidentDesk, r: ResidentReport, routed: Any, now: datetime) -> None:
+    """Store a routing decision on a report object (see :func:`_route_values`)."""
+    values, event = _route_values(desk, r.status, r.created_at, r.community, routed, now)
+    for k, v in values.items():
+        setattr(r, k, v)
+    if event is not None:
+        r.events.append(ReportEvent(**event))
 
 
 def route_pending(session: Session, desk: ResidentDesk, *, limit: int = 500, now: datetime | None = None) -> int:
     """Route up to ``limit`` stored-but-unrouted reports in one classifier batch; returns how many (commits).
 
     The batch is claimed first with one conditional UPDATE (``route_method`` pending → a token of this call), so
-    two routers (the web process and the worker) never route the same report twice.
+    two routers (the web process and the worker) never route the same report twice. It runs beside the public
+    endpoint in the web process, so it is written for a short hold of the database's write lock and of the
+    interpreter: the claim is its own transaction, the classifier runs outside any transaction, and the decisions
+    are written with one executemany UPDATE and one multi-row INSERT of history rows (Core, no ORM unit of work).
     """
+    rt = cast(Table, ResidentReport.__table__)
+    et = cast(Table, ReportEvent.__table__)
     token = "r" + secrets.token_hex(7)
-    rows: list[ResidentReport] = []
+    rows: list[Any] = []
     while not rows:
-        ids = list(session.scalars(select(ResidentReport.id).where(ResidentReport.route_method == PENDING)
-                                   .order_by(ResidentReport.id).limit(limit)))
+        ids = list(session.scalars(select(rt.c.id).where(rt.c.route_method == PENDING).order_by(rt.c.id)
+                                   .limit(limit)))
         if not ids:
             return 0
-        session.execute(update(ResidentReport).where(ResidentReport.id.in_(ids),
-                                                     ResidentReport.route_method == PENDING)
+        session.execute(update(rt).where(rt.c.id.in_(ids), rt.c.route_method == PENDING)
                         .values(route_method=token))
+        rows = list(session.execute(select(rt.c.id, rt.c.text, rt.c.kind, rt.c.status, rt.c.created_at,
+                                           rt.c.community_id).where(rt.c.route_method == token)
+                                    .order_by(rt.c.id)))
         session.commit()
-        rows = list(session.scalars(select(ResidentReport).where(ResidentReport.route_method == token)
-                                    .options(selectinload(ResidentReport.community),
-                                             selectinload(ResidentReport.events))
-                                    .order_by(ResidentReport.id)))
         # empty: another router claimed these first; look again
     try:
+        cids = {r.community_id for r in rows if r.community_id is not None}
+        communities = {c.id: c for c in session.execute(
+            select(Community.id, Community.code, Community.station_code).where(Community.id.in_(cids)))} \
+            if cids else {}
+        comm = [communities.get(r.community_id) for r in rows]
         routed = route_reports(desk.router, [r.text for r in rows], [r.kind for r in rows],
-                               [r.community.code if r.community is not None else "" for r in rows],
-                               rules=desk.rules)
+                               [c.code if c is not None else "" for c in comm], rules=desk.rules)
         now = now or datetime.now(UTC)
-        for r, (_, row) in zip(rows, routed.iterrows(), strict=True):
-            _apply_route(desk, r, row, now)
-            r.updated_at = now
+        changes: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for r, c, decision in zip(rows, comm, routed.to_dict("records"), strict=True):
+            values, event = _route_values(desk, r.status, r.created_at, c, decision, now)
+            changes.append({"v_" + k: v for k, v in values.items()} | {"v_updated_at": now, "r_id": r.id})
+            if event is not None:
+                events.append(event | {"report_id": r.id})
+        for cols in {tuple(sorted(v)) for v in changes}:  # one executemany per set of columns (at most three)
+            group = [v for v in changes if tuple(sorted(v)) == cols]
+            session.execute(update(rt).where(rt.c.id == bindparam("r_id"), rt.c.route_method == token)
+                            .values({k[2:]: bindparam(k) for k in cols if k.startswith("v_")}), group)
+        if events:
+            session.execute(insert(et), events)
         session.commit()
     except BaseException:
         session.rollback()  # give the batch back: the next call routes it
-        session.execute(update(ResidentReport).where(ResidentReport.route_method == token)
-                        .values(route_method=PENDING))
+        session.execute(update(rt).where(rt.c.route_method == token).values(route_method=PENDING))
         session.commit()
         raise
     return len(rows)
@@ -354,14 +383,18 @@ class RoutingPump:
     """A background thread of the web process that routes stored reports in batches (:func:`route_pending`).
 
     :meth:`kick` after a deferred submission wakes it; it waits ``window_s`` so concurrent submissions join the
-    same batch, then routes until nothing is pending. Reports it never reaches (the process stopped) are routed by
-    the worker (:func:`anju.worker.runner.run_worker` calls :func:`route_pending` on every turn).
+    same batch, then routes what is pending — one batch per window (more only while batches come back full): the
+    reports that arrive while it routes wait for the next window instead of being routed in a trail of small
+    batches, each paying the classifier's and the transactions' fixed cost beside the endpoint. Reports it never
+    reaches (the process stopped) are routed by the worker (:func:`anju.worker.runner.run_worker` calls
+    :func:`route_pending` on every turn).
     """
 
-    def __init__(self, factory: sessionmaker[Session], desk: ResidentDesk, *, window_s: float = 1.0) -> None:
+    def __init__(self, factory: sessionmaker[Session], desk: ResidentDesk, *, window_s: float = 1.0,
+                 batch: int = 500) -> None:
         import threading
 
-        self.factory, self.desk, self.window_s = factory, desk, window_s
+        self.factory, self.desk, self.window_s, self.batch = factory, desk, window_s, batch
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.routed = 0
@@ -387,8 +420,14 @@ class RoutingPump:
             self._stop.wait(self.window_s)
             try:
                 with self.factory() as s:
-                    while (n := route_pending(s, self.desk)) > 0:
-                        self.routed += n
+                    while True:  # one batch per window; more only while there is a backlog (full batches)
+                        t0 = time.perf_counter()
+                        n = route_pending(s, self.desk, limit=self.batch)
+                        if n > 0:
+                            TRACE.add("r", t0, time.perf_counter(), n)
+                            self.routed += n
+                        if n < self.batch:
+                            break
             except Exception:  # a failed batch stays claimed by its token; the next kick or the worker retries
                 log.exception("routing resident reports failed")
 

@@ -114,11 +114,13 @@ def route_reports(clf: TextClassifier | None, texts: Sequence[str], kinds: Seque
                                 "method": np.where(best >= rules.routing.threshold, "model", "review")})
         classes = np.asarray(clf.classes_, dtype=object)
         top3 = np.argsort(-proba, axis=1)[:, :3]
-        for j, i in enumerate(free):
-            accepted = not bool(res["needs_review"].iat[j])
-            matter[i] = res["suggestion"].iat[j] if accepted else ""
-            conf[i] = float(res["confidence"].iat[j])
-            method[i] = res["method"].iat[j]
+        review, sugg = res["needs_review"].to_numpy(), res["suggestion"].to_numpy()
+        confidence, how = res["confidence"].to_numpy(), res["method"].to_numpy()
+        for j, i in enumerate(free):  # plain arrays: this loop runs beside the public endpoint in the web process
+            accepted = not bool(review[j])
+            matter[i] = sugg[j] if accepted else ""
+            conf[i] = float(confidence[j])
+            method[i] = how[j]
             suggestions[i] = [{"matter": str(classes[k]),
                                "department": rules.route_for(str(classes[k]), area_codes[int(i)]),
                                "p": round(float(proba[j, k]), 4)} for k in top3[j]]

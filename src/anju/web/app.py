@@ -78,10 +78,17 @@ def app_from_env() -> FastAPI:
     import threading
 
     from anju.config import load_settings
+    from anju.web.heap import freeze_loaded, freeze_startup_heap
 
     settings = load_settings()
     app = create_app(settings, upgrade=False)
-    threading.Thread(target=app.state.anju.lake.warm, args=(settings.lang,), daemon=True).start()
+    freeze_startup_heap()  # a serving process: keep full garbage collections short (anju.web.heap)
+
+    def warm() -> None:
+        app.state.anju.lake.warm(settings.lang)
+        freeze_loaded()
+
+    threading.Thread(target=warm, daemon=True).start()
     return app
 
 

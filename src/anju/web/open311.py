@@ -18,6 +18,7 @@ resident's text as written otherwise (clients must escape it).
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -37,10 +38,12 @@ from anju.ops.resident import (
     submit_report,
 )
 from anju.ops.resident_intake import PlateGone, SubmissionWriter, prepare_submission
+from anju.ops.resident_trace import TRACE
 from anju.resident.abuse import InputError
 from anju.resident.orders import OPEN, Status
 from anju.resident.plates import is_plate_code
 from anju.text.mask import mask_pii
+from anju.web.heap import freeze_loaded
 
 __all__ = ["create_open311_app", "writer_of"]
 
@@ -120,7 +123,19 @@ def writer_of(parent: Any) -> SubmissionWriter:
                              duplicate_similarity=rules.abuse.duplicate_similarity,
                              on_commit=lambda: pump_of(parent).kick())
         parent.state.resident_writer = w
+        if TRACE.enabled:  # the benchmark's wait breakdown: how late the event loop wakes
+            parent.state.resident_lag_probe = asyncio.get_running_loop().create_task(_lag_probe())
     return w  # type: ignore[no-any-return]
+
+
+async def _lag_probe() -> None:
+    """Trace the event loop's lateness on a 10 ms timer (only when tracing; see :mod:`anju.ops.resident_trace`)."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lag = time.perf_counter() - t - 0.01
+        if lag > 0.005:
+            TRACE.add("l", t, lag)
 
 
 def create_open311_app(parent: FastAPI) -> FastAPI:
@@ -136,6 +151,7 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
             st = state()
             d = ResidentDesk.load(st.settings.data_dir, st.secret)
             parent.state.resident_desk = d
+            freeze_loaded()  # the router model is long-lived (anju.web.heap)
         return d  # type: ignore[no-any-return]
 
     def service(k: Any) -> dict[str, Any]:
@@ -236,7 +252,9 @@ def create_open311_app(parent: FastAPI) -> FastAPI:
                                      source="partner" if partner else "open311",
                                      partner_id=partner[0] if partner else None)
             if sub is not None:
-                receipt = await asyncio.wrap_future(writer_of(parent).submit(sub))
+                writer = writer_of(parent)
+                receipt = await asyncio.wrap_future(writer.submit(sub))
+                writer.resumed(sub)
             else:
                 receipt = await run_in_threadpool(store_now, d, fields, partner[0] if partner else None, ip)
         except PlateGone:

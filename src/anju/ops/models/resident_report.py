@@ -50,7 +50,7 @@ class ResidentReport(Base):
     department: Mapped[str] = mapped_column(String(32))
     org_code: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
-    route_method: Mapped[str] = mapped_column(String(16), default="")
+    route_method: Mapped[str] = mapped_column(String(16), default="", index=True)  # the routing batch finds "pending"
     suggestions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     moderation: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # the order

@@ -20,6 +20,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from anju.ops.models import DoorPlate, SafeHouse
 from anju.ops.resident import (
@@ -37,6 +38,7 @@ from anju.resident.abuse import InputError
 from anju.resident.orders import RESOLUTION_ZH, STATUS_ZH, Resolution, Status
 from anju.resident.plates import is_plate_code
 from anju.web.deps import DbSession, app_state, client_ip
+from anju.web.heap import freeze_loaded
 from anju.web.open311 import writer_of
 from anju.web.pages import render
 
@@ -58,6 +60,7 @@ def desk_of(request: Request) -> ResidentDesk:
         st = app_state(request)
         desk = ResidentDesk.load(st.settings.data_dir, st.secret)
         request.app.state.resident_desk = desk
+        freeze_loaded()  # the router model is long-lived (anju.web.heap)
     return desk  # type: ignore[no-any-return]
 
 
@@ -109,7 +112,7 @@ async def plate_submit(request: Request, session: DbSession, code: str,
                        kind: Annotated[str, Form(max_length=32)], text: Annotated[str, Form(max_length=20000)],
                        phone: Annotated[str, Form(max_length=40)] = "",
                        photo: Annotated[UploadFile | None, File()] = None) -> Response:
-    plate = _plate_or_404(session, code)
+    plate = await run_in_threadpool(_plate_or_404, session, code)  # a query: not on the event loop
     if plate is None:
         return _not_found(request)
     desk = desk_of(request)
@@ -129,11 +132,17 @@ async def plate_submit(request: Request, session: DbSession, code: str,
         sub = prepare_submission(desk, kind=kind, text=text, phone=phone or None, plate_code=code,
                                  client_ip=client_ip(request), source="plate") if data is None else None
         if sub is not None:
-            receipt = await asyncio.wrap_future(writer_of(request.app).submit(sub))
-        else:
-            r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data, plate=plate,
-                              client_ip=client_ip(request), source="plate")
-            session.commit()
+            writer = writer_of(request.app)
+            receipt = await asyncio.wrap_future(writer.submit(sub))
+            writer.resumed(sub)
+        else:  # a photo to re-encode, or routing in the request: CPU and queries, off the event loop
+            def store() -> Any:
+                r = submit_report(session, desk, kind=kind, text=text, phone=phone or None, photo=data,
+                                  plate=plate, client_ip=client_ip(request), source="plate")
+                session.commit()
+                return r
+
+            r = await run_in_threadpool(store)
             receipt = r.receipt
             if r.route_method == PENDING:
                 pump_of(request.app).kick()
