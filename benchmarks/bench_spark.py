@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 BASE_SCALE = 0.05
+COPIES_PER_CHUNK = 100  # copies of the base district per COPY while building a province lake (~4.6 M rows)
 AREA_COLUMNS = ("district_id", "street_id", "community_id", "grid_id", "station_id", "police_district_id")
 
 
@@ -86,10 +87,24 @@ def province_lake(root: Path, rows: int) -> Path:
         else:
             cols.append(f'"{f}"')
     flist = "[" + ", ".join(f"'{f}'" for f in files) + "]"
-    con.execute(
-        f"COPY (SELECT {', '.join(cols)} FROM read_parquet({flist}, hive_partitioning = true, "
-        f"hive_types = {{'year': INTEGER, 'month': INTEGER}}), range({k}) r(k)) "
-        f"TO '{inc}' (FORMAT parquet, PARTITION_BY (year, month))")
+    # built in chunks of copies, each marked done when its COPY finished: a killed build resumes where it stopped
+    # (a 50 M lake takes about an hour on the loaded 2-core machine); a chunk cut short is removed and redone
+    done = d / "build-done"
+    done.mkdir(exist_ok=True)
+    for f in inc.rglob("*.parquet"):  # files of a chunk not marked done (or of an older, unchunked build)
+        if not (done / f.name.split("_", 1)[0]).exists():
+            f.unlink()
+    for c0 in range(0, k, COPIES_PER_CHUNK):
+        tag = f"c{c0:05d}"
+        if (done / tag).exists():
+            continue
+        con.execute(
+            f"COPY (SELECT {', '.join(cols)} FROM read_parquet({flist}, hive_partitioning = true, "
+            f"hive_types = {{'year': INTEGER, 'month': INTEGER}}), range({c0}, {min(k, c0 + COPIES_PER_CHUNK)}) r(k)) "
+            f"TO '{inc}' (FORMAT parquet, PARTITION_BY (year, month), FILENAME_PATTERN '{tag}_{{i}}', "
+            "OVERWRITE_OR_IGNORE true)")
+        (done / tag).touch()
+        print(f"  copies {c0}–{min(k, c0 + COPIES_PER_CHUNK) - 1} of {k} written", flush=True)
     parts = sorted(str(p.relative_to(d / "lake")) for p in inc.rglob("*.parquet"))
     m = Manifest(d / "lake" / "manifest.json")
     m.add_import({"import_id": "bench", "source": "demo", "rows_loaded": n_base * k}, parts, [])
