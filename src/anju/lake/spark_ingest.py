@@ -46,15 +46,14 @@ from anju.errors import DataNotFoundError
 from anju.files import file_blake3
 from anju.ingest.enrich import GeoContext
 from anju.ingest.pii import Hasher
-from anju.ingest.pipeline import check_accounted, earlier_import, new_import_id, profile_bounds, start_import
+from anju.ingest.pipeline import check_accounted, new_import_id, opened_import, profile_bounds, start_import
 from anju.ingest.profile import Profile, load_profile
 from anju.ingest.readers import SourceBatch
 from anju.ingest.report import ImportReport
 from anju.ingest.secret import fingerprint, lake_key
 from anju.ingest.transform import BatchResult, BatchTransformer
-from anju.lake.manifest import Manifest, lake_lock
 from anju.lake.schema import INCIDENT_SCHEMA, QUARANTINE_SCHEMA
-from anju.lake.store import LakeWriter, clean_orphans
+from anju.lake.store import LakeWriter
 
 if TYPE_CHECKING:
     from anju.config import Settings
@@ -239,17 +238,11 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
 
     started = time.perf_counter()
     p = Path(path)
-    paths = settings.paths.ensure()
-    with lake_lock(paths.lake):
-        manifest = Manifest.load(paths.manifest)
-        clean_orphans(paths.lake, manifest)
-        if not p.is_file():
-            raise DataNotFoundError(f"{p}: file not found")
-        size = p.stat().st_size
-        earlier, blake3 = earlier_import(manifest, p, size)
-        if earlier is not None:
-            return ImportReport.from_manifest(earlier, skipped=True)
-        digest = blake3 or file_blake3(p)
+    with opened_import(settings, p) as start:
+        paths, manifest, size = start.paths, start.manifest, start.size
+        if start.earlier is not None:
+            return ImportReport.from_manifest(start.earlier, skipped=True)
+        digest = start.blake3 or file_blake3(p)
         prof = profile if isinstance(profile, Profile) else load_profile(profile, data_dir=settings.data_dir)
         prof, _tax, _mapping, reader, resolved = start_import(settings, p, prof, encoding)
         spark = spark_session(settings)
