@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 BASE_SCALE = 0.05
+COPIES_PER_CHUNK = 100  # copies of the base district per COPY while building a province lake (~4.6 M rows)
 AREA_COLUMNS = ("district_id", "street_id", "community_id", "grid_id", "station_id", "police_district_id")
 
 
@@ -71,8 +72,10 @@ def province_lake(root: Path, rows: int) -> Path:
     inc.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    # a 50 M-row COPY ... ORDER BY sorted in memory up to DuckDB's default limit (80 % of RAM: ~20 GB here) and was
-    # killed on the shared machine; cap it and let the sort spill to disk instead
+    # DuckDB is capped (its default limit is 80 % of RAM) and spills to disk. No ORDER BY: the partitioned write
+    # already puts each month in its own folder, and sorting 50 M copied rows first was killed at ~20 GB of memory
+    # uncapped, and under a 4 GB cap spilled 26 GB and wrote ~0.4 MB/s on the loaded machine (2026-12-07); default
+    # row groups (122,880 rows), so the open partitions buffer little
     con.execute(f"SET memory_limit = '{os.environ.get('ANJU_BENCH_DUCKDB_MEMORY', '4GB')}'")
     con.execute(f"SET temp_directory = '{root / 'duckdb-tmp'}'")
     cols = []
@@ -84,10 +87,24 @@ def province_lake(root: Path, rows: int) -> Path:
         else:
             cols.append(f'"{f}"')
     flist = "[" + ", ".join(f"'{f}'" for f in files) + "]"
-    con.execute(
-        f"COPY (SELECT {', '.join(cols)} FROM read_parquet({flist}, hive_partitioning = true, "
-        f"hive_types = {{'year': INTEGER, 'month': INTEGER}}), range({k}) r(k) ORDER BY year, month) "
-        f"TO '{inc}' (FORMAT parquet, PARTITION_BY (year, month), ROW_GROUP_SIZE 1000000)")
+    # built in chunks of copies, each marked done when its COPY finished: a killed build resumes where it stopped
+    # (a 50 M lake takes about an hour on the loaded 2-core machine); a chunk cut short is removed and redone
+    done = d / "build-done"
+    done.mkdir(exist_ok=True)
+    for f in inc.rglob("*.parquet"):  # files of a chunk not marked done (or of an older, unchunked build)
+        if not (done / f.name.split("_", 1)[0]).exists():
+            f.unlink()
+    for c0 in range(0, k, COPIES_PER_CHUNK):
+        tag = f"c{c0:05d}"
+        if (done / tag).exists():
+            continue
+        con.execute(
+            f"COPY (SELECT {', '.join(cols)} FROM read_parquet({flist}, hive_partitioning = true, "
+            f"hive_types = {{'year': INTEGER, 'month': INTEGER}}), range({c0}, {min(k, c0 + COPIES_PER_CHUNK)}) r(k)) "
+            f"TO '{inc}' (FORMAT parquet, PARTITION_BY (year, month), FILENAME_PATTERN '{tag}_{{i}}', "
+            "OVERWRITE_OR_IGNORE true)")
+        (done / tag).touch()
+        print(f"  copies {c0}–{min(k, c0 + COPIES_PER_CHUNK) - 1} of {k} written", flush=True)
     parts = sorted(str(p.relative_to(d / "lake")) for p in inc.rglob("*.parquet"))
     m = Manifest(d / "lake" / "manifest.json")
     m.add_import({"import_id": "bench", "source": "demo", "rows_loaded": n_base * k}, parts, [])

@@ -10,8 +10,9 @@ import pytest
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """The one Spark session of the test process (local[2]), stopped at the end (a JVM start costs ~10 s)."""
-    from anju.lake.spark import spark_session, stop_spark_session
+    """The one Spark session of the test process (local[2], the JVM's quick compiler only: ``TEST_CONF``), stopped
+    at the end (a JVM start costs ~10 s)."""
+    from anju.lake.spark import TEST_CONF, spark_session, stop_spark_session
 
-    yield spark_session(master="local[2]")
+    yield spark_session(master="local[2]", conf=TEST_CONF)
     stop_spark_session()

@@ -139,14 +139,48 @@ def test_spark_ingest_is_idempotent_and_atomic(spark: Any, demo: Any, exports: t
     assert again.skipped_duplicate_file and again.import_id == rep.import_id
 
 
-def test_spark_ingest_refuses_identity_key_profiles(spark: Any, demo: Any, exports: tuple[Path, Path],
-                                                    tmp_path: Path) -> None:
-    from anju.errors import ConfigError
-    from anju.lake.spark_ingest import ingest_file_spark
+def test_identity_key_profile_gives_the_duckdb_lake_rows(spark: Any, shared_data: Path, tmp_path: Path) -> None:
+    """``[key].fields`` profiles (``sf-kaggle``): the occurrence number in each key is the same on both engines.
 
-    s = _data_dir(demo, tmp_path / "d")
-    with pytest.raises(ConfigError, match="duckdb"):
-        ingest_file_spark(s, exports[0], profile="sf-kaggle")
+    Real SF rows (genuine repeat calls, dummy-coordinate rows that are quarantined but still counted), imported
+    in batches of 1,001 rows so the numbering crosses batches; then a re-export of an overlapping part in another
+    row order, whose rows already in the lake are duplicates by key.
+    """
+    import pandas as pd
+
+    from anju.lake.spark_ingest import ingest_path
+
+    df = pd.read_csv(shared_data / "sf-crime-kaggle" / "train.csv.gz", dtype=str, keep_default_na=False,
+                     nrows=3000)
+    # planted: repeat calls within and across batches, and dummy coordinates (quarantined, still counted)
+    df = pd.concat([df.iloc[:1100], df.iloc[[10, 10, 1050]], df.iloc[1100:], df.iloc[[10, 2000]]],
+                   ignore_index=True)
+    df.loc[[20, 1500, 2500], "Y"] = "90.0"
+    earlier, later = tmp_path / "sf-1.csv", tmp_path / "sf-2.csv"
+    df.iloc[:1200].to_csv(earlier, index=False)
+    df.iloc[800:].sample(frac=1.0, random_state=3).to_csv(later, index=False)
+    ident = ["Dates", "Category", "Descript", "Address"]
+    assert df.iloc[:1200].duplicated(ident).sum() >= 3
+    out = {}
+    for engine in ("duckdb", "spark"):
+        s = load_settings(data_dir=tmp_path / engine, secret=SECRET, batch_rows=1001, quiet=True)
+        reps = []
+        for f in (earlier, later):
+            if engine == "duckdb":
+                reps.append(ingest_file(s, f, profile="sf-kaggle"))
+            else:
+                reps += ingest_path(s.model_copy(update={"engine": "spark"}), f, profile="sf-kaggle")
+        out[engine] = [(r, *_import_rows(s, r.import_id)) for r in reps]
+    for (rd, inc_d, q_d), (rs, inc_s, q_s) in zip(out["duckdb"], out["spark"], strict=True):
+        for f in ("rows_read", "rows_loaded", "rows_quarantined", "quarantine_by_reason", "unknown_categories",
+                  "unassigned_by_level", "data_lines", "unparsed_values"):
+            assert getattr(rs, f) == getattr(rd, f), f
+        assert inc_s == inc_d and q_s == q_d  # keys (with their occurrence numbers), every column, the quarantine
+    (first, inc1, _), (second, _, _) = out["spark"]
+    assert first.quarantine_by_reason.get("bad_coords", 0) + first.quarantine_by_reason.get(
+        "coords_out_of_bounds", 0) >= 1
+    assert any(not r["record_key"].endswith("-1") for r in inc1)  # repeat calls numbered 2, 3, …
+    assert second.quarantine_by_reason.get("duplicate_key", 0) > 300  # the overlap, recognised by key
 
 
 def test_cli_ingests_a_folder_on_either_engine(spark: Any, tmp_path: Path) -> None:

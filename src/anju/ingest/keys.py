@@ -27,8 +27,8 @@ import pyarrow.compute as pc
 
 from anju.lake.duck import quiet_duckdb
 
-__all__ = ["KeyIndex", "Occurrences", "hash_keys", "identity_keys", "normalize_key_text", "record_keys",
-           "round_coords"]
+__all__ = ["KeyIndex", "Occurrences", "hash_keys", "identity_fingerprints", "identity_keys", "normalize_key_text",
+           "record_keys", "round_coords"]
 
 _SEP = "\x1f"
 _NULL_MARK = "\x00"
@@ -88,7 +88,8 @@ def round_coords(raw: pa.Array, decimals: int) -> pa.Array:
     return pc.coalesce(num, normalize_key_text(raw))
 
 
-def identity_keys(source: str, parts: list[pa.Array], hasher: Any, occurrences: Occurrences) -> pa.Array:
+def identity_keys(source: str, parts: list[pa.Array], hasher: Any,
+                  occurrences: Occurrences | np.ndarray) -> pa.Array:
     """``<source>:<32 hex>-<n>`` for rows of an export without an id column.
 
     ``parts`` are the identifying fields' normalised values (:func:`normalize_key_text`, :func:`round_coords`, the
@@ -96,20 +97,43 @@ def identity_keys(source: str, parts: list[pa.Array], hasher: Any, occurrences: 
     built from a caller's name or number reveals nothing), and ``n`` is the occurrence of that value in the file
     so far (1 for the first row with these values, 2 for the second…): genuine repeat calls — same type, time
     and block — get keys of their own, and a re-export of the same calls, in any row order, gets the same keys.
+    ``occurrences`` numbers the rows by their :func:`identity_fingerprints` in file order; an array gives the
+    numbers already computed (the Spark ingest numbers a whole file with a window over the fingerprints).
     """
+    raw = _identity_digest(parts, hasher)
+    n = raw.shape[0]
+    hexes = raw[:, :16].tobytes().hex().encode()
+    hex_arr = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(np.arange(0, 32 * (n + 1), 32,
+                                                                                 dtype=np.int32)),
+                                                      pa.py_buffer(hexes)])
+    if isinstance(occurrences, Occurrences):
+        occ = occurrences.number(_fingerprints(raw))
+    else:
+        occ = np.asarray(occurrences, np.int64)
+        if occ.shape != (n,):
+            raise ValueError(f"{occ.shape[0]} occurrence numbers for {n} rows")
+    return pc.binary_join_element_wise(pa.scalar(source + ":"), hex_arr, pa.scalar("-"),
+                                       pa.array(occ, pa.int64()).cast(pa.string()), "")
+
+
+def _identity_digest(parts: list[pa.Array], hasher: Any) -> np.ndarray:
+    """The keyed HMAC of the joined identifying values, one row of 32 bytes per record."""
     filled = [pc.fill_null(p.cast(pa.string()), _NULL_MARK) for p in parts]
     joined = filled[0] if len(filled) == 1 else pc.binary_join_element_wise(*filled, _SEP)
     digest = hasher.digest(joined)  # binary(32), no nulls
     n = len(digest)
     raw = np.frombuffer(digest.buffers()[1], dtype=np.uint8)[digest.offset * 32:(digest.offset + n) * 32]
-    raw = raw.reshape(n, 32)
-    hexes = raw[:, :16].tobytes().hex().encode()
-    hex_arr = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(np.arange(0, 32 * (n + 1), 32,
-                                                                                 dtype=np.int32)),
-                                                      pa.py_buffer(hexes)])
-    occ = occurrences.number(np.ascontiguousarray(raw[:, :8]).view(np.uint64).ravel())
-    return pc.binary_join_element_wise(pa.scalar(source + ":"), hex_arr, pa.scalar("-"),
-                                       pa.array(occ, pa.int64()).cast(pa.string()), "")
+    return raw.reshape(n, 32)
+
+
+def _fingerprints(raw: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(raw[:, :8]).view(np.uint64).ravel()
+
+
+def identity_fingerprints(parts: list[pa.Array], hasher: Any) -> np.ndarray:
+    """The 64-bit fingerprint (uint64) by which :class:`Occurrences` counts each row's identifying values: the
+    occurrence number of a row is 1 + the number of earlier rows of the file with the same fingerprint."""
+    return _fingerprints(_identity_digest(parts, hasher))
 
 
 class Occurrences:

@@ -180,6 +180,34 @@ def earlier_import(manifest: Manifest, path: Path, size: int) -> tuple[dict[str,
     return manifest.find_file(blake3=blake3, sha256=sha), blake3
 
 
+@dataclass(frozen=True)
+class ImportStart:
+    """Where an import starts, under the lake's lock (:func:`opened_import`)."""
+
+    paths: Any  # the data directory's paths (created)
+    manifest: Manifest  # the committed state; orphans of killed imports already removed
+    size: int  # the source file's size in bytes
+    earlier: dict[str, Any] | None  # the manifest's import of this very file: report it, import nothing
+    blake3: str | None  # the file's BLAKE3 when the repeated-file check had to compute it
+
+
+@contextlib.contextmanager
+def opened_import(settings: Settings, path: Path) -> Iterator[ImportStart]:
+    """The prologue of an import on either engine (DuckDB here, Spark in :mod:`anju.lake.spark_ingest`): the lake
+    locked for the whole import, the manifest loaded, orphans removed, the file checked, a repeated file found."""
+    paths = settings.paths.ensure()
+    with lake_lock(paths.lake):
+        manifest = Manifest.load(paths.manifest)
+        clean_orphans(paths.lake, manifest)
+        if not path.is_file():
+            from anju.errors import DataNotFoundError
+
+            raise DataNotFoundError(f"{path}: file not found")
+        size = path.stat().st_size
+        earlier, blake3 = earlier_import(manifest, path, size)
+        yield ImportStart(paths, manifest, size, earlier, blake3)
+
+
 def profile_bounds(prof: Profile) -> tuple[float, float, float, float] | None:
     """The profile's plausible coordinate box as (lon min, lat min, lon max, lat max), or None."""
     b = prof.coords.bounds
@@ -210,20 +238,12 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             encoding: str | None) -> ImportReport:
     started = time.perf_counter()
     p = Path(path)
-    paths = settings.paths.ensure()
-    with lake_lock(paths.lake):
-        manifest = Manifest.load(paths.manifest)
-        clean_orphans(paths.lake, manifest)
-        if not p.is_file():
-            from anju.errors import DataNotFoundError
-
-            raise DataNotFoundError(f"{p}: file not found")
-        size = p.stat().st_size
+    with opened_import(settings, p) as start:
+        paths, manifest, size, blake3 = start.paths, start.manifest, start.size, start.blake3
+        if start.earlier is not None:
+            return ImportReport.from_manifest(start.earlier, skipped=True)
         digest: dict[str, str] = {}  # the file's BLAKE3, its identity in the manifest
         hash_thread: threading.Thread | None = None
-        earlier, blake3 = earlier_import(manifest, p, size)
-        if earlier is not None:
-            return ImportReport.from_manifest(earlier, skipped=True)
         if blake3 is not None:
             digest["blake3"] = blake3
         else:  # cannot be a repeat: hash it alongside the import

@@ -84,11 +84,16 @@ class MalformedRow:
 
 @dataclass
 class SourceBatch:
-    """One batch of source rows: string columns named as in the file, plus their 1-based data-line numbers."""
+    """One batch of source rows: string columns named as in the file, plus their 1-based data-line numbers.
+
+    ``occurrences``: for identifying-field keys, each row's occurrence number when it was computed over the whole
+    file beforehand (the Spark ingest); None lets the transformer count them in file order.
+    """
 
     table: pa.Table
     row_numbers: np.ndarray
     malformed: list[MalformedRow] = field(default_factory=list)
+    occurrences: np.ndarray | None = None
 
     @property
     def num_rows(self) -> int:

@@ -29,6 +29,7 @@ from anju.ingest.keys import (
     KeyIndex,
     Occurrences,
     hash_keys,
+    identity_fingerprints,
     identity_keys,
     normalize_key_text,
     record_keys,
@@ -162,6 +163,26 @@ class BatchTransformer:
                 parts.append(normalize_key_text(self._col(t, fld), casefold=key.folds(fld)))
         return parts
 
+    def _raw_time(self, t: pa.Table) -> tuple[pa.Array, str]:
+        """The time as given (a date column and a time-of-day column joined; a missing time leaves the date), and
+        the name of its column(s) for messages."""
+        raw_time = self._col(t, "time")
+        time_name = str(self.resolved["time"])
+        if self.resolved.get("time_of_day"):
+            tod = self._col(t, "time_of_day")
+            raw_time = pc.if_else(pc.is_valid(tod), pc.binary_join_element_wise(raw_time, tod, " "), raw_time)
+            time_name += "+" + str(self.resolved["time_of_day"])
+        return raw_time, time_name
+
+    def identity_fingerprints(self, table: pa.Table) -> np.ndarray:
+        """For identifying-field keys: each row's 64-bit fingerprint (uint64), by which its occurrence number is
+        counted (:func:`~anju.ingest.keys.identity_fingerprints`); the Spark ingest numbers a whole file with it."""
+        if any(c.num_chunks > 1 for c in table.columns):
+            table = table.combine_chunks()
+        raw_time, _name = self._raw_time(table)
+        times = parse_times(raw_time, self.profile.time.formats, self.profile.time.timezone)
+        return identity_fingerprints(self._identity_parts(table, raw_time, times), self.hasher)
+
     def _col(self, table: pa.Table, fld: str) -> pa.Array:
         name = self.resolved.get(fld)
         if name is None:
@@ -179,7 +200,8 @@ class BatchTransformer:
         times, coordinates, areas, masks; the HMACs start in the background."""
         # one contiguous copy of the batch; the parser's chunks are released with the reader's batch
         if any(c.num_chunks > 1 for c in batch.table.columns):
-            batch = SourceBatch(batch.table.combine_chunks(), batch.row_numbers, batch.malformed)
+            batch = SourceBatch(batch.table.combine_chunks(), batch.row_numbers, batch.malformed,
+                                batch.occurrences)
         t = batch.table
         n = t.num_rows
         v = Verdicts(n)
@@ -193,18 +215,13 @@ class BatchTransformer:
                                 self._col(t, "address"), caller_masked_all)
 
         # 1. time (first: an identifying-field key uses the parsed time)
-        raw_time = self._col(t, "time")
-        time_name = str(self.resolved["time"])
-        if self.resolved.get("time_of_day"):  # a date column and a time column; a missing time leaves the date
-            tod = self._col(t, "time_of_day")
-            raw_time = pc.if_else(pc.is_valid(tod), pc.binary_join_element_wise(raw_time, tod, " "), raw_time)
-            time_name += "+" + str(self.resolved["time_of_day"])
+        raw_time, time_name = self._raw_time(t)
         times = parse_times(raw_time, prof.time.formats, prof.time.timezone)
 
         # 2. record key
         if prof.key.fields:
-            rk = identity_keys(prof.source, self._identity_parts(t, raw_time, times), self.hasher,
-                               self._occurrences)
+            occ = batch.occurrences if batch.occurrences is not None else self._occurrences
+            rk = identity_keys(prof.source, self._identity_parts(t, raw_time, times), self.hasher, occ)
         else:
             if prof.key.hash:
                 ids = hash_keys([t.column(c).combine_chunks() for c in self.key_columns], self._con)

@@ -21,9 +21,10 @@ masking, report and manifest entry — with the per-row work spread over Spark's
    and committed through the manifest. Until that commit nothing is visible; an interrupted import leaves only its
    staging folder, removed by the next writer.
 
-Not distributed: profiles whose record key is built from identifying fields plus the occurrence of those values
-in the file (``[key].fields``, e.g. ``sf-kaggle``) — the occurrence numbering is in file order across batches;
-such files are refused with a clear error (use the DuckDB engine for them).
+Profiles whose record key is built from identifying fields plus the occurrence of those values in the file
+(``[key].fields``, e.g. ``sf-kaggle``) take one more Spark step before 2: the executors compute each staged row's
+identity fingerprint, and ``row_number()`` over the fingerprint ordered by data line gives its occurrence number —
+the DuckDB ingest's count in file order, independent of how the file is split (:func:`_number_occurrences`).
 """
 
 from __future__ import annotations
@@ -41,19 +42,18 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from anju import __version__
-from anju.errors import ConfigError, DataNotFoundError
+from anju.errors import DataNotFoundError
 from anju.files import file_blake3
 from anju.ingest.enrich import GeoContext
 from anju.ingest.pii import Hasher
-from anju.ingest.pipeline import check_accounted, earlier_import, new_import_id, profile_bounds, start_import
+from anju.ingest.pipeline import check_accounted, new_import_id, opened_import, profile_bounds, start_import
 from anju.ingest.profile import Profile, load_profile
 from anju.ingest.readers import SourceBatch
 from anju.ingest.report import ImportReport
 from anju.ingest.secret import fingerprint, lake_key
 from anju.ingest.transform import BatchResult, BatchTransformer
-from anju.lake.manifest import Manifest, lake_lock
 from anju.lake.schema import INCIDENT_SCHEMA, QUARANTINE_SCHEMA
-from anju.lake.store import LakeWriter, clean_orphans
+from anju.lake.store import LakeWriter
 
 if TYPE_CHECKING:
     from anju.config import Settings
@@ -63,6 +63,8 @@ if TYPE_CHECKING:
 __all__ = ["ingest_file_spark", "ingest_path", "source_files"]
 
 _ROW = "__row"
+_FP = "__fp"  # identifying-field keys: the 64-bit identity fingerprint of a row
+_OCC = "__occ"  # …and its occurrence number in the file
 _KIND = "__kind"
 _STATS = "__stats"
 _Q = "q_"  # prefix of the quarantine columns in the executors' output (import_id/source_row clash otherwise)
@@ -141,9 +143,51 @@ def _worker_transformer(job: dict[str, Any]) -> BatchTransformer:
 
 
 def _source_batch(table: pa.Table, header: list[str]) -> SourceBatch:
+    """A staged batch as the reader gave it: the source columns, data-line numbers and, for identifying-field
+    keys, the occurrence numbers computed over the whole file (:func:`_number_occurrences`)."""
     rows = np.asarray(table.column(_ROW).to_numpy(zero_copy_only=False), dtype=np.int64)
+    occ = None
+    if _OCC in table.column_names:
+        occ = np.asarray(table.column(_OCC).to_numpy(zero_copy_only=False), dtype=np.int64)
+        table = table.drop_columns([_OCC])
     body = table.drop_columns([_ROW]).rename_columns(header)
-    return SourceBatch(body, rows, [])
+    return SourceBatch(body, rows, [], occ)
+
+
+def _fingerprint_batches(job: dict[str, Any]) -> Any:
+    """The ``mapInArrow`` function of identifying-field keys: each staged row plus its identity fingerprint."""
+
+    def run(batches: Any) -> Any:
+        tr = _worker_transformer(job)
+        for rb in batches:
+            t = pa.Table.from_batches([rb])
+            body = t.drop_columns([_ROW]).rename_columns(job["header"])
+            fp = tr.identity_fingerprints(body).view(np.int64)  # Spark has no unsigned 64-bit type
+            yield pa.RecordBatch.from_arrays([*rb.columns, pa.array(fp, pa.int64())],
+                                             names=[*rb.schema.names, _FP])
+
+    return run
+
+
+def _number_occurrences(spark: Any, job: dict[str, Any], raw_dir: Path, out_dir: Path) -> Path:
+    """Stage the source rows again with their occurrence numbers (identifying-field keys, ``[key].fields``).
+
+    The DuckDB ingest numbers a row 1 + the earlier rows of the file with the same identity fingerprint, counting
+    in file order across batches; here that is ``row_number()`` over the fingerprint ordered by data line, so the
+    keys do not depend on how the file is split over executors.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from anju.lake.spark import _uri
+
+    src = spark.read.parquet(_uri(raw_dir))
+    schema = T.StructType([*src.schema.fields, T.StructField(_FP, T.LongType(), False)])
+    fps = src.mapInArrow(_fingerprint_batches(job), schema)
+    numbered = fps.withColumn(_OCC, F.row_number().over(Window.partitionBy(_FP).orderBy(_ROW))).drop(_FP)
+    numbered.sortWithinPartitions(_ROW).write.parquet(_uri(out_dir))
+    return out_dir
 
 
 def _map_batches(job: dict[str, Any]) -> Any:
@@ -194,24 +238,12 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
 
     started = time.perf_counter()
     p = Path(path)
-    paths = settings.paths.ensure()
-    with lake_lock(paths.lake):
-        manifest = Manifest.load(paths.manifest)
-        clean_orphans(paths.lake, manifest)
-        if not p.is_file():
-            raise DataNotFoundError(f"{p}: file not found")
-        size = p.stat().st_size
-        earlier, blake3 = earlier_import(manifest, p, size)
-        if earlier is not None:
-            return ImportReport.from_manifest(earlier, skipped=True)
-        digest = blake3 or file_blake3(p)
+    with opened_import(settings, p) as start:
+        paths, manifest, size = start.paths, start.manifest, start.size
+        if start.earlier is not None:
+            return ImportReport.from_manifest(start.earlier, skipped=True)
+        digest = start.blake3 or file_blake3(p)
         prof = profile if isinstance(profile, Profile) else load_profile(profile, data_dir=settings.data_dir)
-        if prof.key.fields:
-            raise ConfigError(
-                f"{p.name}: 数据源配置 {prof.name} 的记录键由字段值及其在文件中的出现次序构成，Spark 导入尚不支持；"
-                f"请用 --engine duckdb 导入此文件 / profile {prof.name} builds record keys from field values and "
-                "their occurrence in the file, which the Spark ingest does not distribute yet; import this file "
-                "with --engine duckdb", key="engine")
         prof, _tax, _mapping, reader, resolved = start_import(settings, p, prof, encoding)
         spark = spark_session(settings)
         import_id = new_import_id()
@@ -241,9 +273,11 @@ def ingest_file_spark(settings: Settings, path: str | Path, *, profile: str | Pr
                     writer.write_quarantine(res.quarantine)
                 if progress is not None:
                     progress(reader.bytes_read, reader.total_bytes, totals.rows_read)
-            # 2. the executors transform the rows
+            # 2. the executors transform the rows (identifying-field keys: numbered over the whole file first)
             dups: np.ndarray = np.zeros(0, np.int64)
             if any(raw_dir.iterdir()):
+                if prof.key.fields:
+                    raw_dir = _number_occurrences(spark, job, raw_dir, writer.staging / "spark-raw-occ")
                 src = spark.read.parquet(_uri(raw_dir))
                 out_schema = spark_schema(_out_schema())
                 src.mapInArrow(_map_batches(job), out_schema).write.parquet(_uri(out_dir))

@@ -211,29 +211,30 @@ def downgrade_audit(incidents: Any, *, rules: AuditRules, examples: int = 3, sni
     t = t.filter(t.category != "other.unknown")
     f = _flag_expr(t, rules)
     fams = sorted({fam for *_, fam in rules.rules})
-    aggs: dict[str, Any] = {"records": f.count(), "flagged": f.flagged.cast("int64").sum()}
-    for fam in fams:
-        aggs[f"flagged_{fam}"] = (f.flagged & (f.indicated_family == fam)).cast("int64").sum()
-    summary = f.group_by(["station_id", "month"]).aggregate(**aggs)
-    summary = summary.mutate(flagged_share=(summary.flagged / summary.records).cast("float64"))
-    fl = f.filter(f.flagged)
-    w = ibis.window(group_by=[fl.station_id, fl.month], order_by=[fl.reported_at, fl.record_key])
-    fl = fl.mutate(rn=ibis.row_number().over(w))
-    fl = fl.filter(fl.rn < examples)
+    # the examples in the same pass: flagged rows first in each station-month, so their row numbers are their ranks
+    # among the flagged. Not a filter on ``flagged`` plus a join: Spark pushes such a filter below the projection
+    # that computes the rule, inlining the rule's regular expressions into every reference to it (thousands of
+    # regexes, generated code over 64 KB, minutes of interpretation for a demo district)
+    w = ibis.window(group_by=[f.station_id, f.month], order_by=[ibis.desc(f.flagged), f.reported_at, f.record_key])
+    r = f.mutate(rn=ibis.row_number().over(w))
     line = ibis.literal("").concat(
-        fl.record_key.cast("string"), "｜", fl.category, "→", fl.indicated, "｜",
-        fl.text.fill_null("").substr(0, snippet))
-    fl = fl.mutate(line=line)
+        r.record_key.cast("string"), "｜", r.category, "→", r.indicated, "｜",
+        r.text.fill_null("").substr(0, snippet))
+    r = r.mutate(line=line)
+    aggs: dict[str, Any] = {"records": r.count(), "flagged": r.flagged.cast("int64").sum()}
+    for fam in fams:
+        aggs[f"flagged_{fam}"] = (r.flagged & (r.indicated_family == fam)).cast("int64").sum()
+    for i in range(max(examples, 0)):
+        aggs[f"_ex{i}"] = r.line.max(where=r.flagged & (r.rn == i))
+    out = r.group_by(["station_id", "month"]).aggregate(**aggs)
+    out = out.mutate(flagged_share=(out.flagged / out.records).cast("float64"))
     # one column per example rank, joined in rank order: the same text on every engine (Spark has no ordered
     # group_concat; an unordered one would list the examples in any order)
-    ex = fl.group_by(["station_id", "month"]).aggregate(
-        **{f"_ex{i}": fl.line.max(where=fl.rn == i) for i in range(max(examples, 0))})
     joined: Any = ibis.literal("")
     for i in range(max(examples, 0)):
-        col = ex[f"_ex{i}"]
+        col = out[f"_ex{i}"]
         joined = col if i == 0 else joined.concat(ibis.literal("\n").concat(col).fill_null(""))
-    ex = ex.select("station_id", "month", examples=joined)
-    out = summary.left_join(ex, [summary.station_id.identical_to(ex.station_id), summary.month == ex.month])
+    out = out.mutate(examples=joined)
     cols = ["station_id", "month", "records", "flagged", "flagged_share", *[f"flagged_{x}" for x in fams],
             "examples"]
     out = out.select(*[out[c] for c in cols])
