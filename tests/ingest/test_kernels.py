@@ -100,3 +100,34 @@ def test_process_allocators_are_restored_and_not_set_by_an_import(settings: Sett
         inside = pa.default_memory_pool().backend_name
     assert pa.default_memory_pool().backend_name == before
     assert inside != "mimalloc" or before != "mimalloc"  # mimalloc's page churn is what it avoids
+
+
+def test_process_allocators_keep_freed_arrow_pages_during_an_import_and_restore_pyarrows_decay(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # jemalloc's page decay is raised for the import (a batch's freed pages are reused by the next instead of being
+    # faulted in afresh) and put back to pyarrow's built-in second on exit; the real setter runs, its calls are noted
+    from anju.ingest import allocator
+
+    if pa.default_memory_pool().backend_name != "mimalloc":
+        pytest.skip("the allocators are switched only from pyarrow's default mimalloc pool")
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("pyarrow built without jemalloc")
+    monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    real = pa.jemalloc_set_decay_ms
+    calls: list[int] = []
+
+    def noted(ms: int) -> None:
+        calls.append(ms)
+        real(ms)
+
+    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", noted)
+    with allocator.process_allocators():
+        assert calls == [allocator.IMPORT_DECAY_MS]
+    assert calls == [allocator.IMPORT_DECAY_MS, 1000]
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "dirty_decay_ms:500")  # the operator's own setting is left alone
+    with allocator.process_allocators():
+        pass
+    assert calls == [allocator.IMPORT_DECAY_MS, 1000]

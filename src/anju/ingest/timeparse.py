@@ -67,6 +67,8 @@ class ParsedTimes:
 def _strptime_us(values: pa.Array, fmt: str) -> np.ndarray:
     """strptime to int64 microseconds (NaT sentinel on failure), rejecting day-of-month roll-overs."""
     ts = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
+    if ts.null_count == len(ts):  # nothing read (the usual case for the fallback formats): no further passes
+        return np.full(len(ts), _NAT, np.int64)
     if "%z" in fmt:
         ts = pc.cast(ts, pa.timestamp("s", "UTC"))
     secs = ts.cast(pa.int64()).fill_null(_NAT).to_numpy(zero_copy_only=False)
@@ -240,12 +242,12 @@ def _try_formats(values: pa.Array, formats: list[str], local: np.ndarray, instan
     loc = np.full(n, _NAT, np.int64)
     ins = np.full(n, _NAT, np.int64)
     prec = np.full(n, _MINUTE, np.int8)
+    todo = np.arange(n)  # the rows no format has read yet (shrinks as formats read them: no full-array passes)
     for fmt in formats:
-        todo = np.flatnonzero((loc == _NAT) & (ins == _NAT))
         if todo.size == 0:
             break
         sub = values if todo.size == n else values.take(pa.array(todo))
-        if pc.all(pc.is_null(sub)).as_py():
+        if sub.null_count == len(sub):
             break
         if fmt == "iso":
             a, b = _iso_us(sub)
@@ -253,20 +255,27 @@ def _try_formats(values: pa.Array, formats: list[str], local: np.ndarray, instan
             no_clock = ~np.asarray(pc.match_substring(sub, ":").fill_null(False).to_numpy(zero_copy_only=False),
                                    dtype=bool)
             prec[todo[no_clock & ((a != _NAT) | (b != _NAT))]] = _DAY
+            todo = todo[(a == _NAT) & (b == _NAT)]
         elif fmt in ("epoch_s", "epoch_ms"):
-            ins[todo] = _epoch_us(sub, 1 if fmt == "epoch_s" else 1000)
+            got = _epoch_us(sub, 1 if fmt == "epoch_s" else 1000)
+            ins[todo] = got
+            todo = todo[got == _NAT]
         elif fmt == "excel":
             a, whole = _excel_us(sub)
             loc[todo] = a
             prec[todo[whole]] = _DAY
+            todo = todo[a == _NAT]
         elif "%z" in fmt:
-            ins[todo] = _strptime_us(sub, fmt)
+            got = _strptime_us(sub, fmt)
+            ins[todo] = got
+            todo = todo[got == _NAT]
         else:
             got = _strptime_us(sub, fmt)
             loc[todo] = got
             p = format_precision(fmt)
             if p != _MINUTE:
                 prec[todo[got != _NAT]] = p
+            todo = todo[got == _NAT]
     local[rows] = np.where(loc != _NAT, loc, local[rows])
     instant[rows] = np.where(ins != _NAT, ins, instant[rows])
     precision[rows] = prec

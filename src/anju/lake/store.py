@@ -32,7 +32,7 @@ ROW_GROUP_ROWS = 250_000
 _DICT_COLUMNS = [
     "import_id", "source", "category", "family", "source_category", "source_subcategory", "district_id",
     "street_id", "community_id", "grid_id", "station_id", "police_district_id", "assign_method", "unit",
-    "caller_masked",
+    "caller_masked", "time_precision",
 ]
 # Min/max statistics only where they can prune row groups: the columns that follow the order rows are written in
 # (times, record keys, source rows; import and source are constant per file). Categories, areas, coordinates and
