@@ -119,7 +119,9 @@ def _prefetch(items: Iterator[T], depth: int = 1, name: str = "anju-ingest-reade
 
 
 @dataclass
-class _Totals:
+class ImportTotals:
+    """An import's counters, added up from its batches (both engines: :mod:`anju.lake.spark_ingest` extends it)."""
+
     rows_read: int = 0
     rows_loaded: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
@@ -263,7 +265,7 @@ def _ingest(settings: Settings, path: str | Path, profile: str | Profile, progre
             hasher=hasher, keys=keys, import_id=import_id, source_file=p.name,
         )
         writer = LakeWriter(paths.lake, import_id, buffer_rows=max(settings.batch_rows // 2, 50_000))
-        totals = _Totals()
+        totals = ImportTotals()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anju-ingest-writer")
         pending: list[Future[None]] = []
         try:

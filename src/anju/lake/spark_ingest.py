@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import zoneinfo
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -46,7 +45,14 @@ from anju.errors import DataNotFoundError
 from anju.files import file_blake3
 from anju.ingest.enrich import GeoContext
 from anju.ingest.pii import Hasher
-from anju.ingest.pipeline import check_accounted, new_import_id, opened_import, profile_bounds, start_import
+from anju.ingest.pipeline import (
+    ImportTotals,
+    check_accounted,
+    new_import_id,
+    opened_import,
+    profile_bounds,
+    start_import,
+)
 from anju.ingest.profile import Profile, load_profile
 from anju.ingest.readers import SourceBatch
 from anju.ingest.report import ImportReport
@@ -376,25 +382,8 @@ def _drain(out_dir: Path, writer: LakeWriter, totals: _Totals, dups: set[int]) -
                 totals.add_stats(json.loads(s))
 
 
-class _Totals:
-    """The import's counters, added up from the batches (as :class:`anju.ingest.pipeline._Totals`)."""
-
-    def __init__(self) -> None:
-        self.rows_read = 0
-        self.rows_loaded = 0
-        self.reasons: Counter[str] = Counter()
-        self.unknown: Counter[str] = Counter()
-        self.unassigned: Counter[str] = Counter()
-        self.unparsed: Counter[str] = Counter()
-
-    def add(self, r: BatchResult) -> None:
-        """A batch transformed on the driver (its lake rows are written by the caller)."""
-        self.rows_read += r.rows_read
-        self.rows_loaded += r.incidents.num_rows
-        self.reasons.update(r.reasons)
-        self.unknown.update(r.unknown_categories)
-        self.unassigned.update(r.unassigned)
-        self.unparsed.update(r.unparsed)
+class _Totals(ImportTotals):
+    """The import's counters; on Spark, most batches' counters arrive as JSON rows from the executors."""
 
     def add_stats(self, s: dict[str, Any]) -> None:
         """The counters of a batch transformed on an executor (its lake rows are counted as they are written)."""
