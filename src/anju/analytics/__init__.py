@@ -25,10 +25,11 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from anju._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from anju.analytics._common import LEVELS, AnalyticsError, rollup_attributes
@@ -109,14 +110,7 @@ _HOME = {name: module for module, names in {
 _SHADOWED = frozenset(name for name, module in _HOME.items() if name == module)
 
 
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module when first asked for."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOME, globals())
 
 
 class _Package(types.ModuleType):

@@ -9,8 +9,9 @@ which every ``anju`` command does at its entry, must not pull in the whole pipel
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from anju._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from anju.ingest.pipeline import check_file, ingest_file
@@ -23,11 +24,4 @@ _HOME = {"check_file": "pipeline", "ingest_file": "pipeline", "Profile": "profil
          "shipped_profiles": "profile", "ImportReport": "report"}
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported from their module when first asked for."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOME, globals())

@@ -17,6 +17,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anju.analytics.change import change_table
@@ -24,7 +25,7 @@ from anju.analytics.counts import counts_many
 from anju.analytics.periods import Period
 from anju.analytics.timeofday import PRECISION_COLUMN, timed_mask
 from anju.analytics.window import NightWindow
-from anju.ops.models import Community, profile_as_of
+from anju.ops.models import Community, CommunityProfile
 from anju.taxonomy import Taxonomy
 
 __all__ = ["district_profiles", "lake_figures", "progress", "risk_profile"]
@@ -34,13 +35,15 @@ __all__ = ["district_profiles", "lake_figures", "progress", "risk_profile"]
 def district_profiles(session: Session, when: dt.date) -> pd.DataFrame:
     """Every community's profile in force on ``when`` with derived ratios (``camera_fault_rate``,
     ``guards_per_1000``), one row per community code."""
-    rows = []
-    for c in session.query(Community).order_by(Community.code):
-        p = profile_as_of(session, c.id, when)
-        if p is None:
-            continue
-        rows.append({"code": c.code, **p.facts()})
-    df = pd.DataFrame(rows)
+    # one query (not one per community): rows in force order, the last one per community wins — the same rule as
+    # :func:`anju.ops.models.profile_as_of` (latest effective date ≤ when, then the last recorded)
+    stmt = (select(Community.code, CommunityProfile)
+            .join(CommunityProfile, CommunityProfile.community_id == Community.id)
+            .where(CommunityProfile.effective_date <= when)
+            .order_by(Community.code, CommunityProfile.effective_date, CommunityProfile.recorded_at,
+                      CommunityProfile.id))
+    latest = {code: p for code, p in session.execute(stmt)}
+    df = pd.DataFrame([{"code": code, **p.facts()} for code, p in latest.items()])
     if df.empty:
         return df
     cams = pd.to_numeric(df["cameras"], errors="coerce")
