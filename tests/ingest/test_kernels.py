@@ -61,18 +61,23 @@ def test_a_build_without_the_c_extension_gives_the_same_lake(settings: Settings,
 
 
 def test_the_switch_selects_the_pure_path_in_process() -> None:
-    from anju.ingest.pii import Hasher, _digit_runs
+    from anju.ingest.pii import Hasher, _digit_runs, _text_flags
 
-    arr = pa.array(["联系138.1234.5678", "无", None, "１２３", "编号 12-34-567"], pa.string())
+    arr = pa.array(["联系138.1234.5678", "无", None, "１２３", "编号 12-34-567", "报警人：张三"], pa.string())
     with kernels.use_native(False):
         assert kernels.native() is None
         assert set(kernels.active().values()) <= set(kernels.KERNELS.values())
         assert not Hasher(b"k").native
         slow = _digit_runs(arr, 7, separated=True).to_pylist()
-    assert slow == [True, False, False, False, True]
+        assert _text_flags(arr, names=True) == (None, None)  # mask_array runs its own prefilters
+    assert slow == [True, False, False, False, True, False]
     if kernels.native() is not None:
         assert Hasher(b"k").native
         assert _digit_runs(arr, 7, separated=True).to_pylist() == slow
+        named, wide = _text_flags(arr, names=True)
+        assert named is not None and wide is not None
+        assert named.tolist() == [False, False, False, False, False, True]
+        assert wide.tolist() == [False, False, False, True, False, False]
         assert kernels.active()["hmac_sha256"].startswith("C")
 
 

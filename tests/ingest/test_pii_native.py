@@ -1,6 +1,8 @@
 """The C kernels' fast paths in anju.ingest._native: the HMAC (values whose block counts differ,
 odd counts, nulls, sliced arrays, SHA-NI and portable compression) against Python's hmac, and the word-at-a-time
-digit scan against RE2 on long texts with digits at every byte offset modulo 8."""
+digit scan against RE2 on long texts with digits at every byte offset modulo 8, and the one-pass scan of the text
+masks' other prefilters (a name keyword followed by a name's first character; full-width digits) against RE2 and
+NumPy on texts built from keywords, stop characters and the bytes the scan looks for."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ import hashlib
 import hmac
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anju.ingest.pii import Hasher, _digit_runs
+from anju.ingest.pii import Hasher, _digit_runs, _text_flags, mask_text
+from anju.text.mask import NAME_START, _full_width_digits, mask_array, wide_digits
 
 #: message lengths (bytes) around SHA-256's block and padding boundaries (a value is hashed after the 64-byte pad)
 _EDGES = [0, 1, 55, 56, 63, 64, 119, 120, 200]
@@ -143,3 +147,62 @@ def test_digit_runs_at_each_offset_exhaustively() -> None:
         assert got == _digit_runs(arr, 7, native=False, separated=separated).to_pylist()
     assert any(_digit_runs(arr, 7, native=True).to_pylist())
     assert not all(_digit_runs(arr, 7, native=True, separated=True).to_pylist())
+
+
+#: pieces of call texts around the name rule's start: every keyword, colons, RE2's white space, name characters,
+#: stop characters (verbs after a keyword), full-width digits and punctuation (EF BC ..), other bytes 0xBA / 0xAB
+#: (the keywords' last bytes, inside other characters: 人 E4 BA BA, 叫 E5 8F AB; 虎 E8 99 8E), a four-byte Han
+#: character, ASCII and digits
+_PIECES = st.sampled_from([
+    "报警人", "当事人", "受害人", "嫌疑人", "联系人", "我叫", "本人", "人", "叫", "报警", "我", ":", "：", " ", "\t", "\n",
+    "\r", "\f", "\v", "张", "欧阳", "三", "称", "在", "于", "反", "，", "。", "１", "３", "０", "２", "９", "．", "－", "Ａ",
+    "𠀀", "a", "7", "（", "虎", "宾", "馆", "元",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.lists(_PIECES, max_size=24).map("".join)), min_size=1, max_size=12),
+       cut=st.integers(0, 9), names=st.booleans())
+def test_text_flags_match_the_regex_prefilters(texts: list[str | None], cut: int, names: bool) -> None:
+    """The C scan flags exactly the texts where RE2 finds :data:`NAME_START` (texts of BMP characters; with a
+    four-byte character after a keyword the scan may flag more, never less), and exactly the texts NumPy finds the
+    full-width digits of :func:`wide_digits` in — at every byte offset (many lengths side by side in one buffer, a
+    sliced array, nulls)."""
+    _native()
+    arr = pa.array(["报警人张三"] * cut + texts, pa.string()).slice(cut)
+    named, wide = _text_flags(arr, names=names, native=True)
+    assert wide is not None
+    assert wide.tolist() == _full_width_digits(arr, wide_digits(names)).tolist()
+    if not names:
+        assert named is None
+        return
+    assert named is not None
+    want = np.asarray(pc.match_substring_regex(arr, NAME_START).fill_null(False).to_numpy(zero_copy_only=False))
+    assert not (want & ~named).any()  # never less
+    bmp = np.array([t is None or all(ord(c) < 0x10000 for c in t) for t in arr.to_pylist()])
+    assert (named[bmp] == want[bmp]).all()  # exactly, on BMP texts
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.lists(st.one_of(_PIECES, st.sampled_from(
+    ["13812345678", "138 1234 5678", "１３８１２３４５６７８", "021-64381234", "110101199003071234"])), max_size=12)
+    .map("".join)), min_size=1, max_size=8))
+def test_ingest_masks_equal_the_one_set_of_rules(texts: list[str | None]) -> None:
+    """Ingest's masks (C prefilters) give exactly what :func:`anju.text.mask.mask_array` gives with its own RE2 and
+    NumPy prefilters, for free text and for the columns masked without the name rule."""
+    _native()
+    arr = pa.array(texts, pa.string())
+    assert mask_text(arr).to_pylist() == mask_array(arr).to_pylist()
+    assert mask_text(arr, names=False).to_pylist() == mask_array(arr, names=False).to_pylist()
+
+
+def test_replace_each_leaves_a_batch_without_its_names_uncopied() -> None:
+    """When no text holds its caller's name, the texts come back as the same buffers (no copy); when one does,
+    only that row changes."""
+    _native()
+    h = Hasher(b"k", native=True)
+    texts = pa.array(["报警人称被盗", "张三家门口", None, "王五称"], pa.string())
+    out = h.replace_each(texts, pa.array(["李四", "赵六", "王五", None]), pa.array(["李*", "赵*", "王*", None]))
+    assert out.buffers()[2].address == texts.buffers()[2].address
+    out = h.replace_each(texts, pa.array(["李四", "张三", "王五", None]), pa.array(["李*", "张*", "王*", None]))
+    assert out.to_pylist() == ["报警人称被盗", "张*家门口", None, "王五称"]

@@ -1,6 +1,6 @@
 """The one facade over ingest's C kernels: which are active, and the switch to the pure-Python path.
 
-anju has a small, optional C extension (``anju.ingest._native``) for the four batch operations that pyarrow and
+anju has a small, optional C extension (``anju.ingest._native``) for the five batch operations that pyarrow and
 DuckDB cannot vectorise well:
 
 ==================  ==============================================  ===========================================
@@ -8,7 +8,10 @@ kernel              what it does                                    without the 
 ==================  ==============================================  ===========================================
 ``hmac_sha256``     keyed hash of caller names and phone numbers    the same HMAC written out in DuckDB SQL
 ``digit_runs``      which texts may hold a personal number          the same test in RE2 (pyarrow)
+``text_flags``      which texts may hold a name after 报警人/我叫…, RE2 (pyarrow) and a NumPy byte scan
+                    and which hold full-width digits (one pass)
 ``replace_each``    the caller's own name masked in his call text   DuckDB's ``replace``
+                    (rows without it found first and left uncopied)
 ``gbk_table``       GBK/GB18030 → UTF-8 by a table made by iconv    ``iconv(3)`` alone
 ==================  ==============================================  ===========================================
 
@@ -34,6 +37,7 @@ __all__ = ["KERNELS", "active", "describe", "native", "use_native"]
 KERNELS: dict[str, str] = {
     "hmac_sha256": "DuckDB SQL",
     "digit_runs": "pyarrow RE2",
+    "text_flags": "pyarrow RE2 + NumPy",
     "replace_each": "DuckDB SQL",
     "gbk_table": "iconv(3)",
 }

@@ -21,6 +21,7 @@ built (no C compiler at install time) the same HMAC runs in DuckDB SQL over each
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 
@@ -31,7 +32,7 @@ import pyarrow.compute as pc
 
 from anju.ingest import kernels
 from anju.lake.duck import quiet_duckdb
-from anju.text.mask import mask_array
+from anju.text.mask import NAME_CHAR, NAME_KEYWORDS, mask_array, wide_digits
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -262,7 +263,44 @@ def mask_text(values: pa.Array, *, names: bool = True) -> pa.Array:
     ['联系电话138****5678，身份证1101**********1234', '138****5678', '无号码', None]
     """
     values = values.cast(pa.string())
-    return mask_array(values, candidates=_digit_runs(values, 7, separated=True), names=names)
+    named, wide = _text_flags(values, names=names)
+    return mask_array(values, candidates=_digit_runs(values, 7, separated=True), names=names,
+                      name_candidates=named, wide=wide)
+
+
+def _text_flags(values: pa.Array, *, names: bool, native: bool | None = None
+                ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(names, wide)``: the texts where :data:`anju.text.mask.NAME_START` may match (a name keyword, then a
+    character that can begin a name; None when ``names`` is False) and the texts holding one of the full-width digits
+    of :func:`~anju.text.mask.wide_digits` — the other two prefilters of :func:`~anju.text.mask.mask_array`, from
+    one pass of the C kernel (~0.08 µs per call text against ~0.12 + 0.04 for the RE2 pass and the NumPy scan).
+    ``(None, None)`` without the kernel: ``mask_array`` then runs its own prefilters.
+
+    The kernel reads a name's first character from a table of every BMP code point made by RE2 itself from
+    :data:`~anju.text.mask.NAME_CHAR` (:func:`_name_char_table`), so both agree on every BMP character; a character
+    outside the BMP is always a candidate (a superset: the RE2 rule decides)."""
+    mod = kernels.native(native)
+    if mod is None or len(values) == 0:
+        return None, None
+    offsets, data = _string_buffers(values)
+    keywords = b"\0".join(k.encode() for k in NAME_KEYWORDS) if names else b""
+    third = bytes(0x90 + ord(d) - 0xFF10 for d in wide_digits(names))
+    flags = np.frombuffer(mod.text_flags(offsets, data, len(values), keywords, _name_char_table(), third), np.uint8)
+    if values.null_count:
+        flags = np.where(values.is_valid().to_numpy(zero_copy_only=False), flags, np.uint8(0))
+    return ((flags & 1).astype(bool) if names else None), (flags & 2).astype(bool)
+
+
+@functools.cache
+def _name_char_table() -> bytes:
+    """65,536 bytes: 1 where the BMP code point matches :data:`~anju.text.mask.NAME_CHAR` (asked of RE2 itself)."""
+    cps = np.arange(0x10000)
+    cps = cps[(cps < 0xD800) | (cps > 0xDFFF)]  # surrogates are not characters
+    chars = pa.array([chr(c) for c in cps.tolist()], pa.string())
+    hit = np.asarray(pc.match_substring_regex(chars, f"^{NAME_CHAR}$").to_numpy(zero_copy_only=False), dtype=bool)
+    table = np.zeros(0x10000, np.uint8)
+    table[cps[hit]] = 1
+    return table.tobytes()
 
 
 def _digit_runs(values: pa.Array, run: int, *, native: bool | None = None, separated: bool = False) -> pa.Array:
@@ -405,19 +443,32 @@ class Hasher:
         return self._replace_duckdb(texts, needles, replacements)
 
     def _replace_native(self, texts: pa.Array, needles: pa.Array, replacements: pa.Array) -> pa.Array:
+        """The C kernel's search over every row (``find_each``), then its replacement over the rows found only:
+        in most batches no call text repeats the caller's name and the texts come back as they are, uncopied."""
         mod = kernels.native()
         assert mod is not None
-        n = len(texts)
         applies = pc.and_(pc.is_valid(needles), pc.greater_equal(pc.utf8_length(needles), 2)).fill_null(False)
         active = pc.and_(applies, pc.is_valid(texts)).fill_null(False)
         act = np.asarray(active.to_numpy(zero_copy_only=False), dtype=np.uint8)
         to, td = _string_buffers(texts)
         no, nd = _string_buffers(needles)
-        ro, rd = _string_buffers(replacements)
-        offsets, data = mod.replace_each(to, td, no, nd, ro, rd, act, n)
-        out = pa.Array.from_buffers(pa.string(), n, [_validity(texts), pa.py_buffer(offsets), pa.py_buffer(data)])
-        if replacements.null_count:
-            out = pc.if_else(pc.and_(applies, pc.is_null(replacements)), pa.scalar(None, pa.string()), out)
+        found = np.frombuffer(mod.find_each(to, td, no, nd, act, len(texts)), dtype=np.bool_)
+        out = texts
+        if found.any():
+            rows = np.flatnonzero(found)
+            take = pa.array(rows)
+            t, nn, r = texts.take(take), needles.take(take), replacements.take(take)
+            to, td = _string_buffers(t)
+            no, nd = _string_buffers(nn)
+            ro, rd = _string_buffers(r)
+            m = len(rows)
+            offsets, data = mod.replace_each(to, td, no, nd, ro, rd, np.ones(m, np.uint8), m)
+            new = pa.Array.from_buffers(pa.string(), m, [_validity(t), pa.py_buffer(offsets), pa.py_buffer(data)])
+            out = pc.replace_with_mask(texts, pa.array(found), new)
+        if replacements.null_count:  # SQL's replace(t, n, NULL) is NULL wherever the needle applies
+            nulled = pc.and_(applies, pc.is_null(replacements))
+            if pc.any(nulled).as_py():
+                out = pc.if_else(nulled, pa.scalar(None, pa.string()), out)
         return out
 
     def _replace_duckdb(self, texts: pa.Array, needles: pa.Array, replacements: pa.Array) -> pa.Array:

@@ -46,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["NAME_KEYWORDS", "mask_array", "mask_one", "mask_pii", "pii_found"]
+__all__ = ["NAME_CHAR", "NAME_KEYWORDS", "NAME_START", "mask_array", "mask_one", "mask_pii", "pii_found", "wide_digits"]
 
 #: words after which a name is masked
 NAME_KEYWORDS = ("报警人", "当事人", "受害人", "嫌疑人", "联系人", "我叫", "本人")
@@ -57,7 +57,8 @@ _STOP = ("称在于被的是家报发从向和与因说将已未没不也都就�
 _S = r"[ \-－.．]?"  # one optional separator between digit groups
 _L, _R = r"(^|[^0-9A-Za-z])", r"([^0-9]|$)"
 _DATE8 = r"(?:19|20)[0-9]{2}" + _S + r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-_NAME_CHAR = rf"[^{_STOP}\P{{Han}}]"
+#: a character that can begin or continue a name: a Han character that is not a verb, preposition or particle
+NAME_CHAR = rf"[^{_STOP}\P{{Han}}]"
 
 #: (RE2 pattern, replacement), applied in this order: IDs before phones so that the mobile rule cannot bite into an
 #: ID; bank cards before landlines (a card group such as 0212 would pass for an area code); names last
@@ -71,7 +72,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (_L + r"(\(?0[1-9][0-9]{1,2}\)?)([\-－ ]?)[0-9]{3,4}[\-－ ]?([0-9]{4})((?:转[0-9]{1,6})?)" + _R,
      r"\1\2\3****\4\5\6"),
     # a name already masked (欧阳**) is not a name to mask again: the character after it may not be a star
-    ("(" + "|".join(NAME_KEYWORDS) + r")([:：]?\s*)(" + _NAME_CHAR + ")" + _NAME_CHAR + r"{1,3}([^*]|$)",
+    ("(" + "|".join(NAME_KEYWORDS) + r")([:：]?\s*)(" + NAME_CHAR + ")" + NAME_CHAR + r"{1,3}([^*]|$)",
      r"\1\2\3**\4"),
 )
 
@@ -81,16 +82,20 @@ _CANDIDATE = r"[0-9](?:[ \-－.．]?[0-9]){6}"
 #: one RE2 pass that tells whether any number rule can match a text (the rules' union, for matching only)
 _ANY_NUMBER = "|".join(f"(?:{p})" for p, _ in RULES[:-1])
 #: the name rule's own start — a keyword, then a character that can begin a name — as a one-pass prefilter
-_NAME_START = "(?:" + "|".join(NAME_KEYWORDS) + r")[:：]?\s*" + _NAME_CHAR
+NAME_START = "(?:" + "|".join(NAME_KEYWORDS) + r")[:：]?\s*" + NAME_CHAR
 
 
 def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | None = None,
-               names: bool = True) -> pa.Array:
+               names: bool = True, name_candidates: np.ndarray | None = None,
+               wide: np.ndarray | None = None) -> pa.Array:
     """Mask the personal data of every text of an Arrow string array (nulls stay null).
 
     ``candidates`` (a boolean array, e.g. from ingest's C digit scan) replaces the RE2 prefilter of the number
     rules; it must flag at least every text holding seven digits in a row (one separator allowed between two).
     ``names=False`` skips the name rule (for columns that are not free text: units, sub-categories).
+    ``name_candidates`` (a boolean NumPy array, e.g. from ingest's C keyword scan) replaces the RE2 prefilter of the
+    name rule; it must flag at least every text where :data:`NAME_START` matches. ``wide`` (likewise) replaces the
+    search for full-width digits: exactly the texts holding one of :func:`wide_digits` (``names``).
 
     The work is in as few RE2 passes as the rules allow: one pass of the rules' union picks the texts some rule
     matches; each rule runs once over those (again only where its own match remains — two numbers one character
@@ -105,9 +110,15 @@ def mask_array(values: pa.Array | pa.ChunkedArray, *, candidates: pa.Array | Non
     if len(values) == 0:
         return values
     hit = pc.match_substring_regex(values, _CANDIDATE).fill_null(False) if candidates is None else candidates
-    wide = _full_width_digits(values, "０１２" if names else "０１")
+    if wide is None:
+        wide = _full_width_digits(values, wide_digits(names))
     numbers = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool) | wide
-    named = _name_candidates(values) if names else np.zeros(len(values), dtype=bool)
+    if not names:
+        named = np.zeros(len(values), dtype=bool)
+    elif name_candidates is not None:
+        named = np.asarray(name_candidates, dtype=bool)
+    else:
+        named = _name_candidates(values)
     rows = numbers | named
     if not rows.any():
         return values
@@ -170,6 +181,12 @@ def _put(values: pa.Array, at: np.ndarray, new: pa.Array) -> pa.Array:
     return pc.replace_with_mask(values, pa.array(mask), new)
 
 
+def wide_digits(names: bool) -> str:
+    """The full-width digits whose presence sends a text through the number rules (a mobile starts with １, a
+    landline with ０, an ID's birth year holds １ or ０; ``２`` catches cards too — in free text, ``names``)."""
+    return "０１２" if names else "０１"
+
+
 def _full_width_digits(values: pa.Array, digits: str) -> np.ndarray:
     """Texts holding one of the full-width ``digits`` (a mobile starts with １, a landline with ０, an ID's birth
     year holds １ or ０; ``２`` catches cards too).
@@ -205,7 +222,7 @@ def _name_candidates(values: pa.Array) -> np.ndarray:
     """Texts where a name keyword is followed by a Chinese character that could start a name: the name rule's own
     beginning, in one RE2 pass (a superset of the rule's matches; it was fourteen literal searches and a reversal
     of every text)."""
-    m = pc.match_substring_regex(values, _NAME_START)
+    m = pc.match_substring_regex(values, NAME_START)
     return np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
