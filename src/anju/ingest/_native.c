@@ -695,6 +695,8 @@ typedef struct {
     int n;
     uint8_t pat[4]; /* the bytes looked for: the keywords' distinct last bytes, and EF when digits are wanted */
     int npat;
+    uint8_t before[256]; /* the bytes that come just before a keyword's last byte */
+    int short_keyword;   /* a keyword of one byte: no byte before it to test */
     const uint8_t *follow;
     uint8_t wide[256]; /* the third bytes (0x90..0x99) of the full-width digits looked for */
     int any_wide;
@@ -717,6 +719,9 @@ static int name_follows(const uint8_t *c, const uint8_t *e, const uint8_t *follo
 static uint8_t flags_at(const text_keys *tk, const uint8_t *v, const uint8_t *q, const uint8_t *e, uint8_t got) {
     if (*q == 0xEF && tk->any_wide) return (e - q >= 3 && q[1] == 0xBC && tk->wide[q[2]]) ? 2 : 0;
     if (got & 1) return 0;
+    /* most bytes equal to a keyword's last byte lie inside other characters: one look at the byte before sends
+       them away before the keywords are compared */
+    if (!tk->short_keyword && (q == v || !tk->before[q[-1]])) return 0;
     for (int m = 0; m < tk->n; m++) {
         const size_t len = tk->len[m];
         const uint8_t *k = tk->k[m], *s = q + 1 - len;
@@ -792,6 +797,8 @@ static PyObject *text_flags(PyObject *Py_UNUSED(self), PyObject *args) {
                 goto done;
             }
             if (j == tk.npat) tk.pat[tk.npat++] = k[len - 1];
+            if (len == 1) tk.short_keyword = 1;
+            else tk.before[k[len - 2]] = 1;
             tk.k[tk.n] = k;
             tk.len[tk.n++] = len;
         }
