@@ -149,6 +149,59 @@ def test_release_on_spark_equals_release_on_duckdb(spark: Any, demo: Any) -> Non
     assert [n for n in a.notes] == [n for n in b.notes]
 
 
+def test_heat_map_cells_are_the_same_on_both_engines(spark: Any, demo: Any, tmp_path: Path) -> None:
+    """The heat map's GROUP BY over cell indices puts every point in the same cell on Spark as on DuckDB, including
+    points exactly on cell edges, on the grid's max edge and just outside (the release test covers the demo)."""
+    import ibis
+
+    from anju.spatial.kde import heat_map, heat_maps
+
+    rng = np.random.default_rng(5)
+    gx, gy = np.meshgrid(np.arange(-1000.0, 2001.0, 100.0), np.arange(-500.0, 1501.0, 100.0))
+    x = np.concatenate([rng.uniform(-1200, 2200, 3000), gx.ravel(), [2000.0000001, -1000.0000001, 1e-12]])
+    y = np.concatenate([rng.uniform(-700, 1700, 3000), gy.ravel(), [0.0, 0.0, 1500.0]])
+    fam = np.where(np.arange(x.size) % 3 == 0, "theft", "dispute")
+    path = tmp_path / "points.parquet"
+    pd.DataFrame({"x": x, "y": y, "family": fam}).to_parquet(path)
+    ext = (-1000.0, -500.0, 2000.0, 1500.0)
+    with open_lake(_settings(demo.settings, "spark")) as sp:
+        tables = {"duckdb": ibis.duckdb.connect().read_parquet(path), "spark": sp.con.read_parquet(str(path))}
+        grids = {e: heat_maps(t, None, extent=ext, cell_size=100, bandwidth=200) for e, t in tables.items()}
+        auto = {e: heat_map(t, None, cell_size=100, bandwidth=200) for e, t in tables.items()}
+    assert set(grids["duckdb"]) == set(grids["spark"]) == {"all", "theft", "dispute"}
+    for k, g in grids["duckdb"].items():
+        assert g.n == grids["spark"][k].n and np.array_equal(g.density, grids["spark"][k].density), k
+    assert grids["duckdb"]["all"].n == ((x >= -1000) & (x <= 2000) & (y >= -500) & (y <= 1500)).sum()
+    assert auto["duckdb"].extent == auto["spark"].extent and np.array_equal(auto["duckdb"].density,
+                                                                            auto["spark"].density)
+
+
+def test_word_tables_are_the_same_on_both_engines(spark: Any, demo: Any) -> None:
+    """Word counts on Spark come from the executors (segmented per partition, summed by Spark); sampled or not,
+    they equal DuckDB's exactly: the same calls selected, the same counting function (the release test covers
+    the unsampled tables of a release)."""
+    from anju.analytics.words import distinctive_terms, rising_terms, top_terms
+
+    dep = load_deployment(demo.settings)
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for engine in ("duckdb", "spark"):
+        with open_lake(_settings(demo.settings, engine)) as lake:
+            t, seg, tax = lake.incidents(), dep.segmenter, dep.taxonomy
+            cache: dict = {}
+            out[engine] = {
+                "top_sampled": top_terms(t, "2025H2", max_texts=300, seed=3, segmenter=seg, taxonomy=tax),
+                "top": top_terms(t, "2025H2", by=None, max_texts=None, segmenter=seg, taxonomy=tax, cache=cache),
+                "distinctive": distinctive_terms(t, "2025H2", segmenter=seg, taxonomy=tax, cache=cache),
+                "rising_sampled": rising_terms(t, "2025H2", max_texts=2000, segmenter=seg, taxonomy=tax),
+            }
+    for key, a in out["duckdb"].items():
+        b = out["spark"][key]
+        assert len(a) >= 8 and a.attrs["texts"] == b.attrs["texts"], key
+        assert_frames_match(a, b, key)
+    assert set(out["duckdb"]["top_sampled"].attrs["texts"].values()) <= set(range(301))
+    assert max(out["duckdb"]["top_sampled"].attrs["texts"].values()) == 300
+
+
 def test_lake_root_given_as_a_uri(spark: Any, demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """``ANJU_SPARK_LAKE_ROOT``: a ``file://`` root reads the same lake; a scheme Spark cannot read fails clearly."""
     from anju.errors import ConfigError
