@@ -102,7 +102,7 @@ def test_hash_sampling_is_the_same_on_both_engines(spark: Any, demo: Any) -> Non
     assert 0.04 * total < n < 0.06 * total
 
 
-def test_text_audit_regexes_agree(spark: Any, demo: Any) -> None:
+def test_text_audit_regexes_agree(spark: Any, demo: Any, tmp_path: Path) -> None:
     """The audit's cue and negation regexes (RE2 on DuckDB, java.util.regex on Spark) flag the same records.
 
     Small hand-made texts (a cue, a negated cue, a cue beyond the negation window, punctuation breaks, no text);
@@ -129,6 +129,24 @@ def test_text_audit_regexes_agree(spark: Any, demo: Any) -> None:
     assert duck["flagged"].sum() >= 2 and duck["indicated"].notna().sum() >= 3
     # the same rows in the same order (Ibis orders nulls last on both engines)
     assert_frames_match(duck, sp, "flag_downgrades")
+    # only the flagged records, over every coded category: Spark pushes the filter on ``flagged`` below the
+    # projection that defines it, so ``flagged`` must hold each rule's regex once (it held ~25,000 copies through
+    # the rule lookups: generated code over 64 KB, interpreted for a minute)
+    tax = dep.taxonomy
+    rows = [(f"k{i}-{c}", t, c, tax.family_of(c)) for c in tax.categories for i, t in enumerate(texts)]
+    cross = pd.DataFrame({"record_key": [r[0] for r in rows], "station_id": "S1",
+                          "reported_at": pd.Timestamp("2025-03-01 08:00"), "category": [r[2] for r in rows],
+                          "family": [r[3] for r in rows], "text": [r[1] for r in rows]})
+    path = tmp_path / "cross.parquet"  # a file scan: Spark folds a query over an in-memory table into constants
+    cross.to_parquet(path)
+    duck = flag_downgrades(ibis.duckdb.connect().read_parquet(path), rules=dep.audit_rules).to_pandas()
+    with open_lake(_settings(demo.settings, "spark")) as lake:
+        expr = flag_downgrades(lake.con.read_parquet(str(path)), rules=dep.audit_rules)
+        plan = lake.spark.sql(lake.con.compile(expr))._jdf.queryExecution().executedPlan().toString()
+        sp = lake.con.execute(expr)
+    assert plan.count("RLIKE") + plan.count("regexp") < 10 * len(dep.audit_rules.rules)
+    assert 20 < len(duck) < len(cross) // 2
+    assert_frames_match(duck, sp, "flag_downgrades(only_flagged=True)")
 
 
 def test_release_on_spark_equals_release_on_duckdb(spark: Any, demo: Any) -> None:
