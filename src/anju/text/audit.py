@@ -163,7 +163,7 @@ def _flag_expr(t: ir.Table, rules: AuditRules) -> ir.Table:
     # ``flagged`` is its own flat CASE over the rules' matches (what the rule columns above say, decided per rule
     # from the taxonomy's severities), never an expression of ``indicated``/``indicated_severity``: Spark pushes a
     # filter on ``flagged`` below the projection that defines it and inlines every reference, and through the three
-    # lookups of ``rule`` that made ~25,000 regexes for 15 rules (generated code over 64 KB, interpreted: minutes);
+    # lookups of ``rule`` that made ~25,000 regexes for the 7 shipped rules (generated code over 64 KB, interpreted: minutes);
     # this way a filter on it holds each rule's regex once
     flagged = ibis.cases(*flags, else_=False) if flags else ibis.literal(False)
     return t.mutate(flagged=candidate.ifelse(flagged, False).fill_null(False),
