@@ -162,3 +162,12 @@ def test_sampling_keeps_the_calls_of_lowest_seeded_hash(words_df: pd.DataFrame) 
         counts = ref.value_counts()
         assert got.to_dict() == {w: int(c) for w, c in counts.items() if w in got.index}
         assert set(got.index) <= set(counts.index)
+    # the hash pre-filter's bound is a prefix of the ranking: dropping it (the fallback) selects the same calls
+    from anju.analytics import Period
+    from anju.analytics.words import _selected
+
+    sel = {w: _selected(t, Period.parse("2025H2"), families=None, taxonomy=TAX, by_family=True, max_texts=30,
+                        seed=1, widen=w)[0].to_pandas().sort_values(["_g", "text"]).reset_index(drop=True)
+           for w in (False, True)}
+    pd.testing.assert_frame_equal(sel[False], sel[True])
+    assert sel[False].groupby("_g")["_n"].sum().to_dict() == {"fraud": 30, "theft": 30}
