@@ -171,3 +171,34 @@ def test_sampling_keeps_the_calls_of_lowest_seeded_hash(words_df: pd.DataFrame) 
            for w in (False, True)}
     pd.testing.assert_frame_equal(sel[False], sel[True])
     assert sel[False].groupby("_g")["_n"].sum().to_dict() == {"fraud": 30, "theft": 30}
+
+
+def test_fraud_loss_histogram_gives_pandas_statistics() -> None:
+    """The fraud losses travel as a histogram (category, amount, calls) summed where the rows are; the statistics
+    read from it equal pandas' over the expanded amounts (medians exactly, odd and even counts, repeats)."""
+    import pyarrow as pa
+
+    from anju.analytics.words import FRAUD_SCHEMA, FraudAmounts, _loss_stats
+
+    rng = np.random.default_rng(9)
+    cats = rng.choice(["fraud.a", "fraud.b", "fraud.c"], 401)
+    loss = rng.choice([np.nan, 0.0, 500.0, 3000.0, 3000.0, 12_800.5, 50_000.0], 401)
+    texts = np.where(rng.random(401) < 0.5, "被骗共计2万元", None)
+    df = pd.DataFrame({"category": cats, "loss_yuan": loss, "_text": texts, "_n": rng.integers(1, 4, 401)})
+    batch = pa.RecordBatch.from_pandas(df, preserve_index=False)
+    fn = FraudAmounts(True)
+    parts = pa.Table.from_batches([fn(batch.slice(0, 150)), fn(batch.slice(150))], schema=FRAUD_SCHEMA).to_pandas()
+    hist = parts.groupby(["category", "loss", "from_text"], dropna=False, as_index=False)["n"].sum()
+    hist = hist.sort_values(["category", "loss"], na_position="last")
+    got = _loss_stats(hist).set_index("category")
+    # the reference: one row per call, the loss column else the text's amount, kept when positive
+    calls = df.loc[df.index.repeat(df["_n"])]
+    amount = calls["loss_yuan"].where(calls["loss_yuan"].notna(), np.where(calls["_text"].notna(), 20_000.0, np.nan))
+    calls = calls.assign(loss=amount.where(amount > 0))
+    g = calls.groupby("category")
+    assert got["count"].to_dict() == g.size().to_dict()
+    assert got["loss_known"].to_dict() == g["loss"].count().to_dict()
+    assert got["loss_median"].to_dict() == g["loss"].median().to_dict()
+    np.testing.assert_allclose(got["loss_total"], g["loss"].sum().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["loss_mean"], g["loss"].mean().to_numpy(), rtol=1e-12)
+    assert int(hist.loc[hist["from_text"], "n"].sum()) == int((calls["loss_yuan"].isna() & calls["loss"].notna()).sum())

@@ -194,11 +194,14 @@ def test_heat_map_cells_are_the_same_on_both_engines(spark: Any, demo: Any, tmp_
                                                                             auto["spark"].density)
 
 
-def test_word_tables_are_the_same_on_both_engines(spark: Any, demo: Any) -> None:
+def test_word_tables_are_the_same_on_both_engines(spark: Any, demo: Any, tmp_path: Path) -> None:
     """Word counts on Spark come from the executors (segmented per partition, summed by Spark); sampled or not,
     they equal DuckDB's exactly: the same calls selected, the same counting function (the release test covers
-    the unsampled tables of a release)."""
-    from anju.analytics.words import distinctive_terms, rising_terms, top_terms
+    the unsampled tables of a release). So do the fraud techniques, whose amounts are read from the texts per
+    partition too."""
+    import ibis
+
+    from anju.analytics.words import distinctive_terms, fraud_techniques, rising_terms, top_terms
 
     dep = load_deployment(demo.settings)
     out: dict[str, dict[str, pd.DataFrame]] = {}
@@ -211,13 +214,30 @@ def test_word_tables_are_the_same_on_both_engines(spark: Any, demo: Any) -> None
                 "top": top_terms(t, "2025H2", by=None, max_texts=None, segmenter=seg, taxonomy=tax, cache=cache),
                 "distinctive": distinctive_terms(t, "2025H2", segmenter=seg, taxonomy=tax, cache=cache),
                 "rising_sampled": rising_terms(t, "2025H2", max_texts=2000, segmenter=seg, taxonomy=tax),
+                "fraud": fraud_techniques(t, "2025H2", comparison="yoy", taxonomy=tax),
             }
     for key, a in out["duckdb"].items():
         b = out["spark"][key]
-        assert len(a) >= 8 and a.attrs["texts"] == b.attrs["texts"], key
+        assert len(a) >= 8 and a.attrs == b.attrs, key
         assert_frames_match(a, b, key)
     assert set(out["duckdb"]["top_sampled"].attrs["texts"].values()) <= set(range(301))
     assert max(out["duckdb"]["top_sampled"].attrs["texts"].values()) == 300
+    # fraud amounts written in the texts (the demo's losses are all in the column)
+    rng = np.random.default_rng(2)
+    n = 300
+    fraud = pd.DataFrame({
+        "reported_at": pd.Timestamp("2025-08-01") + pd.to_timedelta(rng.integers(0, 100, n), unit="D"),
+        "family": "fraud", "category": rng.choice(["fraud.rebate", "fraud.investment", "fraud.romance"], n),
+        "loss_yuan": rng.choice([np.nan, np.nan, 3000.0, 12_800.5], n),
+        "text": rng.choice(["刷单被骗共计2万元", "投资平台被骗3.5万", "对方骗走五千余元", "咨询", None], n)})
+    path = tmp_path / "fraud.parquet"
+    fraud.to_parquet(path)
+    with open_lake(_settings(demo.settings, "spark")) as sp:
+        got = {e: fraud_techniques(t, "2025H2", taxonomy=dep.taxonomy)
+               for e, t in (("duckdb", ibis.duckdb.connect().read_parquet(path)),
+                            ("spark", sp.con.read_parquet(str(path))))}
+    assert got["duckdb"].attrs["loss_from_text"] == got["spark"].attrs["loss_from_text"] > 50
+    assert_frames_match(got["duckdb"], got["spark"], "fraud amounts from texts")
 
 
 def test_lake_root_given_as_a_uri(spark: Any, demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -372,19 +372,67 @@ def distinctive_terms(
     return out
 
 
-def _fraud_rows(incidents: ir.Table, period: Period, family: str, amounts_from_text: bool) -> pd.DataFrame:
+FRAUD_SCHEMA = pa.schema([pa.field("category", pa.string()), pa.field("loss", pa.float64()),
+                          pa.field("from_text", pa.bool_()), pa.field("n", pa.int64())])
+"""Loss amounts of fraud calls as a histogram: per category, amount (null: none known) and whether it was read from
+the text, the number of calls."""
+
+
+class FraudAmounts:
+    """The batch function of :func:`fraud_techniques` (picklable, for :func:`~anju.lake.engine.sum_batches`): the
+    loss of each distinct (category, ``loss_yuan``, text) row — the column, else an amount written in the text — as
+    histogram rows (:data:`FRAUD_SCHEMA`). Counts of calls per amount add up over any split of the rows."""
+
+    def __init__(self, amounts_from_text: bool) -> None:
+        self.amounts_from_text = amounts_from_text
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        loss = batch.column("loss_yuan").to_numpy(zero_copy_only=False).astype(float, copy=True)
+        texts = batch.column("_text").to_pylist()
+        given = ~np.isnan(loss)
+        if self.amounts_from_text:
+            miss = np.flatnonzero(~given & np.array([x is not None for x in texts], dtype=bool))
+            if len(miss):
+                from anju.text.extract import amounts_yuan
+
+                loss[miss] = np.asarray(amounts_yuan([texts[i] for i in miss]), dtype=float)
+        known = loss > 0
+        return pa.RecordBatch.from_arrays(
+            [batch.column("category").cast(pa.string()), pa.array(np.where(known, loss, 0.0), mask=~known),
+             pa.array(known & ~given), batch.column("_n").cast(pa.int64())], schema=FRAUD_SCHEMA)
+
+
+def _fraud_amounts(incidents: ir.Table, period: Period, family: str, amounts_from_text: bool) -> pd.DataFrame:
+    """The histogram of the period's fraud losses (:data:`FRAUD_SCHEMA`), computed where the rows are: the engine
+    groups the calls by category, ``loss_yuan`` and (where the column is empty) text; the amounts are read from the
+    texts per batch (in Spark's executors on Spark)."""
     t = in_period(incidents, period)
     t = t.filter(t.family == family)
-    df = t.select("category", "loss_yuan", "text").to_pandas()
-    loss = pd.to_numeric(df["loss_yuan"], errors="coerce").to_numpy(float, copy=True)
-    if amounts_from_text and len(df):
-        miss = np.isnan(loss) & df["text"].notna().to_numpy()
-        if miss.any():
-            from anju.text.extract import amounts_yuan
+    empty = t.loss_yuan.isnull() | t.loss_yuan.isnan()
+    text = empty.ifelse(t.text, ibis.null(str)) if amounts_from_text else ibis.null(str)
+    sel = t.mutate(_text=text).group_by(["category", "loss_yuan", "_text"]).aggregate(_n=ibis._.count())
+    hist = sum_batches(sel, FraudAmounts(amounts_from_text), FRAUD_SCHEMA, ("category", "loss", "from_text"))
+    return hist.sort_values(["category", "loss", "from_text"], na_position="last").reset_index(drop=True)
 
-            loss[miss] = np.asarray(amounts_yuan(df.loc[miss, "text"].astype(str).tolist()), dtype=float)
-    df["loss"] = np.where(loss > 0, loss, np.nan)
-    return df
+
+def _loss_stats(hist: pd.DataFrame) -> pd.DataFrame:
+    """Per category from the loss histogram: ``count``, ``loss_known``, ``loss_total``, ``loss_mean``,
+    ``loss_median`` (exact: the middle amount, or the mean of the two middle ones), summed in amount order so every
+    engine gives the same floats."""
+    rows = []
+    for cat, grp in hist.groupby("category", sort=True):
+        known = grp[grp["loss"].notna()]
+        k = int(known["n"].sum())
+        vals, ns = known["loss"].to_numpy(float), known["n"].to_numpy(np.int64)
+        total = float(sum(v * n for v, n in zip(vals.tolist(), ns.tolist(), strict=True))) if k else 0.0
+        median = np.nan
+        if k:
+            ends = np.cumsum(ns)
+            lo, hi = vals[np.searchsorted(ends, (k - 1) // 2, side="right")], vals[np.searchsorted(ends, k // 2,
+                                                                                                side="right")]
+            median = float((lo + hi) / 2)
+        rows.append((cat, int(grp["n"].sum()), k, total, total / k if k else np.nan, median))
+    return pd.DataFrame(rows, columns=["category", "count", "loss_known", "loss_total", "loss_mean", "loss_median"])
 
 
 def fraud_techniques(
@@ -413,15 +461,15 @@ def fraud_techniques(
     if family not in tax.families:
         raise AnalyticsError(f"unknown family {family!r}")
     p = as_period(period)
-    df = _fraud_rows(incidents, p, family, amounts_from_text)
+    hist = _fraud_amounts(incidents, p, family, amounts_from_text)
+    stats = _loss_stats(hist).set_index("category")
     codes = tax.codes(family=family)
-    g = df.groupby("category")
     out = pd.DataFrame({"category": codes})
-    out["count"] = out["category"].map(g.size()).fillna(0).astype("int64")
-    out["loss_known"] = out["category"].map(g["loss"].count()).fillna(0).astype("int64")
-    out["loss_total"] = out["category"].map(g["loss"].sum(min_count=1)).fillna(0.0)
-    out["loss_mean"] = out["category"].map(g["loss"].mean())
-    out["loss_median"] = out["category"].map(g["loss"].median())
+    out["count"] = out["category"].map(stats["count"]).fillna(0).astype("int64")
+    out["loss_known"] = out["category"].map(stats["loss_known"]).fillna(0).astype("int64")
+    out["loss_total"] = out["category"].map(stats["loss_total"]).fillna(0.0).astype(float)
+    out["loss_mean"] = out["category"].map(stats["loss_mean"]).astype(float)
+    out["loss_median"] = out["category"].map(stats["loss_median"]).astype(float)
     total = out["count"].sum()
     out["share"] = out["count"] / total if total else np.nan
     lt = out["loss_total"].sum()
@@ -438,5 +486,5 @@ def fraud_techniques(
         out = change_table(out, exposure=p.days, exposure_prev=c.days, method=method, alpha=alpha)
     out = out.sort_values(["count", "category"], ascending=[False, True]).reset_index(drop=True)
     out.attrs.update(period=p.code, comparison=c.code if c is not None else None,
-                     loss_from_text=int((df["loss_yuan"].isna() & df["loss"].notna()).sum()) if len(df) else 0)
+                     loss_from_text=int(hist.loc[hist["from_text"].astype(bool), "n"].sum()))
     return out
