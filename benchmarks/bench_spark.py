@@ -8,11 +8,17 @@ see it): wall time, CPU time (user + sys of Python and JVM) and peak RSS (Python
 
 The workload is the engine-side part of the release, run through the same functions the release calls:
 ``headline`` (period vs a year earlier), ``counts`` per community × family for both periods, ``monthly`` per
-community over two years, ``hour_weekday`` and ``night_counts``.
+community over two years, ``hour_weekday`` and ``night_counts``. ``--workload words`` runs instead the two sections
+that used to pull one row per call to the driver: the heat maps (the release's common extent, all-day and night
+grids: a GROUP BY over cell indices) and the words (top terms, distinctive terms and rising terms of the release,
+unsampled, one job cache: the texts are segmented per partition where the rows are and only the term table reaches
+the driver). The copies repeat the base district's texts, so the distinct texts (what is segmented) stay those of
+one district at every size: the words figure grows with the scan and the GROUP BY over texts, not with the
+segmentation, which grows with the distinct texts (measured on the demo district: docs/performance.md).
 
 Usage::
 
-    nice -n 10 python benchmarks/bench_spark.py --rows 1000000 10000000 [--engines duckdb spark]
+    nice -n 10 python benchmarks/bench_spark.py --rows 1000000 10000000 [--engines duckdb spark] [--workload words]
     python benchmarks/bench_spark.py --quick          # 200 k rows, both engines
 
 Lakes are cached under ``$ANJU_BENCH_DIR`` (default: the system temp folder) / ``anju-bench-spark``.
@@ -28,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 BASE_SCALE = 0.05
 COPIES_PER_CHUNK = 100  # copies of the base district per COPY while building a province lake (~4.6 M rows)
@@ -113,7 +121,30 @@ def province_lake(root: Path, rows: int) -> Path:
     return d
 
 
-def run_one(data_dir: Path, engine: str) -> dict[str, float]:
+def _word_steps(t: Any, dep: Any) -> dict[str, Callable[[], object]]:
+    """The heat and word sections' analytics, as the release calls them (see the module doc)."""
+    from anju.analytics import distinctive_terms, rising_terms, top_terms
+    from anju.spatial.kde import extent_of, heat_map
+
+    seg, tax, heat = dep.segmenter, dep.taxonomy, dep.analysis.heat
+    cache: dict = {}
+
+    def heat_maps() -> object:
+        ext = extent_of(t, "2025H2", cell_size=heat.cell_m)
+        return [heat_map(t, "2025H2", night=night, cell_size=heat.cell_m, bandwidth=heat.bandwidth_m, extent=ext)
+                for night in (None, dep.night)]
+
+    return {
+        "heat": heat_maps,
+        "top_terms": lambda: top_terms(t, "2025H2", by=None, top=80, max_texts=None, segmenter=seg, taxonomy=tax,
+                                       cache=cache),
+        "distinctive": lambda: distinctive_terms(t, "2025H2", segmenter=seg, taxonomy=tax, cache=cache),
+        "rising": lambda: rising_terms(t, "2025H2", comparison="yoy", top=15, max_texts=None, segmenter=seg,
+                                       taxonomy=tax, cache=cache),
+    }
+
+
+def run_one(data_dir: Path, engine: str, workload: str = "aggregations") -> dict[str, float]:
     """One run in this process: open the lake on ``engine``, run the workload; returns timings."""
     t0 = time.perf_counter()
     from anju.analytics import Period, counts, headline, hour_weekday, monthly, night_counts
@@ -137,6 +168,8 @@ def run_one(data_dir: Path, engine: str) -> dict[str, float]:
             "hour_weekday": lambda: hour_weekday(t, p, taxonomy=tax),
             "night": lambda: night_counts(t, p, taxonomy=tax),
         }
+        if workload == "words":
+            steps = _word_steps(t, dep)
         a0 = time.perf_counter()
         for name, step in steps.items():
             s0 = time.perf_counter()
@@ -162,9 +195,10 @@ def _jvm_usage(spark: object) -> dict[str, float]:
     return {"jvm_cpu_s": cpu, "jvm_peak_rss_mib": hwm / 1024}
 
 
-def measure(data_dir: Path, engine: str) -> dict[str, float]:
+def measure(data_dir: Path, engine: str, workload: str = "aggregations") -> dict[str, float]:
     """Run :func:`run_one` in a fresh process under /usr/bin/time (wall, CPU of all processes, peak RSS)."""
-    cmd = ["/usr/bin/time", "-f", "TIME %e %U %S %M", sys.executable, __file__, "--child", str(data_dir), engine]
+    cmd = ["/usr/bin/time", "-f", "TIME %e %U %S %M", sys.executable, __file__, "--child", str(data_dir), engine,
+           "--workload", workload]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     line = [x for x in res.stderr.splitlines() if x.startswith("TIME ")]
     if res.returncode != 0 or not line:
@@ -181,10 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
     ap.add_argument("--quick", action="store_true", help="200 k rows only")
+    ap.add_argument("--workload", choices=["aggregations", "words"], default="aggregations",
+                    help="the release's aggregations (default) or its heat and word sections")
     ap.add_argument("--child", nargs=2, metavar=("DATA_DIR", "ENGINE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(run_one(Path(args.child[0]), args.child[1])))
+        print(json.dumps(run_one(Path(args.child[0]), args.child[1], args.workload)))
         return 0
     sizes = [200_000] if args.quick else args.rows
     root = bench_root()
@@ -196,15 +232,15 @@ def main(argv: list[str] | None = None) -> int:
         d = province_lake(root, n)
         print(f"lake of {n:,} rows ready in {time.perf_counter() - g0:.1f} s: {d}", flush=True)
         for engine in args.engines:
-            r = measure(d, engine)
-            r.update(engine=engine, target=n, load=os.getloadavg()[0])
+            r = measure(d, engine, args.workload)
+            r.update(engine=engine, target=n, load=os.getloadavg()[0], workload=args.workload)
             results.append(r)
             print(f"{engine:6s} rows {int(r['rows']):>11,}  wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
                   f"open {r['open_s']:6.1f} s  analytics {r['analytics_s']:7.1f} s  "
                   f"peak RSS {r['peak_rss_mib']:7.0f} MiB  load {r['load']:.1f}  "
                   + " ".join(f"{k[:-2]}={r[k]:.1f}" for k in r if k.endswith("_s") and k not in
                              ("wall_s", "cpu_s", "open_s", "analytics_s")), flush=True)
-    (root / "results.json").write_text(json.dumps(results, indent=1))
+    (root / f"results-{args.workload}.json").write_text(json.dumps(results, indent=1))
     return 0
 
 

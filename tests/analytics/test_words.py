@@ -99,18 +99,106 @@ def test_fraud_techniques_counts_and_losses(words_df: pd.DataFrame) -> None:
     assert no_text.loc["fraud.rebate", "loss_known"] < n["fraud.rebate"]
 
 
-def test_term_stats_cache_returns_equal_fresh_results() -> None:
-    """The release asks twice for the same sample; the cached answer equals a fresh one and cannot be spoiled."""
-    from anju.analytics import words
+def test_term_tables_are_cached_per_job_and_equal_fresh_ones(words_df: pd.DataFrame) -> None:
+    """A release asks for one period's terms three times (top, distinctive, rising): with the job's cache the
+    texts are segmented once per period; the answers equal uncached ones."""
+    from anju.analytics import distinctive_terms
 
-    seg = SEG
-    cache: words.StatsCache = {}  # one job's cache, owned by the caller (no module-level state)
-    texts = ["小区电动车被盗", "楼下装修噪音扰民", "小区电动车被盗", "接到诈骗电话被骗五千元"]
-    first = words._term_stats(seg, texts, 2, cache)
-    first[0]["电动车"] = -1  # a caller changing its copy
-    second = words._term_stats(seg, texts, 2, cache)
-    assert len(cache) == 1
-    assert second == words._term_stats_uncached(seg, texts, 2)
-    assert second[0]["电动车"] == 2 and second[1]["电动车"] == 2
-    other = words._term_stats(seg, texts[:1], 2, cache)
-    assert other[0]["电动车"] == 1
+    t = ibis.memtable(words_df)
+    cache: dict = {}  # one job's cache, owned by the caller (no module-level state)
+    top = top_terms(t, "2025H2", by=None, max_texts=None, segmenter=SEG, taxonomy=TAX, cache=cache)
+    dist = distinctive_terms(t, "2025H2", segmenter=SEG, taxonomy=TAX, cache=cache)
+    rising = rising_terms(t, "2025H2", max_texts=None, segmenter=SEG, taxonomy=TAX, cache=cache)
+    assert len(cache) == 2  # the period (per family; "all" is its sum) and the comparison period
+    pd.testing.assert_frame_equal(top, top_terms(t, "2025H2", by=None, max_texts=None, segmenter=SEG, taxonomy=TAX))
+    pd.testing.assert_frame_equal(dist, distinctive_terms(t, "2025H2", segmenter=SEG, taxonomy=TAX))
+    pd.testing.assert_frame_equal(rising, rising_terms(t, "2025H2", max_texts=None, segmenter=SEG, taxonomy=TAX))
+    assert top.attrs["texts"] == {"all": 400} and dist.attrs["texts"] == {"fraud": 200, "theft": 200}
+
+
+def test_count_terms_adds_up_over_any_split() -> None:
+    """Spark counts per partition and sums: the term table of any split of the rows sums to the whole's."""
+    import pyarrow as pa
+
+    from anju.analytics.words import TermCounter, count_terms
+
+    rows = pa.RecordBatch.from_pydict({
+        "_g": ["theft", "theft", "dispute", "theft", "dispute"],
+        "text": ["小区电动车被盗", "楼下电动车电瓶被盗，电动车被推走", "楼下装修噪音扰民", "小区电动车被盗", "邻居装修噪音"],
+        "_n": [3, 1, 2, 1, 1]})
+
+    def frame(*batches: pa.RecordBatch) -> pd.DataFrame:
+        df = pa.Table.from_batches(batches).to_pandas()
+        df["term"] = df["term"].fillna("<calls>")  # the group's row of call counts
+        return df.groupby(["_g", "term"])[["count", "docs"]].sum().sort_index()
+
+    whole = frame(count_terms(rows, SEG, 2))
+    for cut in (1, 2, 4):
+        pd.testing.assert_frame_equal(frame(count_terms(rows.slice(0, cut), SEG, 2),
+                                            count_terms(rows.slice(cut), SEG, 2)), whole)
+    assert whole.loc[("theft", "电动车"), "count"] == 3 + 2 + 1 and whole.loc[("theft", "电动车"), "docs"] == 5
+    assert whole.loc[("theft", "<calls>"), "docs"] == 5 and whole.loc[("dispute", "<calls>"), "count"] == 3
+    # the batch function travels to Spark's workers by value (dictionary and stop words included)
+    import pickle
+
+    fn = pickle.loads(pickle.dumps(TermCounter(SEG, 2)))
+    assert fn.segmenter.fingerprint() == SEG.fingerprint() and frame(fn(rows)).equals(whole)
+
+
+def test_sampling_keeps_the_calls_of_lowest_seeded_hash(words_df: pd.DataFrame) -> None:
+    """max_texts keeps, per group, the calls of lowest MD5 prefix of ``record_key#seed`` (ties by the key): an
+    engine-neutral rule, checked here against hashlib."""
+    import hashlib
+
+    t = ibis.memtable(words_df)
+    sub = words_df[(words_df.reported_at >= "2025-07-01") & (words_df.reported_at < "2026-01-01")]
+    for seed in (0, 7):
+        key = [hashlib.md5(f"{k}#{seed}".encode()).hexdigest()[:8] for k in sub["record_key"]]
+        chosen = sub.assign(_h=key).sort_values(["_h", "record_key"]).head(50)
+        ref = pd.Series([w for doc in SEG.cut_many(chosen["text"].tolist()) for w in doc if len(w) >= 2])
+        out = top_terms(t, "2025H2", by=None, max_texts=50, seed=seed, top=1000, segmenter=SEG, taxonomy=TAX)
+        assert out.attrs["texts"] == {"all": 50}
+        got = out.set_index("term")["count"]
+        counts = ref.value_counts()
+        assert got.to_dict() == {w: int(c) for w, c in counts.items() if w in got.index}
+        assert set(got.index) <= set(counts.index)
+    # the hash pre-filter's bound is a prefix of the ranking: dropping it (the fallback) selects the same calls
+    from anju.analytics import Period
+    from anju.analytics.words import _selected
+
+    sel = {w: _selected(t, Period.parse("2025H2"), families=None, taxonomy=TAX, by_family=True, max_texts=30,
+                        seed=1, widen=w)[0].to_pandas().sort_values(["_g", "text"]).reset_index(drop=True)
+           for w in (False, True)}
+    pd.testing.assert_frame_equal(sel[False], sel[True])
+    assert sel[False].groupby("_g")["_n"].sum().to_dict() == {"fraud": 30, "theft": 30}
+
+
+def test_fraud_loss_histogram_gives_pandas_statistics() -> None:
+    """The fraud losses travel as a histogram (category, amount, calls) summed where the rows are; the statistics
+    read from it equal pandas' over the expanded amounts (medians exactly, odd and even counts, repeats)."""
+    import pyarrow as pa
+
+    from anju.analytics.words import FRAUD_SCHEMA, FraudAmounts, _loss_stats
+
+    rng = np.random.default_rng(9)
+    cats = rng.choice(["fraud.a", "fraud.b", "fraud.c"], 401)
+    loss = rng.choice([np.nan, 0.0, 500.0, 3000.0, 3000.0, 12_800.5, 50_000.0], 401)
+    texts = np.where(rng.random(401) < 0.5, "被骗共计2万元", None)
+    df = pd.DataFrame({"category": cats, "loss_yuan": loss, "_text": texts, "_n": rng.integers(1, 4, 401)})
+    batch = pa.RecordBatch.from_pandas(df, preserve_index=False)
+    fn = FraudAmounts(True)
+    parts = pa.Table.from_batches([fn(batch.slice(0, 150)), fn(batch.slice(150))], schema=FRAUD_SCHEMA).to_pandas()
+    hist = parts.groupby(["category", "loss", "from_text"], dropna=False, as_index=False)["n"].sum()
+    hist = hist.sort_values(["category", "loss"], na_position="last")
+    got = _loss_stats(hist).set_index("category")
+    # the reference: one row per call, the loss column else the text's amount, kept when positive
+    calls = df.loc[df.index.repeat(df["_n"])]
+    amount = calls["loss_yuan"].where(calls["loss_yuan"].notna(), np.where(calls["_text"].notna(), 20_000.0, np.nan))
+    calls = calls.assign(loss=amount.where(amount > 0))
+    g = calls.groupby("category")
+    assert got["count"].to_dict() == g.size().to_dict()
+    assert got["loss_known"].to_dict() == g["loss"].count().to_dict()
+    assert got["loss_median"].to_dict() == g["loss"].median().to_dict()
+    np.testing.assert_allclose(got["loss_total"], g["loss"].sum().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["loss_mean"], g["loss"].mean().to_numpy(), rtol=1e-12)
+    assert int(hist.loc[hist["from_text"], "n"].sum()) == int((calls["loss_yuan"].isna() & calls["loss"].notna()).sum())

@@ -102,7 +102,7 @@ def test_hash_sampling_is_the_same_on_both_engines(spark: Any, demo: Any) -> Non
     assert 0.04 * total < n < 0.06 * total
 
 
-def test_text_audit_regexes_agree(spark: Any, demo: Any) -> None:
+def test_text_audit_regexes_agree(spark: Any, demo: Any, tmp_path: Path) -> None:
     """The audit's cue and negation regexes (RE2 on DuckDB, java.util.regex on Spark) flag the same records.
 
     Small hand-made texts (a cue, a negated cue, a cue beyond the negation window, punctuation breaks, no text);
@@ -129,6 +129,24 @@ def test_text_audit_regexes_agree(spark: Any, demo: Any) -> None:
     assert duck["flagged"].sum() >= 2 and duck["indicated"].notna().sum() >= 3
     # the same rows in the same order (Ibis orders nulls last on both engines)
     assert_frames_match(duck, sp, "flag_downgrades")
+    # only the flagged records, over every coded category: Spark pushes the filter on ``flagged`` below the
+    # projection that defines it, so ``flagged`` must hold each rule's regex once (it held ~25,000 copies through
+    # the rule lookups: generated code over 64 KB, interpreted for a minute)
+    tax = dep.taxonomy
+    rows = [(f"k{i}-{c}", t, c, tax.family_of(c)) for c in tax.categories for i, t in enumerate(texts)]
+    cross = pd.DataFrame({"record_key": [r[0] for r in rows], "station_id": "S1",
+                          "reported_at": pd.Timestamp("2025-03-01 08:00"), "category": [r[2] for r in rows],
+                          "family": [r[3] for r in rows], "text": [r[1] for r in rows]})
+    path = tmp_path / "cross.parquet"  # a file scan: Spark folds a query over an in-memory table into constants
+    cross.to_parquet(path)
+    duck = flag_downgrades(ibis.duckdb.connect().read_parquet(path), rules=dep.audit_rules).to_pandas()
+    with open_lake(_settings(demo.settings, "spark")) as lake:
+        expr = flag_downgrades(lake.con.read_parquet(str(path)), rules=dep.audit_rules)
+        plan = lake.spark.sql(lake.con.compile(expr))._jdf.queryExecution().executedPlan().toString()
+        sp = lake.con.execute(expr)
+    assert plan.count("RLIKE") + plan.count("regexp") < 10 * len(dep.audit_rules.rules)
+    assert 20 < len(duck) < len(cross) // 2
+    assert_frames_match(duck, sp, "flag_downgrades(only_flagged=True)")
 
 
 def test_release_on_spark_equals_release_on_duckdb(spark: Any, demo: Any) -> None:
@@ -147,6 +165,79 @@ def test_release_on_spark_equals_release_on_duckdb(spark: Any, demo: Any) -> Non
         assert_frames_match(table.data, b.tables[key].data, key)
     assert a.meta.incidents == b.meta.incidents > 0
     assert [n for n in a.notes] == [n for n in b.notes]
+
+
+def test_heat_map_cells_are_the_same_on_both_engines(spark: Any, demo: Any, tmp_path: Path) -> None:
+    """The heat map's GROUP BY over cell indices puts every point in the same cell on Spark as on DuckDB, including
+    points exactly on cell edges, on the grid's max edge and just outside (the release test covers the demo)."""
+    import ibis
+
+    from anju.spatial.kde import heat_map, heat_maps
+
+    rng = np.random.default_rng(5)
+    gx, gy = np.meshgrid(np.arange(-1000.0, 2001.0, 100.0), np.arange(-500.0, 1501.0, 100.0))
+    x = np.concatenate([rng.uniform(-1200, 2200, 3000), gx.ravel(), [2000.0000001, -1000.0000001, 1e-12]])
+    y = np.concatenate([rng.uniform(-700, 1700, 3000), gy.ravel(), [0.0, 0.0, 1500.0]])
+    fam = np.where(np.arange(x.size) % 3 == 0, "theft", "dispute")
+    path = tmp_path / "points.parquet"
+    pd.DataFrame({"x": x, "y": y, "family": fam}).to_parquet(path)
+    ext = (-1000.0, -500.0, 2000.0, 1500.0)
+    with open_lake(_settings(demo.settings, "spark")) as sp:
+        tables = {"duckdb": ibis.duckdb.connect().read_parquet(path), "spark": sp.con.read_parquet(str(path))}
+        grids = {e: heat_maps(t, None, extent=ext, cell_size=100, bandwidth=200) for e, t in tables.items()}
+        auto = {e: heat_map(t, None, cell_size=100, bandwidth=200) for e, t in tables.items()}
+    assert set(grids["duckdb"]) == set(grids["spark"]) == {"all", "theft", "dispute"}
+    for k, g in grids["duckdb"].items():
+        assert g.n == grids["spark"][k].n and np.array_equal(g.density, grids["spark"][k].density), k
+    assert grids["duckdb"]["all"].n == ((x >= -1000) & (x <= 2000) & (y >= -500) & (y <= 1500)).sum()
+    assert auto["duckdb"].extent == auto["spark"].extent and np.array_equal(auto["duckdb"].density,
+                                                                            auto["spark"].density)
+
+
+def test_word_tables_are_the_same_on_both_engines(spark: Any, demo: Any, tmp_path: Path) -> None:
+    """Word counts on Spark come from the executors (segmented per partition, summed by Spark); sampled or not,
+    they equal DuckDB's exactly: the same calls selected, the same counting function (the release test covers
+    the unsampled tables of a release). So do the fraud techniques, whose amounts are read from the texts per
+    partition too."""
+    import ibis
+
+    from anju.analytics.words import distinctive_terms, fraud_techniques, rising_terms, top_terms
+
+    dep = load_deployment(demo.settings)
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for engine in ("duckdb", "spark"):
+        with open_lake(_settings(demo.settings, engine)) as lake:
+            t, seg, tax = lake.incidents(), dep.segmenter, dep.taxonomy
+            cache: dict = {}
+            out[engine] = {
+                "top_sampled": top_terms(t, "2025H2", max_texts=300, seed=3, segmenter=seg, taxonomy=tax),
+                "top": top_terms(t, "2025H2", by=None, max_texts=None, segmenter=seg, taxonomy=tax, cache=cache),
+                "distinctive": distinctive_terms(t, "2025H2", segmenter=seg, taxonomy=tax, cache=cache),
+                "rising_sampled": rising_terms(t, "2025H2", max_texts=2000, segmenter=seg, taxonomy=tax),
+                "fraud": fraud_techniques(t, "2025H2", comparison="yoy", taxonomy=tax),
+            }
+    for key, a in out["duckdb"].items():
+        b = out["spark"][key]
+        assert len(a) >= 8 and a.attrs == b.attrs, key
+        assert_frames_match(a, b, key)
+    assert set(out["duckdb"]["top_sampled"].attrs["texts"].values()) <= set(range(301))
+    assert max(out["duckdb"]["top_sampled"].attrs["texts"].values()) == 300
+    # fraud amounts written in the texts (the demo's losses are all in the column)
+    rng = np.random.default_rng(2)
+    n = 300
+    fraud = pd.DataFrame({
+        "reported_at": pd.Timestamp("2025-08-01") + pd.to_timedelta(rng.integers(0, 100, n), unit="D"),
+        "family": "fraud", "category": rng.choice(["fraud.rebate", "fraud.investment", "fraud.romance"], n),
+        "loss_yuan": rng.choice([np.nan, np.nan, 3000.0, 12_800.5], n),
+        "text": rng.choice(["刷单被骗共计2万元", "投资平台被骗3.5万", "对方骗走五千余元", "咨询", None], n)})
+    path = tmp_path / "fraud.parquet"
+    fraud.to_parquet(path)
+    with open_lake(_settings(demo.settings, "spark")) as sp:
+        got = {e: fraud_techniques(t, "2025H2", taxonomy=dep.taxonomy)
+               for e, t in (("duckdb", ibis.duckdb.connect().read_parquet(path)),
+                            ("spark", sp.con.read_parquet(str(path))))}
+    assert got["duckdb"].attrs["loss_from_text"] == got["spark"].attrs["loss_from_text"] > 50
+    assert_frames_match(got["duckdb"], got["spark"], "fraud amounts from texts")
 
 
 def test_lake_root_given_as_a_uri(spark: Any, demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:

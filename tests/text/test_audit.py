@@ -106,3 +106,32 @@ def test_deployment_rules_override(frame, tmp_path):
     rules = load_audit_rules(data_dir=d, taxonomy=TAX)
     out = flag_downgrades(frame, rules=rules)
     assert out["record_key"].tolist() == ["k"]  # no negations: "防止被骗" now counts
+
+
+def cross_frame() -> pd.DataFrame:
+    """Every taxonomy leaf (plus a source category unknown to it) × texts matching each rule, a negated cue and no
+    cue: every (rule, coded category) pair the flag depends on."""
+    texts = ["双方争吵，报警人称被打伤", "包被抢走", "手机被一把抢过", "家中被盗", "接电话被骗了", "邻居吵架被打了",
+             "电瓶被盗", "未被打伤，双方争吵", "咨询噪音问题", None]
+    cats = [*TAX.categories, "source.unmapped"]
+    rows = [(f"k{i}-{j}", "S1", c, TAX.family_of(c) if c in TAX else "other", t)
+            for i, c in enumerate(cats) for j, t in enumerate(texts)]
+    df = pd.DataFrame(rows, columns=["record_key", "station_id", "category", "family", "text"])
+    return df.assign(reported_at=pd.Timestamp("2025-03-01 08:00"))[list(REQUIRED_COLUMNS)]
+
+
+REQUIRED_COLUMNS = ("record_key", "station_id", "reported_at", "category", "family", "text")
+
+
+def test_flagged_is_what_the_rule_columns_say() -> None:
+    """``flagged`` is computed per rule (a flat CASE, so Spark can filter on it without inlining the rule lookups);
+    on every (rule, coded category) pair it equals the definition over the output's own columns."""
+    out = flag_downgrades(cross_frame(), only_flagged=False, rules=RULES)
+    ind, cs = out["indicated_severity"], out["coded_severity"]
+    other = (out["indicated_family"] != out["family"]) & (ind > cs)
+    same = (out["indicated_family"] == out["family"]) & ((ind - cs) >= RULES.same_family_gap)
+    expected = out["indicated"].notna() & (other | same)
+    assert out["flagged"].astype(bool).tolist() == expected.tolist()
+    assert 50 < expected.sum() < len(out) - 50  # both outcomes well represented
+    only = flag_downgrades(cross_frame(), rules=RULES)
+    assert sorted(only["record_key"]) == sorted(out.loc[expected, "record_key"])

@@ -5,20 +5,27 @@
 
 Expressions whose result would differ by engine are written here once, engine-neutral, and tested on both
 (tests/lake/test_spark.py): a stable hash for deterministic sampling (DuckDB's ``hash`` and Spark's Murmur3
-``hash`` disagree, so :func:`hash_prefix` uses MD5, which both compute alike).
+``hash`` disagree, so :func:`hash_prefix` uses MD5, which both compute alike), and :func:`sum_batches`, which runs
+a Python function per batch of rows where the rows are (Spark's executors, or this process on DuckDB) and sums its
+output, so a per-row Python step such as word segmentation scales out like the SQL around it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from anju.errors import ConfigError
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from anju.config import Settings
     from anju.lake.connection import Lake
 
-__all__ = ["ENGINES", "HASH_DIGITS", "hash_prefix", "hash_threshold", "open_lake"]
+__all__ = ["ENGINES", "HASH_DIGITS", "BatchFunction", "hash_prefix", "hash_threshold", "is_spark", "open_lake",
+           "sum_batches"]
 
 ENGINES = ("duckdb", "spark")
 """Values of ``Settings.engine`` (``ANJU_ENGINE``, ``--engine``)."""
@@ -66,3 +73,38 @@ def hash_threshold(fraction: float) -> str:
         return "g"  # above every hex digit: keep all
     n = int((16**HASH_DIGITS) * max(fraction, 0.0)) + 1
     return f"{n:0{HASH_DIGITS}x}"
+
+
+BatchFunction = Callable[["pa.RecordBatch"], "pa.RecordBatch"]
+"""A function of one Arrow batch of rows to one Arrow batch of partial results (see :func:`sum_batches`)."""
+
+#: Rows per batch on DuckDB (Spark's batches are its own: ``spark.sql.execution.arrow.maxRecordsPerBatch``).
+DUCKDB_BATCH_ROWS = 250_000
+
+
+def is_spark(expr: Any) -> bool:
+    """Whether an Ibis expression runs on Spark (a table of a :class:`~anju.lake.spark.SparkLake`)."""
+    return getattr(expr._find_backend(use_default=True), "name", "") == "pyspark"
+
+
+def sum_batches(expr: Any, fn: BatchFunction, schema: pa.Schema, keys: Sequence[str]) -> pd.DataFrame:
+    """Apply ``fn`` to every Arrow batch of the rows of ``expr`` and sum its outputs per ``keys``.
+
+    ``fn`` maps a batch with ``expr``'s columns to a batch of ``schema``: the ``keys`` columns and integer columns
+    that are partial sums (counts), so the result does not depend on how the rows are split into batches. On Spark
+    ``fn`` runs in the executors (``mapInArrow``; it is pickled, so it must carry what it needs, not read the
+    driver's files) and the sums are a Spark aggregation: only the summed table reaches the driver. On DuckDB the
+    rows are fetched as Arrow (one machine) and ``fn`` runs on batches of them in this process, summed with
+    pandas. The result has ``schema``'s columns, one row per distinct key (null keys kept), in no particular order.
+    """
+    import pyarrow as pa
+
+    if is_spark(expr):
+        from anju.lake.spark import spark_sum_batches
+
+        return spark_sum_batches(expr, fn, schema, keys)
+    outs = [fn(b) for b in expr.to_pyarrow().to_batches(max_chunksize=DUCKDB_BATCH_ROWS)]
+    df = pa.Table.from_batches([o for o in outs if o.num_rows], schema=schema).to_pandas()
+    if len(outs) > 1 and len(df):
+        df = df.groupby(list(keys), dropna=False, sort=False, as_index=False).sum()
+    return df.reset_index(drop=True)

@@ -268,3 +268,32 @@ class SparkLake(Lake):
     def quarantine(self) -> Any:
         """All committed quarantine rows."""
         return self.con.table(self._quarantine)
+
+
+def _apply_batches(fn: Any) -> Any:
+    """The ``mapInArrow`` function of :func:`spark_sum_batches`: ``fn`` over each batch, empty outputs skipped."""
+
+    def run(batches: Any) -> Any:
+        for rb in batches:
+            out = fn(rb)
+            if out.num_rows:
+                yield out
+
+    return run
+
+
+def spark_sum_batches(expr: Any, fn: Any, schema: pa.Schema, keys: Any) -> Any:
+    """:func:`anju.lake.engine.sum_batches` on Spark: ``fn`` in the executors over the rows of ``expr`` (Arrow
+    batches in and out, ``mapInArrow``), then one ``groupBy(keys).sum`` in Spark; returns the sums as pandas."""
+    from pyspark.sql import functions as F
+
+    backend = expr._find_backend()
+    backend._run_pre_execute_hooks(expr)  # registers in-memory tables and UDFs, as Ibis's own execute does
+    df = backend._session.sql(backend.compile(expr))
+    out = df.mapInArrow(_apply_batches(fn), spark_schema(schema))
+    values = [f.name for f in schema if f.name not in keys]
+    summed = out.groupBy(*keys).agg(*[F.sum(v).alias(v) for v in values])
+    res = summed.toPandas()
+    for v in values:
+        res[v] = res[v].astype("int64")
+    return res[[f.name for f in schema]]

@@ -173,6 +173,27 @@ class Segmenter:
                     self._rs = rs
         return self._rs
 
+    # ------------------------------------------------------------------ pickling (Spark executors)
+    def __getstate__(self) -> dict[str, Any]:
+        """The segmenter travels by value — its dictionary entries and stop words, already read from the files —
+        never the built rjieba/jieba instances or the lock: an executor need not see the driver's files."""
+        state = dict(self.__dict__)
+        state.update(_rs=None, _jieba=None, _rs_lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._rs_lock = threading.Lock()
+
+    def fingerprint(self) -> str:
+        """A digest of what decides the tokens (dictionary entries, stop words, options): two segmenters with the
+        same fingerprint cut every text alike, so a worker process may reuse one it has already built."""
+        import hashlib
+
+        h = hashlib.blake2b(digest_size=16)
+        h.update(repr((self.entries, sorted(self._drop), self.normalize, self.hmm)).encode("utf-8"))
+        return h.hexdigest()
+
     # ------------------------------------------------------------------ cutting
     def raw_cut(self, text: str) -> list[str]:
         """All tokens of ``text`` (already normalised), stop words and punctuation included; masked phones whole."""
