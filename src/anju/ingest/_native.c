@@ -70,79 +70,9 @@ static void compress_c(uint32_t st[8], const uint8_t *block) {
 }
 
 #ifdef ANJU_X86
-/* SHA-NI compression of one 64-byte block (the layout of Intel's reference code). */
-__attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], const uint8_t *block) {
-    const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i TMP = _mm_loadu_si128((const __m128i *)&st[0]);
-    __m128i STATE1 = _mm_loadu_si128((const __m128i *)&st[4]);
-    TMP = _mm_shuffle_epi32(TMP, 0xB1);          /* CDAB */
-    STATE1 = _mm_shuffle_epi32(STATE1, 0x1B);    /* EFGH */
-    __m128i STATE0 = _mm_alignr_epi8(TMP, STATE1, 8); /* ABEF */
-    STATE1 = _mm_blend_epi16(STATE1, TMP, 0xF0);  /* CDGH */
-    __m128i ABEF_SAVE = STATE0, CDGH_SAVE = STATE1;
-    __m128i MSG, MSG0, MSG1, MSG2, MSG3;
-
-    MSG0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 0)), MASK);
-    MSG1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 16)), MASK);
-    MSG2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 32)), MASK);
-    MSG3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 48)), MASK);
-
-#define RNDS(M, k)                                                                   \
-    MSG = _mm_add_epi32(M, _mm_loadu_si128((const __m128i *)&K256[k]));            \
-    STATE1 = _mm_sha256rnds2_epu32(STATE1, STATE0, MSG);                           \
-    MSG = _mm_shuffle_epi32(MSG, 0x0E);                                            \
-    STATE0 = _mm_sha256rnds2_epu32(STATE0, STATE1, MSG);
-
-    /* rounds 0-15 */
-    RNDS(MSG0, 0);
-    RNDS(MSG1, 4);
-    MSG0 = _mm_sha256msg1_epu32(MSG0, MSG1);
-    RNDS(MSG2, 8);
-    MSG1 = _mm_sha256msg1_epu32(MSG1, MSG2);
-    RNDS(MSG3, 12);
-    /* rounds 16-63: schedule on the fly */
-    for (int k = 16; k < 64; k += 16) {
-        TMP = _mm_alignr_epi8(MSG3, MSG2, 4);
-        MSG0 = _mm_add_epi32(MSG0, TMP);
-        MSG0 = _mm_sha256msg2_epu32(MSG0, MSG3);
-        RNDS(MSG0, k);
-        MSG2 = _mm_sha256msg1_epu32(MSG2, MSG3);
-
-        TMP = _mm_alignr_epi8(MSG0, MSG3, 4);
-        MSG1 = _mm_add_epi32(MSG1, TMP);
-        MSG1 = _mm_sha256msg2_epu32(MSG1, MSG0);
-        RNDS(MSG1, k + 4);
-        MSG3 = _mm_sha256msg1_epu32(MSG3, MSG0);
-
-        TMP = _mm_alignr_epi8(MSG1, MSG0, 4);
-        MSG2 = _mm_add_epi32(MSG2, TMP);
-        MSG2 = _mm_sha256msg2_epu32(MSG2, MSG1);
-        RNDS(MSG2, k + 8);
-        MSG0 = _mm_sha256msg1_epu32(MSG0, MSG1);
-
-        TMP = _mm_alignr_epi8(MSG2, MSG1, 4);
-        MSG3 = _mm_add_epi32(MSG3, TMP);
-        MSG3 = _mm_sha256msg2_epu32(MSG3, MSG2);
-        RNDS(MSG3, k + 12);
-        MSG1 = _mm_sha256msg1_epu32(MSG1, MSG2);
-    }
-#undef RNDS
-    STATE0 = _mm_add_epi32(STATE0, ABEF_SAVE);
-    STATE1 = _mm_add_epi32(STATE1, CDGH_SAVE);
-    TMP = _mm_shuffle_epi32(STATE0, 0x1B);       /* FEBA */
-    STATE1 = _mm_shuffle_epi32(STATE1, 0xB1);    /* DCHG */
-    STATE0 = _mm_blend_epi16(TMP, STATE1, 0xF0); /* DCBA */
-    STATE1 = _mm_alignr_epi8(STATE1, TMP, 8);    /* ABEF */
-    _mm_storeu_si128((__m128i *)&st[0], STATE0);
-    _mm_storeu_si128((__m128i *)&st[4], STATE1);
-}
-
-
-/* Two independent SHA-NI compressions (st_a <- block_a, st_b <- block_b) with their instructions interleaved: one
- * chain of sha256rnds2 is latency-bound (each pair of rounds waits for the one before), so a second, independent
- * chain fills the idle issue slots and two values hash in ~0.7x the time of two single calls. The arithmetic of
- * compress_ni, lane by lane (X_ is lane a's or b's copy of each variable). */
-#define NI2_LOAD(X, st, block)                                                                   \
+/* The SHA-NI steps of one compression (the layout of Intel's reference code), as macros over one lane's variables
+ * (X##S0 = ABEF, X##S1 = CDGH, X##M0..3 the message schedule) so that compress_ni2 can interleave two lanes. */
+#define SHANI_LOAD(X, st, block)                                                                   \
     X##T = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1);                   \
     X##S1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B);                  \
     X##S0 = _mm_alignr_epi8(X##T, X##S1, 8);                                                    \
@@ -153,17 +83,17 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], co
     X##M1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 16)), MASK);           \
     X##M2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 32)), MASK);           \
     X##M3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((block) + 48)), MASK);
-#define NI2_RNDS(X, W, k)                                                                        \
+#define SHANI_RNDS(X, W, k)                                                                        \
     X##M = _mm_add_epi32(X##W, _mm_loadu_si128((const __m128i *)&K256[k]));                     \
     X##S1 = _mm_sha256rnds2_epu32(X##S1, X##S0, X##M);                                          \
     X##M = _mm_shuffle_epi32(X##M, 0x0E);                                                       \
     X##S0 = _mm_sha256rnds2_epu32(X##S0, X##S1, X##M);
-#define NI2_SCHED(X, W, P2, P1, k)                                                               \
+#define SHANI_SCHED(X, W, P2, P1, k)                                                               \
     X##T = _mm_alignr_epi8(X##P1, X##P2, 4);                                                    \
     X##W = _mm_sha256msg2_epu32(_mm_add_epi32(X##W, X##T), X##P1);                              \
-    NI2_RNDS(X, W, k)                                                                           \
+    SHANI_RNDS(X, W, k)                                                                           \
     X##P2 = _mm_sha256msg1_epu32(X##P2, X##P1);
-#define NI2_STORE(X, st)                                                                         \
+#define SHANI_STORE(X, st)                                                                         \
     X##S0 = _mm_add_epi32(X##S0, X##SAVE0);                                                     \
     X##S1 = _mm_add_epi32(X##S1, X##SAVE1);                                                     \
     X##T = _mm_shuffle_epi32(X##S0, 0x1B);                                                      \
@@ -171,42 +101,66 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], co
     _mm_storeu_si128((__m128i *)&st[0], _mm_blend_epi16(X##T, X##S1, 0xF0));                    \
     _mm_storeu_si128((__m128i *)&st[4], _mm_alignr_epi8(X##S1, X##T, 8));
 
+/* SHA-NI compression of one 64-byte block. */
+__attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8], const uint8_t *block) {
+    const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i a_S0, a_S1, a_T, a_M, a_M0, a_M1, a_M2, a_M3, a_SAVE0, a_SAVE1;
+    SHANI_LOAD(a_, st, block)
+    SHANI_RNDS(a_, M0, 0)
+    SHANI_RNDS(a_, M1, 4)
+    a_M0 = _mm_sha256msg1_epu32(a_M0, a_M1);
+    SHANI_RNDS(a_, M2, 8)
+    a_M1 = _mm_sha256msg1_epu32(a_M1, a_M2);
+    SHANI_RNDS(a_, M3, 12)
+    for (int k = 16; k < 64; k += 16) {
+        SHANI_SCHED(a_, M0, M2, M3, k)
+        SHANI_SCHED(a_, M1, M3, M0, k + 4)
+        SHANI_SCHED(a_, M2, M0, M1, k + 8)
+        SHANI_SCHED(a_, M3, M1, M2, k + 12)
+    }
+    SHANI_STORE(a_, st)
+}
+
+/* Two independent SHA-NI compressions (st_a <- block_a, st_b <- block_b) with their instructions interleaved: one
+ * chain of sha256rnds2 is latency-bound (each pair of rounds waits for the one before), so a second, independent
+ * chain fills the idle issue slots and two values hash in ~0.7x the time of two single calls. The arithmetic of
+ * compress_ni, lane by lane. */
 __attribute__((target("sha,sse4.1"))) static void compress_ni2(uint32_t st_a[8], const uint8_t *block_a,
                                                                uint32_t st_b[8], const uint8_t *block_b) {
     const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     __m128i a_S0, a_S1, a_T, a_M, a_M0, a_M1, a_M2, a_M3, a_SAVE0, a_SAVE1;
     __m128i b_S0, b_S1, b_T, b_M, b_M0, b_M1, b_M2, b_M3, b_SAVE0, b_SAVE1;
-    NI2_LOAD(a_, st_a, block_a)
-    NI2_LOAD(b_, st_b, block_b)
-    NI2_RNDS(a_, M0, 0)
-    NI2_RNDS(b_, M0, 0)
-    NI2_RNDS(a_, M1, 4)
-    NI2_RNDS(b_, M1, 4)
+    SHANI_LOAD(a_, st_a, block_a)
+    SHANI_LOAD(b_, st_b, block_b)
+    SHANI_RNDS(a_, M0, 0)
+    SHANI_RNDS(b_, M0, 0)
+    SHANI_RNDS(a_, M1, 4)
+    SHANI_RNDS(b_, M1, 4)
     a_M0 = _mm_sha256msg1_epu32(a_M0, a_M1);
     b_M0 = _mm_sha256msg1_epu32(b_M0, b_M1);
-    NI2_RNDS(a_, M2, 8)
-    NI2_RNDS(b_, M2, 8)
+    SHANI_RNDS(a_, M2, 8)
+    SHANI_RNDS(b_, M2, 8)
     a_M1 = _mm_sha256msg1_epu32(a_M1, a_M2);
     b_M1 = _mm_sha256msg1_epu32(b_M1, b_M2);
-    NI2_RNDS(a_, M3, 12)
-    NI2_RNDS(b_, M3, 12)
+    SHANI_RNDS(a_, M3, 12)
+    SHANI_RNDS(b_, M3, 12)
     for (int k = 16; k < 64; k += 16) {
-        NI2_SCHED(a_, M0, M2, M3, k)
-        NI2_SCHED(b_, M0, M2, M3, k)
-        NI2_SCHED(a_, M1, M3, M0, k + 4)
-        NI2_SCHED(b_, M1, M3, M0, k + 4)
-        NI2_SCHED(a_, M2, M0, M1, k + 8)
-        NI2_SCHED(b_, M2, M0, M1, k + 8)
-        NI2_SCHED(a_, M3, M1, M2, k + 12)
-        NI2_SCHED(b_, M3, M1, M2, k + 12)
+        SHANI_SCHED(a_, M0, M2, M3, k)
+        SHANI_SCHED(b_, M0, M2, M3, k)
+        SHANI_SCHED(a_, M1, M3, M0, k + 4)
+        SHANI_SCHED(b_, M1, M3, M0, k + 4)
+        SHANI_SCHED(a_, M2, M0, M1, k + 8)
+        SHANI_SCHED(b_, M2, M0, M1, k + 8)
+        SHANI_SCHED(a_, M3, M1, M2, k + 12)
+        SHANI_SCHED(b_, M3, M1, M2, k + 12)
     }
-    NI2_STORE(a_, st_a)
-    NI2_STORE(b_, st_b)
+    SHANI_STORE(a_, st_a)
+    SHANI_STORE(b_, st_b)
 }
-#undef NI2_LOAD
-#undef NI2_RNDS
-#undef NI2_SCHED
-#undef NI2_STORE
+#undef SHANI_LOAD
+#undef SHANI_RNDS
+#undef SHANI_SCHED
+#undef SHANI_STORE
 
 static int have_sha_ni(void) {
     unsigned int a, b, c, d;
